@@ -1,0 +1,88 @@
+//! `clever inspect PATH`: load a component as the host would and show what
+//! it declares.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::runtime::{CompileSource, Runtime, RuntimeConfig};
+
+/// Load a component and show its name, version and market filter.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The component (.wasm).
+    component: PathBuf,
+    /// One JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    name: String,
+    version: String,
+    sdk_version: String,
+    wit_version: String,
+    sha256: String,
+    from_cache: bool,
+    event_types: Vec<String>,
+    market_types: Vec<String>,
+    countries: Vec<String>,
+    in_play: bool,
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<()> {
+        let runtime = Runtime::new(RuntimeConfig::default())?;
+        let plugin = runtime.load_file(&self.component)?;
+        let d = plugin.descriptor();
+        let report = Report {
+            name: d.name.clone(),
+            version: d.version.clone(),
+            sdk_version: d.sdk_version.clone(),
+            wit_version: plugin.wit_version().to_owned(),
+            sha256: plugin.sha256().to_owned(),
+            from_cache: plugin.compile_source() == CompileSource::Cache,
+            event_types: d.markets.event_types.clone(),
+            market_types: d.markets.market_types.clone(),
+            countries: d.markets.countries.clone(),
+            in_play: d.markets.in_play,
+        };
+        if self.json {
+            return super::output::print_json(&report);
+        }
+        let any = |v: &[String]| {
+            if v.is_empty() {
+                "any".to_owned()
+            } else {
+                v.join(", ")
+            }
+        };
+        println!("{} {}", report.name, report.version);
+        println!(
+            "  built with   clever-sdk {}, clever:strategy@{}",
+            report.sdk_version, report.wit_version
+        );
+        println!("  sha256       {}", report.sha256);
+        println!(
+            "  compiled     {}",
+            if report.from_cache {
+                "from cache"
+            } else {
+                "now (cached for next time)"
+            }
+        );
+        println!("  event types  {}", any(&report.event_types));
+        println!("  market types {}", any(&report.market_types));
+        println!("  countries    {}", any(&report.countries));
+        println!(
+            "  in play      {}",
+            if report.in_play {
+                "yes"
+            } else {
+                "no (pre-off only)"
+            }
+        );
+        Ok(())
+    }
+}

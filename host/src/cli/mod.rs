@@ -1,0 +1,57 @@
+//! The `clever` command line: a clap enum, one file per subcommand with its
+//! `Args` and `run`. Errors are `anyhow` here (and only here) and are
+//! printed with their whole cause chain.
+
+mod build;
+mod inspect;
+mod output;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Clever Better: sandboxed WebAssembly strategies for betting exchanges.
+#[derive(Debug, Parser)]
+#[command(name = "clever", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build a strategy crate into a WebAssembly component.
+    Build(build::Args),
+    /// Load a component and show what it declares.
+    Inspect(inspect::Args),
+    /// Drive plugins over a synthetic market and report what they did.
+    Run(run::Args),
+}
+
+/// Parse the arguments, run the command, print any error with its causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CLEVER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Build(args) => args.run(),
+        Command::Inspect(args) => args.run(),
+        Command::Run(args) => args.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

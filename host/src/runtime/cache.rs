@@ -1,0 +1,95 @@
+//! Compiled components cached on disk, keyed by the component's SHA-256 and
+//! the engine's compatibility hash, so a second load of the same bytes skips
+//! Cranelift entirely.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use super::RuntimeError;
+
+/// How a component was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileSource {
+    /// Compiled now (and stored, if a cache is configured).
+    Compiled,
+    /// Loaded from the on-disk cache: no compilation.
+    Cache,
+}
+
+/// A directory of serialized components.
+#[derive(Debug, Clone)]
+pub struct ComponentCache {
+    dir: PathBuf,
+}
+
+/// The hex SHA-256 of a component's bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl ComponentCache {
+    /// A cache in `dir` (created on first store).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ComponentCache { dir: dir.into() }
+    }
+
+    /// Where the cache lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path_for(&self, engine: &Engine, sha256: &str) -> PathBuf {
+        let mut h = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        self.dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()))
+    }
+
+    /// The compiled component for `bytes`, from the cache when present.
+    pub(crate) fn load_or_compile(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> Result<(Component, CompileSource), RuntimeError> {
+        let path = self.path_for(engine, sha256);
+        if path.exists() {
+            // A stale or damaged entry is not fatal: fall through and recompile.
+            if let Ok(component) = deserialize(engine, &path) {
+                return Ok((component, CompileSource::Cache));
+            }
+        }
+        let component = compile(engine, bytes)?;
+        if let Err(e) = self.store(&component, &path) {
+            tracing::warn!(path = %path.display(), "cannot write component cache: {e}");
+        }
+        Ok((component, CompileSource::Compiled))
+    }
+
+    fn store(&self, component: &Component, path: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let bytes = component
+            .serialize()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        // Write then rename, so a concurrent reader never sees half a file.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, RuntimeError> {
+    Component::new(engine, bytes).map_err(|e| RuntimeError::Invalid(format!("{e:#}")))
+}
+
+#[allow(unsafe_code)]
+fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: the file was written by `store` above from a component this
+    // engine compiled, under a name that includes its compatibility hash;
+    // wasmtime still checks the header and refuses an incompatible file.
+    // The cache directory must be as trusted as the binary itself.
+    unsafe { Component::deserialize_file(engine, path) }
+}

@@ -1,0 +1,371 @@
+//! [`PluginInstance`]: one running plugin. Every hook call gets a fresh
+//! fuel budget and per-call quotas. A fault discards the Wasm instance (a
+//! trapped Store must not be entered again); the next call builds a new one
+//! from the InstancePre and runs `init` again, while the host side (state,
+//! services, counters) carries over. After `max_faults` faults the plugin
+//! is quarantined: no more calls, and its open orders are cancelled.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use clever_sdk::wire::{self, Runners};
+use clever_sdk::{Descriptor, Market, Order};
+use wasmtime::Store;
+
+use super::bindings::Plugin;
+use super::fault::{Fault, FaultCause, Hook, classify};
+use super::imports::{from_wit_descriptor, to_wit_market, to_wit_order};
+use super::plugin::LoadedPlugin;
+use super::sandbox::{CallBudget, ClockCell, Dropped, HostSide, KvState, PluginState};
+use super::services::{HostServices, InertServices};
+
+/// Why a hook did not run to completion.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HookError {
+    /// The plugin is quarantined and gets no more calls.
+    #[error("plugin is quarantined")]
+    Quarantined,
+    /// The call faulted; the instance was discarded.
+    #[error("{0}")]
+    Faulted(Fault),
+    /// `init` or `restore` returned an error (shortened to 1 KiB).
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+/// Counters over a plugin instance's life.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Hook calls made (including faulted ones).
+    pub calls: u64,
+    /// Fuel consumed by all calls.
+    pub fuel_consumed: u64,
+    /// Times a Wasm instance was built (1 + rebuilds after faults).
+    pub instantiations: u64,
+}
+
+/// One running plugin with its sandbox.
+pub struct PluginInstance {
+    plugin: Arc<LoadedPlugin>,
+    store: Store<PluginState>,
+    live: Option<Plugin>,
+    params: String,
+    /// Market handles this Wasm instance has had a full image of.
+    seen: HashSet<u32>,
+    scratch: Vec<u8>,
+    faults: Vec<Fault>,
+    quarantined: bool,
+    stats: Stats,
+}
+
+impl PluginInstance {
+    /// Instantiate and run `init(params)`.
+    pub(crate) fn start(
+        plugin: Arc<LoadedPlugin>,
+        params: &str,
+        services: Box<dyn HostServices>,
+    ) -> Result<Self, HookError> {
+        let store = new_store(&plugin, host_side(&plugin, services));
+        let mut instance = PluginInstance {
+            plugin,
+            store,
+            live: None,
+            params: params.to_owned(),
+            seen: HashSet::new(),
+            scratch: Vec::with_capacity(4096),
+            faults: Vec::new(),
+            quarantined: false,
+            stats: Stats::default(),
+        };
+        instance.ensure_live()?;
+        Ok(instance)
+    }
+
+    /// Call `describe` on a throwaway instance.
+    pub(crate) fn describe(
+        plugin: &LoadedPlugin,
+        services: Box<dyn HostServices>,
+    ) -> Result<Descriptor, HookError> {
+        let mut store = new_store(plugin, host_side(plugin, services));
+        let fuel = plugin.config.limits.fuel_per_init;
+        let result = store.set_fuel(fuel).and_then(|_| {
+            let live = plugin.pre.instantiate(&mut store)?;
+            live.clever_strategy_hooks().call_describe(&mut store)
+        });
+        let limit = plugin.config.limits.output_bytes;
+        match result {
+            Ok(d) => {
+                let bytes = d.name.len() + d.version.len() + d.sdk_version.len();
+                if bytes > limit {
+                    return Err(HookError::Faulted(fault_of(
+                        &plugin.descriptor,
+                        Hook::Describe,
+                        FaultCause::OversizedOutput { bytes, limit },
+                    )));
+                }
+                Ok(from_wit_descriptor(d))
+            }
+            Err(e) => Err(HookError::Faulted(fault_of(
+                &plugin.descriptor,
+                Hook::Describe,
+                cause_of(&store, &e),
+            ))),
+        }
+    }
+
+    /// Who this is.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.plugin.descriptor
+    }
+
+    /// The loaded component behind this instance.
+    pub fn plugin(&self) -> &Arc<LoadedPlugin> {
+        &self.plugin
+    }
+
+    /// Faults so far, oldest first.
+    pub fn faults(&self) -> &[Fault] {
+        &self.faults
+    }
+
+    /// True once the plugin gets no more calls.
+    pub fn is_quarantined(&self) -> bool {
+        self.quarantined
+    }
+
+    /// Call counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// What the sandbox's per-call budgets cut off so far.
+    pub fn dropped(&self) -> Dropped {
+        self.store.data().host.dropped
+    }
+
+    /// Deliver a market update. `changed` lists the indexes of the runners
+    /// that changed (a delta); `None`, or a market this Wasm instance has not
+    /// seen, sends the full image.
+    pub fn on_market(
+        &mut self,
+        handle: u32,
+        market: &Market,
+        changed: Option<&[usize]>,
+    ) -> Result<(), HookError> {
+        self.ensure_live()?;
+        let runners = match changed {
+            Some(ix) if self.seen.contains(&handle) => Runners::Changed(ix),
+            _ => Runners::All,
+        };
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        wire::encode(
+            &mut buf,
+            handle,
+            market,
+            self.plugin.config.ladder_depth,
+            runners,
+        );
+        let fuel = self.plugin.config.limits.fuel_per_call;
+        let result = self.call(Hook::OnMarket, fuel, |p, s| {
+            p.clever_strategy_hooks().call_on_market(s, &buf)
+        });
+        self.scratch = buf;
+        if result.is_ok() {
+            self.seen.insert(handle);
+        }
+        result
+    }
+
+    /// Tell the plugin one of its orders changed.
+    pub fn on_order(&mut self, order: &Order) -> Result<(), HookError> {
+        let order = to_wit_order(order);
+        let fuel = self.plugin.config.limits.fuel_per_call;
+        self.call(Hook::OnOrder, fuel, |p, s| {
+            p.clever_strategy_hooks().call_on_order(s, &order)
+        })
+    }
+
+    /// Fire a timer.
+    pub fn on_timer(&mut self, token: u64) -> Result<(), HookError> {
+        let fuel = self.plugin.config.limits.fuel_per_call;
+        self.call(Hook::OnTimer, fuel, |p, s| {
+            p.clever_strategy_hooks().call_on_timer(s, token)
+        })
+    }
+
+    /// Tell the plugin a market closed, with its results.
+    pub fn on_market_closed(&mut self, market: &Market) -> Result<(), HookError> {
+        let market = to_wit_market(market);
+        let fuel = self.plugin.config.limits.fuel_per_call;
+        self.call(Hook::OnMarketClosed, fuel, |p, s| {
+            p.clever_strategy_hooks().call_on_market_closed(s, &market)
+        })
+    }
+
+    /// The plugin's state for a hot swap.
+    pub fn snapshot(&mut self) -> Result<Vec<u8>, HookError> {
+        let fuel = self.plugin.config.limits.fuel_per_init;
+        let state = self.call(Hook::Snapshot, fuel, |p, s| {
+            p.clever_strategy_hooks().call_snapshot(s)
+        })?;
+        self.check_output(Hook::Snapshot, state.len())?;
+        Ok(state)
+    }
+
+    /// Hand a previous version's state to this plugin.
+    pub fn restore(&mut self, state: &[u8]) -> Result<(), HookError> {
+        let fuel = self.plugin.config.limits.fuel_per_init;
+        let result = self.call(Hook::Restore, fuel, |p, s| {
+            p.clever_strategy_hooks().call_restore(s, state)
+        })?;
+        self.refusal(Hook::Restore, result)
+    }
+
+    /// Build the Wasm instance if there is none, and run `init` on it.
+    fn ensure_live(&mut self) -> Result<(), HookError> {
+        if self.quarantined {
+            return Err(HookError::Quarantined);
+        }
+        if self.live.is_some() {
+            return Ok(());
+        }
+        self.stats.instantiations += 1;
+        self.seen.clear();
+        let fuel = self.plugin.config.limits.fuel_per_init;
+        let pre = self.plugin.pre.clone();
+        let params = std::mem::take(&mut self.params);
+        let result = self.enter(Hook::Init, fuel, |store| {
+            let live = pre.instantiate(&mut *store)?;
+            let result = live
+                .clever_strategy_hooks()
+                .call_init(&mut *store, &params)?;
+            Ok((live, result))
+        });
+        self.params = params;
+        let (live, result) = result?;
+        self.live = Some(live);
+        self.refusal(Hook::Init, result).inspect_err(|_| {
+            // A plugin that will not start cannot run: do not retry it forever.
+            self.live = None;
+        })
+    }
+
+    /// Run a hook on the live instance.
+    fn call<R>(
+        &mut self,
+        hook: Hook,
+        fuel: u64,
+        f: impl FnOnce(&Plugin, &mut Store<PluginState>) -> wasmtime::Result<R>,
+    ) -> Result<R, HookError> {
+        self.ensure_live()?;
+        let Some(live) = self.live.take() else {
+            return Err(HookError::Quarantined);
+        };
+        let result = self.enter(hook, fuel, |store| f(&live, store));
+        if result.is_ok() {
+            self.live = Some(live);
+        }
+        result
+    }
+
+    /// Enter the guest with a fresh budget; turn an error into a fault.
+    fn enter<R>(
+        &mut self,
+        hook: Hook,
+        fuel: u64,
+        f: impl FnOnce(&mut Store<PluginState>) -> wasmtime::Result<R>,
+    ) -> Result<R, HookError> {
+        let data = self.store.data_mut();
+        data.host.clock.set(data.host.services.now().0);
+        data.host.budget = CallBudget::fresh(&data.host.limits);
+        self.stats.calls += 1;
+        let result = self.store.set_fuel(fuel).and_then(|_| f(&mut self.store));
+        let left = self.store.get_fuel().unwrap_or(0);
+        self.stats.fuel_consumed += fuel.saturating_sub(left);
+        result.map_err(|e| {
+            let cause = cause_of(&self.store, &e);
+            self.fault(hook, cause)
+        })
+    }
+
+    /// A hook returned `Err(text)`: refuse with it, unless it is oversized.
+    fn refusal(&mut self, hook: Hook, result: Result<(), String>) -> Result<(), HookError> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(text) => {
+                self.check_output(hook, text.len())?;
+                let mut shown: String = text.chars().take(1024).collect();
+                if shown.len() < text.len() {
+                    shown.push('…');
+                }
+                Err(HookError::Refused(shown))
+            }
+        }
+    }
+
+    fn check_output(&mut self, hook: Hook, bytes: usize) -> Result<(), HookError> {
+        let limit = self.plugin.config.limits.output_bytes;
+        if bytes > limit {
+            self.live = None;
+            return Err(self.fault(hook, FaultCause::OversizedOutput { bytes, limit }));
+        }
+        Ok(())
+    }
+
+    /// Record a fault, discard the instance, quarantine if it is one too many.
+    fn fault(&mut self, hook: Hook, cause: FaultCause) -> HookError {
+        let fault = fault_of(&self.plugin.descriptor, hook, cause);
+        tracing::warn!(plugin = %fault.plugin, version = %fault.version, hook = %hook, "{}", fault.cause);
+        self.faults.push(fault.clone());
+        self.live = None;
+        // The trapped store may hold a half-updated guest: start a new one,
+        // carrying the host side over.
+        let host = std::mem::replace(
+            &mut self.store.data_mut().host,
+            host_side(&self.plugin, Box::new(InertServices)),
+        );
+        self.store = new_store(&self.plugin, host);
+        if self.faults.len() >= self.plugin.config.limits.max_faults as usize {
+            self.quarantined = true;
+            self.store.data_mut().host.services.cancel_all_orders();
+            tracing::warn!(plugin = %fault.plugin, "quarantined after {} faults", self.faults.len());
+        }
+        HookError::Faulted(fault)
+    }
+}
+
+fn fault_of(descriptor: &Descriptor, hook: Hook, cause: FaultCause) -> Fault {
+    Fault {
+        plugin: descriptor.name.clone(),
+        version: descriptor.version.clone(),
+        hook,
+        cause,
+    }
+}
+
+fn cause_of(store: &Store<PluginState>, error: &wasmtime::Error) -> FaultCause {
+    let data = store.data();
+    let memory = data
+        .limiter
+        .memory_refused
+        .map(|requested| (requested, data.host.limits.memory_bytes));
+    classify(error, memory, data.panic_message())
+}
+
+fn host_side(plugin: &LoadedPlugin, services: Box<dyn HostServices>) -> HostSide {
+    HostSide {
+        services,
+        limits: plugin.config.limits.clone(),
+        budget: CallBudget::default(),
+        dropped: Dropped::default(),
+        kv: KvState::default(),
+        clock: ClockCell::default(),
+    }
+}
+
+fn new_store(plugin: &LoadedPlugin, host: HostSide) -> Store<PluginState> {
+    let mut store = Store::new(&plugin.engine, PluginState::new(host, plugin.seed()));
+    store.limiter(|s| &mut s.limiter);
+    store
+}

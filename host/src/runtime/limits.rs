@@ -1,0 +1,126 @@
+//! The sandbox's budgets: what one plugin may use per hook call and in all.
+//! Every limit has a documented default; a TOML `[sandbox]` table (or any
+//! serde source) can override any of them.
+
+use serde::Deserialize;
+
+/// Limits applied to every plugin instance.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Fuel (about one unit per Wasm instruction) for one hook call.
+    /// Default 10,000,000: milliseconds of work, far above any sane update handler.
+    pub fuel_per_call: u64,
+    /// Fuel for `init` and `restore`, which may parse parameters or state.
+    /// Default 100,000,000.
+    pub fuel_per_init: u64,
+    /// Linear memory per instance, bytes. Default 64 MiB.
+    pub memory_bytes: usize,
+    /// Elements per table. Default 10,000.
+    pub table_elements: usize,
+    /// Core instances, tables and memories a component may create. Default 32 each.
+    pub instances: usize,
+    /// Wasm stack, bytes. Default 512 KiB (wasmtime's default).
+    pub stack_bytes: usize,
+    /// Log lines kept per call; the rest are dropped and counted. Default 100.
+    pub log_lines_per_call: u32,
+    /// Log bytes kept per call. Default 16 KiB.
+    pub log_bytes_per_call: usize,
+    /// Signals kept per call. Default 100.
+    pub signals_per_call: u32,
+    /// Orders (place and replace) accepted per call; the rest are refused as
+    /// `rate-limited`. Default 50.
+    pub orders_per_call: u32,
+    /// Bytes of key-value state a plugin may hold. Default 1 MiB.
+    pub state_bytes: usize,
+    /// Largest string or byte list a hook may return (an `init` error, a
+    /// snapshot). Default 1 MiB.
+    pub output_bytes: usize,
+    /// Bytes of the guest's stderr kept to explain a panic. Default 64 KiB.
+    pub stderr_bytes: usize,
+    /// Faults after which a plugin is quarantined. Default 3.
+    pub max_faults: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel_per_call: 10_000_000,
+            fuel_per_init: 100_000_000,
+            memory_bytes: 64 << 20,
+            table_elements: 10_000,
+            instances: 32,
+            stack_bytes: 512 << 10,
+            log_lines_per_call: 100,
+            log_bytes_per_call: 16 << 10,
+            signals_per_call: 100,
+            orders_per_call: 50,
+            state_bytes: 1 << 20,
+            output_bytes: 1 << 20,
+            stderr_bytes: 64 << 10,
+            max_faults: 3,
+        }
+    }
+}
+
+/// Enforces [`Limits`] on memory and tables, and remembers whether the
+/// memory limit was what stopped the guest (a trap alone does not say).
+pub(crate) struct Limiter {
+    memory_bytes: usize,
+    table_elements: usize,
+    instances: usize,
+    /// The size a refused memory grow asked for.
+    pub(crate) memory_refused: Option<usize>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Limiter {
+            memory_bytes: limits.memory_bytes,
+            table_elements: limits.table_elements,
+            instances: limits.instances,
+            memory_refused: None,
+        }
+    }
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_refused = Some(desired);
+            // An error traps at once; `Ok(false)` would let the guest's
+            // allocator abort with a less telling trap.
+            wasmtime::bail!(
+                "memory limit: {desired} bytes asked, {} allowed",
+                self.memory_bytes
+            );
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= self.table_elements)
+    }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.instances
+    }
+
+    fn memories(&self) -> usize {
+        self.instances
+    }
+}

@@ -1,0 +1,71 @@
+//! [`HostServices`]: what the engine gives one plugin instance (orders,
+//! clock, timers, predictions, logs, signals). The runtime enforces the
+//! sandbox budgets before anything reaches these methods.
+
+use clever_sdk::{
+    LogLevel, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, RunnerPosition,
+    SelectionId, Signal, Timestamp,
+};
+
+/// The engine's side of a plugin's imports. One value per plugin instance;
+/// it knows which strategy (name and version) it serves.
+pub trait HostServices: Send {
+    /// The current time (simulated in a backtest).
+    fn now(&self) -> Timestamp;
+    /// Risk-check and place an order.
+    fn place_order(&mut self, request: OrderRequest) -> Result<OrderId, RejectReason>;
+    /// Cancel an order's unmatched remainder.
+    fn cancel_order(&mut self, id: OrderId) -> Result<(), RejectReason>;
+    /// Move an order to a new price.
+    fn replace_order(&mut self, id: OrderId, price: Price) -> Result<OrderId, RejectReason>;
+    /// The strategy's open orders in a market.
+    fn open_orders(&self, market: &MarketId) -> Vec<Order>;
+    /// The strategy's matched position in a market.
+    fn position(&self, market: &MarketId) -> Vec<RunnerPosition>;
+    /// A prediction published at or before `now`.
+    fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64>;
+    /// Call the plugin's `on-timer(token)` at `at`.
+    fn set_timer(&mut self, at: Timestamp, token: u64);
+    /// Forget a timer.
+    fn cancel_timer(&mut self, token: u64);
+    /// A log line (already within the per-call budget).
+    fn log(&mut self, level: LogLevel, message: &str);
+    /// A signal (already within the per-call budget).
+    fn signal(&mut self, signal: Signal);
+    /// The plugin was quarantined: cancel its open orders.
+    fn cancel_all_orders(&mut self);
+}
+
+/// Services that refuse every order and know nothing: used to call
+/// `describe` when a plugin is loaded, where no trading may happen.
+#[derive(Debug, Default)]
+pub struct InertServices;
+
+impl HostServices for InertServices {
+    fn now(&self) -> Timestamp {
+        Timestamp(0)
+    }
+    fn place_order(&mut self, _: OrderRequest) -> Result<OrderId, RejectReason> {
+        Err(RejectReason::UnknownMarket)
+    }
+    fn cancel_order(&mut self, _: OrderId) -> Result<(), RejectReason> {
+        Err(RejectReason::UnknownOrder)
+    }
+    fn replace_order(&mut self, _: OrderId, _: Price) -> Result<OrderId, RejectReason> {
+        Err(RejectReason::UnknownOrder)
+    }
+    fn open_orders(&self, _: &MarketId) -> Vec<Order> {
+        Vec::new()
+    }
+    fn position(&self, _: &MarketId) -> Vec<RunnerPosition> {
+        Vec::new()
+    }
+    fn prediction(&self, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
+        None
+    }
+    fn set_timer(&mut self, _: Timestamp, _: u64) {}
+    fn cancel_timer(&mut self, _: u64) {}
+    fn log(&mut self, _: LogLevel, _: &str) {}
+    fn signal(&mut self, _: Signal) {}
+    fn cancel_all_orders(&mut self) {}
+}

@@ -1,0 +1,130 @@
+//! The `clever` binary end to end: build a plugin crate, inspect the
+//! component, run plugins, and the errors a user meets first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use clever_plugin_artifacts as artifacts;
+
+fn clever(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(args)
+        .env("CLEVER_CACHE_DIR", cache_dir())
+        .output()
+        .expect("run clever")
+}
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-cache")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn build_prints_a_component_that_clever_loads() {
+    let dir = workspace().join("plugins/back-fav-preoff");
+    let out = clever(&["build", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let path = text.lines().last().expect("a path").trim().to_owned();
+    assert!(path.ends_with("back_fav_preoff.wasm"), "{text}");
+    assert!(Path::new(&path).is_file());
+
+    let out = clever(&["inspect", &path, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["name"], "back-fav-preoff");
+    assert_eq!(report["version"], "1.0.0");
+    assert_eq!(report["wit_version"], "1.0.0");
+    assert_eq!(report["in_play"], false);
+}
+
+#[test]
+fn build_of_a_directory_without_a_crate_says_so() {
+    let out = clever(&["build", "/definitely/not/here"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("has no Cargo.toml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn build_without_the_wasm_target_prints_the_install_command() {
+    // A rustc whose sysroot has no wasm32-wasip2 standard library.
+    let sysroot = tempfile::tempdir().unwrap();
+    let fake = sysroot.path().join("rustc");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\necho {}\n", sysroot.path().display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = workspace().join("plugins/back-fav-preoff");
+    let out = Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(["build", dir.to_str().unwrap()])
+        .env("RUSTC", &fake)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("rustup target add wasm32-wasip2"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn run_contains_a_hostile_plugin_beside_a_healthy_one() {
+    let out = clever(&[
+        "run",
+        "--plugin",
+        artifacts::FIXTURE_READER,
+        "--plugin",
+        artifacts::HOSTILE_INFINITE_LOOP,
+        "--updates",
+        "20",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let plugins = report["plugins"].as_array().unwrap();
+    assert_eq!(plugins[0]["name"], "fixture-reader");
+    assert_eq!(plugins[0]["updates"], 20);
+    assert_eq!(plugins[0]["quarantined"], false);
+    assert_eq!(plugins[1]["name"], "hostile-infinite-loop");
+    assert_eq!(plugins[1]["updates"], 0);
+    assert_eq!(plugins[1]["quarantined"], true);
+    assert_eq!(plugins[1]["faults"].as_array().unwrap().len(), 3);
+    assert!(
+        plugins[1]["faults"][0]
+            .as_str()
+            .unwrap()
+            .contains("fuel exhausted")
+    );
+}
+
+#[test]
+fn run_reports_a_bad_component_with_its_path() {
+    let bogus = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bogus.wasm");
+    std::fs::write(&bogus, b"nope").unwrap();
+    let out = clever(&["run", "--plugin", bogus.to_str().unwrap(), "--updates", "1"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("bogus.wasm") && err.contains("not a valid WebAssembly component"),
+        "{err}"
+    );
+}

@@ -1,0 +1,12 @@
+//! The host's integration tests: one binary (wasmtime is linked once), a
+//! module per room. The Wasm plugins are built once per run by
+//! `clever-plugin-artifacts`.
+
+mod support;
+
+mod cli;
+mod hostile;
+mod limits;
+mod load;
+mod market_delivery;
+mod sandbox;

@@ -1,0 +1,98 @@
+//! `back-fav-preoff`: before the off, once per market, back for 2.00 the
+//! runner with the lowest best back price, at that price, if it is below 4.0.
+//!
+//! Build: `clever build plugins/back-fav-preoff`.
+use clever_sdk::prelude::*;
+
+/// Backs the favourite once per market, pre-off.
+pub struct BackFavPreOff {
+    stake: f64,
+    max_price: f64,
+    done: Vec<MarketId>,
+}
+
+impl BackFavPreOff {
+    /// The favourite: the active runner with the lowest best back price.
+    pub fn favourite(market: &Market) -> Option<(SelectionId, Price)> {
+        market
+            .active_runners()
+            .filter_map(|r| r.best_back().map(|b| (r.selection_id, b.price)))
+            .min_by(|a, b| a.1.get().total_cmp(&b.1.get()))
+    }
+}
+
+impl Strategy for BackFavPreOff {
+    fn markets() -> MarketFilter {
+        MarketFilter::default().pre_off_only()
+    }
+
+    fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
+        Ok(BackFavPreOff {
+            stake: params.f64_or("stake", 2.0)?,
+            max_price: params.f64_or("max_price", 4.0)?,
+            done: Vec::new(),
+        })
+    }
+
+    fn on_market(&mut self, ctx: &mut Context<'_>, market: &Market) {
+        if market.in_play || !market.is_open() || self.done.contains(&market.id) {
+            return;
+        }
+        let Some((selection, price)) = Self::favourite(market) else {
+            return;
+        };
+        if price.get() >= self.max_price {
+            return;
+        }
+        match ctx.back(&market.id, selection, price, self.stake) {
+            Ok(_) => self.done.push(market.id.clone()),
+            Err(reason) => ctx.warn(&format!("back {selection:?} @ {price} refused: {reason}")),
+        }
+    }
+
+    fn on_market_closed(&mut self, _: &mut Context<'_>, market: &Market) {
+        self.done.retain(|id| id != &market.id);
+    }
+}
+
+export_strategy!(BackFavPreOff);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clever_sdk::harness::Harness;
+
+    fn market(prices: &[(u64, f64)]) -> Market {
+        let mut m = Market::new("1.100");
+        for &(id, price) in prices {
+            let mut r = Runner::new(id);
+            r.back = Levels::from_slice(&[PriceSize::new(price, 50.0)]);
+            m.runners.push(r);
+        }
+        m
+    }
+
+    #[test]
+    fn backs_the_favourite_once_per_market() {
+        let mut h = Harness::<BackFavPreOff>::new("{}").unwrap();
+        let m = market(&[(1, 5.0), (2, 3.5), (3, 8.0)]);
+        h.market(&m);
+        h.market(&m);
+        assert_eq!(h.orders().len(), 1);
+        let o = &h.orders()[0].request;
+        assert_eq!(
+            (o.selection_id, o.side, o.price, o.size),
+            (SelectionId(2), Side::Back, Price(3.5), 2.0)
+        );
+    }
+
+    #[test]
+    fn leaves_markets_without_a_short_favourite_and_in_play_alone() {
+        let mut h = Harness::<BackFavPreOff>::new("{}").unwrap();
+        h.market(&market(&[(1, 4.0), (2, 6.0)]));
+        let mut in_play = market(&[(1, 2.0)]);
+        in_play.in_play = true;
+        h.market(&in_play);
+        assert!(h.orders().is_empty());
+    }
+}

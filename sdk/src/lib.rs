@@ -1,0 +1,164 @@
+//! # clever-sdk: write Clever Better strategies in Rust
+//!
+//! A strategy implements [`Strategy`] and is exported with one macro,
+//! [`export_strategy!`]. Built with `clever build <crate dir>`, it becomes a
+//! WebAssembly component that the host runs sandboxed, in a backtest, on
+//! paper or live, with the same code. The same strategy runs natively under
+//! [`harness::Harness`] in plain `cargo test`.
+//!
+//! ## Brief overview
+//!
+//! * [`Strategy`]: the hooks (`on_market`, `on_order`, `on_timer`, ...).
+//! * [`Context`]: the host during a hook: place/cancel orders, the clock,
+//!   logs, signals, timers, predictions, key-value state.
+//! * [`Market`], [`Runner`], [`Levels`]: the typed market view, updated
+//!   inside the plugin from compact deltas, so reading it is free.
+//! * [`ladder`]: the Betfair price ladder ([`Price`], ticks, rounding).
+//! * [`odds`]: implied probability, book percentage, profit, liability, Kelly.
+//! * [`rules`]: Betfair's order rules, shared with the host.
+//! * [`harness`]: run and assert a strategy natively.
+//!
+//! ## A complete strategy
+//!
+//! ```
+//! use clever_sdk::prelude::*;
+//!
+//! /// Backs the favourite once per market before the off.
+//! struct BackFavourite {
+//!     stake: f64,
+//!     done: Vec<MarketId>,
+//! }
+//!
+//! impl Strategy for BackFavourite {
+//!     fn markets() -> MarketFilter {
+//!         MarketFilter::default().market_types(&["WIN"]).pre_off_only()
+//!     }
+//!
+//!     fn init(_ctx: &mut Context<'_>, params: &Params) -> Result<Self, String> {
+//!         Ok(BackFavourite { stake: params.f64_or("stake", 2.0)?, done: Vec::new() })
+//!     }
+//!
+//!     fn on_market(&mut self, ctx: &mut Context<'_>, market: &Market) {
+//!         if market.in_play || self.done.contains(&market.id) {
+//!             return;
+//!         }
+//!         let favourite = market
+//!             .active_runners()
+//!             .filter_map(|r| r.best_back().map(|b| (r.selection_id, b.price)))
+//!             .min_by(|a, b| a.1.get().total_cmp(&b.1.get()));
+//!         if let Some((selection, price)) = favourite {
+//!             if price.get() < 4.0 && ctx.back(&market.id, selection, price, self.stake).is_ok() {
+//!                 self.done.push(market.id.clone());
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! export_strategy!(BackFavourite);
+//!
+//! // The same strategy, tested natively:
+//! let mut h = clever_sdk::harness::Harness::<BackFavourite>::new(r#"{"stake": 5}"#).unwrap();
+//! let mut market = Market::new("1.200");
+//! for (id, price) in [(1, 3.5), (2, 6.0)] {
+//!     let mut r = Runner::new(id);
+//!     r.back = Levels::from_slice(&[PriceSize::new(price, 100.0)]);
+//!     market.runners.push(r);
+//! }
+//! h.market(&market);
+//! h.market(&market);
+//! assert_eq!(h.orders().len(), 1, "once per market");
+//! assert_eq!(h.orders()[0].request.selection_id, SelectionId(1));
+//! assert_eq!(h.orders()[0].request.size, 5.0);
+//! ```
+#![deny(missing_docs)]
+
+// Lets the generated bindings name this crate the same way from inside and outside.
+extern crate self as clever_sdk;
+
+mod context;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod harness;
+pub mod ladder;
+mod market;
+pub mod odds;
+mod params;
+pub mod rules;
+mod strategy;
+mod types;
+pub mod wire;
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod guest;
+
+pub use context::Context;
+pub use ladder::{Price, Rounding};
+pub use market::{Levels, MAX_DEPTH, Market, PriceSize, Runner};
+pub use params::Params;
+pub use strategy::Strategy;
+pub use types::*;
+
+/// The version of the WIT package this SDK builds against.
+pub const WIT_VERSION: &str = "1.0.0";
+
+/// Everything a strategy usually needs, in one import.
+pub mod prelude {
+    pub use crate::export_strategy;
+    pub use crate::{
+        Context, Levels, LogLevel, Market, MarketFilter, MarketId, Order, OrderId, OrderRequest,
+        OrderStatus, Params, Persistence, Price, PriceSize, RejectReason, Rounding, Runner,
+        RunnerStatus, SelectionId, Side, Signal, Strategy, Timestamp,
+    };
+}
+
+/// Implementation details the macro needs; not part of the API.
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::guest::*;
+    pub use wit_bindgen;
+}
+
+/// Export a [`Strategy`] as the plugin's implementation of the WIT hooks.
+/// Its name and version are the crate's (`CARGO_PKG_NAME`,
+/// `CARGO_PKG_VERSION`). Outside Wasm it expands to nothing, so the same
+/// crate also builds natively for tests.
+#[macro_export]
+macro_rules! export_strategy {
+    ($strategy:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct CleverPlugin;
+            impl $crate::__private::Guest for CleverPlugin {
+                fn describe() -> $crate::__private::WitDescriptor {
+                    $crate::__private::describe::<$strategy>(
+                        env!("CARGO_PKG_NAME"),
+                        env!("CARGO_PKG_VERSION"),
+                    )
+                }
+                fn init(params: String) -> Result<(), String> {
+                    $crate::__private::init::<$strategy>(&params)
+                }
+                fn on_market(update: Vec<u8>) {
+                    $crate::__private::on_market(&update)
+                }
+                fn on_order(order: $crate::__private::WitOrder) {
+                    $crate::__private::on_order(order)
+                }
+                fn on_timer(token: u64) {
+                    $crate::__private::on_timer(token)
+                }
+                fn on_market_closed(market: $crate::__private::WitMarket) {
+                    $crate::__private::on_market_closed(market)
+                }
+                fn snapshot() -> Vec<u8> {
+                    $crate::__private::snapshot()
+                }
+                fn restore(state: Vec<u8>) -> Result<(), String> {
+                    $crate::__private::restore(&state)
+                }
+            }
+            $crate::__private::bindings::__export_plugin!(CleverPlugin with_types_in $crate::__private::bindings);
+        };
+    };
+}

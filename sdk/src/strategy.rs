@@ -1,0 +1,55 @@
+//! [`Strategy`]: the trait a strategy author implements.
+
+use crate::context::Context;
+use crate::market::Market;
+use crate::params::Params;
+use crate::types::{MarketFilter, Order};
+
+/// A trading strategy. Implement it, then export it with
+/// [`export_strategy!`](crate::export_strategy). Every hook but `init` has a
+/// default that does nothing, so a strategy writes only what it needs.
+pub trait Strategy: 'static {
+    /// The markets this strategy wants routed to it (default: all).
+    fn markets() -> MarketFilter
+    where
+        Self: Sized,
+    {
+        MarketFilter::default()
+    }
+
+    /// Build the strategy from its parameters. An error refuses to start it.
+    fn init(ctx: &mut Context<'_>, params: &Params) -> Result<Self, String>
+    where
+        Self: Sized;
+
+    /// A market changed; `market` is the whole current view of it.
+    fn on_market(&mut self, ctx: &mut Context<'_>, market: &Market) {
+        let _ = (ctx, market);
+    }
+
+    /// One of this strategy's orders changed.
+    fn on_order(&mut self, ctx: &mut Context<'_>, order: &Order) {
+        let _ = (ctx, order);
+    }
+
+    /// A timer set with [`Context::set_timer`] fired.
+    fn on_timer(&mut self, ctx: &mut Context<'_>, token: u64) {
+        let _ = (ctx, token);
+    }
+
+    /// A market closed; runner statuses and BSPs carry the result.
+    fn on_market_closed(&mut self, ctx: &mut Context<'_>, market: &Market) {
+        let _ = (ctx, market);
+    }
+
+    /// State to hand to the next version on a hot swap.
+    fn snapshot(&self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    /// Take over the previous version's [`snapshot`](Strategy::snapshot).
+    fn restore(&mut self, ctx: &mut Context<'_>, state: &[u8]) -> Result<(), String> {
+        let _ = (ctx, state);
+        Ok(())
+    }
+}
