@@ -172,6 +172,21 @@ pub fn on_market(update: &[u8]) {
     })
 }
 
+/// `on-runner`: the scalar fast path of `on-market`.
+pub fn on_runner(delta: crate::wire::RunnerDelta) {
+    STATE.with_borrow_mut(|s| {
+        let GuestState { strategy, markets } = s;
+        match markets.apply_runner(&delta) {
+            Ok(market) => {
+                if let Some(strategy) = strategy.as_mut() {
+                    strategy.on_market(&mut Context::new(&mut WitHost), market);
+                }
+            }
+            Err(e) => wit_host::log(wit::LogLevel::Error, &format!("clever-sdk: {e}")),
+        }
+    })
+}
+
 /// `on-order`.
 pub fn on_order(order: WitOrder) {
     let order = from_wit_order(order);

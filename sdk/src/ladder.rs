@@ -15,6 +15,7 @@ impl Price {
     pub const MAX: Price = Price(1000.0);
 
     /// The price as a float.
+    #[inline]
     pub fn get(self) -> f64 {
         self.0
     }

@@ -126,6 +126,14 @@ pub mod __private {
 #[macro_export]
 macro_rules! export_strategy {
     ($strategy:ty) => {
+        // Natively nothing is exported; naming `init` keeps the strategy
+        // "used", so a plugin crate builds warning-free for native tests.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: fn(
+            &mut $crate::Context<'_>,
+            &$crate::Params,
+        ) -> ::core::result::Result<$strategy, ::std::string::String> =
+            <$strategy as $crate::Strategy>::init;
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct CleverPlugin;
@@ -141,6 +149,17 @@ macro_rules! export_strategy {
                 }
                 fn on_market(update: Vec<u8>) {
                     $crate::__private::on_market(&update)
+                }
+                #[allow(clippy::too_many_arguments)]
+                fn on_runner(
+                    head: u64, selection: u64, publish_time: i64, last_traded: f64,
+                    traded_volume: f64, total_matched: f64, l0: u64, l1: u64, l2: u64,
+                    l3: u64, l4: u64, l5: u64, l6: u64, l7: u64, l8: u64, l9: u64,
+                ) {
+                    $crate::__private::on_runner($crate::wire::RunnerDelta {
+                        head, selection, publish_time, last_traded, traded_volume, total_matched,
+                        levels: [l0, l1, l2, l3, l4, l5, l6, l7, l8, l9],
+                    })
                 }
                 fn on_order(order: $crate::__private::WitOrder) {
                     $crate::__private::on_order(order)

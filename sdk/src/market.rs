@@ -47,6 +47,7 @@ impl Levels {
     }
 
     /// Append a level below the current worst; ignored once full.
+    #[inline]
     pub fn push(&mut self, level: PriceSize) {
         if (self.len as usize) < MAX_DEPTH {
             self.levels[self.len as usize] = level;
@@ -60,21 +61,25 @@ impl Levels {
     }
 
     /// The best level, if any.
+    #[inline]
     pub fn best(&self) -> Option<PriceSize> {
         self.as_slice().first().copied()
     }
 
     /// The levels, best first.
+    #[inline]
     pub fn as_slice(&self) -> &[PriceSize] {
         &self.levels[..self.len as usize]
     }
 
     /// Number of levels.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// True if there are none.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -120,16 +125,19 @@ impl Runner {
     }
 
     /// The best price available to back.
+    #[inline]
     pub fn best_back(&self) -> Option<PriceSize> {
         self.back.best()
     }
 
     /// The best price available to lay.
+    #[inline]
     pub fn best_lay(&self) -> Option<PriceSize> {
         self.lay.best()
     }
 
     /// True while it is running and not settled.
+    #[inline]
     pub fn is_active(&self) -> bool {
         self.status == RunnerStatus::Active
     }

@@ -126,6 +126,74 @@ fn runner_status_code(status: RunnerStatus) -> u8 {
     }
 }
 
+/// Levels the scalar fast path carries (back and lay together).
+pub const FAST_LEVELS: usize = 10;
+
+/// A one-runner update in scalars: the `on-runner` fast path. Exact: a
+/// value that would not survive the trip bit for bit is not sent this way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunnerDelta {
+    /// Handle, statuses and level counts (see `hooks.on-runner`).
+    pub head: u64,
+    /// The runner.
+    pub selection: u64,
+    /// Publish time of the update.
+    pub publish_time: i64,
+    /// Last traded price, NaN if none.
+    pub last_traded: f64,
+    /// Runner's traded volume.
+    pub traded_volume: f64,
+    /// Market's total matched.
+    pub total_matched: f64,
+    /// Back then lay levels: price hundredths << 32 | size pennies.
+    pub levels: [u64; FAST_LEVELS],
+}
+
+/// A price or size as whole hundredths, if that is exact.
+#[inline]
+fn hundredths_exact(value: f64) -> Option<u32> {
+    let scaled = value * 100.0 + 0.5;
+    if !(0.5..u32::MAX as f64).contains(&scaled) {
+        return None;
+    }
+    // Truncating after +0.5 rounds (no libm call); the check below makes it exact.
+    let h = scaled as u32;
+    ((h as f64 / 100.0).to_bits() == value.to_bits()).then_some(h)
+}
+
+/// The fast-path form of `market.runners[index]`, if its levels fit and
+/// every number survives the trip exactly.
+pub fn encode_runner(handle: u32, market: &Market, index: usize, depth: u8) -> Option<RunnerDelta> {
+    let r = market.runners.get(index)?;
+    let depth = depth as usize;
+    let back = &r.back.as_slice()[..r.back.len().min(depth)];
+    let lay = &r.lay.as_slice()[..r.lay.len().min(depth)];
+    if back.len() + lay.len() > FAST_LEVELS {
+        return None;
+    }
+    let mut levels = [0u64; FAST_LEVELS];
+    for (slot, level) in levels.iter_mut().zip(back.iter().chain(lay)) {
+        let price = hundredths_exact(level.price.0)?;
+        let size = hundredths_exact(level.size)?;
+        *slot = (price as u64) << 32 | size as u64;
+    }
+    let head = handle as u64
+        | (status_code(market.status) as u64) << 32
+        | (market.in_play as u64) << 34
+        | (runner_status_code(r.status) as u64) << 35
+        | (back.len() as u64) << 38
+        | (lay.len() as u64) << 42;
+    Some(RunnerDelta {
+        head,
+        selection: r.selection_id.0,
+        publish_time: market.publish_time.0,
+        last_traded: r.last_traded.map_or(f64::NAN, |p| p.0),
+        traded_volume: r.traded_volume,
+        total_matched: market.total_matched,
+        levels,
+    })
+}
+
 /// Why an update could not be decoded. The host never sends these; they
 /// guard the SDK against a mismatched host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,18 +247,11 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> Result<u32, WireError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
-    fn u64(&mut self) -> Result<u64, WireError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
     fn i64(&mut self) -> Result<i64, WireError> {
         Ok(i64::from_le_bytes(self.array()?))
     }
     fn f64(&mut self) -> Result<f64, WireError> {
         Ok(f64::from_le_bytes(self.array()?))
-    }
-    fn opt_f64(&mut self) -> Result<Option<f64>, WireError> {
-        let v = self.f64()?;
-        Ok((!v.is_nan()).then_some(v))
     }
     fn string(&mut self) -> Result<String, WireError> {
         let len = self.u16()? as usize;
@@ -265,6 +326,53 @@ impl MarketCache {
         Ok(market)
     }
 
+    /// Apply a fast-path one-runner update and return the market it changed.
+    pub fn apply_runner(&mut self, d: &RunnerDelta) -> Result<&Market, WireError> {
+        let handle = d.head as u32;
+        let market = self
+            .markets
+            .get_mut(&handle)
+            .ok_or(WireError::UnknownHandle(handle))?;
+        market.status = market_status(((d.head >> 32) & 3) as u8);
+        market.in_play = (d.head >> 34) & 1 == 1;
+        market.publish_time = Timestamp(d.publish_time);
+        market.total_matched = d.total_matched;
+        let id = SelectionId(d.selection);
+        let runner = match market.runners.iter().position(|x| x.selection_id == id) {
+            Some(i) => &mut market.runners[i],
+            None => {
+                market.runners.push(Runner::new(id.0));
+                let last = market.runners.len() - 1;
+                &mut market.runners[last]
+            }
+        };
+        runner.status = runner_status(((d.head >> 35) & 7) as u8);
+        runner.last_traded = opt(d.last_traded).map(Price);
+        runner.traded_volume = d.traded_volume;
+        let n_back = ((d.head >> 38) & 15) as usize;
+        let n_lay = ((d.head >> 42) & 15) as usize;
+        let unpack = |v: u64| PriceSize {
+            price: Price((v >> 32) as f64 / 100.0),
+            size: (v & 0xffff_ffff) as f64 / 100.0,
+        };
+        runner.back.clear();
+        runner.lay.clear();
+        for (i, &v) in d
+            .levels
+            .iter()
+            .enumerate()
+            .take((n_back + n_lay).min(FAST_LEVELS))
+        {
+            let side = if i < n_back {
+                &mut runner.back
+            } else {
+                &mut runner.lay
+            };
+            side.push(unpack(v));
+        }
+        Ok(market)
+    }
+
     /// A cached market by handle.
     pub fn get(&self, handle: u32) -> Option<&Market> {
         self.markets.get(&handle)
@@ -286,12 +394,33 @@ impl MarketCache {
     }
 }
 
+/// Bytes of a runner entry before its levels.
+const RUNNER_HEAD: usize = 60;
+/// Bytes of one (price, size) level.
+const LEVEL: usize = 16;
+
+/// Read a little-endian f64 at `at`; callers slice `bytes` to a checked
+/// length first, so this is one copy, not a bounds check per field.
+#[inline]
+fn f64_at(bytes: &[u8], at: usize) -> f64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&bytes[at..at + 8]);
+    f64::from_le_bytes(a)
+}
+
+#[inline]
+fn opt(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
 fn read_runner(r: &mut Reader<'_>, runners: &mut Vec<Runner>) -> Result<(), WireError> {
-    let id = SelectionId(r.u64()?);
-    let status = runner_status(r.u8()?);
-    let n_back = r.u8()? as usize;
-    let n_lay = r.u8()? as usize;
-    let _reserved = r.u8()?;
+    // One bounds check for the fixed part and one for the levels.
+    let head = r.take(RUNNER_HEAD)?;
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&head[..8]);
+    let id = SelectionId(u64::from_le_bytes(id));
+    let (n_back, n_lay) = (head[9] as usize, head[10] as usize);
+    let levels = r.take((n_back + n_lay) * LEVEL)?;
     let index = match runners.iter().position(|x| x.selection_id == id) {
         Some(i) => i,
         None => {
@@ -300,29 +429,27 @@ fn read_runner(r: &mut Reader<'_>, runners: &mut Vec<Runner>) -> Result<(), Wire
         }
     };
     let runner = &mut runners[index];
-    runner.status = status;
-    runner.adjustment_factor = r.f64()?;
-    runner.last_traded = r.opt_f64()?.map(Price);
-    runner.traded_volume = r.f64()?;
-    runner.sp_near = r.opt_f64()?;
-    runner.sp_far = r.opt_f64()?;
-    runner.bsp = r.opt_f64()?;
-    read_levels(r, n_back, &mut runner.back)?;
-    read_levels(r, n_lay, &mut runner.lay)
+    runner.status = runner_status(head[8]);
+    runner.adjustment_factor = f64_at(head, 12);
+    runner.last_traded = opt(f64_at(head, 20)).map(Price);
+    runner.traded_volume = f64_at(head, 28);
+    runner.sp_near = opt(f64_at(head, 36));
+    runner.sp_far = opt(f64_at(head, 44));
+    runner.bsp = opt(f64_at(head, 52));
+    let (back, lay) = levels.split_at(n_back * LEVEL);
+    read_levels(back, &mut runner.back);
+    read_levels(lay, &mut runner.lay);
+    Ok(())
 }
 
-fn read_levels(r: &mut Reader<'_>, n: usize, levels: &mut Levels) -> Result<(), WireError> {
+fn read_levels(bytes: &[u8], levels: &mut Levels) {
     levels.clear();
-    for i in 0..n {
-        let level = PriceSize {
-            price: Price(r.f64()?),
-            size: r.f64()?,
-        };
-        if i < MAX_DEPTH {
-            levels.push(level);
-        }
+    for level in bytes.chunks_exact(LEVEL).take(MAX_DEPTH) {
+        levels.push(PriceSize {
+            price: Price(f64_at(level, 0)),
+            size: f64_at(level, 8),
+        });
     }
-    Ok(())
 }
 
 fn market_status(code: u8) -> MarketStatus {
@@ -394,6 +521,24 @@ mod tests {
             1,
             "untouched runner keeps its state"
         );
+    }
+
+    #[test]
+    fn fast_path_is_exact_or_not_taken() {
+        let mut market = sample();
+        let mut buf = Vec::new();
+        encode(&mut buf, 3, &market, 3, Runners::All);
+        let mut cache = MarketCache::default();
+        cache.apply(&buf).unwrap();
+        market.runners[2].back =
+            Levels::from_slice(&[PriceSize::new(1.01, 1234.56), PriceSize::new(1000.0, 0.01)]);
+        market.runners[2].traded_volume = 77.7;
+        market.publish_time = Timestamp(5);
+        let d = encode_runner(3, &market, 2, 3).unwrap();
+        assert_eq!(cache.apply_runner(&d).unwrap(), &market);
+        // A size that is not whole pennies cannot take the fast path.
+        market.runners[2].back = Levels::from_slice(&[PriceSize::new(2.0, 0.1 + 0.2)]);
+        assert_eq!(encode_runner(3, &market, 2, 3), None);
     }
 
     #[test]

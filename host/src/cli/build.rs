@@ -57,6 +57,10 @@ fn cargo_build(manifest: &Path) -> anyhow::Result<PathBuf> {
         .arg("--manifest-path")
         .arg(manifest)
         .args(["--message-format", "json-render-diagnostics"])
+        // Plugins are small: whole-program optimization is cheap and lets
+        // the SDK's accessors inline into strategy code.
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

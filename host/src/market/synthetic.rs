@@ -71,8 +71,8 @@ fn set_ladder(runner: &mut Runner, best_back: Price, depth: usize, rng: &mut imp
     let mut back = Levels::default();
     let mut lay = Levels::default();
     for level in 0..depth {
-        let size =
-            |rng: &mut dyn Rng| ((rng.random::<f64>() * 200.0) * 100.0).round() / 100.0 + 2.0;
+        // Whole pennies, as the venue publishes them.
+        let size = |rng: &mut dyn Rng| ((rng.random::<f64>() * 20_000.0).round() + 200.0) / 100.0;
         if let Some(p) = best_back.ticks(-(level as i32)) {
             back.push(PriceSize {
                 price: p,

@@ -5,7 +5,7 @@
 //! services, counters) carries over. After `max_faults` faults the plugin
 //! is quarantined: no more calls, and its open orders are cancelled.
 
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use clever_sdk::wire::{self, Runners};
@@ -50,8 +50,8 @@ pub struct PluginInstance {
     store: Store<PluginState>,
     live: Option<Plugin>,
     params: String,
-    /// Market handles this Wasm instance has had a full image of.
-    seen: HashSet<u32>,
+    /// What this Wasm instance last received of each market it has seen.
+    seen: BTreeMap<u32, Sent>,
     scratch: Vec<u8>,
     faults: Vec<Fault>,
     quarantined: bool,
@@ -71,7 +71,7 @@ impl PluginInstance {
             store,
             live: None,
             params: params.to_owned(),
-            seen: HashSet::new(),
+            seen: BTreeMap::new(),
             scratch: Vec::with_capacity(4096),
             faults: Vec::new(),
             quarantined: false,
@@ -145,7 +145,8 @@ impl PluginInstance {
 
     /// Deliver a market update. `changed` lists the indexes of the runners
     /// that changed (a delta); `None`, or a market this Wasm instance has not
-    /// seen, sends the full image.
+    /// seen, sends the full image. A one-runner delta that the scalar fast
+    /// path carries exactly goes as `on-runner`, with no allocation.
     pub fn on_market(
         &mut self,
         handle: u32,
@@ -153,28 +154,59 @@ impl PluginInstance {
         changed: Option<&[usize]>,
     ) -> Result<(), HookError> {
         self.ensure_live()?;
+        let depth = self.plugin.config.ladder_depth;
+        let sent = self.seen.get(&handle);
+        let fast = match (changed, sent) {
+            (Some(&[i]), Some(sent)) if sent.carries(market, i) => {
+                wire::encode_runner(handle, market, i, depth)
+            }
+            _ => None,
+        };
+        if let Some(d) = fast {
+            return self.on_runner(&d);
+        }
         let runners = match changed {
-            Some(ix) if self.seen.contains(&handle) => Runners::Changed(ix),
+            Some(ix) if sent.is_some() => Runners::Changed(ix),
             _ => Runners::All,
         };
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
-        wire::encode(
-            &mut buf,
-            handle,
-            market,
-            self.plugin.config.ladder_depth,
-            runners,
-        );
+        wire::encode(&mut buf, handle, market, depth, runners);
         let fuel = self.plugin.config.limits.fuel_per_call;
         let result = self.call(Hook::OnMarket, fuel, |p, s| {
             p.clever_strategy_hooks().call_on_market(s, &buf)
         });
         self.scratch = buf;
         if result.is_ok() {
-            self.seen.insert(handle);
+            self.seen.entry(handle).or_default().record(market);
         }
         result
+    }
+
+    fn on_runner(&mut self, d: &wire::RunnerDelta) -> Result<(), HookError> {
+        let fuel = self.plugin.config.limits.fuel_per_call;
+        let l = &d.levels;
+        self.call(Hook::OnMarket, fuel, |p, s| {
+            p.clever_strategy_hooks().call_on_runner(
+                s,
+                d.head,
+                d.selection,
+                d.publish_time,
+                d.last_traded,
+                d.traded_volume,
+                d.total_matched,
+                l[0],
+                l[1],
+                l[2],
+                l[3],
+                l[4],
+                l[5],
+                l[6],
+                l[7],
+                l[8],
+                l[9],
+            )
+        })
     }
 
     /// Tell the plugin one of its orders changed.
@@ -335,6 +367,39 @@ impl PluginInstance {
     }
 }
 
+/// The fields of a market the fast path does not carry, as last sent.
+#[derive(Default)]
+struct Sent {
+    bet_delay: u32,
+    /// Per runner: adjustment factor, SP near, SP far, BSP (as bits).
+    extras: Vec<[u64; 4]>,
+}
+
+fn extras_of(r: &clever_sdk::Runner) -> [u64; 4] {
+    let bits = |v: Option<f64>| v.map_or(u64::MAX, f64::to_bits);
+    [
+        r.adjustment_factor.to_bits(),
+        bits(r.sp_near),
+        bits(r.sp_far),
+        bits(r.bsp),
+    ]
+}
+
+impl Sent {
+    fn record(&mut self, market: &Market) {
+        self.bet_delay = market.bet_delay;
+        self.extras.clear();
+        self.extras.extend(market.runners.iter().map(extras_of));
+    }
+
+    /// True if updating runner `i` by the fast path leaves nothing unsent.
+    fn carries(&self, market: &Market, i: usize) -> bool {
+        self.bet_delay == market.bet_delay
+            && self.extras.len() == market.runners.len()
+            && market.runners.get(i).map(extras_of) == self.extras.get(i).copied()
+    }
+}
+
 fn fault_of(descriptor: &Descriptor, hook: Hook, cause: FaultCause) -> Fault {
     Fault {
         plugin: descriptor.name.clone(),
@@ -368,4 +433,33 @@ fn new_store(plugin: &LoadedPlugin, host: HostSide) -> Store<PluginState> {
     let mut store = Store::new(&plugin.engine, PluginState::new(host, plugin.seed()));
     store.limiter(|s| &mut s.limiter);
     store
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clever_sdk::Runner;
+
+    #[test]
+    fn fast_path_only_when_nothing_it_omits_changed() {
+        let mut market = Market::new("1.1");
+        market.runners = vec![Runner::new(1), Runner::new(2)];
+        let mut sent = Sent::default();
+        sent.record(&market);
+        assert!(sent.carries(&market, 0));
+        market.runners[1].adjustment_factor = 12.5;
+        assert!(
+            sent.carries(&market, 0),
+            "another runner's change is not this update's"
+        );
+        assert!(!sent.carries(&market, 1));
+        market.bet_delay = 1;
+        assert!(!sent.carries(&market, 0));
+        sent.record(&market);
+        market.runners.push(Runner::new(3));
+        assert!(
+            !sent.carries(&market, 0),
+            "a new runner needs the packed path"
+        );
+    }
 }
