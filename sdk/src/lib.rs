@@ -98,6 +98,11 @@ pub use params::Params;
 pub use strategy::Strategy;
 pub use types::*;
 
+/// The README's strategy example compiles (checked by `cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// The version of the WIT package this SDK builds against.
 pub const WIT_VERSION: &str = "1.0.0";
 

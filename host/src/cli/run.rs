@@ -8,7 +8,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::market::synthetic::SyntheticMarket;
-use crate::runtime::{HookError, PluginInstance, RecordingServices, Runtime, RuntimeConfig};
+use crate::runtime::{
+    HookError, Limits, PluginInstance, RecordingServices, Runtime, RuntimeConfig,
+};
 use clever_sdk::Timestamp;
 
 /// Drive plugins over a synthetic market.
@@ -29,6 +31,9 @@ pub struct Args {
     /// Strategy parameters as a JSON object, for every plugin.
     #[arg(long, default_value = "{}")]
     params: String,
+    /// Sandbox limits: a TOML file with a `[sandbox]` table (see examples/sandbox.toml).
+    #[arg(long)]
+    limits: Option<PathBuf>,
     /// One JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -60,7 +65,14 @@ struct Running {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         anyhow::ensure!(self.runners > 0, "--runners must be at least 1");
-        let runtime = Runtime::new(RuntimeConfig::default())?;
+        let limits = match &self.limits {
+            Some(path) => Limits::from_toml_file(path)?,
+            None => Limits::default(),
+        };
+        let runtime = Runtime::new(RuntimeConfig {
+            limits,
+            ..RuntimeConfig::default()
+        })?;
         let off = Timestamp(1_700_000_000_000);
         let mut feed = SyntheticMarket::new("1.000000001", self.seed, self.runners, 3, off);
         let mut running = Vec::new();

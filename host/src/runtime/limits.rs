@@ -63,6 +63,56 @@ impl Default for Limits {
     }
 }
 
+/// Why a limits file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LimitsError {
+    /// The file could not be read.
+    #[error("cannot read limits file {path}: {source}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or a key is unknown or of the wrong type.
+    #[error("bad limits file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong and where (line and column).
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    #[serde(default)]
+    sandbox: Limits,
+}
+
+impl Limits {
+    /// Read the `[sandbox]` table of a TOML file; keys left out keep their
+    /// defaults, unknown keys are an error (a typo must not pass silently).
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Limits, LimitsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LimitsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_str(&text).map_err(|message| LimitsError::Parse {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parse the `[sandbox]` table from TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Limits, String> {
+        toml::from_str::<LimitsFile>(text)
+            .map(|f| f.sandbox)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Enforces [`Limits`] on memory and tables, and remembers whether the
 /// memory limit was what stopped the guest (a trap alone does not say).
 pub(crate) struct Limiter {
@@ -122,5 +172,35 @@ impl wasmtime::ResourceLimiter for Limiter {
 
     fn memories(&self) -> usize {
         self.instances
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_some_keys_and_keeps_the_other_defaults() {
+        let limits =
+            Limits::from_toml_str("[sandbox]\nmax_faults = 1\nfuel_per_call = 500\n").unwrap();
+        assert_eq!(limits.max_faults, 1);
+        assert_eq!(limits.fuel_per_call, 500);
+        assert_eq!(limits.memory_bytes, Limits::default().memory_bytes);
+        assert_eq!(Limits::from_toml_str("").unwrap(), Limits::default());
+    }
+
+    #[test]
+    fn toml_errors_name_the_key_and_line() {
+        let err = Limits::from_toml_str("[sandbox]\nmax_fault = 1\n").unwrap_err();
+        assert!(err.contains("max_fault") && err.contains("line 2"), "{err}");
+        let err = Limits::from_toml_str("[sandbox]\nmax_faults = \"three\"\n").unwrap_err();
+        assert!(err.contains("max_faults"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_matches_the_defaults() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sandbox.toml");
+        assert_eq!(Limits::from_toml_file(&path).unwrap(), Limits::default());
     }
 }

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 pub use cache::{CompileSource, ComponentCache, sha256_hex};
 pub use fault::{Fault, FaultCause, Hook};
 pub use instance::{HookError, PluginInstance, Stats};
-pub use limits::Limits;
+pub use limits::{Limits, LimitsError};
 pub use plugin::{LoadedPlugin, Runtime, RuntimeConfig, WIT_MAJOR, WIT_VERSION, default_cache_dir};
 pub use recording::RecordingServices;
 pub use sandbox::Dropped;

@@ -128,3 +128,35 @@ fn run_reports_a_bad_component_with_its_path() {
         "{err}"
     );
 }
+
+#[test]
+fn run_reads_limits_from_a_toml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = dir.path().join("limits.toml");
+    std::fs::write(&limits, "[sandbox]\nmax_faults = 1\n").unwrap();
+    let out = clever(&[
+        "run",
+        "--plugin",
+        artifacts::HOSTILE_INFINITE_LOOP,
+        "--updates",
+        "5",
+        "--limits",
+        limits.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["plugins"][0]["faults"].as_array().unwrap().len(), 1);
+    assert_eq!(report["plugins"][0]["quarantined"], true);
+
+    std::fs::write(&limits, "[sandbox]\nmax_fualts = 1\n").unwrap();
+    let out = clever(&[
+        "run",
+        "--plugin",
+        artifacts::FIXTURE_READER,
+        "--limits",
+        limits.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("max_fualts"), "{}", stderr(&out));
+}
