@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use crate::context::{Context, HostApi};
 use crate::ladder::Price;
-use crate::market::{Levels, Market, PriceSize, Runner};
+use crate::market::Market;
 use crate::params::Params;
 use crate::strategy::Strategy;
 use crate::types as sdk;
@@ -29,6 +29,8 @@ use bindings::clever::strategy::types as wit;
 pub use bindings::exports::clever::strategy::hooks::Guest;
 pub use wit::{Descriptor as WitDescriptor, Market as WitMarket, Order as WitOrder};
 
+crate::__wit_conversions!(crate::guest::bindings::clever::strategy::types);
+
 struct GuestState {
     strategy: Option<Box<dyn Strategy>>,
     markets: MarketCache,
@@ -48,12 +50,12 @@ impl HostApi for WitHost {
         &mut self,
         request: &sdk::OrderRequest,
     ) -> Result<sdk::OrderId, sdk::RejectReason> {
-        wit_host::place_order(&to_wit_request(request))
+        wit_host::place_order(&request.into())
             .map(sdk::OrderId)
-            .map_err(from_wit_reject)
+            .map_err(Into::into)
     }
     fn cancel_order(&mut self, id: sdk::OrderId) -> Result<(), sdk::RejectReason> {
-        wit_host::cancel_order(id.0).map_err(from_wit_reject)
+        wit_host::cancel_order(id.0).map_err(Into::into)
     }
     fn replace_order(
         &mut self,
@@ -62,46 +64,28 @@ impl HostApi for WitHost {
     ) -> Result<sdk::OrderId, sdk::RejectReason> {
         wit_host::replace_order(id.0, price.0)
             .map(sdk::OrderId)
-            .map_err(from_wit_reject)
+            .map_err(Into::into)
     }
     fn open_orders(&mut self, market: &sdk::MarketId) -> Vec<sdk::Order> {
         wit_host::open_orders(market.as_str())
             .into_iter()
-            .map(from_wit_order)
+            .map(Into::into)
             .collect()
     }
     fn position(&mut self, market: &sdk::MarketId) -> Vec<sdk::RunnerPosition> {
         wit_host::position(market.as_str())
             .into_iter()
-            .map(|p| sdk::RunnerPosition {
-                selection_id: sdk::SelectionId(p.selection_id),
-                back_matched: p.back_matched,
-                lay_matched: p.lay_matched,
-                if_win: p.if_win,
-                if_lose: p.if_lose,
-            })
+            .map(Into::into)
             .collect()
     }
     fn now(&mut self) -> sdk::Timestamp {
         sdk::Timestamp(wit_host::now())
     }
     fn log(&mut self, level: sdk::LogLevel, message: &str) {
-        let level = match level {
-            sdk::LogLevel::Trace => wit::LogLevel::Trace,
-            sdk::LogLevel::Debug => wit::LogLevel::Debug,
-            sdk::LogLevel::Info => wit::LogLevel::Info,
-            sdk::LogLevel::Warn => wit::LogLevel::Warn,
-            sdk::LogLevel::Error => wit::LogLevel::Error,
-        };
-        wit_host::log(level, message)
+        wit_host::log(level.into(), message)
     }
     fn signal(&mut self, signal: &sdk::Signal) {
-        wit_host::signal(&wit::SignalEvent {
-            name: signal.name.clone(),
-            value: signal.value,
-            market_id: signal.market_id.as_ref().map(|m| m.0.clone()),
-            selection_id: signal.selection_id.map(|s| s.0),
-        })
+        wit_host::signal(&signal.into())
     }
     fn prediction(
         &mut self,
@@ -130,23 +114,13 @@ impl HostApi for WitHost {
 
 /// `describe` for strategy `S`, named and versioned by its crate.
 pub fn describe<S: Strategy>(name: &str, version: &str) -> WitDescriptor {
-    let f = S::markets();
-    WitDescriptor {
+    sdk::Descriptor {
         name: name.to_owned(),
         version: version.to_owned(),
         sdk_version: env!("CARGO_PKG_VERSION").to_owned(),
-        markets: wit::MarketFilter {
-            venues: f.venues,
-            event_types: f.event_types,
-            market_types: f.market_types,
-            countries: f.countries,
-            window: f.window.map(|w| wit::Window {
-                opens: w.opens,
-                closes: w.closes,
-            }),
-            in_play: f.in_play,
-        },
+        markets: S::markets(),
     }
+    .into()
 }
 
 /// `init`: parse the parameters and build the strategy.
@@ -189,7 +163,7 @@ pub fn on_runner(delta: crate::wire::RunnerDelta) {
 
 /// `on-order`.
 pub fn on_order(order: WitOrder) {
-    let order = from_wit_order(order);
+    let order: sdk::Order = order.into();
     with_strategy(|st, ctx| st.on_order(ctx, &order));
 }
 
@@ -200,7 +174,7 @@ pub fn on_timer(token: u64) {
 
 /// `on-market-closed`: call the strategy, then forget the market.
 pub fn on_market_closed(market: WitMarket) {
-    let market = from_wit_market(market);
+    let market: Market = market.into();
     with_strategy(|st, ctx| st.on_market_closed(ctx, &market));
     STATE.with_borrow_mut(|s| s.markets.remove_by_id(&market.id));
 }
@@ -229,146 +203,4 @@ fn with_strategy(f: impl FnOnce(&mut dyn Strategy, &mut Context<'_>)) {
             f(st.as_mut(), &mut Context::new(&mut WitHost));
         }
     })
-}
-
-fn to_wit_request(r: &sdk::OrderRequest) -> wit::OrderRequest {
-    wit::OrderRequest {
-        market_id: r.market_id.0.clone(),
-        selection_id: r.selection_id.0,
-        side: match r.side {
-            sdk::Side::Back => wit::Side::Back,
-            sdk::Side::Lay => wit::Side::Lay,
-        },
-        order_type: match r.order_type {
-            sdk::OrderType::Limit => wit::OrderType::Limit,
-            sdk::OrderType::LimitOnClose => wit::OrderType::LimitOnClose,
-            sdk::OrderType::MarketOnClose => wit::OrderType::MarketOnClose,
-        },
-        price: r.price.0,
-        size: r.size,
-        persistence: match r.persistence {
-            sdk::Persistence::Lapse => wit::Persistence::Lapse,
-            sdk::Persistence::Persist => wit::Persistence::Persist,
-            sdk::Persistence::MarketOnClose => wit::Persistence::MarketOnClose,
-        },
-        customer_ref: r.customer_ref.clone(),
-    }
-}
-
-fn from_wit_request(r: wit::OrderRequest) -> sdk::OrderRequest {
-    sdk::OrderRequest {
-        market_id: sdk::MarketId(r.market_id),
-        selection_id: sdk::SelectionId(r.selection_id),
-        side: match r.side {
-            wit::Side::Back => sdk::Side::Back,
-            wit::Side::Lay => sdk::Side::Lay,
-        },
-        order_type: match r.order_type {
-            wit::OrderType::Limit => sdk::OrderType::Limit,
-            wit::OrderType::LimitOnClose => sdk::OrderType::LimitOnClose,
-            wit::OrderType::MarketOnClose => sdk::OrderType::MarketOnClose,
-        },
-        price: Price(r.price),
-        size: r.size,
-        persistence: match r.persistence {
-            wit::Persistence::Lapse => sdk::Persistence::Lapse,
-            wit::Persistence::Persist => sdk::Persistence::Persist,
-            wit::Persistence::MarketOnClose => sdk::Persistence::MarketOnClose,
-        },
-        customer_ref: r.customer_ref,
-    }
-}
-
-fn from_wit_reject(r: wit::RejectReason) -> sdk::RejectReason {
-    use sdk::RiskLimit as L;
-    match r {
-        wit::RejectReason::RiskLimit(limit) => sdk::RejectReason::RiskLimit(match limit {
-            wit::RiskLimit::MaxStake => L::MaxStake,
-            wit::RiskLimit::MaxSelectionLiability => L::MaxSelectionLiability,
-            wit::RiskLimit::MaxMarketLiability => L::MaxMarketLiability,
-            wit::RiskLimit::MaxOpenOrders => L::MaxOpenOrders,
-            wit::RiskLimit::MaxOrdersPerHour => L::MaxOrdersPerHour,
-            wit::RiskLimit::DailyLoss => L::DailyLoss,
-            wit::RiskLimit::KillSwitch => L::KillSwitch,
-        }),
-        wit::RejectReason::InvalidPrice => sdk::RejectReason::InvalidPrice,
-        wit::RejectReason::InvalidSize => sdk::RejectReason::InvalidSize,
-        wit::RejectReason::MarketNotOpen => sdk::RejectReason::MarketNotOpen,
-        wit::RejectReason::UnknownMarket => sdk::RejectReason::UnknownMarket,
-        wit::RejectReason::UnknownSelection => sdk::RejectReason::UnknownSelection,
-        wit::RejectReason::UnknownOrder => sdk::RejectReason::UnknownOrder,
-        wit::RejectReason::RateLimited => sdk::RejectReason::RateLimited,
-        wit::RejectReason::VenueError(code) => sdk::RejectReason::VenueError(code),
-    }
-}
-
-fn from_wit_order(o: WitOrder) -> sdk::Order {
-    sdk::Order {
-        id: sdk::OrderId(o.id),
-        request: from_wit_request(o.request),
-        status: match o.status {
-            wit::OrderStatus::Pending => sdk::OrderStatus::Pending,
-            wit::OrderStatus::Executable => sdk::OrderStatus::Executable,
-            wit::OrderStatus::ExecutionComplete => sdk::OrderStatus::ExecutionComplete,
-            wit::OrderStatus::Rejected => sdk::OrderStatus::Rejected,
-        },
-        size_matched: o.size_matched,
-        average_price_matched: o.average_price_matched,
-        size_cancelled: o.size_cancelled,
-        size_lapsed: o.size_lapsed,
-        placed_at: sdk::Timestamp(o.placed_at),
-        rejection: o.rejection.map(from_wit_reject),
-    }
-}
-
-fn from_wit_market(m: WitMarket) -> Market {
-    let levels = |v: Vec<wit::PriceSize>| {
-        Levels::from_slice(
-            &v.iter()
-                .map(|l| PriceSize::new(l.price, l.size))
-                .collect::<Vec<_>>(),
-        )
-    };
-    Market {
-        id: sdk::MarketId(m.id),
-        venue: m.venue,
-        event_type: m.event_type,
-        market_type: m.market_type,
-        country: m.country,
-        start_time: sdk::Timestamp(m.start_time),
-        status: match m.status {
-            wit::MarketStatus::Inactive => sdk::MarketStatus::Inactive,
-            wit::MarketStatus::Open => sdk::MarketStatus::Open,
-            wit::MarketStatus::Suspended => sdk::MarketStatus::Suspended,
-            wit::MarketStatus::Closed => sdk::MarketStatus::Closed,
-        },
-        in_play: m.in_play,
-        bet_delay: m.bet_delay,
-        number_of_winners: m.number_of_winners,
-        total_matched: m.total_matched,
-        publish_time: sdk::Timestamp(0),
-        runners: m
-            .runners
-            .into_iter()
-            .map(|r| Runner {
-                selection_id: sdk::SelectionId(r.selection_id),
-                status: match r.status {
-                    wit::RunnerStatus::Active => sdk::RunnerStatus::Active,
-                    wit::RunnerStatus::Winner => sdk::RunnerStatus::Winner,
-                    wit::RunnerStatus::Loser => sdk::RunnerStatus::Loser,
-                    wit::RunnerStatus::Placed => sdk::RunnerStatus::Placed,
-                    wit::RunnerStatus::Removed => sdk::RunnerStatus::Removed,
-                    wit::RunnerStatus::Hidden => sdk::RunnerStatus::Hidden,
-                },
-                adjustment_factor: r.adjustment_factor,
-                last_traded: r.last_traded.map(Price),
-                traded_volume: r.traded_volume,
-                back: levels(r.back),
-                lay: levels(r.lay),
-                sp_near: r.sp_near,
-                sp_far: r.sp_far,
-                bsp: r.bsp,
-            })
-            .collect(),
-    }
 }

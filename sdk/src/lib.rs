@@ -76,6 +76,7 @@
 extern crate self as clever_sdk;
 
 mod context;
+mod convert;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod harness;
 pub mod ladder;

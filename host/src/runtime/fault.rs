@@ -58,6 +58,9 @@ pub enum FaultCause {
     Panic(String),
     /// Any other trap, with wasmtime's description.
     Trap(String),
+    /// `init` refused to start a rebuilt instance (after an earlier fault),
+    /// so the plugin cannot run again.
+    InitRefused(String),
     /// A returned string or list was larger than allowed.
     OversizedOutput {
         /// Bytes returned.
@@ -80,6 +83,9 @@ impl fmt::Display for FaultCause {
             FaultCause::StackOverflow => f.write_str("stack overflow"),
             FaultCause::Panic(message) => write!(f, "panic: {message}"),
             FaultCause::Trap(message) => write!(f, "trap: {message}"),
+            FaultCause::InitRefused(reason) => {
+                write!(f, "init refused after a rebuild: {reason}")
+            }
             FaultCause::OversizedOutput { bytes, limit } => {
                 write!(f, "output of {bytes} bytes exceeds the limit of {limit}")
             }

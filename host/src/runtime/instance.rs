@@ -13,8 +13,8 @@ use clever_sdk::{Descriptor, Market, Order};
 use wasmtime::Store;
 
 use super::bindings::Plugin;
+use super::bindings::wit;
 use super::fault::{Fault, FaultCause, Hook, classify};
-use super::imports::{from_wit_descriptor, to_wit_market, to_wit_order};
 use super::plugin::LoadedPlugin;
 use super::sandbox::{CallBudget, ClockCell, Dropped, HostSide, KvState, PluginState};
 use super::services::{HostServices, InertServices};
@@ -103,7 +103,7 @@ impl PluginInstance {
                         FaultCause::OversizedOutput { bytes, limit },
                     )));
                 }
-                Ok(from_wit_descriptor(d))
+                Ok(d.into())
             }
             Err(e) => Err(HookError::Faulted(fault_of(
                 &plugin.descriptor,
@@ -211,7 +211,7 @@ impl PluginInstance {
 
     /// Tell the plugin one of its orders changed.
     pub fn on_order(&mut self, order: &Order) -> Result<(), HookError> {
-        let order = to_wit_order(order);
+        let order: wit::Order = order.into();
         let fuel = self.plugin.config.limits.fuel_per_call;
         self.call(Hook::OnOrder, fuel, |p, s| {
             p.clever_strategy_hooks().call_on_order(s, &order)
@@ -228,7 +228,7 @@ impl PluginInstance {
 
     /// Tell the plugin a market closed, with its results.
     pub fn on_market_closed(&mut self, market: &Market) -> Result<(), HookError> {
-        let market = to_wit_market(market);
+        let market: wit::Market = market.into();
         let fuel = self.plugin.config.limits.fuel_per_call;
         self.call(Hook::OnMarketClosed, fuel, |p, s| {
             p.clever_strategy_hooks().call_on_market_closed(s, &market)
@@ -277,10 +277,18 @@ impl PluginInstance {
         self.params = params;
         let (live, result) = result?;
         self.live = Some(live);
-        self.refusal(Hook::Init, result).inspect_err(|_| {
-            // A plugin that will not start cannot run: do not retry it forever.
-            self.live = None;
-        })
+        match self.refusal(Hook::Init, result) {
+            // A rebuilt instance that will not start can never run again:
+            // count it as a fault until quarantine, instead of retrying forever.
+            Err(HookError::Refused(reason)) if self.stats.instantiations > 1 => {
+                Err(self.fault(Hook::Init, FaultCause::InitRefused(reason)))
+            }
+            Err(e) => {
+                self.live = None;
+                Err(e)
+            }
+            Ok(()) => Ok(()),
+        }
     }
 
     /// Run a hook on the live instance.

@@ -121,3 +121,23 @@ fn output_limit_obeyed_when_raised() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[test]
+fn state_survives_a_rebuild_and_a_refused_restart_counts_as_a_fault() {
+    let rt = support::runtime();
+    let (mut plugin, _) = rt.start(artifacts::FIXTURE_REFUSE_RESTART, "{}");
+    let mut feed = support::market(9);
+    let (market, _) = feed.step();
+    let causes: Vec<_> = (0..4).map(|_| plugin.on_market(1, market, None)).collect();
+    assert!(
+        matches!(&causes[0], Err(HookError::Faulted(f)) if matches!(f.cause, FaultCause::Panic(_)))
+    );
+    // The rebuilt instance found `started` in the state the host kept.
+    for c in &causes[1..3] {
+        assert!(
+            matches!(c, Err(HookError::Faulted(f)) if matches!(&f.cause, FaultCause::InitRefused(r) if r.contains("refusing to start again"))),
+            "{c:?}"
+        );
+    }
+    assert_eq!(causes[3], Err(HookError::Quarantined));
+}
