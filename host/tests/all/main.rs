@@ -9,4 +9,5 @@ mod hostile;
 mod limits;
 mod load;
 mod market_delivery;
+mod market_golden;
 mod sandbox;

@@ -1,0 +1,133 @@
+//! Reading Betfair stream files: plain, `.gz` or `.bz2` (told by their
+//! first bytes, not their names), one JSON message per line, LF or CRLF.
+//! Streamed line by line with one reused buffer, so memory stays bounded
+//! whatever the file's size. A line that is not a valid message is an
+//! error naming the file and line; reading goes on after it.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use super::stream::Message;
+
+/// Why a line or a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A line is not a valid stream message.
+    #[error("{path}:{line}: {message}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// Line number, from 1.
+        line: u64,
+        /// What serde_json said, with the column.
+        message: String,
+        /// The raw line (at most 4 KiB of it).
+        raw: String,
+    },
+}
+
+/// A message and where it came from.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Line number, from 1.
+    pub line: u64,
+    /// The parsed message.
+    pub message: Message,
+}
+
+/// A stream file being read.
+pub struct StreamFile {
+    path: PathBuf,
+    reader: Box<dyn BufRead + Send>,
+    buf: String,
+    line: u64,
+    failed: bool,
+}
+
+impl StreamFile {
+    /// Open a file, detecting gzip and bzip2 by their magic bytes.
+    pub fn open(path: &Path) -> Result<StreamFile, ReadError> {
+        let io = |source| ReadError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+        let head = file.fill_buf().map_err(io)?;
+        let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
+            Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::bufread::MultiGzDecoder::new(file),
+            ))
+        } else if head.starts_with(b"BZh") {
+            Box::new(BufReader::with_capacity(
+                1 << 16,
+                bzip2::bufread::MultiBzDecoder::new(file),
+            ))
+        } else {
+            Box::new(file)
+        };
+        Ok(StreamFile {
+            path: path.to_owned(),
+            reader,
+            buf: String::with_capacity(1 << 12),
+            line: 0,
+            failed: false,
+        })
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Iterator for StreamFile {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.failed {
+                return None;
+            }
+            self.buf.clear();
+            match self.reader.read_line(&mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(source) => {
+                    // A broken stream cannot be resynchronised: report once, stop.
+                    self.failed = true;
+                    return Some(Err(ReadError::Io {
+                        path: self.path.clone(),
+                        source,
+                    }));
+                }
+            }
+            self.line += 1;
+            let text = self.buf.trim_end_matches(['\n', '\r']);
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Some(match serde_json::from_str::<Message>(text) {
+                Ok(message) => Ok(Record {
+                    line: self.line,
+                    message,
+                }),
+                Err(e) => Err(ReadError::Json {
+                    path: self.path.clone(),
+                    line: self.line,
+                    message: e.to_string(),
+                    raw: text.chars().take(4096).collect(),
+                }),
+            });
+        }
+    }
+}
