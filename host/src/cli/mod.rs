@@ -3,6 +3,7 @@
 //! printed with their whole cause chain.
 
 mod build;
+mod generate;
 mod inspect;
 mod output;
 mod run;
@@ -23,6 +24,8 @@ pub struct Cli {
 enum Command {
     /// Build a strategy crate into a WebAssembly component.
     Build(build::Args),
+    /// Write generated racing markets as Betfair stream files.
+    Gen(generate::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),
     /// Drive plugins over a synthetic market and report what they did.
@@ -41,6 +44,7 @@ pub fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Build(args) => args.run(),
+        Command::Gen(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Run(args) => args.run(),
     };

@@ -5,6 +5,7 @@
 mod support;
 
 mod cli;
+mod generate;
 mod hostile;
 mod limits;
 mod load;

@@ -145,17 +145,23 @@ impl StreamCache {
 
     /// Apply one market change published at `pt` and return the market.
     pub fn apply(&mut self, pt: i64, change: &MarketChange) -> &MarketBook {
+        // Look up before inserting: `entry` would allocate a key every change.
+        if !self.markets.contains_key(&change.id) {
+            let view = Market {
+                id: MarketId(change.id.clone()),
+                venue: "betfair".into(),
+                ..Market::default()
+            };
+            let book = MarketBook {
+                view,
+                ..MarketBook::default()
+            };
+            self.markets.insert(change.id.clone(), book);
+        }
         let book = self
             .markets
-            .entry(change.id.clone())
-            .or_insert_with(|| MarketBook {
-                view: Market {
-                    id: MarketId(change.id.clone()),
-                    venue: "betfair".into(),
-                    ..Market::default()
-                },
-                ..MarketBook::default()
-            });
+            .get_mut(&change.id)
+            .expect("the market was inserted above");
         book.changed.clear();
         book.definition_changed = change.img;
         if change.img {
