@@ -12,3 +12,4 @@ mod load;
 mod market_delivery;
 mod market_golden;
 mod sandbox;
+mod state;
