@@ -146,7 +146,10 @@ impl PluginInstance {
     /// Deliver a market update. `changed` lists the indexes of the runners
     /// that changed (a delta); `None`, or a market this Wasm instance has not
     /// seen, sends the full image. A one-runner delta that the scalar fast
-    /// path carries exactly goes as `on-runner`, with no allocation.
+    /// path carries exactly goes as `on-runner`, with no allocation. Deltas
+    /// carry status, in-play, bet delay, volumes and runners; a change of
+    /// the market's definition (ids, types, start, winners) must come as
+    /// `None`.
     pub fn on_market(
         &mut self,
         handle: u32,
