@@ -5,10 +5,12 @@
 //! responsibility:
 //!
 //! * [`runtime`]: wasmtime, the sandbox, plugin instances, faults.
-//! * [`market`]: the market model and synthetic markets.
+//! * [`market`]: the market model, Betfair stream files, generated markets.
+//! * [`risk`]: the checks every order passes, in every mode.
 //! * [`cli`]: the `clever` command.
 #![deny(unsafe_code)]
 
 pub mod cli;
 pub mod market;
+pub mod risk;
 pub mod runtime;
