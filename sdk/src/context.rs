@@ -50,13 +50,7 @@ impl<'a> Context<'a> {
         price: Price,
         size: f64,
     ) -> Result<OrderId, RejectReason> {
-        self.place(OrderRequest::limit(
-            market.clone(),
-            selection,
-            Side::Back,
-            price,
-            size,
-        ))
+        self.limit(Side::Back, market, selection, price, size)
     }
 
     /// Lay `selection` for a backer's stake of `size` at `price` (lapsing limit).
@@ -67,13 +61,19 @@ impl<'a> Context<'a> {
         price: Price,
         size: f64,
     ) -> Result<OrderId, RejectReason> {
-        self.place(OrderRequest::limit(
-            market.clone(),
-            selection,
-            Side::Lay,
-            price,
-            size,
-        ))
+        self.limit(Side::Lay, market, selection, price, size)
+    }
+
+    fn limit(
+        &mut self,
+        side: Side,
+        market: &MarketId,
+        selection: SelectionId,
+        price: Price,
+        size: f64,
+    ) -> Result<OrderId, RejectReason> {
+        let request = OrderRequest::limit(market.clone(), selection, side, price, size);
+        self.place(request)
     }
 
     /// Cancel an order's unmatched remainder.
