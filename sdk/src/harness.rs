@@ -308,14 +308,20 @@ impl<S: Strategy> Harness<S> {
             .set_prediction(model, &MarketId::from(market), SelectionId(selection), p);
     }
 
-    /// Deliver a market update at its publish time (timers due before it fire first).
-    pub fn market(&mut self, market: &Market) {
+    /// Deliver a market update at its publish time (timers due before it
+    /// fire first), if the strategy's [`Strategy::markets`] filter wants it,
+    /// as the host's engine would. Returns whether it was delivered.
+    pub fn market(&mut self, market: &Market) -> bool {
         if market.publish_time > self.host.now {
             self.advance_to(market.publish_time);
         }
         self.host.set_market(market);
+        if !S::markets().wants(market, self.host.now) {
+            return false;
+        }
         let mut ctx = Context::new(&mut self.host);
         self.strategy.on_market(&mut ctx, market);
+        true
     }
 
     /// Move the clock forward by `ms`, firing due timers in time order.

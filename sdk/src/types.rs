@@ -428,6 +428,64 @@ impl MarketFilter {
         self.in_play = false;
         self
     }
+
+    /// Whether an update of `market` published at `now` is one this filter
+    /// wants: every non-empty list must name the market's value, `now` must
+    /// lie in the window around the scheduled off, and in-play updates only
+    /// if asked for. The engine routes by this; nothing else decides.
+    pub fn wants(&self, market: &crate::Market, now: Timestamp) -> bool {
+        let listed =
+            |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        let country = market.country.as_deref().unwrap_or("");
+        let in_window = self.window.is_none_or(|w| {
+            let from_off = now.0.saturating_sub(market.start_time.0);
+            from_off >= w.opens.saturating_mul(1000) && from_off <= w.closes.saturating_mul(1000)
+        });
+        listed(&self.venues, &market.venue)
+            && listed(&self.event_types, &market.event_type)
+            && listed(&self.market_types, &market.market_type)
+            && listed(&self.countries, country)
+            && in_window
+            && (self.in_play || !market.in_play)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Market;
+
+    #[test]
+    fn filters_route_by_lists_window_and_in_play() {
+        let mut m = Market::new("1.1");
+        m.country = Some("GB".into());
+        m.start_time = Timestamp(1_000_000);
+        let at = |secs: i64| Timestamp(1_000_000 + secs * 1000);
+        assert!(MarketFilter::default().wants(&m, at(0)));
+        let horses_gb = MarketFilter::default()
+            .event_types(&["7"])
+            .countries(&["GB", "IE"]);
+        assert!(horses_gb.wants(&m, at(0)));
+        assert!(
+            !MarketFilter::default()
+                .event_types(&["4339"])
+                .wants(&m, at(0))
+        );
+        assert!(
+            !MarketFilter::default()
+                .market_types(&["PLACE"])
+                .wants(&m, at(0))
+        );
+        assert!(!MarketFilter::default().countries(&["AU"]).wants(&m, at(0)));
+        let last_ten_minutes = MarketFilter::default().window(-600, 0);
+        assert!(!last_ten_minutes.wants(&m, at(-601)));
+        assert!(last_ten_minutes.wants(&m, at(-600)));
+        assert!(last_ten_minutes.wants(&m, at(0)));
+        assert!(!last_ten_minutes.wants(&m, at(1)));
+        m.in_play = true;
+        assert!(!MarketFilter::default().pre_off_only().wants(&m, at(5)));
+        assert!(MarketFilter::default().wants(&m, at(5)));
+    }
 }
 
 /// Who a plugin is and what it wants.

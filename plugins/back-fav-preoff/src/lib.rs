@@ -92,7 +92,7 @@ mod tests {
         h.market(&market(&[(1, 4.0), (2, 6.0)]));
         let mut in_play = market(&[(1, 2.0)]);
         in_play.in_play = true;
-        h.market(&in_play);
+        assert!(!h.market(&in_play), "the filter keeps in-play updates away");
         assert!(h.orders().is_empty());
     }
 }
