@@ -10,7 +10,8 @@
 use std::collections::HashMap;
 
 use clever_sdk::{
-    Levels, Market, MarketId, MarketStatus, Price, PriceSize, Runner, RunnerStatus, Timestamp,
+    Levels, MAX_DEPTH, Market, MarketId, MarketStatus, Price, PriceSize, Runner, RunnerStatus,
+    Timestamp,
 };
 
 use super::stream::{LevelPoint, MarketChange, MarketDefinition, PricePoint, RunnerChange};
@@ -279,8 +280,13 @@ fn apply_runner_change(full: &mut RunnerBook, view: &mut Runner, rc: &RunnerChan
     if let Some(spf) = rc.spf {
         view.sp_far = spf.is_finite().then_some(spf);
     }
-    view.back = best_levels(&full.atb, &full.batb, &full.bdatb);
-    view.lay = best_levels(&full.atl, &full.batl, &full.bdatl);
+    // Rebuild only the side that changed.
+    if rc.atb.is_some() || rc.batb.is_some() || rc.bdatb.is_some() {
+        view.back = best_levels(&full.atb, &full.batb, &full.bdatb);
+    }
+    if rc.atl.is_some() || rc.batl.is_some() || rc.bdatl.is_some() {
+        view.lay = best_levels(&full.atl, &full.batl, &full.bdatl);
+    }
 }
 
 /// The view's best levels: the full ladder when the file has one, else the
@@ -294,11 +300,15 @@ fn best_levels(full: &PriceLadder, best: &LevelLadder, display: &LevelLadder) ->
         })
     };
     if !full.levels.is_empty() {
-        full.levels.iter().copied().for_each(&mut put);
+        full.levels
+            .iter()
+            .copied()
+            .take(MAX_DEPTH)
+            .for_each(&mut put);
     } else if !best.levels.is_empty() {
-        best.best().for_each(&mut put);
+        best.best().take(MAX_DEPTH).for_each(&mut put);
     } else {
-        display.best().for_each(&mut put);
+        display.best().take(MAX_DEPTH).for_each(&mut put);
     }
     out
 }
