@@ -1,5 +1,7 @@
-//! `clever run`: load plugins and drive them over a seeded synthetic market,
-//! with orders checked by the venue rules but never matched. A quick way to
+//! `clever run`: load plugins and drive them over a seeded synthetic market
+//! (pre-off for the first half of the updates, in play for the second),
+//! with orders checked by the venue rules but never matched, and timers
+//! fired as the clock passes them. A quick way to
 //! see a plugin load, trade, log and (if hostile) get contained.
 
 use std::path::PathBuf;
@@ -45,6 +47,8 @@ struct PluginReport {
     version: String,
     updates: u64,
     orders: usize,
+    /// Orders still open at the end (the rest were cancelled by the plugin).
+    open: usize,
     rejected: usize,
     rate_limited: u64,
     logs: usize,
@@ -93,11 +97,16 @@ impl Args {
                 busy: Default::default(),
             });
         }
-        for _ in 0..self.updates {
+        for update in 0..self.updates {
+            // The second half of the updates is in play, so in-play strategies act too.
+            if update == self.updates / 2 {
+                feed.set_in_play(true);
+            }
             let (market, changed) = feed.step();
             for r in running.iter_mut() {
                 r.services.set_now(market.publish_time);
                 r.services.set_market(market);
+                fire_due_timers(r);
                 let start = Instant::now();
                 let result = r.instance.on_market(1, market, Some(changed));
                 r.busy += start.elapsed();
@@ -129,10 +138,11 @@ impl Args {
         );
         for r in &reports {
             println!(
-                "{:<24} {:>9} {:>7} {:>8} {:>6} {:>7} {:>6} {:>11} {:>9.2}",
+                "{:<24} {:>9} {:>7} {:>6} {:>8} {:>6} {:>7} {:>6} {:>11} {:>9.2}",
                 format!("{}@{}", r.name, r.version),
                 r.updates,
                 r.orders,
+                r.open,
                 r.rejected,
                 r.logs,
                 r.signals,
@@ -148,6 +158,30 @@ impl Args {
     }
 }
 
+/// Call `on-timer` for every timer due by now, earliest first.
+fn fire_due_timers(r: &mut Running) {
+    loop {
+        let due = {
+            let mut recorded = r.services.recorded();
+            let now = recorded.now();
+            let next = recorded
+                .timers
+                .iter()
+                .filter(|(_, at)| **at <= now)
+                .min_by_key(|(token, at)| (**at, **token))
+                .map(|(token, _)| *token);
+            if let Some(token) = next {
+                recorded.timers.remove(&token);
+            }
+            next
+        };
+        let Some(token) = due else { return };
+        if let Err(e) = r.instance.on_timer(token) {
+            tracing::warn!("{e}");
+        }
+    }
+}
+
 fn report(r: &Running) -> PluginReport {
     let recorded = r.services.recorded();
     let d = r.instance.descriptor();
@@ -157,6 +191,7 @@ fn report(r: &Running) -> PluginReport {
         version: d.version.clone(),
         updates: r.delivered,
         orders: recorded.orders.len(),
+        open: recorded.orders.iter().filter(|o| o.is_open()).count(),
         rejected: recorded.rejections.len(),
         rate_limited: r.instance.dropped().orders,
         logs: recorded.logs.len(),

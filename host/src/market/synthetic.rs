@@ -44,6 +44,23 @@ impl SyntheticMarket {
         }
     }
 
+    /// The runner with the lowest best back price.
+    fn favourite(&self) -> Option<usize> {
+        (0..self.market.runners.len()).min_by(|&a, &b| {
+            let price = |i: usize| {
+                self.market.runners[i]
+                    .best_back()
+                    .map_or(f64::MAX, |l| l.price.get())
+            };
+            price(a).total_cmp(&price(b))
+        })
+    }
+
+    /// Turn the market in play (or back): later updates carry the flag.
+    pub fn set_in_play(&mut self, in_play: bool) {
+        self.market.in_play = in_play;
+    }
+
     /// The market as it stands.
     pub fn market(&self) -> &Market {
         &self.market
@@ -52,10 +69,21 @@ impl SyntheticMarket {
     /// Advance 200 ms and move one runner; returns the market and the
     /// index of the runner that changed.
     pub fn step(&mut self) -> (&Market, &[usize]) {
-        let i = self.rng.random_range(0..self.market.runners.len());
+        // In play, every other update the favourite shortens a tick, as a
+        // leader's price does through a race; otherwise a random walk.
+        let lead = self.market.in_play && self.rng.random_range(0..2) == 0;
+        let i = match self.favourite().filter(|_| lead) {
+            Some(f) => f,
+            None => self.rng.random_range(0..self.market.runners.len()),
+        };
         let runner = &mut self.market.runners[i];
         let best = runner.best_back().map_or(Price(3.0), |l| l.price);
-        let moved = best.ticks(self.rng.random_range(-2..=2)).unwrap_or(best);
+        let ticks = if lead {
+            -1
+        } else {
+            self.rng.random_range(-2..=2)
+        };
+        let moved = best.ticks(ticks).unwrap_or(best);
         let traded = self.rng.random::<f64>() * 20.0;
         runner.traded_volume += traded;
         runner.last_traded = Some(moved);

@@ -160,3 +160,28 @@ fn run_reads_limits_from_a_toml_file() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("max_fualts"), "{}", stderr(&out));
 }
+
+#[test]
+fn run_fires_timers_so_lay_low_inplay_cancels_what_stays_unmatched() {
+    let out = clever(&[
+        "run",
+        "--plugin",
+        artifacts::LAY_LOW_INPLAY,
+        "--updates",
+        "2000",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let plugin = &report["plugins"][0];
+    let (orders, open) = (
+        plugin["orders"].as_u64().unwrap(),
+        plugin["open"].as_u64().unwrap(),
+    );
+    // In play for the second half; every order not matched within 2 s is cancelled.
+    assert!(orders > 100, "{plugin}");
+    assert!(
+        open <= 20,
+        "only the last 2 s of orders may still be open: {plugin}"
+    );
+}
