@@ -160,6 +160,19 @@ impl Recorded {
             .insert((model.to_owned(), market.clone(), selection), p);
     }
 
+    /// Remove and return the earliest timer due at or before `by` (ties go
+    /// to the lower token), with its due time.
+    pub fn take_due_timer(&mut self, by: Timestamp) -> Option<(u64, Timestamp)> {
+        let (token, at) = self
+            .timers
+            .iter()
+            .filter(|(_, at)| **at <= by)
+            .min_by_key(|(token, at)| (**at, **token))
+            .map(|(token, at)| (*token, *at))?;
+        self.timers.remove(&token);
+        Some((token, at))
+    }
+
     /// Set (or move) a timer to fire at `at`.
     pub fn set_timer_at(&mut self, at: Timestamp, token: u64) {
         self.timers.insert(token, at);
@@ -332,16 +345,7 @@ impl<S: Strategy> Harness<S> {
 
     /// Move the clock to `to`, firing due timers in time order.
     pub fn advance_to(&mut self, to: Timestamp) {
-        loop {
-            let due = self
-                .host
-                .timers
-                .iter()
-                .filter(|(_, at)| **at <= to)
-                .min_by_key(|(token, at)| (**at, **token))
-                .map(|(token, at)| (*token, *at));
-            let Some((token, at)) = due else { break };
-            self.host.timers.remove(&token);
+        while let Some((token, at)) = self.host.take_due_timer(to) {
             self.host.now = self.host.now.max(at);
             let mut ctx = Context::new(&mut self.host);
             self.strategy.on_timer(&mut ctx, token);

@@ -165,18 +165,9 @@ fn fire_due_timers(r: &mut Running) {
         let due = {
             let mut recorded = r.services.recorded();
             let now = recorded.now();
-            let next = recorded
-                .timers
-                .iter()
-                .filter(|(_, at)| **at <= now)
-                .min_by_key(|(token, at)| (**at, **token))
-                .map(|(token, _)| *token);
-            if let Some(token) = next {
-                recorded.timers.remove(&token);
-            }
-            next
+            recorded.take_due_timer(now)
         };
-        let Some(token) = due else { return };
+        let Some((token, _)) = due else { return };
         if let Err(e) = r.instance.on_timer(token) {
             tracing::warn!("{e}");
         }
