@@ -2,6 +2,7 @@
 //! `Args` and `run`. Errors are `anyhow` here (and only here) and are
 //! printed with their whole cause chain.
 
+mod backtest;
 mod build;
 mod generate;
 mod inspect;
@@ -22,6 +23,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run plugins over historical market files and report profit and loss.
+    Backtest(backtest::Args),
     /// Build a strategy crate into a WebAssembly component.
     Build(build::Args),
     /// Write generated racing markets as Betfair stream files.
@@ -43,6 +46,7 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
+        Command::Backtest(args) => args.run(),
         Command::Build(args) => args.run(),
         Command::Gen(args) => args.run(),
         Command::Inspect(args) => args.run(),

@@ -139,6 +139,13 @@ impl StreamCache {
         self.markets.get(id)
     }
 
+    /// Every market in the cache, by id (a stable order).
+    pub fn markets(&self) -> impl Iterator<Item = &MarketBook> {
+        let mut all: Vec<&MarketBook> = self.markets.values().collect();
+        all.sort_by(|a, b| a.view.id.0.cmp(&b.view.id.0));
+        all.into_iter()
+    }
+
     /// Forget a market (after it closed), keeping memory bounded.
     pub fn remove(&mut self, id: &str) -> Option<MarketBook> {
         self.markets.remove(id)

@@ -1,0 +1,15 @@
+//! Backtests: run strategy plugins over Betfair market files through the
+//! engine, the simulated exchange and risk, one file per task on all
+//! cores, and add the results up in file order, so the report is the same
+//! whatever the number of threads.
+//!
+//! Owns: finding the files, the worker pool, the report.
+//! Does not know: matching (exec), checks (risk), the loop (engine).
+
+pub mod files;
+pub mod report;
+pub mod run;
+
+pub use files::data_files;
+pub use report::{Report, StrategyReport};
+pub use run::{Backtest, Progress};

@@ -1,0 +1,117 @@
+//! [`Backtest`]: each file runs on its own engine with fresh plugin
+//! instances, desks and simulated venues, on a pool of threads. Results are
+//! put back in file order before they are added up, so neither the thread
+//! count nor the scheduling can change a figure.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+
+use super::report::Report;
+use crate::engine::{BetfairFileSource, Desk, DeskServices, Engine, SimClock, StrategyOutcome};
+use crate::exec::{SimConfig, SimVenue};
+use crate::risk::{RiskBook, RiskLimits};
+use crate::runtime::{LoadedPlugin, Runtime};
+
+/// Told as the backtest goes.
+pub trait Progress: Sync {
+    /// A file is done.
+    fn file_done(&self, path: &Path, updates: u64);
+    /// Something the user should know (a bad line, say).
+    fn warn(&self, message: String);
+}
+
+/// A backtest's settings.
+pub struct Backtest<'a> {
+    /// The runtime the plugins were loaded into.
+    pub runtime: &'a Runtime,
+    /// The plugins, in report order.
+    pub plugins: Vec<Arc<LoadedPlugin>>,
+    /// Parameters (a JSON object) for every plugin's `init`.
+    pub params: String,
+    /// Risk limits per strategy.
+    pub risk: RiskLimits,
+    /// The simulated exchange's settings.
+    pub sim: SimConfig,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+}
+
+/// What one file gave.
+pub struct FileOutcome {
+    /// Markets in it.
+    pub markets: u64,
+    /// Updates in it.
+    pub updates: u64,
+    /// Per strategy, in plugin order.
+    pub strategies: Vec<StrategyOutcome>,
+}
+
+impl Backtest<'_> {
+    /// Run every file; the report adds them up in file order.
+    pub fn run(&self, files: &[PathBuf], progress: &dyn Progress) -> anyhow::Result<Report> {
+        let next = AtomicUsize::new(0);
+        let slots: Vec<Mutex<Option<anyhow::Result<FileOutcome>>>> =
+            files.iter().map(|_| Mutex::new(None)).collect();
+        let threads = self.threads.clamp(1, files.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    while let Some(i) =
+                        Some(next.fetch_add(1, Ordering::Relaxed)).filter(|&i| i < files.len())
+                    {
+                        let outcome = self.run_file(&files[i], progress);
+                        if let Ok(o) = &outcome {
+                            progress.file_done(&files[i], o.updates);
+                        }
+                        *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                    }
+                });
+            }
+        });
+        let mut outcomes = Vec::with_capacity(files.len());
+        for slot in slots {
+            let outcome = slot.into_inner().unwrap_or_else(|p| p.into_inner());
+            outcomes.push(outcome.context("a worker thread stopped early")??);
+        }
+        Ok(Report::add_up(&self.plugins, &outcomes))
+    }
+
+    /// Run one file on its own engine.
+    pub fn run_file(&self, path: &Path, progress: &dyn Progress) -> anyhow::Result<FileOutcome> {
+        let mut engine = Engine::new(SimClock::default());
+        for plugin in &self.plugins {
+            let desk = Desk::new(
+                RiskBook::new(self.risk.clone()),
+                Box::new(SimVenue::new(self.sim.clone())),
+            );
+            let services = DeskServices::new(desk);
+            let instance = self
+                .runtime
+                .instantiate(plugin, &self.params, Box::new(services.clone()))
+                .with_context(|| format!("starting {}", plugin.descriptor().name))?;
+            engine.add_strategy(instance, services);
+        }
+        let mut source = BetfairFileSource::open(path)?;
+        let mut bad_lines = 0u64;
+        engine.run(&mut source, |e| {
+            bad_lines += 1;
+            if bad_lines <= 3 {
+                progress.warn(format!("skipped: {e}"));
+            }
+        });
+        if bad_lines > 3 {
+            progress.warn(format!(
+                "{}: {bad_lines} lines skipped in all",
+                path.display()
+            ));
+        }
+        Ok(FileOutcome {
+            markets: engine.markets(),
+            updates: engine.updates(),
+            strategies: engine.outcomes(),
+        })
+    }
+}

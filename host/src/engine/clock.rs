@@ -1,0 +1,57 @@
+//! Where the engine's time comes from: the data's publish times in a
+//! backtest, the wall clock when trading.
+
+use clever_sdk::Timestamp;
+
+/// The engine's clock.
+pub trait Clock: Send {
+    /// The time now.
+    fn now(&self) -> Timestamp;
+    /// An event published at `t` is being handled.
+    fn advance_to(&mut self, t: Timestamp);
+}
+
+/// Simulated time: the publish time of the event being handled. It never
+/// goes backwards, even if the data does.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SimClock {
+    now: Timestamp,
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+    fn advance_to(&mut self, t: Timestamp) {
+        self.now = self.now.max(t);
+    }
+}
+
+/// Real time, for paper and live trading.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WallClock;
+
+impl Clock for WallClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Timestamp(ms)
+    }
+    fn advance_to(&mut self, _: Timestamp) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simulated_time_follows_events_and_never_goes_back() {
+        let mut c = SimClock::default();
+        c.advance_to(Timestamp(10));
+        c.advance_to(Timestamp(5));
+        assert_eq!(c.now(), Timestamp(10));
+        c.advance_to(Timestamp(12));
+        assert_eq!(c.now(), Timestamp(12));
+    }
+}
