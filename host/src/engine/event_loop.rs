@@ -33,6 +33,8 @@ struct Slot {
     in_sync: HashSet<u32>,
     /// Markets this plugin has been shown at least once.
     shown: HashSet<u32>,
+    /// Updates delivered to the plugin.
+    delivered: u64,
     results: Vec<MarketResult>,
 }
 
@@ -43,6 +45,8 @@ pub struct StrategyOutcome {
     pub name: String,
     /// Semver version from the plugin.
     pub version: String,
+    /// Market updates delivered to it (those its filter wanted).
+    pub updates: u64,
     /// Each settled market, in the order they closed.
     pub markets: Vec<MarketResult>,
     /// Orders, refusals, logs, signals.
@@ -85,6 +89,7 @@ impl<C: Clock> Engine<C> {
             filter,
             in_sync: HashSet::new(),
             shown: HashSet::new(),
+            delivered: 0,
             results: Vec::new(),
         });
     }
@@ -148,6 +153,7 @@ impl<C: Clock> Engine<C> {
                     Err(e) => note(&e),
                 }
                 slot.shown.insert(handle);
+                slot.delivered += 1;
             } else {
                 slot.in_sync.remove(&handle);
             }
@@ -205,6 +211,7 @@ impl<C: Clock> Engine<C> {
                 StrategyOutcome {
                     name: d.name.clone(),
                     version: d.version.clone(),
+                    updates: s.delivered,
                     markets: s.results.clone(),
                     tally: s.services.desk().tally().clone(),
                     faults: s.instance.faults().to_vec(),

@@ -31,6 +31,8 @@ use crate::risk::Approved;
 #[derive(Debug, Default)]
 struct SimMarket {
     orders: Vec<SimOrder>,
+    /// Indexes of the orders still open, oldest first (the hot loop's list).
+    open: Vec<usize>,
     used: UsedVolume,
     status: Option<MarketStatus>,
     in_play: bool,
@@ -99,6 +101,7 @@ impl Venue for SimVenue {
                 runners: state.runners.clone(),
                 ..SimMarket::default()
             });
+        m.open.push(m.orders.len());
         m.orders
             .push(SimOrder::new(order.clone(), arrives_at, state.in_play));
         self.index.insert(id, market);
@@ -126,10 +129,12 @@ impl Venue for SimVenue {
         if book.definition_changed {
             m.on_definition(now, book, config, changes);
         }
-        if m.orders.iter().any(SimOrder::is_open) {
+        if !m.open.is_empty() {
             m.arrivals_and_cancels(now, book, changes);
             m.trades(now, book, config, changes);
             m.starting_price(now, book, changes);
+            let orders = &m.orders;
+            m.open.retain(|&i| orders[i].is_open());
         }
         dedupe_latest(changes, first);
     }
@@ -329,17 +334,19 @@ impl SimMarket {
         book: &MarketBook,
         changes: &mut Vec<OrderChange>,
     ) {
-        for i in 0..self.orders.len() {
+        for k in 0..self.open.len() {
+            let i = self.open[k];
             let o = &self.orders[i];
             if !o.is_open() {
                 continue;
             }
-            let cancel_first = o.cancel_at.is_some_and(|c| c <= o.arrives_at);
-            if !o.arrived && o.arrives_at <= now && !cancel_first {
+            // A cancel cannot overtake its order (Betfair will not cancel
+            // a bet still in its in-play delay): it lands after arrival.
+            if !o.arrived && o.arrives_at <= now {
                 self.arrive(i, now, book, changes);
             }
             let o = &mut self.orders[i];
-            if o.is_open() && o.cancel_at.is_some_and(|c| c <= now) {
+            if o.arrived && o.is_open() && o.cancel_at.is_some_and(|c| c <= now) {
                 let reduced = o.cancel();
                 let (key, left) = (queue_key(o), reduced);
                 changes.push(change(o, reduced));
@@ -369,8 +376,11 @@ impl SimMarket {
         // Queue ahead: what is displayed at our price, plus our own earlier
         // orders resting there (the stream never shows those).
         let key = queue_key(&self.orders[i]);
-        let ours: f64 = self.orders[..i]
+        let ours: f64 = self
+            .open
             .iter()
+            .filter(|&&j| j < i)
+            .map(|&j| &self.orders[j])
             .filter(|o| o.arrived && o.is_open() && !o.at_sp && queue_key(o) == key)
             .map(SimOrder::remaining)
             .sum();
@@ -400,7 +410,8 @@ impl SimMarket {
     /// Order `i` left the queue with `size` unmatched: later orders of ours
     /// at the same price move up.
     fn leave_queue(&mut self, i: usize, key: QueueKey, size: f64) {
-        for o in self.orders[i + 1..].iter_mut() {
+        for &j in self.open.iter().filter(|&&j| j > i) {
+            let o = &mut self.orders[j];
             if o.arrived && queue_key(o) == key {
                 o.queue_ahead = (o.queue_ahead - size).max(0.0);
             }
@@ -419,7 +430,8 @@ impl SimMarket {
         if book.changed.is_empty() {
             return;
         }
-        for o in self.orders.iter_mut() {
+        for &i in &self.open {
+            let o = &mut self.orders[i];
             if !o.arrived || o.at_sp || !o.is_open() {
                 continue;
             }
@@ -452,7 +464,8 @@ impl SimMarket {
         book: &MarketBook,
         changes: &mut Vec<OrderChange>,
     ) {
-        for o in self.orders.iter_mut() {
+        for &i in &self.open {
+            let o = &mut self.orders[i];
             if !o.at_sp || !o.is_open() {
                 continue;
             }

@@ -89,14 +89,54 @@ struct Exposure {
     open: bool,
 }
 
+impl Exposure {
+    /// The market's profit from this order if its runner wins, and if it
+    /// loses, as if all its live stake matched at its price.
+    fn outcomes(&self) -> (f64, f64) {
+        let (stake, price) = (self.live_size, self.request.price.get());
+        match self.request.side {
+            Side::Back => (stake * (price - 1.0), -stake),
+            Side::Lay => (-stake * (price - 1.0), stake),
+        }
+    }
+
+    /// Worst case on its own runner.
+    fn liability(&self) -> f64 {
+        match self.request.side {
+            Side::Back => self.live_size,
+            Side::Lay => lay_liability(self.live_size, self.request.price),
+        }
+    }
+}
+
+/// One runner's sums over the live orders on it.
+#[derive(Debug, Clone, Copy, Default)]
+struct RunnerSums {
+    if_win: f64,
+    if_lose: f64,
+    liability: f64,
+}
+
+impl RunnerSums {
+    fn add(&mut self, o: &Exposure, sign: f64) {
+        let (win, lose) = o.outcomes();
+        self.if_win += sign * win;
+        self.if_lose += sign * lose;
+        self.liability += sign * o.liability();
+    }
+}
+
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
-/// One strategy's book of exposure.
+/// One strategy's book of exposure. Sums per market and runner are kept as
+/// orders change, so a check costs the number of runners, not of orders.
 #[derive(Debug, Clone)]
 pub struct RiskBook {
     limits: RiskLimits,
     orders: BTreeMap<OrderId, Exposure>,
+    markets: BTreeMap<MarketId, BTreeMap<SelectionId, RunnerSums>>,
+    open: usize,
     placed_at: VecDeque<i64>,
     day: i64,
     day_profit: f64,
@@ -109,6 +149,8 @@ impl RiskBook {
         RiskBook {
             limits,
             orders: BTreeMap::new(),
+            markets: BTreeMap::new(),
+            open: 0,
             placed_at: VecDeque::new(),
             day: i64::MIN,
             day_profit: 0.0,
@@ -134,7 +176,7 @@ impl RiskBook {
         if request.size > self.limits.max_stake {
             return refuse(RiskLimit::MaxStake);
         }
-        if self.orders.values().filter(|o| o.open).count() >= self.limits.max_open_orders {
+        if self.open >= self.limits.max_open_orders {
             return refuse(RiskLimit::MaxOpenOrders);
         }
         while self.placed_at.front().is_some_and(|&t| t <= now - HOUR_MS) {
@@ -143,48 +185,58 @@ impl RiskBook {
         if self.placed_at.len() >= self.limits.max_orders_per_hour {
             return refuse(RiskLimit::MaxOrdersPerHour);
         }
-        let with_new = Exposure {
-            request: request.clone(),
+        let new = Exposure {
             live_size: request.size,
+            request,
             open: true,
         };
-        let selection =
-            self.selection_liability(&request.market_id, request.selection_id, &with_new);
+        let mut sums = self
+            .markets
+            .get(&new.request.market_id)
+            .cloned()
+            .unwrap_or_default();
+        sums.entry(new.request.selection_id)
+            .or_default()
+            .add(&new, 1.0);
+        let selection = sums[&new.request.selection_id].liability;
         if selection > self.limits.max_selection_liability + 1e-9 {
             return refuse(RiskLimit::MaxSelectionLiability);
         }
-        if self.market_liability(&request.market_id, &with_new)
-            > self.limits.max_market_liability + 1e-9
-        {
+        if market_liability(&sums) > self.limits.max_market_liability + 1e-9 {
             return refuse(RiskLimit::MaxMarketLiability);
         }
-        Ok(Approved(request))
+        Ok(Approved(new.request))
     }
 
     /// The venue accepted an approved order under `id` at `now`.
     pub fn placed(&mut self, id: OrderId, approved: &Approved, now: i64) {
         self.placed_at.push_back(now);
-        self.orders.insert(
-            id,
-            Exposure {
-                request: approved.0.clone(),
-                live_size: approved.0.size,
-                open: true,
-            },
-        );
+        let exposure = Exposure {
+            request: approved.0.clone(),
+            live_size: approved.0.size,
+            open: true,
+        };
+        self.runner_sums(&exposure).add(&exposure, 1.0);
+        self.open += 1;
+        self.orders.insert(id, exposure);
     }
 
     /// Part of an order will never match (cancelled or lapsed): less at risk.
     pub fn reduced(&mut self, id: OrderId, size: f64) {
-        if let Some(o) = self.orders.get_mut(&id) {
-            o.live_size = (o.live_size - size).max(0.0);
-        }
+        let Some(mut o) = self.orders.remove(&id) else {
+            return;
+        };
+        self.runner_sums(&o).add(&o, -1.0);
+        o.live_size = (o.live_size - size).max(0.0);
+        self.runner_sums(&o).add(&o, 1.0);
+        self.orders.insert(id, o);
     }
 
     /// An order has nothing left unmatched.
     pub fn completed(&mut self, id: OrderId) {
-        if let Some(o) = self.orders.get_mut(&id) {
+        if let Some(o) = self.orders.get_mut(&id).filter(|o| o.open) {
             o.open = false;
+            self.open -= 1;
         }
     }
 
@@ -193,7 +245,15 @@ impl RiskBook {
     pub fn settled(&mut self, market: &MarketId, profit: f64, now: i64) {
         self.roll_day(now);
         self.day_profit += profit;
-        self.orders.retain(|_, o| &o.request.market_id != market);
+        let open = &mut self.open;
+        self.orders.retain(|_, o| {
+            let keep = &o.request.market_id != market;
+            if !keep && o.open {
+                *open -= 1;
+            }
+            keep
+        });
+        self.markets.remove(market);
     }
 
     fn roll_day(&mut self, now: i64) {
@@ -204,62 +264,25 @@ impl RiskBook {
         }
     }
 
-    fn in_market<'a>(
-        &'a self,
-        market: &'a MarketId,
-        extra: &'a Exposure,
-    ) -> impl Iterator<Item = &'a Exposure> {
-        self.orders
-            .values()
-            .chain(std::iter::once(extra))
-            .filter(move |o| &o.request.market_id == market)
+    fn runner_sums(&mut self, o: &Exposure) -> &mut RunnerSums {
+        self.markets
+            .entry(o.request.market_id.clone())
+            .or_default()
+            .entry(o.request.selection_id)
+            .or_default()
     }
+}
 
-    /// Worst case on one runner: what its backs stake plus what its lays
-    /// would pay out if it won (as if every open order matched at its price).
-    fn selection_liability(
-        &self,
-        market: &MarketId,
-        selection: SelectionId,
-        extra: &Exposure,
-    ) -> f64 {
-        self.in_market(market, extra)
-            .filter(|o| o.request.selection_id == selection)
-            .map(|o| match o.request.side {
-                Side::Back => o.live_size,
-                Side::Lay => lay_liability(o.live_size, o.request.price),
-            })
-            .sum()
-    }
-
-    /// Worst case on the market over every winner (and "none of these").
-    fn market_liability(&self, market: &MarketId, extra: &Exposure) -> f64 {
-        let orders: Vec<&Exposure> = self.in_market(market, extra).collect();
-        let mut outcomes: Vec<Option<SelectionId>> = orders
-            .iter()
-            .map(|o| Some(o.request.selection_id))
-            .collect();
-        outcomes.push(None);
-        outcomes
-            .into_iter()
-            .map(|winner| {
-                let profit: f64 = orders
-                    .iter()
-                    .map(|o| {
-                        let wins = Some(o.request.selection_id) == winner;
-                        let (stake, price) = (o.live_size, o.request.price.get());
-                        match (o.request.side, wins) {
-                            (Side::Back, true) => stake * (price - 1.0),
-                            (Side::Back, false) => -stake,
-                            (Side::Lay, true) => -stake * (price - 1.0),
-                            (Side::Lay, false) => stake,
-                        }
-                    })
-                    .sum();
-                -profit
-            })
-            .fold(0.0, f64::max)
-    }
+/// Worst case on a market over every winner (and "none of these"): if
+/// runner x wins, the market makes x's if-win plus every other runner's
+/// if-lose.
+fn market_liability(sums: &BTreeMap<SelectionId, RunnerSums>) -> f64 {
+    let all_lose: f64 = sums.values().map(|s| s.if_lose).sum();
+    sums.values()
+        .map(|s| all_lose - s.if_lose + s.if_win)
+        .chain(std::iter::once(all_lose))
+        .map(|profit| -profit)
+        .fold(0.0, f64::max)
 }
 
 #[cfg(test)]

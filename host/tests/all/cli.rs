@@ -185,3 +185,166 @@ fn run_fires_timers_so_lay_low_inplay_cancels_what_stays_unmatched() {
         "only the last 2 s of orders may still be open: {plugin}"
     );
 }
+
+fn betfair(file: &str) -> String {
+    workspace()
+        .join("../shared/data/betfair")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn backtest_json_is_one_object_with_exactly_the_documented_fields() {
+    let data = betfair("1-206064380.bz2");
+    let args = |threads: &'static str| {
+        let out = clever(&[
+            "backtest",
+            "--plugin",
+            artifacts::LAY_LOW_INPLAY,
+            "--plugin",
+            artifacts::BACK_FAV_PREOFF,
+            "--data",
+            &data,
+            "--threads",
+            threads,
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(text.trim().lines().count(), 1, "{text}");
+        serde_json::from_str::<serde_json::Value>(&text).expect("one JSON object")
+    };
+    let mut one = args("1");
+    let mut keys: Vec<&str> = one
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["elapsed_ms", "markets", "strategies", "updates"]);
+    let s = &one["strategies"][0];
+    let mut keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "commission",
+            "faults",
+            "gross_profit",
+            "matched",
+            "name",
+            "orders",
+            "profit",
+            "quarantined",
+            "rejected",
+            "roi",
+            "version"
+        ]
+    );
+    assert_eq!(s["name"], "lay-low-inplay");
+    assert_eq!(one["updates"], 18_793);
+    let mut two = args("2");
+    one.as_object_mut().unwrap().remove("elapsed_ms");
+    two.as_object_mut().unwrap().remove("elapsed_ms");
+    assert_eq!(one, two);
+}
+
+#[test]
+fn backtest_prints_a_table_and_reads_risk_limits_from_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk.toml");
+    std::fs::write(&risk, "[risk]\nmax_stake = 1.5\n").unwrap();
+    let out = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::BACK_FAV_PREOFF,
+        "--data",
+        &betfair("1-206064380.bz2"),
+        "--risk",
+        risk.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("back-fav-preoff@"), "{text}");
+    // Its 2.00 stake is over the 1.50 limit: refused, and counted.
+    assert!(text.contains("rejected risk-limit:max-stake: 1"), "{text}");
+}
+
+#[test]
+fn backtest_errors_name_the_bad_input() {
+    let out = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::BACK_FAV_PREOFF,
+        "--data",
+        "/no/such/dir",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--data /no/such/dir"),
+        "{}",
+        stderr(&out)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk.toml");
+    std::fs::write(&risk, "[risk]\nmax_stak = 1.5\n").unwrap();
+    let out = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::BACK_FAV_PREOFF,
+        "--data",
+        &betfair("1-206064380.bz2"),
+        "--risk",
+        risk.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("risk.toml") && err.contains("max_stak"),
+        "{err}"
+    );
+    let out = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::BACK_FAV_PREOFF,
+        "--data",
+        &betfair("1-206064380.bz2"),
+        "--params",
+        "[1]",
+    ]);
+    assert!(
+        stderr(&out).contains("--params must be a JSON object"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn backtest_warns_about_a_bad_line_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("1.1");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"op":"mcm","pt":1,"mc":[{"id":"1.1","img":true,"marketDefinition":{"status":"OPEN","inPlay":false,"runners":[{"id":1,"status":"ACTIVE"}]},"rc":[{"id":1,"atb":[[2.0,10]]}]}]}"#,
+            "\n{not json\n",
+            r#"{"op":"mcm","pt":2,"mc":[{"id":"1.1","rc":[{"id":1,"atb":[[2.0,5]]}]}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::FIXTURE_READER,
+        "--data",
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1.1:2:"), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["updates"], 2);
+}

@@ -349,3 +349,19 @@ fn commission_is_the_market_base_rate_unless_overridden() {
         assert_eq!((r.gross_profit, r.commission), (20.0, commission));
     }
 }
+
+#[test]
+fn a_cancel_cannot_overtake_an_order_in_its_bet_delay() {
+    let mut b = Bench::new();
+    b.update(10, &definition("OPEN", true, ACTIVE));
+    b.now = 1_000;
+    let matches = b.place(limit(1, Side::Back, 3.0, 4.0));
+    let rests = b.place(limit(1, Side::Back, 3.5, 4.0));
+    b.venue.cancel(matches, Timestamp(1_100)).unwrap();
+    b.venue.cancel(rests, Timestamp(1_100)).unwrap();
+    // Both arrive at 6,120, after the cancels were due: one matches first,
+    // the other rests and is then cancelled.
+    b.update(6_120, r#""rc":[{"id":1,"ltp":3.0}]"#);
+    assert_eq!(b.order(matches).size_matched, 4.0);
+    assert_eq!(b.order(rests).size_cancelled, 4.0);
+}

@@ -1,0 +1,155 @@
+//! End to end: the example plugins over the real Betfair files in
+//! `../shared/data/betfair/`, through the engine, the simulated exchange,
+//! risk and settlement. Each result must be the same run after run and
+//! whatever the number of threads.
+
+use std::path::{Path, PathBuf};
+
+use clever_host::backtest::{Backtest, Progress, Report, data_files};
+use clever_host::exec::SimConfig;
+use clever_host::market::betfair::{StreamCache, StreamFile};
+use clever_host::risk::RiskLimits;
+use clever_plugin_artifacts::{BACK_FAV_PREOFF, FIXTURE_READER, LAY_LOW_INPLAY, STEAM_CHASER};
+
+use crate::support;
+
+struct Quiet;
+
+impl Progress for Quiet {
+    fn file_done(&self, _: &Path, _: u64) {}
+    fn warn(&self, message: String) {
+        panic!("unexpected warning: {message}");
+    }
+}
+
+pub fn betfair_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/betfair")
+}
+
+fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
+    let rt = support::runtime();
+    let backtest = Backtest {
+        runtime: &rt.runtime,
+        plugins: plugins.iter().map(|p| rt.load(p)).collect(),
+        params: "{}".into(),
+        risk: RiskLimits::default(),
+        sim: SimConfig::default(),
+        threads,
+    };
+    backtest.run(files, &Quiet).expect("backtest")
+}
+
+/// (orders, matched, gross, commission, profit) of each strategy.
+fn figures(report: &Report) -> Vec<(String, u64, f64, f64, f64, f64)> {
+    report
+        .strategies
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.orders,
+                s.matched,
+                s.gross_profit,
+                s.commission,
+                s.profit,
+            )
+        })
+        .collect()
+}
+
+fn all_files() -> Vec<PathBuf> {
+    data_files(&[betfair_data()]).expect("the real files")
+}
+
+#[test]
+fn both_examples_over_every_real_file_give_the_same_result_on_any_thread_count() {
+    let files = all_files();
+    let plugins = [LAY_LOW_INPLAY, BACK_FAV_PREOFF];
+    let one = run(&plugins, &files, 1);
+    let two = run(&plugins, &files, 2);
+    let again = run(&plugins, &files, 2);
+    assert_eq!(one, two);
+    assert_eq!(two, again);
+    // 9 market files (the ORDER, RACE and CRICKET samples hold no market changes).
+    assert_eq!((one.markets, one.updates), (9, 59_264));
+    let lay = &one.strategies[0];
+    let back = &one.strategies[1];
+    assert_eq!(lay.name, "lay-low-inplay");
+    assert_eq!(back.name, "back-fav-preoff");
+    // Once per market with a pre-off book: the two BASIC copies have none.
+    assert_eq!(back.orders, 7);
+    assert!(lay.matched > 0.0 && lay.orders > 1_000, "{lay:?}");
+    // Laying every runner under 2.0 in play hits the default selection
+    // liability limit (500) and Betfair's 5,000 orders an hour.
+    assert!(lay.rejected["risk-limit:max-selection-liability"] > 0);
+    assert!(lay.commission >= 0.0 && lay.profit <= lay.gross_profit);
+    assert_eq!(lay.faults + back.faults, 0);
+}
+
+#[test]
+fn lay_low_inplay_on_the_13_runner_race() {
+    let file = betfair_data().join("1-206064380.bz2");
+    let report = run(&[LAY_LOW_INPLAY], &[file.clone()], 1);
+    assert_eq!(report.updates, 18_793);
+    let twice = figures(&run(&[LAY_LOW_INPLAY], &[file], 2));
+    let figures = figures(&report);
+    assert_eq!(figures, twice);
+    let (_, orders, matched, gross, commission, profit) = figures[0].clone();
+    assert_eq!(orders, 167);
+    assert_eq!(matched, 184.36);
+    assert_eq!((gross, commission, profit), (-76.16, 0.0, -76.16));
+}
+
+#[test]
+fn back_fav_preoff_backs_the_favourite_once_per_market() {
+    for (file, profit) in [
+        ("1-206064380.bz2", -2.0),
+        ("1-166811431.bz2", 0.06),
+        ("1.197931751", 0.47),
+    ] {
+        let report = run(&[BACK_FAV_PREOFF], &[betfair_data().join(file)], 1);
+        let s = &report.strategies[0];
+        assert_eq!((s.orders, s.matched, s.profit), (1, 2.0, profit), "{file}");
+    }
+}
+
+#[test]
+fn steam_chaser_runs_clean_over_every_real_file() {
+    let files = all_files();
+    let report = run(&[STEAM_CHASER], &files, 2);
+    assert_eq!(report, run(&[STEAM_CHASER], &files, 1));
+    let s = &report.strategies[0];
+    assert_eq!((s.faults, s.quarantined), (0, false));
+    assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+}
+
+#[test]
+fn routing_gives_each_plugin_only_the_updates_its_filter_wants() {
+    let file = betfair_data().join("1-206064380.bz2");
+    // Count pre-off updates independently, straight from the cache.
+    let mut cache = StreamCache::new();
+    let (mut all, mut pre_off) = (0u64, 0u64);
+    for record in StreamFile::open(&file).expect("open") {
+        let message = record.expect("line").message;
+        for change in &message.mc {
+            let book = cache.apply(message.pt, change);
+            all += 1;
+            pre_off += u64::from(!book.view.in_play);
+        }
+    }
+    let rt = support::runtime();
+    let backtest = Backtest {
+        runtime: &rt.runtime,
+        plugins: vec![rt.load(BACK_FAV_PREOFF), rt.load(FIXTURE_READER)],
+        params: "{}".into(),
+        risk: RiskLimits::default(),
+        sim: SimConfig::default(),
+        threads: 1,
+    };
+    let outcome = backtest.run_file(&file, &Quiet).expect("run");
+    assert_eq!(outcome.updates, all);
+    // back-fav-preoff declares pre-off only; the reader wants everything.
+    assert_eq!(outcome.strategies[0].updates, pre_off);
+    assert_eq!(outcome.strategies[1].updates, all);
+    assert!(pre_off > 0 && pre_off < all);
+}
