@@ -98,7 +98,9 @@ fn build(root: &Path, target_dir: &Path, plugins: &[PluginCrate]) {
         // Plugins are small: whole-program optimization is cheap and lets
         // the SDK's accessors inline into strategy code.
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
     for p in plugins {
         cmd.args(["-p", &p.package]);
     }

@@ -61,6 +61,10 @@ fn cargo_build(manifest: &Path) -> anyhow::Result<PathBuf> {
         // the SDK's accessors inline into strategy code.
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        // The workspace keeps line tables for the host; a plugin needs none:
+        // without them a component is ~20 times smaller and loads faster.
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

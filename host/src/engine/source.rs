@@ -18,7 +18,8 @@ pub trait MarketSource {
     fn unfinished(&self) -> Vec<&MarketBook>;
 }
 
-/// A Betfair stream file (plain, gzip or bzip2) applied to a market cache.
+/// A Betfair stream file (plain, gzip or bzip2) applied to a market cache;
+/// decompression runs on its own thread.
 /// A closed market is forgotten (memory stays bounded however many markets
 /// the file holds) and later changes to it are ignored.
 pub struct BetfairFileSource {

@@ -89,7 +89,7 @@ fn both_examples_over_every_real_file_give_the_same_result_on_any_thread_count()
 #[test]
 fn lay_low_inplay_on_the_13_runner_race() {
     let file = betfair_data().join("1-206064380.bz2");
-    let report = run(&[LAY_LOW_INPLAY], &[file.clone()], 1);
+    let report = run(&[LAY_LOW_INPLAY], std::slice::from_ref(&file), 1);
     assert_eq!(report.updates, 18_793);
     let twice = figures(&run(&[LAY_LOW_INPLAY], &[file], 2));
     let figures = figures(&report);

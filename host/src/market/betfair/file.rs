@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use super::background::BackgroundReader;
 use super::stream::Message;
 
 /// Why a line or a file could not be read.
@@ -62,15 +63,18 @@ impl StreamFile {
         };
         let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
         let head = file.fill_buf().map_err(io)?;
+        // Decompression runs on its own thread (see `background`).
         let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
+            let decoder = flate2::bufread::MultiGzDecoder::new(file);
             Box::new(BufReader::with_capacity(
                 1 << 16,
-                flate2::bufread::MultiGzDecoder::new(file),
+                BackgroundReader::spawn(decoder).map_err(io)?,
             ))
         } else if head.starts_with(b"BZh") {
+            let decoder = bzip2::bufread::MultiBzDecoder::new(file);
             Box::new(BufReader::with_capacity(
                 1 << 16,
-                bzip2::bufread::MultiBzDecoder::new(file),
+                BackgroundReader::spawn(decoder).map_err(io)?,
             ))
         } else {
             Box::new(file)

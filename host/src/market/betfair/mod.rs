@@ -2,6 +2,7 @@
 //! reading historical files (plain, gzip, bzip2), and the market cache that
 //! applies each change as the Stream API defines it.
 
+pub mod background;
 pub mod cache;
 pub mod file;
 pub mod stream;
