@@ -50,10 +50,16 @@ pub struct StrategyReport {
     pub quarantined: bool,
 }
 
-impl Report {
-    /// Add up per-file outcomes, in the order given.
-    pub fn add_up(plugins: &[Arc<LoadedPlugin>], files: &[FileOutcome]) -> Report {
-        let mut strategies: Vec<StrategyReport> = plugins
+/// Adds per-file outcomes up, strictly in file order, so the float sums
+/// (and so the report) do not depend on which thread finished first.
+pub struct Totals {
+    report: Report,
+}
+
+impl Totals {
+    /// Zero totals for these plugins.
+    pub fn new(plugins: &[Arc<LoadedPlugin>]) -> Self {
+        let strategies = plugins
             .iter()
             .map(|p| StrategyReport {
                 name: p.descriptor().name.clone(),
@@ -69,26 +75,40 @@ impl Report {
                 quarantined: false,
             })
             .collect();
-        let (mut markets, mut updates) = (0, 0);
-        for file in files {
-            markets += file.markets;
-            updates += file.updates;
-            for (total, outcome) in strategies.iter_mut().zip(&file.strategies) {
-                total.orders += outcome.tally.placed;
-                for m in &outcome.markets {
-                    total.matched += m.matched;
-                    total.gross_profit += m.gross_profit;
-                    total.commission += m.commission;
-                    total.profit += m.profit;
-                }
-                for (reason, n) in &outcome.tally.rejected {
-                    *total.rejected.entry(reason.clone()).or_default() += n;
-                }
-                total.faults += outcome.faults.len() as u64;
-                total.quarantined |= outcome.quarantined;
-            }
+        Totals {
+            report: Report {
+                markets: 0,
+                updates: 0,
+                elapsed_ms: 0,
+                strategies,
+            },
         }
-        for s in &mut strategies {
+    }
+
+    /// Add the next file's outcome.
+    pub fn add(&mut self, file: &FileOutcome) {
+        let r = &mut self.report;
+        r.markets += file.markets;
+        r.updates += file.updates;
+        for (total, outcome) in r.strategies.iter_mut().zip(&file.strategies) {
+            total.orders += outcome.tally.placed;
+            for m in &outcome.markets {
+                total.matched += m.matched;
+                total.gross_profit += m.gross_profit;
+                total.commission += m.commission;
+                total.profit += m.profit;
+            }
+            for (reason, n) in &outcome.tally.rejected {
+                *total.rejected.entry(reason.clone()).or_default() += n;
+            }
+            total.faults += outcome.faults.len() as u64;
+            total.quarantined |= outcome.quarantined;
+        }
+    }
+
+    /// The report, money rounded to the penny.
+    pub fn finish(mut self) -> Report {
+        for s in &mut self.report.strategies {
             s.matched = round2(s.matched);
             s.gross_profit = round2(s.gross_profit);
             s.commission = round2(s.commission);
@@ -99,11 +119,6 @@ impl Report {
                 0.0
             };
         }
-        Report {
-            markets,
-            updates,
-            elapsed_ms: 0,
-            strategies,
-        }
+        self.report
     }
 }

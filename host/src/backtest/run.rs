@@ -3,13 +3,14 @@
 //! put back in file order before they are added up, so neither the thread
 //! count nor the scheduling can change a figure.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 
-use super::report::Report;
+use super::report::{Report, Totals};
 use crate::engine::{BetfairFileSource, Desk, DeskServices, Engine, SimClock, StrategyOutcome};
 use crate::exec::{SimConfig, SimVenue};
 use crate::risk::{RiskBook, RiskLimits};
@@ -50,33 +51,41 @@ pub struct FileOutcome {
 }
 
 impl Backtest<'_> {
-    /// Run every file; the report adds them up in file order.
+    /// Run every file; the report adds them up in file order. Outcomes are
+    /// folded in as soon as every earlier file is done, so memory does not
+    /// grow with the number of files.
     pub fn run(&self, files: &[PathBuf], progress: &dyn Progress) -> anyhow::Result<Report> {
         let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Option<anyhow::Result<FileOutcome>>>> =
-            files.iter().map(|_| Mutex::new(None)).collect();
+        let fold = Mutex::new(Fold {
+            totals: Totals::new(&self.plugins),
+            next: 0,
+            waiting: BTreeMap::new(),
+            failed: None,
+        });
         let threads = self.threads.clamp(1, files.len().max(1));
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
-                    while let Some(i) =
-                        Some(next.fetch_add(1, Ordering::Relaxed)).filter(|&i| i < files.len())
-                    {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= files.len() || lock(&fold).failed.is_some() {
+                            return;
+                        }
                         let outcome = self.run_file(&files[i], progress);
                         if let Ok(o) = &outcome {
                             progress.file_done(&files[i], o.updates);
                         }
-                        *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                        lock(&fold).put(i, outcome);
                     }
                 });
             }
         });
-        let mut outcomes = Vec::with_capacity(files.len());
-        for slot in slots {
-            let outcome = slot.into_inner().unwrap_or_else(|p| p.into_inner());
-            outcomes.push(outcome.context("a worker thread stopped early")??);
+        let fold = fold.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = fold.failed {
+            return Err(e);
         }
-        Ok(Report::add_up(&self.plugins, &outcomes))
+        anyhow::ensure!(fold.next == files.len(), "a worker thread stopped early");
+        Ok(fold.totals.finish())
     }
 
     /// Run one file on its own engine.
@@ -114,4 +123,34 @@ impl Backtest<'_> {
             strategies: engine.outcomes(),
         })
     }
+}
+
+/// Outcomes waiting for the files before them, and the totals so far.
+struct Fold {
+    totals: Totals,
+    next: usize,
+    waiting: BTreeMap<usize, FileOutcome>,
+    failed: Option<anyhow::Error>,
+}
+
+impl Fold {
+    fn put(&mut self, i: usize, outcome: anyhow::Result<FileOutcome>) {
+        match outcome {
+            Ok(o) => {
+                self.waiting.insert(i, o);
+            }
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                return;
+            }
+        }
+        while let Some(o) = self.waiting.remove(&self.next) {
+            self.totals.add(&o);
+            self.next += 1;
+        }
+    }
+}
+
+fn lock(fold: &Mutex<Fold>) -> std::sync::MutexGuard<'_, Fold> {
+    fold.lock().unwrap_or_else(|p| p.into_inner())
 }

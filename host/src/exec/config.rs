@@ -53,3 +53,30 @@ impl SimConfig {
             .map_err(|e| e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_matches_the_defaults() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/simulation.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(
+            SimConfig::from_toml_str(&text).unwrap(),
+            SimConfig::default()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = SimConfig::from_toml_str(
+            "[simulation]
+latency = 5
+",
+        )
+        .unwrap_err();
+        assert!(err.contains("latency"), "{err}");
+    }
+}

@@ -456,4 +456,14 @@ mod tests {
                 .contains("max_stak")
         );
     }
+
+    #[test]
+    fn the_example_file_matches_the_defaults() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/risk.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(
+            RiskLimits::from_toml_str(&text).unwrap(),
+            RiskLimits::default()
+        );
+    }
 }
