@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use super::report::{Report, Totals};
 use crate::engine::{BetfairFileSource, Desk, DeskServices, Engine, SimClock, StrategyOutcome};
-use crate::exec::{SimConfig, SimVenue};
+use crate::exec::{MarketResult, SimConfig, SimVenue};
 use crate::risk::{RiskBook, RiskLimits};
 use crate::runtime::{LoadedPlugin, Runtime};
 
@@ -20,6 +20,9 @@ use crate::runtime::{LoadedPlugin, Runtime};
 pub trait Progress: Sync {
     /// A file is done.
     fn file_done(&self, path: &Path, updates: u64);
+    /// Each market's result per strategy, in file order (after the files
+    /// before it were told). Ignored unless wanted.
+    fn market_settled(&self, _strategy: &StrategyOutcome, _market: &MarketResult) {}
     /// Something the user should know (a bad line, say).
     fn warn(&self, message: String);
 }
@@ -75,7 +78,7 @@ impl Backtest<'_> {
                         if let Ok(o) = &outcome {
                             progress.file_done(&files[i], o.updates);
                         }
-                        lock(&fold).put(i, outcome);
+                        lock(&fold).put(i, outcome, progress);
                     }
                 });
             }
@@ -134,7 +137,7 @@ struct Fold {
 }
 
 impl Fold {
-    fn put(&mut self, i: usize, outcome: anyhow::Result<FileOutcome>) {
+    fn put(&mut self, i: usize, outcome: anyhow::Result<FileOutcome>, progress: &dyn Progress) {
         match outcome {
             Ok(o) => {
                 self.waiting.insert(i, o);
@@ -145,6 +148,11 @@ impl Fold {
             }
         }
         while let Some(o) = self.waiting.remove(&self.next) {
+            for strategy in &o.strategies {
+                for market in &strategy.markets {
+                    progress.market_settled(strategy, market);
+                }
+            }
             self.totals.add(&o);
             self.next += 1;
         }

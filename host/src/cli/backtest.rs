@@ -1,13 +1,17 @@
 //! `clever backtest`: run plugins over Betfair market files through the
 //! engine, the simulated exchange and risk, and report per strategy.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backtest::{Backtest, Progress, Report, data_files};
+use crate::engine::StrategyOutcome;
+use crate::exec::MarketResult;
 use crate::exec::SimConfig;
 use crate::risk::RiskLimits;
 use crate::runtime::{Limits, Runtime, RuntimeConfig};
@@ -37,6 +41,9 @@ pub struct Args {
     /// Worker threads; default: every core.
     #[arg(long)]
     threads: Option<usize>,
+    /// Also write each market's result per strategy to this CSV file.
+    #[arg(long)]
+    markets_csv: Option<PathBuf>,
     /// One JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -86,9 +93,21 @@ impl Args {
             sim,
             threads,
         };
-        let bar = Bar::new(files.len() as u64);
+        let csv = match &self.markets_csv {
+            Some(path) => Some(MarketsCsv::create(path)?),
+            None => None,
+        };
+        let bar = Bar {
+            bar: progress_bar(files.len() as u64),
+            csv: csv.map(Mutex::new),
+        };
         let mut report = backtest.run(&files, &bar)?;
-        bar.0.finish_and_clear();
+        bar.bar.finish_and_clear();
+        if let Some(csv) = bar.csv {
+            csv.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .finish()?;
+        }
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         if self.json {
             super::output::print_json(&report)
@@ -103,32 +122,95 @@ fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// The progress bar on stderr (hidden when stderr is not a terminal).
-struct Bar(ProgressBar);
+fn progress_bar(files: u64) -> ProgressBar {
+    let bar = ProgressBar::new(files);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} files, {msg} updates, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message("0");
+    bar
+}
 
-impl Bar {
-    fn new(files: u64) -> Self {
-        let bar = ProgressBar::new(files);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} files, {msg} updates, eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_message("0");
-        Bar(bar)
-    }
+/// The progress bar on stderr (hidden when stderr is not a terminal), and
+/// the per-market CSV if asked for.
+struct Bar {
+    bar: ProgressBar,
+    csv: Option<Mutex<MarketsCsv>>,
 }
 
 impl Progress for Bar {
     fn file_done(&self, _: &Path, updates: u64) {
-        let done: u64 = self.0.message().parse().unwrap_or(0);
-        self.0.set_message((done + updates).to_string());
-        self.0.inc(1);
+        let done: u64 = self.bar.message().parse().unwrap_or(0);
+        self.bar.set_message((done + updates).to_string());
+        self.bar.inc(1);
     }
     fn warn(&self, message: String) {
-        self.0.suspend(|| eprintln!("warning: {message}"));
+        self.bar.suspend(|| eprintln!("warning: {message}"));
+    }
+    fn market_settled(&self, strategy: &StrategyOutcome, market: &MarketResult) {
+        if let Some(csv) = &self.csv {
+            csv.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .row(strategy, market);
+        }
+    }
+}
+
+/// `--markets-csv`: one row per market and strategy, written as files finish.
+struct MarketsCsv {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    error: Option<std::io::Error>,
+}
+
+impl MarketsCsv {
+    fn create(path: &Path) -> anyhow::Result<Self> {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("--markets-csv {}", path.display()))?;
+        let mut csv = MarketsCsv {
+            path: path.to_owned(),
+            out: std::io::BufWriter::new(file),
+            error: None,
+        };
+        csv.line(format_args!(
+            "market_id,strategy,version,orders,matched,gross_profit,commission,profit"
+        ));
+        Ok(csv)
+    }
+
+    fn row(&mut self, s: &StrategyOutcome, m: &MarketResult) {
+        self.line(format_args!(
+            "{},{},{},{},{:.2},{:.2},{:.2},{:.2}",
+            m.market_id,
+            s.name,
+            s.version,
+            m.orders,
+            m.matched,
+            m.gross_profit,
+            m.commission,
+            m.profit
+        ));
+    }
+
+    fn line(&mut self, args: std::fmt::Arguments<'_>) {
+        if self.error.is_none()
+            && let Err(e) = writeln!(self.out, "{args}")
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e).with_context(|| format!("writing {}", self.path.display()));
+        }
+        self.out
+            .flush()
+            .with_context(|| format!("writing {}", self.path.display()))
     }
 }
 

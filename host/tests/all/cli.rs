@@ -252,10 +252,11 @@ fn backtest_json_is_one_object_with_exactly_the_documented_fields() {
 }
 
 #[test]
-fn backtest_prints_a_table_and_reads_risk_limits_from_toml() {
+fn backtest_prints_a_table_reads_risk_limits_and_writes_per_market_rows() {
     let dir = tempfile::tempdir().unwrap();
     let risk = dir.path().join("risk.toml");
     std::fs::write(&risk, "[risk]\nmax_stake = 1.5\n").unwrap();
+    let csv = dir.path().join("markets.csv");
     let out = clever(&[
         "backtest",
         "--plugin",
@@ -264,10 +265,20 @@ fn backtest_prints_a_table_and_reads_risk_limits_from_toml() {
         &betfair("1-206064380.bz2"),
         "--risk",
         risk.to_str().unwrap(),
+        "--markets-csv",
+        csv.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("back-fav-preoff@"), "{text}");
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        rows.lines().collect::<Vec<_>>(),
+        [
+            "market_id,strategy,version,orders,matched,gross_profit,commission,profit",
+            "1.206064380,back-fav-preoff,1.0.0,0,0.00,0.00,0.00,0.00"
+        ]
+    );
     // Its 2.00 stake is over the 1.50 limit: refused, and counted.
     assert!(text.contains("rejected risk-limit:max-stake: 1"), "{text}");
 }
