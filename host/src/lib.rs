@@ -10,6 +10,7 @@
 //! * [`exec`]: venues; the simulated exchange and settlement.
 //! * [`risk`]: the checks every order passes, in every mode.
 //! * [`backtest`]: running plugins over market files, in parallel, with a report.
+//! * [`store`]: the database (SQLite or PostgreSQL through sqlx), migrations.
 //! * [`cli`]: the `clever` command.
 #![deny(unsafe_code)]
 
@@ -20,3 +21,4 @@ pub mod exec;
 pub mod market;
 pub mod risk;
 pub mod runtime;
+pub mod store;

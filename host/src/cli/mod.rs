@@ -4,6 +4,7 @@
 
 mod backtest;
 mod build;
+mod db;
 mod generate;
 mod inspect;
 mod output;
@@ -27,6 +28,8 @@ enum Command {
     Backtest(backtest::Args),
     /// Build a strategy crate into a WebAssembly component.
     Build(build::Args),
+    /// Apply or show the database's migrations.
+    Db(db::Args),
     /// Write generated racing markets as Betfair stream files.
     Gen(generate::Args),
     /// Load a component and show what it declares.
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Backtest(args) => args.run(),
         Command::Build(args) => args.run(),
+        Command::Db(args) => args.run(),
         Command::Gen(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Run(args) => args.run(),
@@ -62,4 +66,13 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Run async store work on a small runtime of its own: the CLI is
+/// otherwise synchronous, and the engine never waits on the database.
+fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
 }

@@ -359,3 +359,31 @@ fn backtest_warns_about_a_bad_line_and_goes_on() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["updates"], 2);
 }
+
+#[test]
+fn db_migrate_and_status_on_a_new_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let out = clever(&["db", "status", "--db", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("pending"), "{}", stdout(&out));
+    let out = clever(&["db", "migrate", "--db", &url]);
+    assert!(
+        stdout(&out).contains("1 migration(s) applied"),
+        "{}",
+        stdout(&out)
+    );
+    let out = clever(&["db", "status", "--db", &url]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("applied") && !text.contains("pending"),
+        "{text}"
+    );
+    let out = clever(&["db", "status", "--db", "mysql://nope"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a database URL"),
+        "{}",
+        stderr(&out)
+    );
+}

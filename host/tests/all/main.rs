@@ -14,3 +14,4 @@ mod market_delivery;
 mod market_golden;
 mod sandbox;
 mod state;
+mod store;

@@ -1,0 +1,15 @@
+//! The store: the trading schema in a real database through sqlx, SQLite
+//! by default (a file, nothing to install) and PostgreSQL for teams and
+//! live trading, with one design on both (`migrations/sqlite/`,
+//! `migrations/postgres/`).
+//!
+//! Owns: where the database is (`--db`, else `DATABASE_URL`, else
+//! `sqlite://clever.db`), the connection pool and its limits, migrations,
+//! and a timeout on every query.
+//! Does not know: market files or the engine; they hand it rows.
+
+mod connect;
+mod migrate;
+
+pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
+pub use migrate::MigrationState;
