@@ -6,6 +6,7 @@ mod backtest;
 mod build;
 mod db;
 mod generate;
+mod ingest;
 mod inspect;
 mod output;
 mod run;
@@ -32,6 +33,8 @@ enum Command {
     Db(db::Args),
     /// Write generated racing markets as Betfair stream files.
     Gen(generate::Args),
+    /// Read Betfair stream files into the database, validated.
+    Ingest(ingest::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),
     /// Drive plugins over a synthetic market and report what they did.
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => args.run(),
         Command::Db(args) => args.run(),
         Command::Gen(args) => args.run(),
+        Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Run(args) => args.run(),
     };

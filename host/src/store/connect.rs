@@ -48,6 +48,9 @@ pub enum StoreError {
         /// What sqlx said.
         source: sqlx::Error,
     },
+    /// An input file could not be read (not a bad line: those are dead letters).
+    #[error("{0}")]
+    Input(#[from] crate::market::betfair::ReadError),
     /// A query took longer than [`QUERY_TIMEOUT`].
     #[error("{what}: timed out after {0:?}", QUERY_TIMEOUT)]
     Timeout {

@@ -9,7 +9,13 @@
 //! Does not know: market files or the engine; they hand it rows.
 
 mod connect;
+mod ingest;
+pub mod ladder;
 mod migrate;
+pub mod rows;
+pub mod validate;
+mod write;
 
 pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
+pub use ingest::IngestSummary;
 pub use migrate::MigrationState;

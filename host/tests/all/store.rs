@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use clever_host::store::Store;
+use clever_host::store::{IngestSummary, Store};
 
 /// The server's maintenance database, for creating test databases.
 fn pg_admin_url() -> String {
@@ -182,4 +182,136 @@ fn a_bad_url_or_an_unreachable_server_is_a_clear_error() {
         "{text}"
     );
     assert!(!text.contains("secret"), "{text}");
+}
+
+async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
+    let mut out = Vec::new();
+    for table in [
+        "markets",
+        "runners",
+        "market_changes",
+        "odds_snapshots",
+        "dead_letters",
+    ] {
+        out.push((table, count(store, table).await));
+    }
+    out
+}
+
+fn real_files() -> Vec<std::path::PathBuf> {
+    clever_host::backtest::data_files(&[crate::backtest::betfair_data()]).expect("real files")
+}
+
+#[test]
+fn ingesting_the_real_files_twice_changes_nothing() {
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let mut first = IngestSummary::default();
+            for file in real_files() {
+                first += store.ingest_file(&file, &mut |_| {}).await.unwrap();
+            }
+            let after_first = counts(&store).await;
+            for file in real_files() {
+                store.ingest_file(&file, &mut |_| {}).await.unwrap();
+            }
+            assert_eq!(counts(&store).await, after_first, "{}", db.url);
+            // Real files are clean; BASIC-1.132153978 and its .gz copy are one market.
+            assert_eq!(first.dead_letters, 0);
+            assert_eq!(
+                after_first,
+                [
+                    ("markets", 8),
+                    ("runners", after_first[1].1),
+                    ("market_changes", 58_784),
+                    ("odds_snapshots", after_first[3].1),
+                    ("dead_letters", 0)
+                ]
+            );
+            assert!(after_first[3].1 > 90_000, "{after_first:?}");
+            store.close().await;
+        })
+    });
+}
+
+/// A market of runners 1 and 2 and five lines, three of them bad.
+const BAD_FILE: &str = concat!(
+    r#"{"op":"mcm","pt":1000,"mc":[{"id":"1.9","img":true,"marketDefinition":{"status":"OPEN","inPlay":false,"betDelay":0,"eventTypeId":"7","marketType":"WIN","numberOfWinners":1,"runners":[{"id":1,"status":"ACTIVE"},{"id":2,"status":"ACTIVE"}]},"rc":[{"id":1,"atb":[[3.0,10]],"atl":[[3.05,5]]}]}]}"#,
+    "\n{broken\n",
+    r#"{"op":"mcm","pt":2000,"mc":[{"id":"1.9","rc":[{"id":1,"atb":[[3.03,4]]},{"id":2,"atb":[[5.0,4]]}]}]}"#,
+    "\n",
+    r#"{"op":"mcm","pt":3000,"mc":[{"id":"1.9","rc":[{"id":99,"ltp":4.0}]}]}"#,
+    "\n",
+    r#"{"op":"mcm","pt":4000,"mc":[{"id":"1.9","rc":[{"id":1,"atl":[[2.5,5]]}]}]}"#,
+    "\n",
+);
+
+#[test]
+fn bad_records_go_to_dead_letters_and_the_rest_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("1.9");
+    std::fs::write(&file, BAD_FILE).unwrap();
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let summary = store.ingest_file(&file, &mut |_| {}).await.unwrap();
+            assert_eq!(summary.dead_letters, 4, "{}", db.url);
+            let letters: Vec<(String, String)> = match &store {
+                Store::Sqlite { pool, .. } => sqlx::query_as(
+                    "SELECT position, reason FROM dead_letters ORDER BY position, reason",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+                Store::Postgres { pool, .. } => sqlx::query_as(
+                    "SELECT position, reason FROM dead_letters ORDER BY position, reason",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            };
+            let text = format!("{letters:#?}");
+            assert!(
+                letters[0].0 == "line 2" && letters[0].1.starts_with("invalid JSON"),
+                "{text}"
+            );
+            assert!(
+                text.contains("atb price 3.03 is not on the ladder"),
+                "{text}"
+            );
+            assert!(
+                text.contains("runner 99 is not in the market's definition"),
+                "{text}"
+            );
+            assert!(text.contains("best lay 2.5 is below best back 3"), "{text}");
+            assert!(text.contains("line 3, market 1.9, runner 1"), "{text}");
+            // Runner 2's good record on line 3 was kept; the crossed book's
+            // line stays in the stream (later deltas build on it).
+            let stored: Vec<String> = match &store {
+                Store::Sqlite { pool, .. } => {
+                    sqlx::query_scalar("SELECT change FROM market_changes ORDER BY seq")
+                        .fetch_all(pool)
+                        .await
+                        .unwrap()
+                }
+                Store::Postgres { pool, .. } => {
+                    sqlx::query_scalar("SELECT change FROM market_changes ORDER BY seq")
+                        .fetch_all(pool)
+                        .await
+                        .unwrap()
+                }
+            };
+            assert_eq!(stored.len(), 4, "{stored:#?}");
+            assert!(
+                !stored[1].contains("3.03") && stored[1].contains("5.0"),
+                "{}",
+                stored[1]
+            );
+            assert_eq!(count(&store, "odds_snapshots").await, 2);
+            // Again: nothing new, not even dead letters.
+            store.ingest_file(&file, &mut |_| {}).await.unwrap();
+            assert_eq!(count(&store, "dead_letters").await, 4);
+            store.close().await;
+        })
+    });
 }

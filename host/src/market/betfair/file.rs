@@ -43,6 +43,9 @@ pub struct Record {
     pub line: u64,
     /// The parsed message.
     pub message: Message,
+    /// The line as read (without its line end), if asked for with
+    /// [`StreamFile::keep_raw`].
+    pub raw: Option<String>,
 }
 
 /// A stream file being read.
@@ -52,6 +55,7 @@ pub struct StreamFile {
     buf: String,
     line: u64,
     failed: bool,
+    keep_raw: bool,
 }
 
 impl StreamFile {
@@ -85,7 +89,14 @@ impl StreamFile {
             buf: String::with_capacity(1 << 12),
             line: 0,
             failed: false,
+            keep_raw: false,
         })
+    }
+
+    /// Also hand out each line's text (ingestion stores it verbatim).
+    pub fn keep_raw(mut self) -> Self {
+        self.keep_raw = true;
+        self
     }
 
     /// The file being read.
@@ -124,6 +135,7 @@ impl Iterator for StreamFile {
                 Ok(message) => Ok(Record {
                     line: self.line,
                     message,
+                    raw: self.keep_raw.then(|| text.to_owned()),
                 }),
                 Err(e) => Err(ReadError::Json {
                     path: self.path.clone(),

@@ -1,0 +1,403 @@
+//! Writing rows, per database: multi-row inserts in one transaction per
+//! batch on SQLite; COPY into a staging table on PostgreSQL, then one
+//! insert from it. Every write is idempotent: writing the same rows twice
+//! leaves the tables as after the first time.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{Postgres, QueryBuilder, Sqlite};
+
+use super::connect::{Store, StoreError, timed};
+use super::rows::{Batch, ChangeRow, DeadLetter, MarketRow, RunnerRow, SnapshotRow};
+
+/// Rows per multi-row insert (SQLite allows 32,766 bound values).
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Epoch milliseconds as a PostgreSQL timestamp.
+fn ts(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Keep the last row of each key, in first-seen order (a later state of the
+/// same runner in the same millisecond replaces the earlier one).
+fn last_per_key(rows: &mut Vec<SnapshotRow>) {
+    let mut seen: HashMap<(i64, i64, i64), usize> = HashMap::with_capacity(rows.len());
+    let mut out: Vec<SnapshotRow> = Vec::with_capacity(rows.len());
+    for row in rows.drain(..) {
+        let key = (row.market, row.selection_id, row.published_at);
+        match seen.get(&key) {
+            Some(&i) => out[i] = row,
+            None => {
+                seen.insert(key, out.len());
+                out.push(row);
+            }
+        }
+    }
+    *rows = out;
+}
+
+impl Store {
+    /// Insert or update a market; returns its row id.
+    pub async fn upsert_market(&self, m: &MarketRow) -> Result<i64, StoreError> {
+        let what = format!("saving market {}", m.market_id);
+        let (scheduled, actual) = (m.scheduled_start, m.actual_start);
+        const SQL: &str = "INSERT INTO markets (venue, market_id, event_type, country, track, \
+            market_type, number_of_winners, scheduled_start, actual_start, status, base_rate, source) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+            ON CONFLICT (venue, market_id) DO UPDATE SET event_type = excluded.event_type, \
+            country = excluded.country, track = excluded.track, market_type = excluded.market_type, \
+            number_of_winners = excluded.number_of_winners, \
+            scheduled_start = excluded.scheduled_start, \
+            actual_start = COALESCE(excluded.actual_start, markets.actual_start), \
+            status = excluded.status, base_rate = excluded.base_rate, source = excluded.source \
+            RETURNING id";
+        match self {
+            Store::Sqlite { pool, .. } => {
+                let q = sqlx::query_scalar(SQL)
+                    .bind(&m.venue)
+                    .bind(&m.market_id)
+                    .bind(&m.event_type)
+                    .bind(&m.country)
+                    .bind(&m.track)
+                    .bind(&m.market_type)
+                    .bind(m.number_of_winners)
+                    .bind(scheduled)
+                    .bind(actual)
+                    .bind(&m.status)
+                    .bind(m.base_rate)
+                    .bind(&m.source);
+                timed(&what, q.fetch_one(pool)).await
+            }
+            Store::Postgres { pool, .. } => {
+                let q = sqlx::query_scalar(SQL)
+                    .bind(&m.venue)
+                    .bind(&m.market_id)
+                    .bind(&m.event_type)
+                    .bind(&m.country)
+                    .bind(&m.track)
+                    .bind(&m.market_type)
+                    .bind(m.number_of_winners)
+                    .bind(scheduled.map(ts))
+                    .bind(actual.map(ts))
+                    .bind(&m.status)
+                    .bind(m.base_rate)
+                    .bind(&m.source);
+                timed(&what, q.fetch_one(pool)).await
+            }
+        }
+    }
+
+    /// Insert or update a market's runners.
+    pub async fn upsert_runners(&self, market: i64, rows: &[RunnerRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let what = "saving runners";
+        const HEAD: &str = "INSERT INTO runners (market, selection_id, handicap, name, \
+            sort_priority, status, adjustment_factor, removal_time, result, bsp) ";
+        const TAIL: &str = " ON CONFLICT (market, selection_id, handicap) DO UPDATE SET \
+            name = COALESCE(excluded.name, runners.name), sort_priority = excluded.sort_priority, \
+            status = excluded.status, adjustment_factor = excluded.adjustment_factor, \
+            removal_time = excluded.removal_time, result = excluded.result, bsp = excluded.bsp";
+        match self {
+            Store::Sqlite { pool, .. } => {
+                let mut q = QueryBuilder::<Sqlite>::new(HEAD);
+                q.push_values(rows, |mut b, r| {
+                    b.push_bind(market)
+                        .push_bind(r.selection_id)
+                        .push_bind(r.handicap)
+                        .push_bind(r.name.clone())
+                        .push_bind(r.sort_priority)
+                        .push_bind(r.status.clone())
+                        .push_bind(r.adjustment_factor)
+                        .push_bind(r.removal_time)
+                        .push_bind(r.result.clone())
+                        .push_bind(r.bsp);
+                });
+                q.push(TAIL);
+                timed(what, q.build().execute(pool)).await?;
+            }
+            Store::Postgres { pool, .. } => {
+                let mut q = QueryBuilder::<Postgres>::new(HEAD);
+                q.push_values(rows, |mut b, r| {
+                    b.push_bind(market)
+                        .push_bind(r.selection_id)
+                        .push_bind(r.handicap)
+                        .push_bind(r.name.clone())
+                        .push_bind(r.sort_priority)
+                        .push_bind(r.status.clone())
+                        .push_bind(r.adjustment_factor)
+                        .push_bind(r.removal_time.map(ts))
+                        .push_bind(r.result.clone())
+                        .push_bind(r.bsp);
+                });
+                q.push(TAIL);
+                timed(what, q.build().execute(pool)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write a batch in one transaction and empty it; returns the odds
+    /// snapshots written.
+    pub async fn write_batch(&self, batch: &mut Batch) -> Result<usize, StoreError> {
+        last_per_key(&mut batch.snapshots);
+        let snapshots = batch.snapshots.len();
+        match self {
+            Store::Sqlite { .. } => self.write_sqlite(batch).await?,
+            Store::Postgres { .. } => self.write_postgres(batch).await?,
+        }
+        batch.changes.clear();
+        batch.snapshots.clear();
+        batch.dead_letters.clear();
+        Ok(snapshots)
+    }
+
+    async fn write_sqlite(&self, batch: &Batch) -> Result<(), StoreError> {
+        let Store::Sqlite { pool, .. } = self else {
+            return Ok(());
+        };
+        let what = "writing a batch";
+        let mut tx = timed(what, pool.begin()).await?;
+        for rows in batch.changes.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO market_changes (market, seq, published_at, change) ",
+            );
+            q.push_values(rows, |mut b, r: &ChangeRow| {
+                b.push_bind(r.market)
+                    .push_bind(r.seq)
+                    .push_bind(r.published_at)
+                    .push_bind(r.change.clone());
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            timed(what, q.build().execute(&mut *tx)).await?;
+        }
+        for rows in batch.snapshots.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO odds_snapshots (published_at, market, selection_id, back_price, \
+                 back_size, lay_price, lay_size, last_traded, traded_volume, ladder) ",
+            );
+            q.push_values(rows, |mut b, r: &SnapshotRow| {
+                b.push_bind(r.published_at)
+                    .push_bind(r.market)
+                    .push_bind(r.selection_id)
+                    .push_bind(r.back.map(|l| l.0))
+                    .push_bind(r.back.map(|l| l.1))
+                    .push_bind(r.lay.map(|l| l.0))
+                    .push_bind(r.lay.map(|l| l.1))
+                    .push_bind(r.last_traded)
+                    .push_bind(r.traded_volume)
+                    .push_bind(r.ladder.clone());
+            });
+            q.push(SNAPSHOT_CONFLICT);
+            timed(what, q.build().execute(&mut *tx)).await?;
+        }
+        for rows in batch.dead_letters.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO dead_letters (source, position, reason, raw, created_at) ",
+            );
+            let now = now_ms();
+            q.push_values(rows, |mut b, r: &DeadLetter| {
+                b.push_bind(r.source.clone())
+                    .push_bind(r.position.clone())
+                    .push_bind(r.reason.clone())
+                    .push_bind(r.raw.clone())
+                    .push_bind(now);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            timed(what, q.build().execute(&mut *tx)).await?;
+        }
+        timed(what, tx.commit()).await
+    }
+
+    async fn write_postgres(&self, batch: &Batch) -> Result<(), StoreError> {
+        let Store::Postgres { pool, .. } = self else {
+            return Ok(());
+        };
+        let what = "writing a batch";
+        self.ensure_partitions(&batch.snapshots).await?;
+        let mut tx = timed(what, pool.begin()).await?;
+        for rows in batch.changes.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Postgres>::new(
+                "INSERT INTO market_changes (market, seq, published_at, change) ",
+            );
+            q.push_values(rows, |mut b, r: &ChangeRow| {
+                b.push_bind(r.market)
+                    .push_bind(r.seq)
+                    .push_bind(ts(r.published_at))
+                    .push_bind(r.change.clone());
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            timed(what, q.build().execute(&mut *tx)).await?;
+        }
+        if !batch.snapshots.is_empty() {
+            timed(
+                what,
+                sqlx::query(
+                    "CREATE TEMP TABLE IF NOT EXISTS odds_stage \
+                     (LIKE odds_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+                )
+                .execute(&mut *tx),
+            )
+            .await?;
+            let mut copy = timed(
+                what,
+                tx.copy_in_raw(
+                    "COPY odds_stage (published_at, market, selection_id, back_price, back_size, \
+                     lay_price, lay_size, last_traded, traded_volume, ladder) FROM STDIN",
+                ),
+            )
+            .await?;
+            timed(what, copy.send(copy_text(&batch.snapshots).into_bytes())).await?;
+            timed(what, copy.finish()).await?;
+            timed(
+                what,
+                sqlx::query(&format!(
+                    "INSERT INTO odds_snapshots SELECT * FROM odds_stage{SNAPSHOT_CONFLICT}"
+                ))
+                .execute(&mut *tx),
+            )
+            .await?;
+        }
+        for rows in batch.dead_letters.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Postgres>::new(
+                "INSERT INTO dead_letters (source, position, reason, raw, created_at) ",
+            );
+            let now = ts(now_ms());
+            q.push_values(rows, |mut b, r: &DeadLetter| {
+                b.push_bind(r.source.clone())
+                    .push_bind(r.position.clone())
+                    .push_bind(r.reason.clone())
+                    .push_bind(r.raw.clone())
+                    .push_bind(now);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            timed(what, q.build().execute(&mut *tx)).await?;
+        }
+        timed(what, tx.commit()).await
+    }
+
+    /// On PostgreSQL without TimescaleDB, make each day's partition of the
+    /// odds before writing into it.
+    async fn ensure_partitions(&self, rows: &[SnapshotRow]) -> Result<(), StoreError> {
+        let Store::Postgres { pool, .. } = self else {
+            return Ok(());
+        };
+        let what = "creating odds partitions";
+        let series: Option<String> = timed(
+            what,
+            sqlx::query_scalar("SELECT value FROM store_settings WHERE key = 'time_series'")
+                .fetch_optional(pool),
+        )
+        .await?;
+        if series.as_deref() != Some("partitions") {
+            return Ok(());
+        }
+        let days: HashSet<i64> = rows
+            .iter()
+            .map(|r| r.published_at.div_euclid(86_400_000))
+            .collect();
+        for day in days {
+            let from = ts(day * 86_400_000);
+            let to = ts((day + 1) * 86_400_000);
+            let name = format!("odds_snapshots_{}", from.format("%Y%m%d"));
+            let sql = format!(
+                "CREATE TABLE IF NOT EXISTS {name} PARTITION OF odds_snapshots \
+                 FOR VALUES FROM ('{}') TO ('{}')",
+                from.to_rfc3339(),
+                to.to_rfc3339()
+            );
+            // Two writers creating the same day's partition at once is fine:
+            // the loser's "already exists" is not an error to us.
+            if let Err(e) = timed(what, sqlx::query(&sql).execute(pool)).await
+                && !e.to_string().contains("already exists")
+            {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+const SNAPSHOT_CONFLICT: &str = " ON CONFLICT (market, selection_id, published_at) DO UPDATE SET \
+    back_price = excluded.back_price, back_size = excluded.back_size, \
+    lay_price = excluded.lay_price, lay_size = excluded.lay_size, \
+    last_traded = excluded.last_traded, traded_volume = excluded.traded_volume, \
+    ladder = excluded.ladder";
+
+/// Snapshot rows in PostgreSQL's COPY text format.
+fn copy_text(rows: &[SnapshotRow]) -> String {
+    let mut out = String::with_capacity(rows.len() * 160);
+    let opt = |out: &mut String, v: Option<f64>| match v {
+        Some(v) => {
+            let _ = write!(out, "{v}\t");
+        }
+        None => out.push_str("\\N\t"),
+    };
+    for r in rows {
+        let _ = write!(
+            out,
+            "{}\t{}\t{}\t",
+            ts(r.published_at).format("%Y-%m-%d %H:%M:%S%.3f+00"),
+            r.market,
+            r.selection_id
+        );
+        opt(&mut out, r.back.map(|l| l.0));
+        opt(&mut out, r.back.map(|l| l.1));
+        opt(&mut out, r.lay.map(|l| l.0));
+        opt(&mut out, r.lay.map(|l| l.1));
+        opt(&mut out, r.last_traded);
+        let _ = write!(out, "{}\t\\\\x", r.traded_volume);
+        for b in &r.ladder {
+            let _ = write!(out, "{b:02x}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(t: i64, sel: i64, ltp: f64) -> SnapshotRow {
+        SnapshotRow {
+            published_at: t,
+            market: 1,
+            selection_id: sel,
+            back: Some((2.0, 5.5)),
+            lay: None,
+            last_traded: Some(ltp),
+            traded_volume: 10.0,
+            ladder: vec![1, 0, 0xab],
+        }
+    }
+
+    #[test]
+    fn the_last_state_of_a_millisecond_wins() {
+        let mut rows = vec![
+            row(1, 7, 2.0),
+            row(1, 8, 3.0),
+            row(1, 7, 2.02),
+            row(2, 7, 2.04),
+        ];
+        last_per_key(&mut rows);
+        let ltps: Vec<f64> = rows.iter().filter_map(|r| r.last_traded).collect();
+        assert_eq!(ltps, [2.02, 3.0, 2.04]);
+    }
+
+    #[test]
+    fn copy_text_escapes_nulls_and_bytes() {
+        let text = copy_text(&[row(1_667_786_238_167, 7, 2.0)]);
+        assert_eq!(
+            text,
+            "2022-11-07 01:57:18.167+00\t1\t7\t2\t5.5\t\\N\t\\N\t2\t10\t\\\\x0100ab\n"
+        );
+    }
+}
