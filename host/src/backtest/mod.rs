@@ -12,4 +12,4 @@ pub mod run;
 
 pub use files::data_files;
 pub use report::{Report, StrategyReport};
-pub use run::{Backtest, Progress};
+pub use run::{Backtest, Job, Progress, Stored};

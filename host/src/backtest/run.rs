@@ -11,10 +11,14 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 
 use super::report::{Report, Totals};
-use crate::engine::{BetfairFileSource, Desk, DeskServices, Engine, SimClock, StrategyOutcome};
+use crate::engine::{
+    BetfairFileSource, Desk, DeskServices, Engine, MarketSource, SimClock, StoredMarketSource,
+    StrategyOutcome,
+};
 use crate::exec::{MarketResult, SimConfig, SimVenue};
 use crate::risk::{RiskBook, RiskLimits};
 use crate::runtime::{LoadedPlugin, Runtime};
+use crate::store::{Store, StoredMarket};
 
 /// Told as the backtest goes.
 pub trait Progress: Sync {
@@ -25,6 +29,33 @@ pub trait Progress: Sync {
     fn market_settled(&self, _strategy: &StrategyOutcome, _market: &MarketResult) {}
     /// Something the user should know (a bad line, say).
     fn warn(&self, message: String);
+}
+
+/// One unit of work: a file, or a market stored in the database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// A stream file.
+    File(PathBuf),
+    /// A stored market, replayed from its stored stream.
+    Stored(StoredMarket),
+}
+
+impl Job {
+    fn name(&self) -> &Path {
+        match self {
+            Job::File(path) => path,
+            Job::Stored(m) => Path::new(&m.market_id),
+        }
+    }
+}
+
+/// The database stored markets are read from, with the runtime its pool
+/// lives on (workers block on it for each market's lines).
+pub struct Stored {
+    /// The database.
+    pub store: Store,
+    /// A multi-threaded runtime (so any worker thread may block on it).
+    pub runtime: tokio::runtime::Runtime,
 }
 
 /// A backtest's settings.
@@ -41,6 +72,8 @@ pub struct Backtest<'a> {
     pub sim: SimConfig,
     /// Worker threads (at least 1).
     pub threads: usize,
+    /// Where stored markets come from, for [`Job::Stored`].
+    pub stored: Option<&'a Stored>,
 }
 
 /// What one file gave.
@@ -58,6 +91,12 @@ impl Backtest<'_> {
     /// folded in as soon as every earlier file is done, so memory does not
     /// grow with the number of files.
     pub fn run(&self, files: &[PathBuf], progress: &dyn Progress) -> anyhow::Result<Report> {
+        let jobs: Vec<Job> = files.iter().cloned().map(Job::File).collect();
+        self.run_jobs(&jobs, progress)
+    }
+
+    /// Run every job; the report adds them up in job order.
+    pub fn run_jobs(&self, files: &[Job], progress: &dyn Progress) -> anyhow::Result<Report> {
         let next = AtomicUsize::new(0);
         let fold = Mutex::new(Fold {
             totals: Totals::new(&self.plugins),
@@ -74,9 +113,9 @@ impl Backtest<'_> {
                         if i >= files.len() || lock(&fold).failed.is_some() {
                             return;
                         }
-                        let outcome = self.run_file(&files[i], progress);
+                        let outcome = self.run_job(&files[i], progress);
                         if let Ok(o) = &outcome {
-                            progress.file_done(&files[i], o.updates);
+                            progress.file_done(files[i].name(), o.updates);
                         }
                         lock(&fold).put(i, outcome, progress);
                     }
@@ -93,6 +132,11 @@ impl Backtest<'_> {
 
     /// Run one file on its own engine.
     pub fn run_file(&self, path: &Path, progress: &dyn Progress) -> anyhow::Result<FileOutcome> {
+        self.run_job(&Job::File(path.to_owned()), progress)
+    }
+
+    /// Run one job on its own engine.
+    pub fn run_job(&self, job: &Job, progress: &dyn Progress) -> anyhow::Result<FileOutcome> {
         let mut engine = Engine::new(SimClock::default());
         for plugin in &self.plugins {
             let desk = Desk::new(
@@ -106,9 +150,21 @@ impl Backtest<'_> {
                 .with_context(|| format!("starting {}", plugin.descriptor().name))?;
             engine.add_strategy(instance, services);
         }
-        let mut source = BetfairFileSource::open(path)?;
+        let mut source: Box<dyn MarketSource> = match job {
+            Job::File(path) => Box::new(BetfairFileSource::open(path)?),
+            Job::Stored(market) => {
+                let stored = self
+                    .stored
+                    .context("a stored market needs a database to read it from")?;
+                let lines = stored
+                    .runtime
+                    .block_on(stored.store.market_lines(market.row))?;
+                Box::new(StoredMarketSource::stored(&market.market_id, lines))
+            }
+        };
+        let path = job.name();
         let mut bad_lines = 0u64;
-        engine.run(&mut source, |e| {
+        engine.run(source.as_mut(), |e| {
             bad_lines += 1;
             if bad_lines <= 3 {
                 progress.warn(format!("skipped: {e}"));

@@ -9,12 +9,13 @@ use std::time::Instant;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backtest::{Backtest, Progress, Report, data_files};
+use crate::backtest::{Backtest, Job, Progress, Report, Stored, data_files};
 use crate::engine::StrategyOutcome;
 use crate::exec::MarketResult;
 use crate::exec::SimConfig;
 use crate::risk::RiskLimits;
 use crate::runtime::{Limits, Runtime, RuntimeConfig};
+use crate::store::{MarketQuery, Store, database_url};
 
 /// Run plugins over historical market files.
 #[derive(Debug, clap::Args)]
@@ -23,8 +24,30 @@ pub struct Args {
     #[arg(long = "plugin", required = true)]
     plugins: Vec<PathBuf>,
     /// A stream file (plain, .gz, .bz2) or a directory of them; repeatable.
-    #[arg(long = "data", required = true)]
+    #[arg(long = "data", required_unless_present = "db")]
     data: Vec<PathBuf>,
+    /// Replay markets stored in this database (see `clever ingest`) instead
+    /// of files: every stored market, or those the filters below select.
+    #[arg(long)]
+    db: Option<String>,
+    /// With --db: this market (venue id, e.g. 1.206064380); repeatable.
+    #[arg(long = "market", requires = "db")]
+    markets: Vec<String>,
+    /// With --db: markets scheduled on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long, requires = "db")]
+    from: Option<chrono::NaiveDate>,
+    /// With --db: markets scheduled on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long, requires = "db")]
+    to: Option<chrono::NaiveDate>,
+    /// With --db: markets at this track.
+    #[arg(long, requires = "db")]
+    track: Option<String>,
+    /// With --db: markets of this event type (7 horses, 4339 greyhounds).
+    #[arg(long, requires = "db")]
+    event_type: Option<String>,
+    /// With --db: markets of this type (WIN, PLACE).
+    #[arg(long, requires = "db")]
+    market_type: Option<String>,
     /// Strategy parameters as a JSON object, for every plugin.
     #[arg(long, default_value = "{}")]
     params: String,
@@ -73,7 +96,7 @@ impl Args {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let files = data_files(&self.data)?;
+        let (jobs, stored) = self.jobs()?;
         let runtime = Runtime::new(RuntimeConfig {
             limits,
             ..RuntimeConfig::default()
@@ -92,16 +115,17 @@ impl Args {
             risk,
             sim,
             threads,
+            stored: stored.as_ref(),
         };
         let csv = match &self.markets_csv {
             Some(path) => Some(MarketsCsv::create(path)?),
             None => None,
         };
         let bar = Bar {
-            bar: progress_bar(files.len() as u64),
+            bar: progress_bar(jobs.len() as u64),
             csv: csv.map(Mutex::new),
         };
-        let mut report = backtest.run(&files, &bar)?;
+        let mut report = backtest.run_jobs(&jobs, &bar)?;
         bar.bar.finish_and_clear();
         if let Some(csv) = bar.csv {
             csv.into_inner()
@@ -115,6 +139,49 @@ impl Args {
             print_table(&report);
             Ok(())
         }
+    }
+}
+
+impl Args {
+    /// The files to run, or the stored markets the filters select (with
+    /// the database they come from).
+    fn jobs(&self) -> anyhow::Result<(Vec<Job>, Option<Stored>)> {
+        let Some(db) = &self.db else {
+            let files = data_files(&self.data)?;
+            return Ok((files.into_iter().map(Job::File).collect(), None));
+        };
+        anyhow::ensure!(self.data.is_empty(), "--data and --db do not go together");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let query = MarketQuery {
+            market_ids: self.markets.clone(),
+            from: self.from,
+            to: self.to,
+            track: self.track.clone(),
+            event_type: self.event_type.clone(),
+            market_type: self.market_type.clone(),
+        };
+        let (store, found) = runtime.block_on(async {
+            let store = Store::open(&database_url(Some(db))).await?;
+            let found = store.find_markets(&query).await?;
+            anyhow::Ok((store, found))
+        })?;
+        for wanted in &self.markets {
+            anyhow::ensure!(
+                found.iter().any(|m| &m.market_id == wanted),
+                "--market {wanted}: not in {} (ingest it first with `clever ingest`)",
+                store.url()
+            );
+        }
+        anyhow::ensure!(
+            !found.is_empty(),
+            "{}: no stored market matches",
+            store.url()
+        );
+        let jobs = found.into_iter().map(Job::Stored).collect();
+        Ok((jobs, Some(Stored { store, runtime })))
     }
 }
 

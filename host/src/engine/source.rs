@@ -1,13 +1,14 @@
-//! [`MarketSource`]: where market updates come from. [`BetfairFileSource`]
-//! reads a Betfair stream file through the market cache; a live stream will
-//! be another implementation.
+//! [`MarketSource`]: where market updates come from. [`StreamSource`]
+//! applies Betfair Stream API messages to the market cache, whether they
+//! come from a file ([`BetfairFileSource`]) or from the lines a database
+//! stored ([`StoredMarketSource`]); a live stream will be another source.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use clever_sdk::MarketStatus;
 
-use crate::market::betfair::{MarketBook, Message, ReadError, StreamCache, StreamFile};
+use crate::market::betfair::{MarketBook, Message, ReadError, Record, StreamCache, StreamFile};
 
 /// A source of market updates, in publish-time order.
 pub trait MarketSource {
@@ -18,12 +19,12 @@ pub trait MarketSource {
     fn unfinished(&self) -> Vec<&MarketBook>;
 }
 
-/// A Betfair stream file (plain, gzip or bzip2) applied to a market cache;
-/// decompression runs on its own thread.
-/// A closed market is forgotten (memory stays bounded however many markets
-/// the file holds) and later changes to it are ignored.
-pub struct BetfairFileSource {
-    file: StreamFile,
+/// Stream messages applied to a market cache, optionally for one market
+/// only. A closed market is forgotten (memory stays bounded however many
+/// markets the input holds) and later changes to it are ignored.
+pub struct StreamSource<I> {
+    records: I,
+    only: Option<String>,
     message: Option<Message>,
     next_change: usize,
     cache: StreamCache,
@@ -31,21 +32,46 @@ pub struct BetfairFileSource {
     forget: Option<String>,
 }
 
+/// A Betfair stream file (plain, gzip or bzip2; decompressed on its own
+/// thread).
+pub type BetfairFileSource = StreamSource<StreamFile>;
+
+/// One market's lines as the store keeps them (see `store::ingest`).
+pub type StoredMarketSource = StreamSource<StoredLines>;
+
 impl BetfairFileSource {
     /// Open a file.
     pub fn open(path: &Path) -> Result<Self, ReadError> {
-        Ok(BetfairFileSource {
-            file: StreamFile::open(path)?,
+        Ok(StreamSource::new(StreamFile::open(path)?, None))
+    }
+}
+
+impl StoredMarketSource {
+    /// Replay `market` from its stored lines, in order.
+    pub fn stored(market: &str, lines: Vec<(i64, String)>) -> Self {
+        let records = StoredLines {
+            market: market.to_owned(),
+            lines: lines.into_iter(),
+        };
+        StreamSource::new(records, Some(market.to_owned()))
+    }
+}
+
+impl<I> StreamSource<I> {
+    fn new(records: I, only: Option<String>) -> Self {
+        StreamSource {
+            records,
+            only,
             message: None,
             next_change: 0,
             cache: StreamCache::new(),
             closed: HashSet::new(),
             forget: None,
-        })
+        }
     }
 }
 
-impl MarketSource for BetfairFileSource {
+impl<I: Iterator<Item = Result<Record, ReadError>>> MarketSource for StreamSource<I> {
     fn next_update(&mut self) -> Option<Result<&MarketBook, ReadError>> {
         if let Some(id) = self.forget.take() {
             self.cache.remove(&id);
@@ -59,7 +85,8 @@ impl MarketSource for BetfairFileSource {
                 let message = self.message.as_ref()?;
                 let change = &message.mc[self.next_change];
                 self.next_change += 1;
-                if self.closed.contains(&change.id) {
+                let other = self.only.as_ref().is_some_and(|only| *only != change.id);
+                if other || self.closed.contains(&change.id) {
                     continue;
                 }
                 let book = self.cache.apply(message.pt, change);
@@ -69,7 +96,7 @@ impl MarketSource for BetfairFileSource {
                 }
                 return Some(Ok(book));
             }
-            match self.file.next()? {
+            match self.records.next()? {
                 Err(e) => return Some(Err(e)),
                 Ok(record) if record.message.op == "mcm" => {
                     self.message = Some(record.message);
@@ -82,5 +109,32 @@ impl MarketSource for BetfairFileSource {
 
     fn unfinished(&self) -> Vec<&MarketBook> {
         self.cache.markets().collect()
+    }
+}
+
+/// Stored lines (sequence number, text) parsed as they are read.
+pub struct StoredLines {
+    market: String,
+    lines: std::vec::IntoIter<(i64, String)>,
+}
+
+impl Iterator for StoredLines {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (seq, text) = self.lines.next()?;
+        Some(match serde_json::from_str::<Message>(&text) {
+            Ok(message) => Ok(Record {
+                line: seq as u64,
+                message,
+                raw: None,
+            }),
+            Err(e) => Err(ReadError::Json {
+                path: format!("stored market {}", self.market).into(),
+                line: seq as u64,
+                message: e.to_string(),
+                raw: text.chars().take(4096).collect(),
+            }),
+        })
     }
 }

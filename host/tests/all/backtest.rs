@@ -13,7 +13,7 @@ use clever_plugin_artifacts::{BACK_FAV_PREOFF, FIXTURE_READER, LAY_LOW_INPLAY, S
 
 use crate::support;
 
-struct Quiet;
+pub struct Quiet;
 
 impl Progress for Quiet {
     fn file_done(&self, _: &Path, _: u64) {}
@@ -35,6 +35,7 @@ fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
         risk: RiskLimits::default(),
         sim: SimConfig::default(),
         threads,
+        stored: None,
     };
     backtest.run(files, &Quiet).expect("backtest")
 }
@@ -145,6 +146,7 @@ fn routing_gives_each_plugin_only_the_updates_its_filter_wants() {
         risk: RiskLimits::default(),
         sim: SimConfig::default(),
         threads: 1,
+        stored: None,
     };
     let outcome = backtest.run_file(&file, &Quiet).expect("run");
     assert_eq!(outcome.updates, all);

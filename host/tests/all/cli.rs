@@ -387,3 +387,61 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
         stderr(&out)
     );
 }
+
+#[test]
+fn ingest_then_backtest_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("c.db").display());
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, "{not json\n").unwrap();
+    let race = betfair("1-206064380.bz2");
+    let out = clever(&[
+        "ingest",
+        &race,
+        bad.to_str().unwrap(),
+        "--db",
+        &url,
+        "--json",
+    ]);
+    // A dead letter is a warning, not a failure.
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: 1 record(s) refused"),
+        "{}",
+        stderr(&out)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["markets"], 1);
+    assert_eq!(summary["dead_letters"], 1);
+    assert!(summary["snapshots"].as_u64().unwrap() > 10_000, "{summary}");
+    let run = |args: &[&str]| {
+        let mut all = vec!["backtest", "--plugin", artifacts::LAY_LOW_INPLAY, "--json"];
+        all.extend_from_slice(args);
+        let out = clever(&all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v.as_object_mut().unwrap().remove("elapsed_ms");
+        v
+    };
+    let from_db = run(&["--db", &url, "--market", "1.206064380"]);
+    assert_eq!(from_db, run(&["--data", &race]));
+    assert_eq!(
+        from_db,
+        run(&["--db", &url, "--track", "Moe", "--from", "2022-11-07"])
+    );
+    let out = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::LAY_LOW_INPLAY,
+        "--db",
+        &url,
+        "--market",
+        "1.5",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--market 1.5: not in"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -315,3 +315,63 @@ fn bad_records_go_to_dead_letters_and_the_rest_is_kept() {
         })
     });
 }
+
+#[test]
+fn a_backtest_from_the_database_equals_one_from_the_files() {
+    use clever_host::backtest::{Backtest, Job, Stored};
+    use clever_plugin_artifacts::{BACK_FAV_PREOFF, LAY_LOW_INPLAY, STEAM_CHASER};
+
+    // The .gz copy of BASIC-1.132153978 is the same market: one row stored.
+    let files: Vec<_> = real_files()
+        .into_iter()
+        .filter(|f| !f.to_string_lossy().ends_with(".gz"))
+        .collect();
+    let rt = crate::support::runtime();
+    let plugins: Vec<_> = [LAY_LOW_INPLAY, BACK_FAV_PREOFF, STEAM_CHASER]
+        .iter()
+        .map(|p| rt.load(p))
+        .collect();
+    let from_files = Backtest {
+        runtime: &rt.runtime,
+        plugins: plugins.clone(),
+        params: "{}".into(),
+        risk: Default::default(),
+        sim: Default::default(),
+        threads: 2,
+        stored: None,
+    }
+    .run(&files, &crate::backtest::Quiet)
+    .unwrap();
+    for db in [TestDb::sqlite(), TestDb::postgres()] {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (store, markets) = runtime.block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            for file in real_files() {
+                store.ingest_file(&file, &mut |_| {}).await.unwrap();
+            }
+            let markets = store.find_markets(&Default::default()).await.unwrap();
+            (store, markets)
+        });
+        let stored = Stored { store, runtime };
+        let jobs: Vec<Job> = markets.into_iter().map(Job::Stored).collect();
+        let from_db = Backtest {
+            runtime: &rt.runtime,
+            plugins: plugins.clone(),
+            params: "{}".into(),
+            risk: Default::default(),
+            sim: Default::default(),
+            threads: 2,
+            stored: Some(&stored),
+        }
+        .run_jobs(&jobs, &crate::backtest::Quiet)
+        .unwrap();
+        assert_eq!(from_db, from_files, "{}", db.url);
+        assert!(from_db.strategies[0].matched > 0.0);
+        let Stored { store, runtime } = stored;
+        runtime.block_on(store.close());
+    }
+}
