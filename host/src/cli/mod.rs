@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run plugins over historical market files and report profit and loss.
-    Backtest(backtest::Args),
+    Backtest(Box<backtest::Args>),
     /// Build a strategy crate into a WebAssembly component.
     Build(build::Args),
     /// Apply or show the database's migrations.
