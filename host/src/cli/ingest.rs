@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::backtest::data_files;
-use crate::store::{IngestSummary, Store, database_url};
+use crate::store::{Store, database_url};
 
 /// Read market files into the database.
 #[derive(Debug, clap::Args)]
@@ -44,17 +44,14 @@ impl Args {
         );
         let total = super::block_on(async {
             let store = Store::open(&database_url(self.db.as_deref())).await?;
-            let mut total = IngestSummary::default();
+            let mut ingester = store.ingester().await?;
             for file in &files {
                 let name = file.display().to_string();
-                let one = store
-                    .ingest_file(file, &mut |lines| {
-                        bar.set_message(format!("{name}: {lines} lines"))
-                    })
-                    .await?;
-                total += one;
+                let mut on_lines = |lines| bar.set_message(format!("{name}: {lines} lines"));
+                ingester.file(file, &mut on_lines).await?;
                 bar.inc(1);
             }
+            let total = ingester.finish().await?;
             store.close().await;
             anyhow::Ok(total)
         })?;

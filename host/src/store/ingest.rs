@@ -50,34 +50,65 @@ impl std::ops::AddAssign for IngestSummary {
     }
 }
 
-/// One file's ingestion.
-struct Ingest<'a> {
+/// Ingests files one after another into one store, writing rows in large
+/// batches across files.
+pub struct Ingester<'a> {
     store: &'a Store,
+    batch: Batch,
+    summary: IngestSummary,
+    /// Days whose odds partition exists (PostgreSQL without TimescaleDB).
+    days: HashSet<i64>,
+    partitions: bool,
+}
+
+/// One file's ingestion.
+struct Ingest<'a, 'b> {
+    to: &'b mut Ingester<'a>,
     source: String,
     cache: StreamCache,
     ids: HashMap<String, i64>,
     defined: HashMap<String, HashSet<u64>>,
     off: HashMap<String, i64>,
-    batch: Batch,
-    summary: IngestSummary,
 }
 
 impl Store {
-    /// Ingest one stream file. `on_lines` hears how many lines are done.
+    /// Ingest one stream file (see [`Ingester`] for many).
     pub async fn ingest_file(
         &self,
         path: &Path,
         on_lines: &mut dyn FnMut(u64),
     ) -> Result<IngestSummary, StoreError> {
-        let mut ingest = Ingest {
+        let mut ingester = self.ingester().await?;
+        ingester.file(path, on_lines).await?;
+        ingester.finish().await
+    }
+
+    /// An ingester writing into this store.
+    pub async fn ingester(&self) -> Result<Ingester<'_>, StoreError> {
+        Ok(Ingester {
             store: self,
+            batch: Batch::default(),
+            summary: IngestSummary::default(),
+            days: HashSet::new(),
+            partitions: self.partitioned_odds().await?,
+        })
+    }
+}
+
+impl Ingester<'_> {
+    /// Ingest one stream file. `on_lines` hears how many lines are done.
+    pub async fn file(
+        &mut self,
+        path: &Path,
+        on_lines: &mut dyn FnMut(u64),
+    ) -> Result<(), StoreError> {
+        let mut ingest = Ingest {
+            to: self,
             source: path.display().to_string(),
             cache: StreamCache::new(),
             ids: HashMap::new(),
             defined: HashMap::new(),
             off: HashMap::new(),
-            batch: Batch::default(),
-            summary: IngestSummary::default(),
         };
         let mut lines = 0;
         for record in StreamFile::open(path)?.keep_raw() {
@@ -92,7 +123,8 @@ impl Store {
                 ),
                 Err(e) => {
                     // Keep what was read before the file broke off.
-                    ingest.flush().await?;
+                    ingest.markets().await?;
+                    ingest.to.flush().await?;
                     return Err(e.into());
                 }
             }
@@ -100,16 +132,41 @@ impl Store {
             if lines % 1024 == 0 {
                 on_lines(lines);
             }
-            if ingest.batch.len() >= BATCH_ROWS {
-                ingest.flush().await?;
+            if ingest.to.batch.len() >= BATCH_ROWS {
+                ingest.to.flush().await?;
             }
         }
         on_lines(lines);
-        ingest.finish().await
+        ingest.markets().await
+    }
+
+    /// Write what is left; the totals over every file.
+    pub async fn finish(mut self) -> Result<IngestSummary, StoreError> {
+        self.flush().await?;
+        Ok(self.summary)
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if self.partitions {
+            let new: HashSet<i64> = self
+                .batch
+                .snapshots
+                .iter()
+                .map(|r| r.published_at.div_euclid(86_400_000))
+                .filter(|d| !self.days.contains(d))
+                .collect();
+            self.store.create_partitions(&new).await?;
+            self.days.extend(new);
+        }
+        self.summary.snapshots += self.store.write_batch(&mut self.batch).await? as u64;
+        Ok(())
     }
 }
 
-impl Ingest<'_> {
+impl Ingest<'_, '_> {
     async fn line(&mut self, record: Record) -> Result<(), StoreError> {
         let Record { line, message, raw } = record;
         if message.op != "mcm" {
@@ -148,13 +205,13 @@ impl Ingest<'_> {
         };
         for id in stored {
             let market = self.ids[id];
-            self.batch.changes.push(ChangeRow {
+            self.to.batch.changes.push(ChangeRow {
                 market,
                 seq: line as i64,
                 published_at: message.pt,
                 change: text.clone(),
             });
-            self.summary.changes += 1;
+            self.to.summary.changes += 1;
         }
         Ok(())
     }
@@ -191,11 +248,12 @@ impl Ingest<'_> {
             return Ok(row);
         }
         let row = self
+            .to
             .store
             .upsert_market(&book.market(&self.source, None))
             .await?;
         self.ids.insert(id.to_owned(), row);
-        self.summary.markets += 1;
+        self.to.summary.markets += 1;
         Ok(row)
     }
 
@@ -212,7 +270,7 @@ impl Ingest<'_> {
                 self.dead(position, reason, raw.to_owned());
                 continue;
             }
-            self.batch.snapshots.push(SnapshotRow {
+            self.to.batch.snapshots.push(SnapshotRow {
                 published_at: pt,
                 market,
                 selection_id: runner.selection_id.0 as i64,
@@ -233,26 +291,17 @@ impl Ingest<'_> {
             }
             raw.truncate(end);
         }
-        self.batch.dead_letters.push(DeadLetter {
+        self.to.batch.dead_letters.push(DeadLetter {
             source: self.source.clone(),
             position,
             reason,
             raw,
         });
-        self.summary.dead_letters += 1;
+        self.to.summary.dead_letters += 1;
     }
 
-    async fn flush(&mut self) -> Result<(), StoreError> {
-        if !self.batch.is_empty() {
-            self.summary.snapshots += self.store.write_batch(&mut self.batch).await? as u64;
-        }
-        Ok(())
-    }
-
-    /// Write what is left, then each market and its runners as the file
-    /// leaves them.
-    async fn finish(mut self) -> Result<IngestSummary, StoreError> {
-        self.flush().await?;
+    /// Save each market and its runners as the file leaves them.
+    async fn markets(&mut self) -> Result<(), StoreError> {
         let mut markets: Vec<(&String, &i64)> = self.ids.iter().collect();
         markets.sort();
         for (id, &row) in markets {
@@ -261,12 +310,11 @@ impl Ingest<'_> {
             };
             let rows = BookRows::of(book);
             let off = self.off.get(id).copied();
-            self.store
-                .upsert_market(&rows.market(&self.source, off))
-                .await?;
-            self.store.upsert_runners(row, &runner_rows(book)).await?;
+            let store = self.to.store;
+            store.upsert_market(&rows.market(&self.source, off)).await?;
+            store.upsert_runners(row, &runner_rows(book)).await?;
         }
-        Ok(self.summary)
+        Ok(())
     }
 }
 

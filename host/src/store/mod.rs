@@ -18,6 +18,6 @@ pub mod validate;
 mod write;
 
 pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
-pub use ingest::IngestSummary;
+pub use ingest::{IngestSummary, Ingester};
 pub use migrate::MigrationState;
 pub use replay::{MarketQuery, StoredMarket};
