@@ -17,6 +17,8 @@ use crate::risk::RiskLimits;
 use crate::runtime::{Limits, Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
 
+use super::save::Saver;
+
 /// Run plugins over historical market files.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,8 +28,9 @@ pub struct Args {
     /// A stream file (plain, .gz, .bz2) or a directory of them; repeatable.
     #[arg(long = "data", required_unless_present = "db")]
     data: Vec<PathBuf>,
-    /// Replay markets stored in this database (see `clever ingest`) instead
-    /// of files: every stored market, or those the filters below select.
+    /// Without --data: replay markets stored in this database (see `clever
+    /// ingest`), every one or those the filters below select. With --data:
+    /// only where --save writes.
     #[arg(long)]
     db: Option<String>,
     /// With --db: this market (venue id, e.g. 1.206064380); repeatable.
@@ -64,6 +67,11 @@ pub struct Args {
     /// Worker threads; default: every core.
     #[arg(long)]
     threads: Option<usize>,
+    /// Save the run, its configuration, its simulated orders and results
+    /// to the database (--db, else $DATABASE_URL, else sqlite://clever.db);
+    /// `clever runs list` and `clever runs show ID` read them back.
+    #[arg(long)]
+    save: bool,
     /// Also write each market's result per strategy to this CSV file.
     #[arg(long)]
     markets_csv: Option<PathBuf>,
@@ -108,6 +116,37 @@ impl Args {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             plugins.push(plugin);
         }
+        let saver = if self.save {
+            let with_paths: Vec<_> = self.plugins.iter().cloned().zip(plugins.clone()).collect();
+            let config = serde_json::json!({
+                "data": self.data,
+                "db": stored.as_ref().map(|s| s.store.url().to_owned()),
+                "markets": self.markets,
+                "from": self.from.map(|d| d.to_string()),
+                "to": self.to.map(|d| d.to_string()),
+                "track": self.track,
+                "event_type": self.event_type,
+                "market_type": self.market_type,
+                "params": serde_json::from_str::<serde_json::Value>(&self.params)?,
+                "risk": risk,
+                "simulation": sim,
+                "threads": threads,
+                "plugins": plugins.iter().map(|p| serde_json::json!({
+                    "name": p.descriptor().name,
+                    "version": p.descriptor().version,
+                    "sha256": p.sha256(),
+                })).collect::<Vec<_>>(),
+            });
+            let url = database_url(self.db.as_deref());
+            Some(Mutex::new(Saver::start(
+                &url,
+                &with_paths,
+                &self.params,
+                &config,
+            )?))
+        } else {
+            None
+        };
         let backtest = Backtest {
             runtime: &runtime,
             plugins,
@@ -124,6 +163,7 @@ impl Args {
         let bar = Bar {
             bar: progress_bar(jobs.len() as u64),
             csv: csv.map(Mutex::new),
+            saver,
         };
         let mut report = backtest.run_jobs(&jobs, &bar)?;
         bar.bar.finish_and_clear();
@@ -133,6 +173,13 @@ impl Args {
                 .finish()?;
         }
         report.elapsed_ms = started.elapsed().as_millis() as u64;
+        if let Some(saver) = bar.saver {
+            let run = saver
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .finish(&report)?;
+            eprintln!("saved as run {run}: `clever runs show {run}`");
+        }
         if self.json {
             super::output::print_json(&report)
         } else {
@@ -146,11 +193,14 @@ impl Args {
     /// The files to run, or the stored markets the filters select (with
     /// the database they come from).
     fn jobs(&self) -> anyhow::Result<(Vec<Job>, Option<Stored>)> {
-        let Some(db) = &self.db else {
-            let files = data_files(&self.data)?;
-            return Ok((files.into_iter().map(Job::File).collect(), None));
+        let db = match &self.db {
+            Some(db) if self.data.is_empty() => db,
+            // With --data, --db is only where --save writes.
+            _ => {
+                let files = data_files(&self.data)?;
+                return Ok((files.into_iter().map(Job::File).collect(), None));
+            }
         };
-        anyhow::ensure!(self.data.is_empty(), "--data and --db do not go together");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -207,6 +257,7 @@ fn progress_bar(files: u64) -> ProgressBar {
 struct Bar {
     bar: ProgressBar,
     csv: Option<Mutex<MarketsCsv>>,
+    saver: Option<Mutex<Saver>>,
 }
 
 impl Progress for Bar {
@@ -219,6 +270,12 @@ impl Progress for Bar {
         self.bar.suspend(|| eprintln!("warning: {message}"));
     }
     fn market_settled(&self, strategy: &StrategyOutcome, market: &MarketResult) {
+        if let Some(saver) = &self.saver {
+            saver
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .add(strategy, market);
+        }
         if let Some(csv) = &self.csv {
             csv.lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -10,6 +10,8 @@ mod ingest;
 mod inspect;
 mod output;
 mod run;
+mod runs;
+mod save;
 
 use std::process::ExitCode;
 
@@ -37,6 +39,8 @@ enum Command {
     Ingest(ingest::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),
+    /// List saved backtest runs, or show one.
+    Runs(runs::Args),
     /// Drive plugins over a synthetic market and report what they did.
     Run(run::Args),
 }
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Run(args) => args.run(),
+        Command::Runs(args) => args.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

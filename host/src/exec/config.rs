@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 /// How the simulated exchange models the venue. A TOML `[simulation]` table
 /// may set any of these.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimConfig {
     /// Milliseconds from placing an order to its reaching the book. Default 120.

@@ -22,6 +22,27 @@ pub struct MarketResult {
     pub commission: f64,
     /// Profit after commission.
     pub profit: f64,
+    /// Every order with its fills and share of the result, for saving a
+    /// run (`clever backtest --save`); not part of the report.
+    #[serde(skip)]
+    pub settled: Vec<SettledOrder>,
+}
+
+/// One order as the market left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettledOrder {
+    /// The order's final state.
+    pub order: clever_sdk::Order,
+    /// What matched, when and at what price (void pieces marked).
+    pub fills: Vec<super::order::Fill>,
+    /// When a cancel was asked to take effect, if one was.
+    pub cancel_at: Option<clever_sdk::Timestamp>,
+    /// Its profit before commission.
+    pub profit: f64,
+    /// Its share of the market's commission (in proportion to its winnings).
+    pub commission: f64,
+    /// When the market was settled.
+    pub settled_at: clever_sdk::Timestamp,
 }
 
 /// Whether runners that place count as winners: PLACE-type markets and any
@@ -82,11 +103,25 @@ pub fn settle(market: &Market, orders: &[SimOrder], commission_rate: f64) -> Mar
             };
         }
         result.gross_profit += round2(profit);
+        result.settled.push(SettledOrder {
+            order: order.order.clone(),
+            fills: order.fills.clone(),
+            cancel_at: order.cancel_at,
+            profit: round2(profit),
+            commission: 0.0,
+            settled_at: market.publish_time,
+        });
     }
     result.matched = round2(result.matched);
     result.gross_profit = round2(result.gross_profit);
     result.commission = round2(result.gross_profit.max(0.0) * commission_rate / 100.0);
     result.profit = round2(result.gross_profit - result.commission);
+    let winnings: f64 = result.settled.iter().map(|o| o.profit.max(0.0)).sum();
+    if winnings > 0.0 {
+        for o in &mut result.settled {
+            o.commission = round2(result.commission * o.profit.max(0.0) / winnings);
+        }
+    }
     result
 }
 

@@ -16,7 +16,7 @@ use clever_sdk::{MarketId, OrderId, OrderRequest, RejectReason, RiskLimit, Selec
 use serde::Deserialize;
 
 /// Risk limits per strategy. A TOML `[risk]` table may set any of them.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RiskLimits {
     /// Largest stake of one order. Default 100.

@@ -14,6 +14,7 @@ pub mod ladder;
 mod migrate;
 mod replay;
 pub mod rows;
+mod runs;
 pub mod validate;
 mod write;
 
@@ -21,3 +22,4 @@ pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
 pub use ingest::{IngestSummary, Ingester};
 pub use migrate::MigrationState;
 pub use replay::{MarketQuery, StoredMarket};
+pub use runs::{ResultRow, RunRow, VersionRow};

@@ -445,3 +445,67 @@ fn ingest_then_backtest_from_the_database() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_saved_run_is_listed_and_shown_with_its_orders_on_both_databases() {
+    for db in [
+        crate::store::TestDb::sqlite(),
+        crate::store::TestDb::postgres(),
+    ] {
+        let race = betfair("1-206064380.bz2");
+        let out = clever(&[
+            "backtest",
+            "--plugin",
+            artifacts::LAY_LOW_INPLAY,
+            "--plugin",
+            artifacts::BACK_FAV_PREOFF,
+            "--data",
+            &race,
+            "--save",
+            "--db",
+            &db.url,
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains("saved as run 1"), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let out = clever(&["runs", "list", "--db", &db.url, "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let runs: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let run = &runs[0];
+        assert_eq!(runs.as_array().unwrap().len(), 1);
+        assert_eq!(run["id"], 1);
+        assert_eq!(run["markets"], report["markets"]);
+        assert_eq!(run["updates"], report["updates"]);
+        // Every accepted order is saved, with its life.
+        let orders: u64 = report["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["orders"].as_u64().unwrap())
+            .sum();
+        assert_eq!(run["orders"], orders);
+        let lay = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "lay-low-inplay")
+            .unwrap();
+        assert_eq!(lay["profit"], report["strategies"][0]["profit"]);
+        assert_eq!(lay["matched"], report["strategies"][0]["matched"]);
+        let config: serde_json::Value =
+            serde_json::from_str(run["config"].as_str().unwrap()).unwrap();
+        assert_eq!(config["risk"]["max_stake"], 100.0);
+        assert_eq!(config["simulation"]["placement_latency_ms"], 120);
+        let shown = clever(&["runs", "show", "1", "--db", &db.url, "--json"]);
+        let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+        assert_eq!(shown[0], *run);
+        let missing = clever(&["runs", "show", "9", "--db", &db.url]);
+        assert!(!missing.status.success());
+        assert!(
+            stderr(&missing).contains("no run 9"),
+            "{}",
+            stderr(&missing)
+        );
+    }
+}
