@@ -12,8 +12,8 @@ use anyhow::Context as _;
 
 use super::report::{Report, Totals};
 use crate::engine::{
-    BetfairFileSource, Desk, DeskServices, Engine, MarketSource, SimClock, StoredMarketSource,
-    StrategyOutcome,
+    BetfairFileSource, Desk, DeskServices, Engine, MarketSource, SimClock, StrategyOutcome,
+    StreamSource,
 };
 use crate::exec::{MarketResult, SimConfig, SimVenue};
 use crate::risk::{RiskBook, RiskLimits};
@@ -150,37 +150,52 @@ impl Backtest<'_> {
                 .with_context(|| format!("starting {}", plugin.descriptor().name))?;
             engine.add_strategy(instance, services);
         }
-        let mut source: Box<dyn MarketSource> = match job {
-            Job::File(path) => Box::new(BetfairFileSource::open(path)?),
+        let name = job.name();
+        match job {
+            Job::File(path) => {
+                let mut source = BetfairFileSource::open(path)?;
+                drive(&mut engine, &mut source, name, progress);
+            }
             Job::Stored(market) => {
                 let stored = self
                     .stored
                     .context("a stored market needs a database to read it from")?;
-                let lines = stored
-                    .runtime
-                    .block_on(stored.store.market_lines(market.row))?;
-                Box::new(StoredMarketSource::stored(&market.market_id, lines))
+                let lines = stored.store.stream_lines(stored.runtime.handle(), market);
+                let mut source = StreamSource::new(lines, Some(market.market_id.clone()));
+                drive(&mut engine, &mut source, name, progress);
+                if let Some(e) = source.records_mut().failure() {
+                    return Err(e.into());
+                }
             }
-        };
-        let path = job.name();
-        let mut bad_lines = 0u64;
-        engine.run(source.as_mut(), |e| {
-            bad_lines += 1;
-            if bad_lines <= 3 {
-                progress.warn(format!("skipped: {e}"));
-            }
-        });
-        if bad_lines > 3 {
-            progress.warn(format!(
-                "{}: {bad_lines} lines skipped in all",
-                path.display()
-            ));
         }
         Ok(FileOutcome {
             markets: engine.markets(),
             updates: engine.updates(),
             strategies: engine.outcomes(),
         })
+    }
+}
+
+/// Run a source to its end, warning about its bad lines (the first three,
+/// then how many in all).
+fn drive<C: crate::engine::Clock>(
+    engine: &mut Engine<C>,
+    source: &mut dyn MarketSource,
+    name: &Path,
+    progress: &dyn Progress,
+) {
+    let mut bad_lines = 0u64;
+    engine.run(source, |e| {
+        bad_lines += 1;
+        if bad_lines <= 3 {
+            progress.warn(format!("skipped: {e}"));
+        }
+    });
+    if bad_lines > 3 {
+        progress.warn(format!(
+            "{}: {bad_lines} lines skipped in all",
+            name.display()
+        ));
     }
 }
 

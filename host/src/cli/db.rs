@@ -16,6 +16,15 @@ enum Command {
     Migrate(Db),
     /// Show every migration and whether it is applied.
     Status(Db),
+    /// Forget odds snapshots older than some days (whole day partitions on
+    /// PostgreSQL; TimescaleDB does this by its retention policy).
+    Retain {
+        /// Keep this many days back from now.
+        #[arg(long)]
+        days: u32,
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 /// Which database.
@@ -35,6 +44,17 @@ impl Args {
                     let store = Store::connect(&database_url(db.db.as_deref())).await?;
                     let applied = store.migrate().await?;
                     println!("{}: {applied} migration(s) applied", store.url());
+                    store.close().await;
+                }
+                Command::Retain { days, db } => {
+                    let store = Store::open(&database_url(db.db.as_deref())).await?;
+                    let cutoff =
+                        chrono::Utc::now().timestamp_millis() - i64::from(days) * 86_400_000;
+                    let dropped = store.drop_odds_before(cutoff).await?;
+                    println!(
+                        "{}: {dropped} partition(s) or row(s) of odds dropped",
+                        store.url()
+                    );
                     store.close().await;
                 }
                 Command::Status(db) => {

@@ -20,5 +20,5 @@ pub mod venue;
 pub use clock::{Clock, SimClock, WallClock};
 pub use desk::{Desk, DeskServices, Tally};
 pub use event_loop::{Engine, StrategyOutcome};
-pub use source::{BetfairFileSource, MarketSource, StoredMarketSource, StreamSource};
+pub use source::{BetfairFileSource, MarketSource, StreamSource};
 pub use venue::{MarketState, OrderChange, Venue};

@@ -1,7 +1,7 @@
 //! [`MarketSource`]: where market updates come from. [`StreamSource`]
 //! applies Betfair Stream API messages to the market cache, whether they
 //! come from a file ([`BetfairFileSource`]) or from the lines a database
-//! stored ([`StoredMarketSource`]); a live stream will be another source.
+//! stored (`store::StoredLines`); a live stream will be another source.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -36,9 +36,6 @@ pub struct StreamSource<I> {
 /// thread).
 pub type BetfairFileSource = StreamSource<StreamFile>;
 
-/// One market's lines as the store keeps them (see `store::ingest`).
-pub type StoredMarketSource = StreamSource<StoredLines>;
-
 impl BetfairFileSource {
     /// Open a file.
     pub fn open(path: &Path) -> Result<Self, ReadError> {
@@ -46,19 +43,14 @@ impl BetfairFileSource {
     }
 }
 
-impl StoredMarketSource {
-    /// Replay `market` from its stored lines, in order.
-    pub fn stored(market: &str, lines: Vec<(i64, String)>) -> Self {
-        let records = StoredLines {
-            market: market.to_owned(),
-            lines: lines.into_iter(),
-        };
-        StreamSource::new(records, Some(market.to_owned()))
-    }
-}
-
 impl<I> StreamSource<I> {
-    fn new(records: I, only: Option<String>) -> Self {
+    /// The records being read (to ask them why they stopped, say).
+    pub fn records_mut(&mut self) -> &mut I {
+        &mut self.records
+    }
+
+    /// Apply `records` in order; with `only`, the changes of that market alone.
+    pub fn new(records: I, only: Option<String>) -> Self {
         StreamSource {
             records,
             only,
@@ -109,32 +101,5 @@ impl<I: Iterator<Item = Result<Record, ReadError>>> MarketSource for StreamSourc
 
     fn unfinished(&self) -> Vec<&MarketBook> {
         self.cache.markets().collect()
-    }
-}
-
-/// Stored lines (sequence number, text) parsed as they are read.
-pub struct StoredLines {
-    market: String,
-    lines: std::vec::IntoIter<(i64, String)>,
-}
-
-impl Iterator for StoredLines {
-    type Item = Result<Record, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let (seq, text) = self.lines.next()?;
-        Some(match serde_json::from_str::<Message>(&text) {
-            Ok(message) => Ok(Record {
-                line: seq as u64,
-                message,
-                raw: None,
-            }),
-            Err(e) => Err(ReadError::Json {
-                path: format!("stored market {}", self.market).into(),
-                line: seq as u64,
-                message: e.to_string(),
-                raw: text.chars().take(4096).collect(),
-            }),
-        })
     }
 }

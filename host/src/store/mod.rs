@@ -11,6 +11,7 @@
 mod connect;
 mod ingest;
 pub mod ladder;
+mod maintain;
 mod migrate;
 mod replay;
 pub mod rows;
@@ -20,6 +21,7 @@ mod write;
 
 pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
 pub use ingest::{IngestSummary, Ingester};
+pub use maintain::Performance;
 pub use migrate::MigrationState;
-pub use replay::{MarketQuery, StoredMarket};
+pub use replay::{MarketQuery, StoredLines, StoredMarket};
 pub use runs::{ResultRow, RunRow, VersionRow};

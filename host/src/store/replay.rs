@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-use super::connect::{Store, StoreError, timed};
+use super::connect::{QUERY_TIMEOUT, Store, StoreError, timed};
+use crate::market::betfair::{Message, ReadError, Record};
 
 /// Which stored markets to replay; empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -99,17 +100,128 @@ impl Store {
             .collect())
     }
 
-    /// One market's stream lines, (sequence, text), in order.
-    pub async fn market_lines(&self, market: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    /// One market's stream lines, parsed as they arrive: the rows are
+    /// fetched on `runtime` while the caller (the engine, on its own
+    /// thread) works through the ones already here. A database error ends
+    /// the stream and is kept in [`StoredLines::failure`].
+    pub fn stream_lines(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        market: &StoredMarket,
+    ) -> StoredLines {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let store = self.clone();
+        let row = market.row;
+        runtime.spawn(async move {
+            if let Err(e) = store.send_lines(row, &tx).await {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        StoredLines {
+            market: market.market_id.clone(),
+            rx,
+            batch: Vec::new().into_iter(),
+            failure: None,
+        }
+    }
+
+    async fn send_lines(
+        &self,
+        market: i64,
+        tx: &tokio::sync::mpsc::Sender<Result<Vec<(i64, String)>, StoreError>>,
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
         let what = format!("reading the stream of market row {market}");
         const SQL: &str = "SELECT seq, change FROM market_changes WHERE market = $1 ORDER BY seq";
+        const BATCH: usize = 512;
+        let mut batch = Vec::with_capacity(BATCH);
+        macro_rules! pump {
+            ($rows:expr) => {{
+                let mut rows = $rows;
+                loop {
+                    let next = tokio::time::timeout(QUERY_TIMEOUT, rows.try_next()).await;
+                    let row = match next {
+                        Ok(Ok(Some(row))) => row,
+                        Ok(Ok(None)) => break,
+                        Ok(Err(source)) => return Err(StoreError::Query { what, source }),
+                        Err(_) => return Err(StoreError::Timeout { what }),
+                    };
+                    batch.push(row);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if tx.send(Ok(full)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }};
+        }
         match self {
             Store::Sqlite { pool, .. } => {
-                timed(&what, sqlx::query_as(SQL).bind(market).fetch_all(pool)).await
+                pump!(
+                    sqlx::query_as::<_, (i64, String)>(SQL)
+                        .bind(market)
+                        .fetch(pool)
+                )
             }
             Store::Postgres { pool, .. } => {
-                timed(&what, sqlx::query_as(SQL).bind(market).fetch_all(pool)).await
+                pump!(
+                    sqlx::query_as::<_, (i64, String)>(SQL)
+                        .bind(market)
+                        .fetch(pool)
+                )
             }
         }
+        if !batch.is_empty() {
+            let _ = tx.send(Ok(batch)).await;
+        }
+        Ok(())
+    }
+}
+
+/// A stored market's lines as stream records, in order.
+pub struct StoredLines {
+    market: String,
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<(i64, String)>, StoreError>>,
+    batch: std::vec::IntoIter<(i64, String)>,
+    failure: Option<StoreError>,
+}
+
+impl StoredLines {
+    /// Why the lines stopped early, if they did.
+    pub fn failure(&mut self) -> Option<StoreError> {
+        self.failure.take()
+    }
+}
+
+impl Iterator for StoredLines {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (seq, text) = loop {
+            if let Some(line) = self.batch.next() {
+                break line;
+            }
+            match self.rx.blocking_recv()? {
+                Ok(batch) => self.batch = batch.into_iter(),
+                Err(e) => {
+                    self.failure = Some(e);
+                    return None;
+                }
+            }
+        };
+        Some(match serde_json::from_str::<Message>(&text) {
+            Ok(message) => Ok(Record {
+                line: seq as u64,
+                message,
+                raw: None,
+            }),
+            Err(e) => Err(ReadError::Json {
+                path: format!("stored market {}", self.market).into(),
+                line: seq as u64,
+                message: e.to_string(),
+                raw: text.chars().take(4096).collect(),
+            }),
+        })
     }
 }

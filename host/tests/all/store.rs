@@ -375,3 +375,74 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         runtime.block_on(store.close());
     }
 }
+
+#[test]
+fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
+    use clever_host::store::{Performance, VersionRow};
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let version = store
+                .save_version(&VersionRow {
+                    name: "s",
+                    version: "1.0.0",
+                    wit_version: "1.0.0",
+                    component: b"\0asm",
+                    sha256: "ab",
+                    parameters: "{}",
+                })
+                .await
+                .unwrap();
+            let day = 1_667_779_200_000; // 2022-11-07 00:00 UTC
+            let p = |profit| Performance {
+                orders: 1,
+                matched: 2.0,
+                gross_profit: profit,
+                commission: 0.0,
+                profit,
+            };
+            store
+                .add_performance(version, day + 3_600_000, p(1.5))
+                .await
+                .unwrap();
+            store
+                .add_performance(version, day + 3_700_000, p(-0.5))
+                .await
+                .unwrap();
+            store
+                .add_performance(version, day + 7_300_000, p(2.0))
+                .await
+                .unwrap();
+            store
+                .add_performance(version, day + 86_400_000, p(9.0))
+                .await
+                .unwrap();
+            let sql_h = "SELECT count(*) FROM strategy_performance_hourly";
+            let sql_d = "SELECT orders, profit FROM strategy_performance_daily ORDER BY day";
+            let (hours, days): (i64, Vec<(i64, f64)>) = match &store {
+                Store::Sqlite { pool, .. } => (
+                    sqlx::query_scalar(sql_h).fetch_one(pool).await.unwrap(),
+                    sqlx::query_as(sql_d).fetch_all(pool).await.unwrap(),
+                ),
+                Store::Postgres { pool, .. } => (
+                    sqlx::query_scalar(sql_h).fetch_one(pool).await.unwrap(),
+                    sqlx::query_as(sql_d).fetch_all(pool).await.unwrap(),
+                ),
+            };
+            assert_eq!(hours, 3, "{}", db.url);
+            assert_eq!(days, [(3, 3.0), (1, 9.0)], "{}", db.url);
+            // Retention: ingest the 2022-11-07 race, then drop what is older
+            // than 2022-11-07 (only its 2022-11-06 part goes).
+            let race = crate::backtest::betfair_data().join("1-206064380.bz2");
+            store.ingest_file(&race, &mut |_| {}).await.unwrap();
+            let before = count(&store, "odds_snapshots").await;
+            let dropped = store.drop_odds_before(day).await.unwrap();
+            let after = count(&store, "odds_snapshots").await;
+            assert!(
+                dropped > 0 && after < before && after > 0,
+                "{dropped} {before} {after}"
+            );
+            store.close().await;
+        })
+    });
+}

@@ -1,0 +1,149 @@
+//! Keeping the time series in shape: the hourly performance table and its
+//! daily roll-up, and retention of old odds.
+//!
+//! Where TimescaleDB is installed the roll-up is a continuous aggregate and
+//! retention a policy, both set by the migration; elsewhere this module does
+//! the same work: the daily row is re-derived from the hours of its day, and
+//! retention drops whole day partitions on PostgreSQL (deletes on SQLite).
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::connect::{Store, StoreError, timed};
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+fn ts(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// What a strategy version did in some period.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Performance {
+    /// Orders placed.
+    pub orders: i64,
+    /// Stake matched.
+    pub matched: f64,
+    /// Profit before commission.
+    pub gross_profit: f64,
+    /// Commission.
+    pub commission: f64,
+    /// Net profit.
+    pub profit: f64,
+}
+
+impl Store {
+    /// Add `p` to a strategy version's hour containing `at` (epoch ms), and
+    /// bring that day's roll-up up to date.
+    pub async fn add_performance(
+        &self,
+        version: i64,
+        at: i64,
+        p: Performance,
+    ) -> Result<(), StoreError> {
+        let what = "recording performance";
+        let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
+        let day = at.div_euclid(DAY_MS) * DAY_MS;
+        const HOURLY: &str = "INSERT INTO strategy_performance_hourly \
+            (strategy_version, hour, orders, matched, gross_profit, commission, profit) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            ON CONFLICT (strategy_version, hour) DO UPDATE SET \
+            orders = strategy_performance_hourly.orders + excluded.orders, \
+            matched = strategy_performance_hourly.matched + excluded.matched, \
+            gross_profit = strategy_performance_hourly.gross_profit + excluded.gross_profit, \
+            commission = strategy_performance_hourly.commission + excluded.commission, \
+            profit = strategy_performance_hourly.profit + excluded.profit";
+        const DAILY: &str = "INSERT INTO strategy_performance_daily \
+            (strategy_version, day, orders, matched, gross_profit, commission, profit) \
+            SELECT $1, $2, sum(orders), sum(matched), sum(gross_profit), sum(commission), \
+            sum(profit) FROM strategy_performance_hourly \
+            WHERE strategy_version = $1 AND hour >= $2 AND hour < $3 \
+            ON CONFLICT (strategy_version, day) DO UPDATE SET orders = excluded.orders, \
+            matched = excluded.matched, gross_profit = excluded.gross_profit, \
+            commission = excluded.commission, profit = excluded.profit";
+        match self {
+            Store::Sqlite { pool, .. } => {
+                let mut tx = timed(what, pool.begin()).await?;
+                let q = sqlx::query(HOURLY).bind(version).bind(hour);
+                let q = q.bind(p.orders).bind(p.matched).bind(p.gross_profit);
+                let q = q.bind(p.commission).bind(p.profit);
+                timed(what, q.execute(&mut *tx)).await?;
+                let q = sqlx::query(DAILY)
+                    .bind(version)
+                    .bind(day)
+                    .bind(day + DAY_MS);
+                timed(what, q.execute(&mut *tx)).await?;
+                timed(what, tx.commit()).await
+            }
+            Store::Postgres { pool, .. } => {
+                let mut tx = timed(what, pool.begin()).await?;
+                let q = sqlx::query(HOURLY).bind(version).bind(ts(hour));
+                let q = q.bind(p.orders).bind(p.matched).bind(p.gross_profit);
+                let q = q.bind(p.commission).bind(p.profit);
+                timed(what, q.execute(&mut *tx)).await?;
+                // Under TimescaleDB the roll-up is a continuous aggregate.
+                if self.partitioned_odds().await? {
+                    let q = sqlx::query(DAILY)
+                        .bind(version)
+                        .bind(ts(day))
+                        .bind(ts(day + DAY_MS));
+                    timed(what, q.execute(&mut *tx)).await?;
+                }
+                timed(what, tx.commit()).await
+            }
+        }
+    }
+
+    /// Forget odds published before `cutoff` (epoch ms); returns how many
+    /// day partitions (PostgreSQL) or rows (SQLite) went.
+    pub async fn drop_odds_before(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let what = "dropping old odds";
+        match self {
+            Store::Sqlite { pool, .. } => {
+                let q = sqlx::query("DELETE FROM odds_snapshots WHERE published_at < $1");
+                Ok(timed(what, q.bind(cutoff).execute(pool))
+                    .await?
+                    .rows_affected())
+            }
+            Store::Postgres { pool, .. } => {
+                if !self.partitioned_odds().await? {
+                    // TimescaleDB: its retention policy drops old chunks.
+                    return Ok(0);
+                }
+                let names: Vec<String> = timed(
+                    what,
+                    sqlx::query_scalar(
+                        "SELECT c.relname FROM pg_inherits i \
+                         JOIN pg_class c ON c.oid = i.inhrelid \
+                         JOIN pg_class p ON p.oid = i.inhparent \
+                         WHERE p.relname = 'odds_snapshots' ORDER BY c.relname",
+                    )
+                    .fetch_all(pool),
+                )
+                .await?;
+                let cutoff_day = ts(cutoff.div_euclid(DAY_MS) * DAY_MS)
+                    .format("%Y%m%d")
+                    .to_string();
+                let mut dropped = 0;
+                for name in names {
+                    // odds_snapshots_YYYYMMDD holds that day only.
+                    let Some(day) = name.strip_prefix("odds_snapshots_") else {
+                        continue;
+                    };
+                    if day.len() == 8
+                        && day.chars().all(|c| c.is_ascii_digit())
+                        && *day < *cutoff_day
+                    {
+                        timed(
+                            what,
+                            sqlx::query(&format!("DROP TABLE {name}")).execute(pool),
+                        )
+                        .await?;
+                        dropped += 1;
+                    }
+                }
+                Ok(dropped)
+            }
+        }
+    }
+}
