@@ -42,7 +42,12 @@ impl Args {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        let total = super::block_on(async {
+        // Two threads: the database writes a batch while the next is parsed.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let total = runtime.block_on(async {
             let store = Store::open(&database_url(self.db.as_deref())).await?;
             let mut ingester = store.ingester().await?;
             for file in &files {

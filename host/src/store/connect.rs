@@ -90,7 +90,12 @@ impl Store {
     /// and apply every pending migration.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let store = Store::connect(url).await?;
-        store.migrate().await?;
+        // One query when nothing is pending; `clever db migrate` runs the
+        // full migrator (lock, checksums) every time.
+        let pending = store.migration_status().await?.iter().any(|m| !m.applied);
+        if pending {
+            store.migrate().await?;
+        }
         Ok(store)
     }
 

@@ -59,6 +59,9 @@ pub struct Ingester<'a> {
     /// Days whose odds partition exists (PostgreSQL without TimescaleDB).
     days: HashSet<i64>,
     partitions: bool,
+    /// The batch being written while the next one is read: parsing and
+    /// the database work overlap, one batch in flight at most.
+    writing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>>,
 }
 
 /// One file's ingestion.
@@ -91,6 +94,7 @@ impl Store {
             summary: IngestSummary::default(),
             days: HashSet::new(),
             partitions: self.partitioned_odds().await?,
+            writing: None,
         })
     }
 }
@@ -125,6 +129,7 @@ impl Ingester<'_> {
                     // Keep what was read before the file broke off.
                     ingest.markets().await?;
                     ingest.to.flush().await?;
+                    ingest.to.written().await?;
                     return Err(e.into());
                 }
             }
@@ -143,7 +148,20 @@ impl Ingester<'_> {
     /// Write what is left; the totals over every file.
     pub async fn finish(mut self) -> Result<IngestSummary, StoreError> {
         self.flush().await?;
+        self.written().await?;
         Ok(self.summary)
+    }
+
+    /// Wait for the batch in flight, if any.
+    async fn written(&mut self) -> Result<(), StoreError> {
+        if let Some(writing) = self.writing.take() {
+            let written = writing.await.map_err(|e| StoreError::Query {
+                what: "writing a batch".into(),
+                source: sqlx::Error::Protocol(format!("the writing task failed: {e}")),
+            })??;
+            self.summary.snapshots += written as u64;
+        }
+        Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), StoreError> {
@@ -161,7 +179,12 @@ impl Ingester<'_> {
             self.store.create_partitions(&new).await?;
             self.days.extend(new);
         }
-        self.summary.snapshots += self.store.write_batch(&mut self.batch).await? as u64;
+        self.written().await?;
+        let mut batch = std::mem::take(&mut self.batch);
+        let store = self.store.clone();
+        self.writing = Some(tokio::spawn(
+            async move { store.write_batch(&mut batch).await },
+        ));
         Ok(())
     }
 }
