@@ -229,18 +229,35 @@ impl Store {
             sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx),
         )
         .await?;
-        for rows in batch.changes.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Postgres>::new(
-                "INSERT INTO market_changes (market, seq, published_at, change) ",
-            );
-            q.push_values(rows, |mut b, r: &ChangeRow| {
-                b.push_bind(r.market)
-                    .push_bind(r.seq)
-                    .push_bind(ts(r.published_at))
-                    .push_bind(r.change.clone());
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            timed(what, q.build().execute(&mut *tx)).await?;
+        if !batch.changes.is_empty() {
+            timed(
+                what,
+                sqlx::query(
+                    "CREATE TEMP TABLE IF NOT EXISTS changes_stage \
+                     (LIKE market_changes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+                )
+                .execute(&mut *tx),
+            )
+            .await?;
+            let mut copy = timed(
+                what,
+                tx.copy_in_raw("COPY changes_stage (market, seq, published_at, change) FROM STDIN"),
+            )
+            .await?;
+            timed(
+                what,
+                copy.send(changes_copy_text(&batch.changes).into_bytes()),
+            )
+            .await?;
+            timed(what, copy.finish()).await?;
+            timed(
+                what,
+                sqlx::query(
+                    "INSERT INTO market_changes SELECT * FROM changes_stage ON CONFLICT DO NOTHING",
+                )
+                .execute(&mut *tx),
+            )
+            .await?;
         }
         if !batch.snapshots.is_empty() {
             timed(
@@ -340,6 +357,32 @@ const SNAPSHOT_CONFLICT: &str = " ON CONFLICT (market, selection_id, published_a
     last_traded = excluded.last_traded, traded_volume = excluded.traded_volume, \
     ladder = excluded.ladder";
 
+/// Stream lines in PostgreSQL's COPY text format: backslashes, tabs and
+/// line ends in the text are escaped.
+fn changes_copy_text(rows: &[ChangeRow]) -> String {
+    let mut out = String::with_capacity(rows.iter().map(|r| r.change.len() + 48).sum());
+    for r in rows {
+        let _ = write!(
+            out,
+            "{}\t{}\t{}\t",
+            r.market,
+            r.seq,
+            ts(r.published_at).format("%Y-%m-%d %H:%M:%S%.3f+00")
+        );
+        for c in r.change.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Snapshot rows in PostgreSQL's COPY text format.
 fn copy_text(rows: &[SnapshotRow]) -> String {
     let mut out = String::with_capacity(rows.len() * 160);
@@ -399,6 +442,20 @@ mod tests {
         last_per_key(&mut rows);
         let ltps: Vec<f64> = rows.iter().filter_map(|r| r.last_traded).collect();
         assert_eq!(ltps, [2.02, 3.0, 2.04]);
+    }
+
+    #[test]
+    fn copy_text_escapes_backslashes_in_stream_lines() {
+        let row = ChangeRow {
+            market: 3,
+            seq: 7,
+            published_at: 0,
+            change: "{\"name\":\"a\\\"b\"}".into(),
+        };
+        assert_eq!(
+            changes_copy_text(&[row]),
+            "3\t7\t1970-01-01 00:00:00.000+00\t{\"name\":\"a\\\\\"b\"}\n"
+        );
     }
 
     #[test]
