@@ -193,6 +193,17 @@ impl Args {
     /// The files to run, or the stored markets the filters select (with
     /// the database they come from).
     fn jobs(&self) -> anyhow::Result<(Vec<Job>, Option<Stored>)> {
+        let filtered = !self.markets.is_empty()
+            || self.from.is_some()
+            || self.to.is_some()
+            || self.track.is_some()
+            || self.event_type.is_some()
+            || self.market_type.is_some();
+        anyhow::ensure!(
+            !(filtered && !self.data.is_empty()),
+            "--market, --from, --to, --track, --event-type and --market-type select stored \
+             markets; they do not go with --data"
+        );
         let db = match &self.db {
             Some(db) if self.data.is_empty() => db,
             // With --data, --db is only where --save writes.
