@@ -200,7 +200,7 @@ impl Args {
             || self.event_type.is_some()
             || self.market_type.is_some();
         anyhow::ensure!(
-            !(filtered && !self.data.is_empty()),
+            !filtered || self.data.is_empty(),
             "--market, --from, --to, --track, --event-type and --market-type select stored \
              markets; they do not go with --data"
         );
