@@ -9,6 +9,7 @@ mod generate;
 mod ingest;
 mod inspect;
 mod output;
+mod plugin;
 mod run;
 mod runs;
 mod save;
@@ -41,6 +42,8 @@ enum Command {
     Inspect(inspect::Args),
     /// List saved backtest runs, or show one.
     Runs(runs::Args),
+    /// The plugin registry: publish, list, show, activate, roll back.
+    Plugin(plugin::Args),
     /// Drive plugins over a synthetic market and report what they did.
     Run(run::Args),
 }
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Gen(args) => args.run(),
         Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),
+        Command::Plugin(args) => args.run(),
         Command::Run(args) => args.run(),
         Command::Runs(args) => args.run(),
     };

@@ -368,8 +368,9 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("pending"), "{}", stdout(&out));
     let out = clever(&["db", "migrate", "--db", &url]);
+    // Every migration this build has (the schema, then the registry).
     assert!(
-        stdout(&out).contains("1 migration(s) applied"),
+        stdout(&out).contains("2 migration(s) applied"),
         "{}",
         stdout(&out)
     );
@@ -508,4 +509,62 @@ fn a_saved_run_is_listed_and_shown_with_its_orders_on_both_databases() {
             stderr(&missing)
         );
     }
+}
+
+#[test]
+fn plugin_publish_refuses_what_is_not_a_strategy_and_activates_what_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("r.db").display());
+    let out = clever(&[
+        "plugin",
+        "publish",
+        artifacts::BACK_FAV_PREOFF,
+        "--db",
+        &url,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("back-fav-preoff@1.0.0 published"),
+        "{}",
+        stdout(&out)
+    );
+    let again = clever(&[
+        "plugin",
+        "publish",
+        artifacts::BACK_FAV_PREOFF,
+        "--db",
+        &url,
+    ]);
+    assert!(
+        stdout(&again).contains("already published"),
+        "{}",
+        stdout(&again)
+    );
+    let junk = dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"not wasm").unwrap();
+    let out = clever(&["plugin", "publish", junk.to_str().unwrap(), "--db", &url]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    let out = clever(&["plugin", "publish", artifacts::FIXTURE_WIT_V2, "--db", &url]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    let out = clever(&["plugin", "activate", "back-fav-preoff@1.0.0", "--db", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = clever(&["plugin", "show", "back-fav-preoff", "--db", &url, "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(rows[0]["active"], true);
+    assert_eq!(rows[0]["wit_version"], "1.0.0");
+    let out = clever(&["plugin", "rollback", "back-fav-preoff", "--db", &url]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no earlier active version"),
+        "{}",
+        stderr(&out)
+    );
+    let out = clever(&["plugin", "show", "nope@1.0.0", "--db", &url]);
+    assert!(
+        stderr(&out).contains("nope@1.0.0 is not published"),
+        "{}",
+        stderr(&out)
+    );
 }

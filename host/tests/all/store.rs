@@ -446,3 +446,57 @@ fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
         })
     });
 }
+
+#[test]
+fn the_registry_refuses_other_bytes_under_a_published_version_and_rolls_back() {
+    use clever_host::store::{RegistryError, VersionRow};
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let v = |version, sha: &'static str| VersionRow {
+                name: "counter",
+                version,
+                wit_version: "1.0.0",
+                component: sha.as_bytes(),
+                sha256: sha,
+                parameters: "{}",
+            };
+            assert!(store.publish(&v("1.0.0", "aa")).await.unwrap());
+            // The same bytes again: nothing new.
+            assert!(!store.publish(&v("1.0.0", "aa")).await.unwrap());
+            let err = store.publish(&v("1.0.0", "bb")).await.unwrap_err();
+            assert!(matches!(err, RegistryError::Conflict { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("already published with other bytes"),
+                "{err}"
+            );
+            assert!(store.publish(&v("1.1.0", "cc")).await.unwrap());
+            let err = store.rollback("counter").await.unwrap_err();
+            assert!(matches!(err, RegistryError::NoEarlier(_)), "{err}");
+            store.activate("counter", "1.0.0").await.unwrap();
+            store.activate("counter", "1.1.0").await.unwrap();
+            let active = |rows: Vec<clever_host::store::Published>| {
+                rows.into_iter()
+                    .filter(|r| r.active)
+                    .map(|r| r.version)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                active(store.published("counter", None).await.unwrap()),
+                ["1.1.0"]
+            );
+            assert_eq!(store.rollback("counter").await.unwrap(), "1.0.0");
+            assert_eq!(active(store.published("", None).await.unwrap()), ["1.0.0"]);
+            let err = store.activate("counter", "9.9.9").await.unwrap_err();
+            assert!(
+                err.to_string().contains("counter@9.9.9 is not published"),
+                "{err}"
+            );
+            let listed = store.published("", None).await.unwrap();
+            assert_eq!(listed.len(), 2, "{listed:?}");
+            assert_eq!(listed[0].bytes, 2);
+            store.close().await;
+        })
+    });
+}

@@ -1,0 +1,202 @@
+//! The plugin registry: published versions of each strategy, which one is
+//! active, and the history of activations (for rollback). A published name
+//! and version stand for one component forever: publishing them again with
+//! other bytes is refused.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+
+use super::connect::{Store, StoreError, timed};
+use super::runs::VersionRow;
+
+fn ts(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// Why the registry refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The name and version are published with other bytes.
+    #[error(
+        "{name}@{version} is already published with other bytes (sha256 {existing}); publish a new version"
+    )]
+    Conflict {
+        /// Strategy name.
+        name: String,
+        /// Its version.
+        version: String,
+        /// The SHA-256 already published.
+        existing: String,
+    },
+    /// No such strategy or version.
+    #[error("{0} is not published (see `clever plugin list`)")]
+    Unknown(String),
+    /// Nothing to roll back to.
+    #[error("{0} has no earlier active version to roll back to")]
+    NoEarlier(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A published version.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Published {
+    /// Strategy name.
+    pub name: String,
+    /// Semver version.
+    pub version: String,
+    /// WIT version it exports.
+    pub wit_version: String,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    /// Size of the component in bytes.
+    pub bytes: i64,
+    /// The active version of its strategy.
+    pub active: bool,
+}
+
+const LIST: &str = "SELECT s.name, v.version, v.wit_version, v.sha256, \
+    CAST(length(v.component) AS BIGINT) AS bytes, v.active FROM strategy_versions v \
+    JOIN strategies s ON s.id = v.strategy WHERE v.published";
+
+impl Store {
+    /// Publish a version; `Ok(false)` if exactly these bytes were already
+    /// published under this name and version.
+    pub async fn publish(&self, v: &VersionRow<'_>) -> Result<bool, RegistryError> {
+        if let Some(existing) = self
+            .published(v.name, Some(v.version))
+            .await?
+            .into_iter()
+            .next()
+        {
+            if existing.sha256 == v.sha256 {
+                return Ok(false);
+            }
+            return Err(RegistryError::Conflict {
+                name: v.name.to_owned(),
+                version: v.version.to_owned(),
+                existing: existing.sha256,
+            });
+        }
+        let id = self.save_version(v).await?;
+        let what = "publishing";
+        let sql = "UPDATE strategy_versions SET published = $1 WHERE id = $2";
+        match self {
+            Store::Sqlite { pool, .. } => {
+                timed(what, sqlx::query(sql).bind(true).bind(id).execute(pool)).await?;
+            }
+            Store::Postgres { pool, .. } => {
+                timed(what, sqlx::query(sql).bind(true).bind(id).execute(pool)).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Published versions, all or of one strategy (and version), by name
+    /// then version.
+    pub async fn published(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<Published>, StoreError> {
+        let what = format!("reading the registry for {name}");
+        let sql = format!(
+            "{LIST} AND ($1 = '' OR s.name = $1) AND ($2 = '' OR v.version = $2) \
+             ORDER BY s.name, v.id"
+        );
+        let version = version.unwrap_or("");
+        match self {
+            Store::Sqlite { pool, .. } => {
+                let q = sqlx::query_as(&sql).bind(name).bind(version);
+                timed(&what, q.fetch_all(pool)).await
+            }
+            Store::Postgres { pool, .. } => {
+                let q = sqlx::query_as(&sql).bind(name).bind(version);
+                timed(&what, q.fetch_all(pool)).await
+            }
+        }
+    }
+
+    /// Make a published version the active one of its strategy.
+    pub async fn activate(&self, name: &str, version: &str) -> Result<(), RegistryError> {
+        let ids = self.version_ids(name, version).await?;
+        let Some((strategy, id)) = ids else {
+            return Err(RegistryError::Unknown(format!("{name}@{version}")));
+        };
+        self.set_active(strategy, id).await?;
+        Ok(())
+    }
+
+    /// Go back to the version that was active before the current one.
+    pub async fn rollback(&self, name: &str) -> Result<String, RegistryError> {
+        let what = format!("rolling back {name}");
+        let sql = "SELECT a.strategy, a.version, v.version FROM strategy_activations a \
+            JOIN strategies s ON s.id = a.strategy JOIN strategy_versions v ON v.id = a.version \
+            WHERE s.name = $1 ORDER BY a.id DESC";
+        let history: Vec<(i64, i64, String)> = match self {
+            Store::Sqlite { pool, .. } => {
+                timed(&what, sqlx::query_as(sql).bind(name).fetch_all(pool)).await?
+            }
+            Store::Postgres { pool, .. } => {
+                timed(&what, sqlx::query_as(sql).bind(name).fetch_all(pool)).await?
+            }
+        };
+        let Some((_, current, _)) = history.first() else {
+            return Err(RegistryError::NoEarlier(name.to_owned()));
+        };
+        let earlier = history.iter().find(|(_, v, _)| v != current);
+        let Some((strategy, version, label)) = earlier else {
+            return Err(RegistryError::NoEarlier(name.to_owned()));
+        };
+        self.set_active(*strategy, *version).await?;
+        Ok(label.clone())
+    }
+
+    async fn version_ids(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let what = format!("finding {name}@{version}");
+        let sql = "SELECT v.strategy, v.id FROM strategy_versions v \
+            JOIN strategies s ON s.id = v.strategy \
+            WHERE s.name = $1 AND v.version = $2 AND v.published";
+        match self {
+            Store::Sqlite { pool, .. } => {
+                let q = sqlx::query_as(sql).bind(name).bind(version);
+                timed(&what, q.fetch_optional(pool)).await
+            }
+            Store::Postgres { pool, .. } => {
+                let q = sqlx::query_as(sql).bind(name).bind(version);
+                timed(&what, q.fetch_optional(pool)).await
+            }
+        }
+    }
+
+    async fn set_active(&self, strategy: i64, version: i64) -> Result<(), StoreError> {
+        let what = "activating a version";
+        let now = Utc::now().timestamp_millis();
+        const OFF: &str = "UPDATE strategy_versions SET active = (id = $1) WHERE strategy = $2";
+        const LOG: &str = "INSERT INTO strategy_activations (strategy, version, activated_at) \
+            VALUES ($1, $2, $3)";
+        match self {
+            Store::Sqlite { pool, .. } => {
+                let mut tx = timed(what, pool.begin()).await?;
+                let q = sqlx::query(OFF).bind(version).bind(strategy);
+                timed(what, q.execute(&mut *tx)).await?;
+                let q = sqlx::query(LOG).bind(strategy).bind(version).bind(now);
+                timed(what, q.execute(&mut *tx)).await?;
+                timed(what, tx.commit()).await
+            }
+            Store::Postgres { pool, .. } => {
+                let mut tx = timed(what, pool.begin()).await?;
+                let q = sqlx::query(OFF).bind(version).bind(strategy);
+                timed(what, q.execute(&mut *tx)).await?;
+                let q = sqlx::query(LOG).bind(strategy).bind(version).bind(ts(now));
+                timed(what, q.execute(&mut *tx)).await?;
+                timed(what, tx.commit()).await
+            }
+        }
+    }
+}
