@@ -127,14 +127,16 @@ impl<C: Clock> Engine<C> {
         let now = self.clock.now();
         self.updates += 1;
         // Handles are never reused, so a plugin cannot mix two markets up.
-        let next = self.markets as u32 + 1;
-        let handle = *self
-            .handles
-            .entry(book.view.id.0.clone())
-            .or_insert_with(|| next);
-        if handle == next {
-            self.markets += 1;
-        }
+        // Look up before inserting: `entry` would copy the id every update.
+        let handle = match self.handles.get(book.view.id.as_str()) {
+            Some(&handle) => handle,
+            None => {
+                self.markets += 1;
+                let handle = self.markets as u32;
+                self.handles.insert(book.view.id.0.clone(), handle);
+                handle
+            }
+        };
         for slot in &mut self.slots {
             self.changes.clear();
             {

@@ -154,6 +154,15 @@ impl Store {
     }
 }
 
+/// Epoch milliseconds as a PostgreSQL timestamp (SQLite keeps the integer).
+pub(crate) fn ts(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_default()
+}
+
 /// Run `work` under [`QUERY_TIMEOUT`], naming it in any error.
 pub(crate) async fn timed<T>(
     what: &str,

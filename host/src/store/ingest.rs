@@ -214,7 +214,7 @@ impl Ingest<'_, '_> {
                     .collect();
                 self.cache.apply(message.pt, &kept)
             };
-            let book = book.clone_for_rows();
+            let book = BookRows::of(book);
             let market = self.market_id(&change.id, &book).await?;
             self.snapshots(line, market, message.pt, &book, &raw);
             if !stored.contains(&change.id.as_str()) {
@@ -348,16 +348,6 @@ struct BookRows {
     in_play: bool,
     row: MarketRow,
     changed: Vec<clever_sdk::Runner>,
-}
-
-trait CloneForRows {
-    fn clone_for_rows(&self) -> BookRows;
-}
-
-impl CloneForRows for MarketBook {
-    fn clone_for_rows(&self) -> BookRows {
-        BookRows::of(self)
-    }
 }
 
 impl BookRows {

@@ -6,16 +6,10 @@
 //! the same work: the daily row is re-derived from the hours of its day, and
 //! retention drops whole day partitions on PostgreSQL (deletes on SQLite).
 
-use chrono::{DateTime, TimeZone, Utc};
-
-use super::connect::{Store, StoreError, timed};
+use super::connect::{Store, StoreError, timed, ts};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
-
-fn ts(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
 
 /// What a strategy version did in some period.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

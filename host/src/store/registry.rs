@@ -3,15 +3,11 @@
 //! and version stand for one component forever: publishing them again with
 //! other bytes is refused.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use serde::Serialize;
 
-use super::connect::{Store, StoreError, timed};
+use super::connect::{Store, StoreError, timed, ts};
 use super::runs::VersionRow;
-
-fn ts(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
 
 /// Why the registry refused.
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,10 @@
 //! Reading markets back for a backtest: which stored markets a query
 //! means, and one market's stream lines in order.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone, Utc};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-use super::connect::{QUERY_TIMEOUT, Store, StoreError, timed};
+use super::connect::{QUERY_TIMEOUT, Store, StoreError, timed, ts};
 use crate::market::betfair::{Message, ReadError, Record};
 
 /// Which stored markets to replay; empty fields match everything.
@@ -36,10 +36,6 @@ pub struct StoredMarket {
 fn day_ms(day: NaiveDate, plus_days: i64) -> i64 {
     let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     Utc.from_utc_datetime(&start).timestamp_millis() + plus_days * 86_400_000
-}
-
-fn ts(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
 /// Push the query's filters; `$time` binds a time for this database.

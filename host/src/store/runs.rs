@@ -2,16 +2,12 @@
 //! component), the run's configuration, its simulated orders with their
 //! life, and its results per strategy version.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use clever_sdk::{OrderStatus, OrderType, Persistence, Side};
 use serde::Serialize;
 
-use super::connect::{Store, StoreError, timed};
+use super::connect::{Store, StoreError, timed, ts};
 use crate::exec::settle::SettledOrder;
-
-fn ts(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
 
 /// A strategy version as it is saved.
 pub struct VersionRow<'a> {

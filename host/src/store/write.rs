@@ -6,19 +6,14 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-use super::connect::{Store, StoreError, timed};
+use super::connect::{Store, StoreError, timed, ts};
 use super::rows::{Batch, ChangeRow, DeadLetter, MarketRow, RunnerRow, SnapshotRow};
 
 /// Rows per multi-row insert (SQLite allows 32,766 bound values).
 const ROWS_PER_INSERT: usize = 1_000;
-
-/// Epoch milliseconds as a PostgreSQL timestamp.
-fn ts(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
 
 fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
