@@ -14,6 +14,7 @@
 //! * [`cli`]: the `clever` command.
 #![deny(unsafe_code)]
 
+pub mod api;
 pub mod backtest;
 pub mod cli;
 pub mod engine;
@@ -21,4 +22,5 @@ pub mod exec;
 pub mod market;
 pub mod risk;
 pub mod runtime;
+pub mod serve;
 pub mod store;

@@ -127,11 +127,16 @@ pub mod __private {
 
 /// Export a [`Strategy`] as the plugin's implementation of the WIT hooks.
 /// Its name and version are the crate's (`CARGO_PKG_NAME`,
-/// `CARGO_PKG_VERSION`). Outside Wasm it expands to nothing, so the same
-/// crate also builds natively for tests.
+/// `CARGO_PKG_VERSION`); `export_strategy!(S, name = "...")` names it
+/// otherwise (two crates of one workspace building two versions of one
+/// strategy, say). Outside Wasm it expands to nothing, so the same crate
+/// also builds natively for tests.
 #[macro_export]
 macro_rules! export_strategy {
     ($strategy:ty) => {
+        $crate::export_strategy!($strategy, name = env!("CARGO_PKG_NAME"));
+    };
+    ($strategy:ty, name = $name:expr) => {
         // Natively nothing is exported; naming `init` keeps the strategy
         // "used", so a plugin crate builds warning-free for native tests.
         #[cfg(not(target_arch = "wasm32"))]
@@ -146,7 +151,7 @@ macro_rules! export_strategy {
             impl $crate::__private::Guest for CleverPlugin {
                 fn describe() -> $crate::__private::WitDescriptor {
                     $crate::__private::describe::<$strategy>(
-                        env!("CARGO_PKG_NAME"),
+                        $name,
                         env!("CARGO_PKG_VERSION"),
                     )
                 }

@@ -12,8 +12,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::backtest::{Backtest, Job, Progress, Report, Stored, data_files};
 use crate::engine::StrategyOutcome;
 use crate::exec::MarketResult;
-use crate::exec::SimConfig;
-use crate::risk::RiskLimits;
 use crate::runtime::{Limits, Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
 
@@ -85,16 +83,8 @@ impl Args {
         let started = Instant::now();
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.params)
             .context("--params must be a JSON object")?;
-        let risk = match &self.risk {
-            Some(path) => RiskLimits::from_toml_str(&read(path)?)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-            None => RiskLimits::default(),
-        };
-        let sim = match &self.simulation {
-            Some(path) => SimConfig::from_toml_str(&read(path)?)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-            None => SimConfig::default(),
-        };
+        let risk = super::settings::risk(self.risk.as_deref())?;
+        let sim = super::settings::simulation(self.simulation.as_deref())?;
         let limits = match &self.limits {
             Some(path) => Limits::from_toml_file(path)?,
             None => Limits::default(),
@@ -244,10 +234,6 @@ impl Args {
         let jobs = found.into_iter().map(Job::Stored).collect();
         Ok((jobs, Some(Stored { store, runtime })))
     }
-}
-
-fn read(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 fn progress_bar(files: u64) -> ProgressBar {

@@ -10,9 +10,12 @@ mod ingest;
 mod inspect;
 mod output;
 mod plugin;
+mod remote;
 mod run;
 mod runs;
 mod save;
+mod serve;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -46,6 +49,8 @@ enum Command {
     Plugin(plugin::Args),
     /// Drive plugins over a synthetic market and report what they did.
     Run(run::Args),
+    /// Run the host over a replay, in paper mode, with the HTTP API.
+    Serve(Box<serve::Args>),
 }
 
 /// Parse the arguments, run the command, print any error with its causes.
@@ -68,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Plugin(args) => args.run(),
         Command::Run(args) => args.run(),
         Command::Runs(args) => args.run(),
+        Command::Serve(args) => args.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

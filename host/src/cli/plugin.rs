@@ -1,8 +1,10 @@
 //! `clever plugin publish | list | show | activate | rollback`: the plugin
-//! registry in the database.
+//! registry in the database, or, with `--host URL`, through a running
+//! host's API (where activating hot-swaps the running strategy).
 
 use std::path::PathBuf;
 
+use super::remote::Remote;
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::store::{Published, Store, VersionRow, database_url};
 
@@ -17,6 +19,12 @@ pub struct Args {
     /// JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
+    /// A running host's API (`http://127.0.0.1:8780`) instead of the database.
+    #[arg(long, global = true, conflicts_with = "db")]
+    host: Option<String>,
+    /// File holding the host's API token [default: $CLEVER_API_TOKEN].
+    #[arg(long, global = true, requires = "host")]
+    token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -37,6 +45,9 @@ enum Command {
     Activate {
         /// NAME@VERSION.
         spec: String,
+        /// With --host: run it beside the active version, for comparison.
+        #[arg(long, requires = "host")]
+        alongside: bool,
     },
     /// Go back to the version active before the current one.
     Rollback {
@@ -47,6 +58,10 @@ enum Command {
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
+        if let Some(host) = &self.host {
+            let remote = Remote::new(host, self.token_file.as_deref())?;
+            return remote_command(&remote, self.command, self.json);
+        }
         let url = database_url(self.db.as_deref());
         let json = self.json;
         match self.command {
@@ -89,16 +104,11 @@ impl Args {
             }
             Command::List => show(&url, "", None, json),
             Command::Show { spec } => {
-                let (name, version) = match spec.split_once('@') {
-                    Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
-                    None => (spec.clone(), None),
-                };
-                show(&url, &name, version.as_deref(), json)
+                let (name, version) = split_spec(&spec);
+                show(&url, name, version, json)
             }
-            Command::Activate { spec } => {
-                let (name, version) = spec
-                    .split_once('@')
-                    .ok_or_else(|| anyhow::anyhow!("{spec}: expected NAME@VERSION"))?;
+            Command::Activate { spec, .. } => {
+                let (name, version) = name_at_version(&spec)?;
                 super::block_on(async {
                     let store = Store::open(&url).await?;
                     let result = store.activate(name, version).await;
@@ -122,6 +132,66 @@ impl Args {
     }
 }
 
+fn split_spec(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once('@') {
+        Some((name, version)) => (name, Some(version)),
+        None => (spec, None),
+    }
+}
+
+fn name_at_version(spec: &str) -> anyhow::Result<(&str, &str)> {
+    spec.split_once('@')
+        .ok_or_else(|| anyhow::anyhow!("{spec}: expected NAME@VERSION"))
+}
+
+/// The same commands through a running host's API.
+fn remote_command(remote: &Remote, command: Command, json: bool) -> anyhow::Result<()> {
+    let answer = match command {
+        Command::Publish { path } => {
+            let bytes =
+                std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            remote.post("/plugins", &bytes, "application/wasm")?
+        }
+        Command::List => remote.get("/plugins")?,
+        Command::Show { spec } => {
+            let (name, version) = split_spec(&spec);
+            let rows: Vec<Published> = serde_json::from_value(remote.get("/plugins")?)?;
+            let rows: Vec<Published> = rows
+                .into_iter()
+                .filter(|r| r.name == name && version.is_none_or(|v| r.version == v))
+                .collect();
+            if rows.is_empty() {
+                anyhow::bail!("{spec} is not published (see `clever plugin list`)");
+            }
+            if !json {
+                print_rows(&rows);
+                return Ok(());
+            }
+            serde_json::to_value(rows)?
+        }
+        Command::Activate { spec, alongside } => {
+            let (name, version) = name_at_version(&spec)?;
+            let body = serde_json::json!({ "version": version, "alongside": alongside });
+            let path = format!("/plugins/{name}/activate");
+            remote.post(&path, body.to_string().as_bytes(), "application/json")?
+        }
+        Command::Rollback { name } => remote.post(
+            &format!("/plugins/{name}/rollback"),
+            b"",
+            "application/json",
+        )?,
+    };
+    if json {
+        return super::output::print_json(&answer);
+    }
+    if let Ok(rows) = serde_json::from_value::<Vec<Published>>(answer.clone()) {
+        print_rows(&rows);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    }
+    Ok(())
+}
+
 fn show(url: &str, name: &str, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let rows: Vec<Published> = super::block_on(async {
         let store = Store::open(url).await?;
@@ -136,7 +206,12 @@ fn show(url: &str, name: &str, version: Option<&str>, json: bool) -> anyhow::Res
     if json {
         return super::output::print_json(&rows);
     }
-    for r in &rows {
+    print_rows(&rows);
+    Ok(())
+}
+
+fn print_rows(rows: &[Published]) {
+    for r in rows {
         println!(
             "{:<28} wit {:<6} {:>9} bytes  {}  {}",
             format!("{}@{}", r.name, r.version),
@@ -146,5 +221,4 @@ fn show(url: &str, name: &str, version: Option<&str>, json: bool) -> anyhow::Res
             if r.active { "active" } else { "" }
         );
     }
-    Ok(())
 }

@@ -13,11 +13,12 @@ use clever_sdk::{
 };
 
 use super::venue::{MarketState, OrderChange, Venue};
+use super::versions::VersionBook;
 use crate::risk::RiskBook;
 use crate::runtime::HostServices;
 
 /// What a strategy did that is counted, not stored.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
 pub struct Tally {
     /// Orders accepted by risk and the venue.
     pub placed: u64,
@@ -27,7 +28,13 @@ pub struct Tally {
     pub logs: u64,
     /// Signals.
     pub signals: u64,
+    /// The latest value of each signal name (the first
+    /// [`MAX_SIGNAL_NAMES`] names only).
+    pub last_signals: BTreeMap<String, f64>,
 }
+
+/// How many signal names a desk keeps the latest value of.
+pub const MAX_SIGNAL_NAMES: usize = 64;
 
 /// One strategy's desk.
 pub struct Desk {
@@ -39,6 +46,7 @@ pub struct Desk {
     timers: BTreeSet<(Timestamp, u64)>,
     timer_at: HashMap<u64, Timestamp>,
     tally: Tally,
+    versions: VersionBook,
 }
 
 impl Desk {
@@ -53,6 +61,7 @@ impl Desk {
             timers: BTreeSet::new(),
             timer_at: HashMap::new(),
             tally: Tally::default(),
+            versions: VersionBook::default(),
         }
     }
 
@@ -64,6 +73,38 @@ impl Desk {
     /// The counts so far.
     pub fn tally(&self) -> &Tally {
         &self.tally
+    }
+
+    /// Which version placed what, and each version's figures.
+    pub fn versions(&self) -> &VersionBook {
+        &self.versions
+    }
+
+    /// The version book, to switch versions or count events.
+    pub fn versions_mut(&mut self) -> &mut VersionBook {
+        &mut self.versions
+    }
+
+    /// Stop trading: risk refuses every new order from now on, and every
+    /// open order is asked to cancel. Returns how many were asked.
+    pub fn kill(&mut self) -> usize {
+        self.risk.set_kill_switch(true);
+        self.cancel_all()
+    }
+
+    /// Ask every open order to cancel (the venue's cancel latency applies).
+    /// Returns how many were asked.
+    fn cancel_all(&mut self) -> usize {
+        let markets: Vec<String> = self.markets.keys().cloned().collect();
+        let mut asked = 0;
+        for market in markets {
+            for order in self.open_orders(&MarketId(market)) {
+                if self.venue.cancel(order.id, self.now).is_ok() {
+                    asked += 1;
+                }
+            }
+        }
+        asked
     }
 
     /// The risk book (the kill switch lives there).
@@ -99,6 +140,7 @@ impl Desk {
         let result = self.venue.settle(book, changes);
         self.follow(&changes[first..]);
         self.risk.settled(&book.view.id, result.profit, self.now.0);
+        self.versions.settled(&result);
         self.markets.remove(book.view.id.as_str());
         result
     }
@@ -138,6 +180,7 @@ impl Desk {
         self.next_order += 1;
         self.risk.placed(id, &approved, self.now.0);
         self.tally.placed += 1;
+        self.versions.placed(id);
         Ok(id)
     }
 
@@ -259,19 +302,17 @@ impl HostServices for DeskServices {
     }
 
     fn signal(&mut self, signal: Signal) {
-        self.desk().tally.signals += 1;
+        let mut desk = self.desk();
+        let last = &mut desk.tally.last_signals;
+        if last.len() < MAX_SIGNAL_NAMES || last.contains_key(&signal.name) {
+            last.insert(signal.name.clone(), signal.value);
+        }
+        desk.tally.signals += 1;
         tracing::debug!(name = %signal.name, value = signal.value, "plugin signal");
     }
 
     fn cancel_all_orders(&mut self) {
-        let mut desk = self.desk();
-        let now = desk.now;
-        let markets: Vec<String> = desk.markets.keys().cloned().collect();
-        for market in markets {
-            for order in desk.open_orders(&MarketId(market)) {
-                let _ = desk.venue.cancel(order.id, now);
-            }
-        }
+        self.desk().cancel_all();
     }
 }
 

@@ -20,12 +20,16 @@ use super::clock::Clock;
 use super::desk::{DeskServices, Tally};
 use super::source::MarketSource;
 use super::venue::OrderChange;
+use super::versions::VersionFigures;
 use crate::exec::MarketResult;
 use crate::market::betfair::{MarketBook, ReadError};
 use crate::runtime::{Fault, HookError, PluginInstance};
 
 /// One strategy in the loop.
 struct Slot {
+    /// How the strategy is known: its name, or `name@version` for a second
+    /// version run side by side.
+    label: String,
     instance: PluginInstance,
     services: DeskServices,
     filter: MarketFilter,
@@ -35,7 +39,86 @@ struct Slot {
     shown: HashSet<u32>,
     /// Updates delivered to the plugin.
     delivered: u64,
+    /// Each settled market (only if the engine keeps results).
     results: Vec<MarketResult>,
+    totals: Totals,
+}
+
+/// Running totals of one strategy's settled markets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Totals {
+    /// Markets settled.
+    pub markets: u64,
+    /// Stake matched.
+    pub matched: f64,
+    /// Profit after commission.
+    pub profit: f64,
+}
+
+/// A strategy as it stands now, for a running host's status.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StrategyStatus {
+    /// Its name, or `name@version` when run beside its active version.
+    pub label: String,
+    /// Name from the plugin.
+    pub name: String,
+    /// The version handling events now.
+    pub version: String,
+    /// Market updates delivered to it, all versions.
+    pub events: u64,
+    /// Settled markets so far.
+    pub totals: Totals,
+    /// Orders, refusals, logs, signals.
+    pub tally: Tally,
+    /// Per version: events, orders, matched, profit.
+    pub versions: Vec<VersionFigures>,
+    /// Faults so far (of the version running now).
+    pub faults: usize,
+    /// The last fault, if any.
+    pub last_fault: Option<String>,
+    /// Quarantined: gets no more calls.
+    pub quarantined: bool,
+}
+
+/// A version handed over to by [`Engine::swap`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Swapped {
+    /// The version that was running.
+    pub from: String,
+    /// The version running now.
+    pub to: String,
+    /// Bytes of state handed over.
+    pub state_bytes: usize,
+}
+
+/// Why [`Engine::swap`] kept the old version.
+#[derive(Debug, thiserror::Error)]
+pub enum SwapError {
+    /// No strategy has that label.
+    #[error("no running strategy is called {0}")]
+    Unknown(String),
+    /// The running version could not give its state.
+    #[error("{label}@{version}: snapshot failed, {version} stays active: {error}")]
+    Snapshot {
+        /// The strategy.
+        label: String,
+        /// The version that stays.
+        version: String,
+        /// What went wrong.
+        error: Box<HookError>,
+    },
+    /// The new version would not take the state.
+    #[error("{label}@{new}: restore failed, {old} stays active: {error}")]
+    Restore {
+        /// The strategy.
+        label: String,
+        /// The version that failed to restore.
+        new: String,
+        /// The version that stays.
+        old: String,
+        /// What went wrong.
+        error: Box<HookError>,
+    },
 }
 
 /// What one strategy did over a run.
@@ -65,6 +148,7 @@ pub struct Engine<C: Clock> {
     changes: Vec<OrderChange>,
     updates: u64,
     markets: u64,
+    keep_results: bool,
 }
 
 impl<C: Clock> Engine<C> {
@@ -77,13 +161,38 @@ impl<C: Clock> Engine<C> {
             changes: Vec::new(),
             updates: 0,
             markets: 0,
+            keep_results: true,
         }
     }
 
-    /// Add a running plugin and the desk its services lead to.
+    /// Keep only running totals of settled markets, not each market's
+    /// result (for a host that runs for days).
+    pub fn keep_totals_only(mut self) -> Self {
+        self.keep_results = false;
+        self
+    }
+
+    /// Add a running plugin and the desk its services lead to, known by
+    /// its name.
     pub fn add_strategy(&mut self, instance: PluginInstance, services: DeskServices) {
+        let label = instance.descriptor().name.clone();
+        self.add_strategy_as(label, instance, services);
+    }
+
+    /// Add a running plugin under `label`.
+    pub fn add_strategy_as(
+        &mut self,
+        label: String,
+        instance: PluginInstance,
+        services: DeskServices,
+    ) {
         let filter = instance.descriptor().markets.clone();
+        services
+            .desk()
+            .versions_mut()
+            .switch_to(&instance.descriptor().version);
         self.slots.push(Slot {
+            label,
             instance,
             services,
             filter,
@@ -91,7 +200,98 @@ impl<C: Clock> Engine<C> {
             shown: HashSet::new(),
             delivered: 0,
             results: Vec::new(),
+            totals: Totals::default(),
         });
+    }
+
+    /// Labels of the strategies, in the order they were added.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.slots.iter().map(|s| s.label.as_str())
+    }
+
+    /// The desk of the strategy called `label`.
+    pub fn services(&self, label: &str) -> Option<&DeskServices> {
+        self.slot(label).map(|s| &s.services)
+    }
+
+    /// Market updates delivered so far to the strategy called `label`.
+    pub fn delivered(&self, label: &str) -> Option<u64> {
+        self.slot(label).map(|s| s.delivered)
+    }
+
+    fn slot(&self, label: &str) -> Option<&Slot> {
+        self.slots.iter().find(|s| s.label == label)
+    }
+
+    /// Hand the strategy called `label` over to `next`, between two events:
+    /// the running version's `snapshot` goes into `next`'s `restore`, with
+    /// its key-value state. If either fails the running version stays and
+    /// `next` is dropped. Orders, timers and risk stay with the strategy's
+    /// desk, which `next` was started on.
+    pub fn swap(&mut self, label: &str, mut next: PluginInstance) -> Result<Swapped, SwapError> {
+        let slot = self
+            .slots
+            .iter_mut()
+            .find(|s| s.label == label)
+            .ok_or_else(|| SwapError::Unknown(label.to_owned()))?;
+        let old = slot.instance.descriptor().version.clone();
+        let new = next.descriptor().version.clone();
+        let state = slot
+            .instance
+            .snapshot()
+            .map_err(|error| SwapError::Snapshot {
+                label: label.to_owned(),
+                version: old.clone(),
+                error: Box::new(error),
+            })?;
+        next.take_state_from(&mut slot.instance);
+        if let Err(error) = next.restore(&state) {
+            slot.instance.take_state_from(&mut next);
+            return Err(SwapError::Restore {
+                label: label.to_owned(),
+                new,
+                old,
+                error: Box::new(error),
+            });
+        }
+        slot.filter = next.descriptor().markets.clone();
+        slot.instance = next;
+        slot.services.desk().versions_mut().switch_to(&new);
+        Ok(Swapped {
+            from: old,
+            to: new,
+            state_bytes: state.len(),
+        })
+    }
+
+    /// Stop all trading: every desk refuses new orders and cancels its
+    /// open ones. Strategies still hear of markets and of their orders.
+    /// Returns how many orders were asked to cancel.
+    pub fn kill(&mut self) -> usize {
+        self.slots.iter().map(|s| s.services.desk().kill()).sum()
+    }
+
+    /// Each strategy as it stands now.
+    pub fn statuses(&self) -> Vec<StrategyStatus> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let d = s.instance.descriptor();
+                let desk = s.services.desk();
+                StrategyStatus {
+                    label: s.label.clone(),
+                    name: d.name.clone(),
+                    version: d.version.clone(),
+                    events: s.delivered,
+                    totals: s.totals,
+                    tally: desk.tally().clone(),
+                    versions: desk.versions().figures().to_vec(),
+                    faults: s.instance.faults().len(),
+                    last_fault: s.instance.faults().last().map(|f| f.to_string()),
+                    quarantined: s.instance.is_quarantined(),
+                }
+            })
+            .collect()
     }
 
     /// Updates handled so far.
@@ -114,6 +314,12 @@ impl<C: Clock> Engine<C> {
                 Err(e) => on_error(e),
             }
         }
+        self.finish(source);
+    }
+
+    /// The source has ended: settle the markets still open in it as they
+    /// stand (runners without a result are void).
+    pub fn finish(&mut self, source: &dyn MarketSource) {
         for book in source.unfinished() {
             self.close(book);
         }
@@ -139,13 +345,17 @@ impl<C: Clock> Engine<C> {
         };
         for slot in &mut self.slots {
             self.changes.clear();
+            let wants = slot.filter.wants(&book.view, now);
             {
                 let mut desk = slot.services.desk();
                 desk.set_now(now);
                 desk.on_market(book, &mut self.changes);
+                if wants {
+                    desk.versions_mut().count_event();
+                }
             }
             tell_orders(slot, &self.changes);
-            if slot.filter.wants(&book.view, now) {
+            if wants {
                 let delta = slot.in_sync.contains(&handle) && !book.definition_changed;
                 let changed = delta.then_some(book.changed.as_slice());
                 match slot.instance.on_market(handle, &book.view, changed) {
@@ -200,7 +410,12 @@ impl<C: Clock> Engine<C> {
                 note(&e);
             }
             slot.in_sync.remove(&handle);
-            slot.results.push(result);
+            slot.totals.markets += 1;
+            slot.totals.matched += result.matched;
+            slot.totals.profit += result.profit;
+            if self.keep_results {
+                slot.results.push(result);
+            }
         }
     }
 

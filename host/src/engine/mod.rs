@@ -16,9 +16,11 @@ pub mod desk;
 pub mod event_loop;
 pub mod source;
 pub mod venue;
+pub mod versions;
 
 pub use clock::{Clock, SimClock, WallClock};
 pub use desk::{Desk, DeskServices, Tally};
-pub use event_loop::{Engine, StrategyOutcome};
+pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
 pub use source::{BetfairFileSource, MarketSource, StreamSource};
 pub use venue::{MarketState, OrderChange, Venue};
+pub use versions::{VersionBook, VersionFigures};

@@ -248,6 +248,13 @@ impl PluginInstance {
         Ok(state)
     }
 
+    /// Take over `other`'s key-value state (a hot swap hands it on with
+    /// the snapshot); `other` is left with none.
+    pub fn take_state_from(&mut self, other: &mut PluginInstance) {
+        let kv = std::mem::take(&mut other.store.data_mut().host.kv);
+        self.store.data_mut().host.kv = kv;
+    }
+
     /// Hand a previous version's state to this plugin.
     pub fn restore(&mut self, state: &[u8]) -> Result<(), HookError> {
         let fuel = self.plugin.config.limits.fuel_per_init;

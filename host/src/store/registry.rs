@@ -36,7 +36,7 @@ pub enum RegistryError {
 }
 
 /// A published version.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct Published {
     /// Strategy name.
     pub name: String,
@@ -126,11 +126,19 @@ impl Store {
 
     /// Go back to the version that was active before the current one.
     pub async fn rollback(&self, name: &str) -> Result<String, RegistryError> {
-        let what = format!("rolling back {name}");
-        let sql = "SELECT a.strategy, a.version, v.version FROM strategy_activations a \
+        let version = self.rollback_target(name).await?;
+        self.activate(name, &version).await?;
+        Ok(version)
+    }
+
+    /// The version a rollback of `name` would make active: the latest
+    /// activated one other than the active one.
+    pub async fn rollback_target(&self, name: &str) -> Result<String, RegistryError> {
+        let what = format!("reading {name}'s activations");
+        let sql = "SELECT a.version, v.version FROM strategy_activations a \
             JOIN strategies s ON s.id = a.strategy JOIN strategy_versions v ON v.id = a.version \
             WHERE s.name = $1 ORDER BY a.id DESC";
-        let history: Vec<(i64, i64, String)> = match self {
+        let history: Vec<(i64, String)> = match self {
             Store::Sqlite { pool, .. } => {
                 timed(&what, sqlx::query_as(sql).bind(name).fetch_all(pool)).await?
             }
@@ -138,15 +146,32 @@ impl Store {
                 timed(&what, sqlx::query_as(sql).bind(name).fetch_all(pool)).await?
             }
         };
-        let Some((_, current, _)) = history.first() else {
-            return Err(RegistryError::NoEarlier(name.to_owned()));
+        let current = history.first().map(|(id, _)| *id);
+        history
+            .into_iter()
+            .find(|(id, _)| Some(*id) != current)
+            .map(|(_, label)| label)
+            .ok_or_else(|| RegistryError::NoEarlier(name.to_owned()))
+    }
+
+    /// The component bytes of a published version.
+    pub async fn component(&self, name: &str, version: &str) -> Result<Vec<u8>, RegistryError> {
+        let what = format!("reading {name}@{version}");
+        let sql = "SELECT v.component FROM strategy_versions v \
+            JOIN strategies s ON s.id = v.strategy \
+            WHERE s.name = $1 AND v.version = $2 AND v.published";
+        let row: Option<(Vec<u8>,)> = match self {
+            Store::Sqlite { pool, .. } => {
+                let q = sqlx::query_as(sql).bind(name).bind(version);
+                timed(&what, q.fetch_optional(pool)).await?
+            }
+            Store::Postgres { pool, .. } => {
+                let q = sqlx::query_as(sql).bind(name).bind(version);
+                timed(&what, q.fetch_optional(pool)).await?
+            }
         };
-        let earlier = history.iter().find(|(_, v, _)| v != current);
-        let Some((strategy, version, label)) = earlier else {
-            return Err(RegistryError::NoEarlier(name.to_owned()));
-        };
-        self.set_active(*strategy, *version).await?;
-        Ok(label.clone())
+        row.map(|(bytes,)| bytes)
+            .ok_or_else(|| RegistryError::Unknown(format!("{name}@{version}")))
     }
 
     async fn version_ids(

@@ -13,5 +13,6 @@ mod load;
 mod market_delivery;
 mod market_golden;
 mod sandbox;
+mod serve;
 mod state;
 mod store;

@@ -1,0 +1,176 @@
+//! `clever serve`: the long-running host in paper mode over a replay, with
+//! the HTTP API. Strategies are the registry's active versions.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::api::{ApiState, DEFAULT_MAX_UPLOAD, Token, router};
+use crate::backtest::data_files;
+use crate::engine::{Engine, SimClock};
+use crate::runtime::{Runtime, RuntimeConfig};
+use crate::serve::{HostHandle, LiveLoop, Setup};
+use crate::store::{Store, database_url};
+
+/// Where the API token comes from when `--token-file` is not given.
+const TOKEN_ENV: &str = "CLEVER_API_TOKEN";
+
+/// Run the host over a replay of historical files, with the HTTP API.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stream files or directories to replay, in order (repeatable).
+    #[arg(long, required = true)]
+    replay: Vec<PathBuf>,
+    /// Replay speed: 1 is real time, 10 ten times faster, 0 as fast as possible.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Database URL [default: $DATABASE_URL, else sqlite://clever.db]
+    #[arg(long)]
+    db: Option<String>,
+    /// Address the API listens on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8780")]
+    listen: SocketAddr,
+    /// File holding the API's bearer token [default: $CLEVER_API_TOKEN].
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Serve without a token (loopback addresses only).
+    #[arg(long)]
+    insecure_local: bool,
+    /// Largest plugin upload accepted, MiB.
+    #[arg(long, default_value_t = DEFAULT_MAX_UPLOAD / (1024 * 1024))]
+    max_upload_mb: usize,
+    /// Risk limits: a TOML file with a `[risk]` table (see examples/risk.toml).
+    #[arg(long)]
+    risk: Option<PathBuf>,
+    /// Simulated exchange settings: a TOML file with a `[simulation]` table.
+    #[arg(long)]
+    simulation: Option<PathBuf>,
+    /// Parameters of one strategy: NAME=FILE, the file a JSON object (repeatable).
+    #[arg(long, value_name = "NAME=FILE")]
+    params: Vec<String>,
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<()> {
+        let token = self.token()?;
+        if !(self.speed.is_finite() && self.speed >= 0.0) {
+            anyhow::bail!(
+                "--speed must be 0 (as fast as possible) or more, not {}",
+                self.speed
+            );
+        }
+        let setup = Setup {
+            risk: super::settings::risk(self.risk.as_deref())?,
+            sim: super::settings::simulation(self.simulation.as_deref())?,
+            params: self.params()?,
+        };
+        let files = data_files(&self.replay)?;
+        let url = database_url(self.db.as_deref());
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        tokio.block_on(self.serve(url, token, setup, files))
+    }
+
+    /// The API token, or `None` under `--insecure-local`.
+    fn token(&self) -> anyhow::Result<Option<Token>> {
+        let text = match &self.token_file {
+            Some(path) => Some(super::settings::read(path)?),
+            None => std::env::var(TOKEN_ENV).ok(),
+        };
+        match text.as_deref().and_then(Token::new) {
+            Some(token) => Ok(Some(token)),
+            None if text.is_some() => anyhow::bail!("the API token is empty"),
+            None if self.insecure_local => {
+                if !self.listen.ip().is_loopback() {
+                    anyhow::bail!(
+                        "--insecure-local serves on loopback addresses only, not {}",
+                        self.listen
+                    );
+                }
+                Ok(None)
+            }
+            None => anyhow::bail!(
+                "the API needs a bearer token: --token-file FILE or ${TOKEN_ENV} \
+                 (or --insecure-local to serve without one on a loopback address)"
+            ),
+        }
+    }
+
+    fn params(&self) -> anyhow::Result<HashMap<String, String>> {
+        let mut params = HashMap::new();
+        for spec in &self.params {
+            let (name, path) = spec
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--params {spec}: expected NAME=FILE"))?;
+            let text = super::settings::read(path.as_ref())?;
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+                .with_context(|| format!("{path}: parameters must be a JSON object"))?;
+            params.insert(name.to_owned(), text);
+        }
+        Ok(params)
+    }
+
+    async fn serve(
+        self,
+        url: String,
+        token: Option<Token>,
+        setup: Setup,
+        files: Vec<PathBuf>,
+    ) -> anyhow::Result<()> {
+        let store = Store::open(&url).await?;
+        let runtime = Arc::new(Runtime::new(RuntimeConfig::default())?);
+        let (commands, receiver) = std::sync::mpsc::channel();
+        let host = Arc::new(HostHandle::new(commands, runtime, store.clone(), setup));
+        let mut engine = Engine::new(SimClock::default()).keep_totals_only();
+        // The active versions join before the first event, so they see every one.
+        for row in store.published("", None).await?.iter().filter(|r| r.active) {
+            let started = async {
+                let plugin = host.load(&row.name, &row.version).await?;
+                host.start(row.name.clone(), plugin).await
+            };
+            match started.await {
+                Ok(s) => engine.add_strategy_as(s.label, s.instance, s.services),
+                Err(e) => eprintln!("warning: {}@{} not started: {e}", row.name, row.version),
+            }
+        }
+        let looping = std::thread::Builder::new()
+            .name("event-loop".into())
+            .spawn({
+                let speed = self.speed;
+                move || LiveLoop::new(engine, receiver, files, speed).run()
+            })
+            .context("starting the event loop")?;
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("listening on {}", self.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        println!("clever serve: listening on http://{addr}");
+        // Scripts and tests wait for that line.
+        std::io::stdout().flush().context("writing to stdout")?;
+        let state = Arc::new(ApiState {
+            host: host.clone(),
+            token,
+            max_upload: self.max_upload_mb.saturating_mul(1024 * 1024),
+        });
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving the API")?;
+        if let Ok(status) = host.status().await {
+            println!("{}", serde_json::to_string(&status)?);
+        }
+        drop(host);
+        let _ = looping.join();
+        store.close().await;
+        Ok(())
+    }
+}

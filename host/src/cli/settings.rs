@@ -1,0 +1,33 @@
+//! Settings files shared by the commands that run strategies: risk limits
+//! and the simulated exchange's settings.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::exec::SimConfig;
+use crate::risk::RiskLimits;
+
+/// Risk limits from a TOML file with a `[risk]` table, or the defaults.
+pub fn risk(path: Option<&Path>) -> anyhow::Result<RiskLimits> {
+    match path {
+        Some(path) => RiskLimits::from_toml_str(&read(path)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+        None => Ok(RiskLimits::default()),
+    }
+}
+
+/// Simulated exchange settings from a TOML file with a `[simulation]`
+/// table, or the defaults.
+pub fn simulation(path: Option<&Path>) -> anyhow::Result<SimConfig> {
+    match path {
+        Some(path) => SimConfig::from_toml_str(&read(path)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+        None => Ok(SimConfig::default()),
+    }
+}
+
+/// A text file, with its name in the error.
+pub fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
