@@ -1,10 +1,10 @@
 //! The HTTP API of a running host (axum): plugins, activation and
 //! rollback, strategies, the kill switch and health. Every route is in
-//! [`table`] with whether it changes something; those need the bearer
+//! `table` with whether it changes something; those need the bearer
 //! token. `docs/openapi.json` documents the same table, and a test keeps
 //! the two equal.
 //!
-//! Owns: routing, authentication, upload limits, turning [`HostError`]s
+//! Owns: routing, authentication, upload limits, turning host errors
 //! into status codes. Does not know: how anything is done (`serve`).
 
 mod auth;

@@ -81,7 +81,6 @@ pub struct StrategyStatus {
 }
 
 /// A version handed over to by [`Engine::swap`].
-#[derive(Debug, Clone, PartialEq)]
 pub struct Swapped {
     /// The version that was running.
     pub from: String,
@@ -89,6 +88,19 @@ pub struct Swapped {
     pub to: String,
     /// Bytes of state handed over.
     pub state_bytes: usize,
+    /// The instance that was running, to be dropped off the event loop
+    /// (freeing a Wasm instance's memory takes a while).
+    pub retired: PluginInstance,
+}
+
+impl std::fmt::Debug for Swapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Swapped")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("state_bytes", &self.state_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why [`Engine::swap`] kept the old version.
@@ -255,12 +267,13 @@ impl<C: Clock> Engine<C> {
             });
         }
         slot.filter = next.descriptor().markets.clone();
-        slot.instance = next;
+        let retired = std::mem::replace(&mut slot.instance, next);
         slot.services.desk().versions_mut().switch_to(&new);
         Ok(Swapped {
             from: old,
             to: new,
             state_bytes: state.len(),
+            retired,
         })
     }
 

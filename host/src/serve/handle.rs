@@ -253,7 +253,10 @@ impl HostHandle {
             asked,
             reply,
         })?;
-        let report = answer.await.map_err(|_| HostError::Stopped)??;
+        let done = answer.await.map_err(|_| HostError::Stopped)??;
+        let report = done.report;
+        // Freeing the old instance's memory is slow; not on this task either.
+        tokio::task::spawn_blocking(move || drop(done.retired));
         self.store.activate(name, version).await?;
         Ok(activation(
             name.to_owned(),

@@ -42,7 +42,7 @@ pub enum Command {
         /// When the activation was asked for.
         asked: Instant,
         /// Answered once the new version handled an event (or could not).
-        reply: oneshot::Sender<Result<SwapReport, SwapError>>,
+        reply: oneshot::Sender<Result<SwapDone, SwapError>>,
     },
     /// Report the replay and every strategy.
     Status(oneshot::Sender<HostStatus>),
@@ -66,6 +66,15 @@ pub struct SwapReport {
     pub ready_ms: Option<f64>,
 }
 
+/// A finished swap: its report, and the old instance for the caller to
+/// drop off the event loop.
+pub struct SwapDone {
+    /// How it went.
+    pub report: SwapReport,
+    /// The version that was running.
+    pub retired: PluginInstance,
+}
+
 /// The replay's progress.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReplayStatus {
@@ -87,6 +96,11 @@ pub struct ReplayStatus {
     pub finished: bool,
     /// Replay speed (0 = as fast as possible).
     pub speed: f64,
+    /// The longest the loop took over one update (all strategies), µs.
+    pub longest_update_us: u64,
+    /// The longest the loop stood still for one command between two
+    /// updates (a swap's hand-over, a status report), µs.
+    pub longest_command_us: u64,
 }
 
 /// The host as it stands.
@@ -106,7 +120,8 @@ struct Watch {
     events_before: u64,
     asked: Instant,
     report: SwapReport,
-    reply: oneshot::Sender<Result<SwapReport, SwapError>>,
+    retired: PluginInstance,
+    reply: oneshot::Sender<Result<SwapDone, SwapError>>,
 }
 
 /// The engine on its thread.
@@ -188,7 +203,10 @@ impl LiveLoop {
             if !self.take_commands(due) {
                 return false;
             }
+            let start = Instant::now();
             self.engine.on_update(book);
+            let took = start.elapsed().as_micros() as u64;
+            self.status.longest_update_us = self.status.longest_update_us.max(took);
             self.status.updates = self.engine.updates();
             self.status.markets = self.engine.markets();
             self.status.publish_time = Some(book.view.publish_time.0);
@@ -221,6 +239,13 @@ impl LiveLoop {
     }
 
     fn handle(&mut self, command: Command) {
+        let start = Instant::now();
+        self.run_command(command);
+        let took = start.elapsed().as_micros() as u64;
+        self.status.longest_command_us = self.status.longest_command_us.max(took);
+    }
+
+    fn run_command(&mut self, command: Command) {
         match command {
             Command::Add {
                 label,
@@ -259,7 +284,7 @@ impl LiveLoop {
         label: String,
         instance: PluginInstance,
         asked: Instant,
-        reply: oneshot::Sender<Result<SwapReport, SwapError>>,
+        reply: oneshot::Sender<Result<SwapDone, SwapError>>,
     ) {
         let events_before = self.engine.delivered(&label).unwrap_or(0);
         let start = Instant::now();
@@ -284,6 +309,7 @@ impl LiveLoop {
                 stall_us,
                 ready_ms: None,
             },
+            retired: swapped.retired,
             reply,
         });
         if self.status.finished {
@@ -304,7 +330,10 @@ impl LiveLoop {
                 waiting.push(w);
                 continue;
             }
-            let _ = w.reply.send(Ok(w.report));
+            let _ = w.reply.send(Ok(SwapDone {
+                report: w.report,
+                retired: w.retired,
+            }));
         }
         self.watches = waiting;
     }

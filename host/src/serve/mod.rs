@@ -13,5 +13,5 @@ pub mod live;
 pub mod pace;
 
 pub use handle::{Activation, HostError, HostHandle, Publication, Setup, Started};
-pub use live::{Command, HostStatus, LiveLoop, ReplayStatus, SwapReport};
+pub use live::{Command, HostStatus, LiveLoop, ReplayStatus, SwapDone, SwapReport};
 pub use pace::Pacer;
