@@ -92,6 +92,14 @@ impl Desk {
         self.cancel_all()
     }
 
+    /// Orders open now, in every market.
+    pub fn open_order_count(&self) -> usize {
+        let markets = self.markets.keys();
+        markets
+            .map(|m| self.open_orders(&MarketId(m.clone())).len())
+            .sum()
+    }
+
     /// Ask every open order to cancel (the venue's cancel latency applies).
     /// Returns how many were asked.
     fn cancel_all(&mut self) -> usize {

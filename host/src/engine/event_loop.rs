@@ -88,6 +88,8 @@ pub struct Swapped {
     pub to: String,
     /// Bytes of state handed over.
     pub state_bytes: usize,
+    /// Orders open at the hand-over; they stay with the strategy.
+    pub open_orders: usize,
     /// The instance that was running, to be dropped off the event loop
     /// (freeing a Wasm instance's memory takes a while).
     pub retired: PluginInstance,
@@ -99,6 +101,7 @@ impl std::fmt::Debug for Swapped {
             .field("from", &self.from)
             .field("to", &self.to)
             .field("state_bytes", &self.state_bytes)
+            .field("open_orders", &self.open_orders)
             .finish_non_exhaustive()
     }
 }
@@ -247,6 +250,7 @@ impl<C: Clock> Engine<C> {
             .find(|s| s.label == label)
             .ok_or_else(|| SwapError::Unknown(label.to_owned()))?;
         let old = slot.instance.descriptor().version.clone();
+        let open_orders = slot.services.desk().open_order_count();
         let new = next.descriptor().version.clone();
         let state = slot
             .instance
@@ -273,6 +277,7 @@ impl<C: Clock> Engine<C> {
             from: old,
             to: new,
             state_bytes: state.len(),
+            open_orders,
             retired,
         })
     }

@@ -59,6 +59,9 @@ pub struct SwapReport {
     pub to: String,
     /// Bytes of state handed over.
     pub state_bytes: usize,
+    /// Orders open at the hand-over; they stay with the strategy, and the
+    /// new version sees them.
+    pub open_orders: usize,
     /// How long the event loop stood still for the hand-over, microseconds.
     pub stall_us: u64,
     /// From the activate call to the new version's first event handled,
@@ -306,6 +309,7 @@ impl LiveLoop {
                 from: swapped.from,
                 to: swapped.to,
                 state_bytes: swapped.state_bytes,
+                open_orders: swapped.open_orders,
                 stall_us,
                 ready_ms: None,
             },

@@ -217,6 +217,14 @@ fn a_version_swapped_in_mid_replay_takes_over_without_losing_or_repeating_an_eve
         swap["swap"]["ready_ms"].is_number(),
         "1.1.0 handled no event before the replay ended: {swap}"
     );
+    // The open orders stayed, and the new version's `open-orders` shows it
+    // exactly those (it signals the count from `restore`).
+    let inherited = &server.get("/strategies")[0]["tally"]["last_signals"]["inherited_open_orders"];
+    assert_eq!(
+        inherited.as_f64(),
+        swap["swap"]["open_orders"].as_f64(),
+        "{swap}"
+    );
     // The old version beside the new one, for comparison, on its own desk.
     let beside = server.post(
         "/plugins/counter/activate",
