@@ -68,24 +68,16 @@ impl Args {
             Command::Publish { path } => {
                 // Loading checks it is a component of the strategy world at
                 // a WIT major version this host speaks, and reads its name.
-                let runtime = Runtime::new(RuntimeConfig::default())?;
-                let plugin = runtime
-                    .load_file(&path)
-                    .map_err(|e| anyhow::anyhow!("{}: refused: {e}", path.display()))?;
                 let bytes =
                     std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let runtime = Runtime::new(RuntimeConfig::default())?;
+                let plugin = runtime
+                    .load_bytes(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: refused: {e}", path.display()))?;
                 let d = plugin.descriptor();
                 let fresh = super::block_on(async {
                     let store = Store::open(&url).await?;
-                    let row = VersionRow {
-                        name: &d.name,
-                        version: &d.version,
-                        wit_version: plugin.wit_version(),
-                        component: &bytes,
-                        sha256: plugin.sha256(),
-                        parameters: "{}",
-                    };
-                    let fresh = store.publish(&row).await;
+                    let fresh = store.publish(&VersionRow::of(&plugin, &bytes, "{}")).await;
                     store.close().await;
                     Ok(fresh?)
                 })?;

@@ -47,14 +47,7 @@ impl Saver {
                     std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                 let d = plugin.descriptor();
                 let row = store
-                    .save_version(&VersionRow {
-                        name: &d.name,
-                        version: &d.version,
-                        wit_version: plugin.wit_version(),
-                        component: &component,
-                        sha256: plugin.sha256(),
-                        parameters: params,
-                    })
+                    .save_version(&VersionRow::of(plugin, &component, params))
                     .await?;
                 versions.push((d.name.clone(), d.version.clone(), row));
             }

@@ -219,16 +219,6 @@ impl<C: Clock> Engine<C> {
         });
     }
 
-    /// Labels of the strategies, in the order they were added.
-    pub fn labels(&self) -> impl Iterator<Item = &str> {
-        self.slots.iter().map(|s| s.label.as_str())
-    }
-
-    /// The desk of the strategy called `label`.
-    pub fn services(&self, label: &str) -> Option<&DeskServices> {
-        self.slot(label).map(|s| &s.services)
-    }
-
     /// Market updates delivered so far to the strategy called `label`.
     pub fn delivered(&self, label: &str) -> Option<u64> {
         self.slot(label).map(|s| s.delivered)

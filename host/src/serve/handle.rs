@@ -140,16 +140,11 @@ impl HostHandle {
         let (plugin, bytes) = blocking(move || runtime.load_bytes(&bytes).map(|p| (p, bytes)))
             .await
             .ok_or(HostError::Stopped)??;
+        let new = self
+            .store
+            .publish(&VersionRow::of(&plugin, &bytes, "{}"))
+            .await?;
         let d = plugin.descriptor();
-        let row = VersionRow {
-            name: &d.name,
-            version: &d.version,
-            wit_version: plugin.wit_version(),
-            component: &bytes,
-            sha256: plugin.sha256(),
-            parameters: "{}",
-        };
-        let new = self.store.publish(&row).await?;
         Ok(Publication {
             name: d.name.clone(),
             version: d.version.clone(),

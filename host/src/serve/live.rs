@@ -183,7 +183,7 @@ impl LiveLoop {
         }
         self.status.finished = true;
         self.answer_watches();
-        tracing::info!(updates = self.status.updates, "replay finished");
+        tracing::info!(updates = self.engine.updates(), "replay finished");
         while let Ok(command) = self.commands.recv() {
             self.handle(command);
         }
@@ -210,8 +210,6 @@ impl LiveLoop {
             self.engine.on_update(book);
             let took = start.elapsed().as_micros() as u64;
             self.status.longest_update_us = self.status.longest_update_us.max(took);
-            self.status.updates = self.engine.updates();
-            self.status.markets = self.engine.markets();
             self.status.publish_time = Some(book.view.publish_time.0);
             if !self.watches.is_empty() {
                 self.answer_watches();
@@ -269,8 +267,13 @@ impl LiveLoop {
                 reply,
             } => self.swap(label, instance, asked, reply),
             Command::Status(reply) => {
+                let replay = ReplayStatus {
+                    updates: self.engine.updates(),
+                    markets: self.engine.markets(),
+                    ..self.status.clone()
+                };
                 let _ = reply.send(HostStatus {
-                    replay: self.status.clone(),
+                    replay,
                     killed: self.killed,
                     strategies: self.engine.statuses(),
                 });

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::connect::{Store, StoreError, timed, ts};
 use crate::exec::settle::SettledOrder;
+use crate::runtime::LoadedPlugin;
 
 /// A strategy version as it is saved.
 pub struct VersionRow<'a> {
@@ -23,6 +24,23 @@ pub struct VersionRow<'a> {
     pub sha256: &'a str,
     /// Parameters it ran with (JSON).
     pub parameters: &'a str,
+}
+
+impl<'a> VersionRow<'a> {
+    /// The row of a loaded component: its declared name and version, WIT
+    /// version and hash, with its `component` bytes and the `parameters`
+    /// it runs with.
+    pub fn of(plugin: &'a LoadedPlugin, component: &'a [u8], parameters: &'a str) -> Self {
+        let d = plugin.descriptor();
+        VersionRow {
+            name: &d.name,
+            version: &d.version,
+            wit_version: plugin.wit_version(),
+            component,
+            sha256: plugin.sha256(),
+            parameters,
+        }
+    }
 }
 
 /// One strategy version's result in a run.
