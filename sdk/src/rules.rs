@@ -12,6 +12,9 @@ pub const MIN_STAKE: f64 = 1.0;
 pub const MIN_PAYOUT: f64 = 10.0;
 /// Minimum liability of a Starting Price lay (GBP).
 pub const MIN_BSP_LIABILITY: f64 = 10.0;
+/// Longest customer order reference Betfair takes (`customerOrderRef`);
+/// a longer one is refused as `venue-error("INVALID_CUSTOMER_ORDER_REF")`.
+pub const MAX_CUSTOMER_REF_BYTES: usize = 32;
 
 /// Check an order against the market it is for and the venue's rules.
 pub fn validate_order(market: &Market, request: &OrderRequest) -> Result<(), RejectReason> {
@@ -28,6 +31,15 @@ pub fn validate_order(market: &Market, request: &OrderRequest) -> Result<(), Rej
 
 /// The price and stake rules alone (no market needed).
 pub fn validate_price_and_size(request: &OrderRequest) -> Result<(), RejectReason> {
+    if request
+        .customer_ref
+        .as_ref()
+        .is_some_and(|r| r.len() > MAX_CUSTOMER_REF_BYTES)
+    {
+        return Err(RejectReason::VenueError(
+            "INVALID_CUSTOMER_ORDER_REF".into(),
+        ));
+    }
     let size = request.size;
     if !size.is_finite() || size <= 0.0 || !has_two_decimals(size) {
         return Err(RejectReason::InvalidSize);

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use serde::Deserialize;
@@ -65,30 +64,36 @@ pub async fn publish(State(state): State<Arc<ApiState>>, body: Bytes) -> Answer 
 #[serde(deny_unknown_fields)]
 pub struct ActivateBody {
     /// The version to run.
-    version: String,
+    pub version: String,
     /// Run it beside the active version instead of swapping.
     #[serde(default)]
-    alongside: bool,
+    pub alongside: bool,
+}
+
+impl ActivateBody {
+    /// Read a request body: JSON with a semver `version`; a clear error
+    /// for anything else.
+    pub fn parse(body: &[u8]) -> Result<ActivateBody, ApiError> {
+        let body: ActivateBody = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "{e}; expected {{\"version\": \"1.2.3\", \"alongside\": false}}"
+            ))
+        })?;
+        if let Err(e) = semver::Version::parse(&body.version) {
+            let shown: String = body.version.chars().take(64).collect();
+            return Err(ApiError::bad_request(format!("version {shown:?}: {e}")));
+        }
+        Ok(body)
+    }
 }
 
 /// `POST /plugins/{name}/activate`: swap the running strategy to a version.
 pub async fn activate(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
-    body: Result<Json<ActivateBody>, JsonRejection>,
+    body: Bytes,
 ) -> Answer {
-    let Json(body) = body.map_err(|e| {
-        ApiError::bad_request(format!(
-            "{}; expected {{\"version\": \"1.2.3\", \"alongside\": false}}",
-            e.body_text()
-        ))
-    })?;
-    if let Err(e) = semver::Version::parse(&body.version) {
-        return Err(ApiError::bad_request(format!(
-            "version {:?}: {e}",
-            body.version
-        )));
-    }
+    let body = ActivateBody::parse(&body)?;
     ok(state
         .host
         .activate(&name, &body.version, body.alongside)

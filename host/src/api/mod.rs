@@ -20,6 +20,7 @@ use axum::routing::{MethodRouter, get, post};
 
 pub use auth::Token;
 pub use error::ApiError;
+pub use handlers::ActivateBody;
 
 use crate::serve::HostHandle;
 

@@ -44,6 +44,9 @@ pub struct StrategyReport {
     pub roi: f64,
     /// Refused orders by reason.
     pub rejected: BTreeMap<String, u64>,
+    /// What the sandbox refused the plugin, by what (log lines, signals,
+    /// rate-limited orders, state writes, timers); only those that happened.
+    pub sandbox_refused: BTreeMap<String, u64>,
     /// Faults (trap, fuel, memory, ...).
     pub faults: u64,
     /// Quarantined in any market file.
@@ -71,6 +74,7 @@ impl Totals {
                 profit: 0.0,
                 roi: 0.0,
                 rejected: BTreeMap::new(),
+                sandbox_refused: BTreeMap::new(),
                 faults: 0,
                 quarantined: false,
             })
@@ -100,6 +104,11 @@ impl Totals {
             }
             for (reason, n) in &outcome.tally.rejected {
                 *total.rejected.entry(reason.clone()).or_default() += n;
+            }
+            for (what, n) in outcome.dropped.counts() {
+                if n > 0 {
+                    *total.sandbox_refused.entry(what.to_owned()).or_default() += n;
+                }
             }
             total.faults += outcome.faults.len() as u64;
             total.quarantined |= outcome.quarantined;

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::backtest::{Backtest, Job, Progress, Report, Stored, data_files};
 use crate::engine::StrategyOutcome;
 use crate::exec::MarketResult;
-use crate::runtime::{Limits, Runtime, RuntimeConfig};
+use crate::runtime::{Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
 
 use super::save::Saver;
@@ -85,10 +85,7 @@ impl Args {
             .context("--params must be a JSON object")?;
         let risk = super::settings::risk(self.risk.as_deref())?;
         let sim = super::settings::simulation(self.simulation.as_deref())?;
-        let limits = match &self.limits {
-            Some(path) => Limits::from_toml_file(path)?,
-            None => Limits::default(),
-        };
+        let limits = super::settings::sandbox(self.limits.as_deref())?;
         let threads = match self.threads {
             Some(0) => anyhow::bail!("--threads must be at least 1"),
             Some(n) => n,
@@ -372,6 +369,9 @@ fn print_table(r: &Report) {
         );
         for (reason, n) in &s.rejected {
             println!("  rejected {reason}: {n}");
+        }
+        for (what, n) in &s.sandbox_refused {
+            println!("  refused by the sandbox, {what}: {n}");
         }
     }
 }

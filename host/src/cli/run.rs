@@ -10,9 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::market::synthetic::SyntheticMarket;
-use crate::runtime::{
-    HookError, Limits, PluginInstance, RecordingServices, Runtime, RuntimeConfig,
-};
+use crate::runtime::{HookError, PluginInstance, RecordingServices, Runtime, RuntimeConfig};
 use clever_sdk::Timestamp;
 
 /// Drive plugins over a synthetic market.
@@ -69,10 +67,7 @@ struct Running {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         anyhow::ensure!(self.runners > 0, "--runners must be at least 1");
-        let limits = match &self.limits {
-            Some(path) => Limits::from_toml_file(path)?,
-            None => Limits::default(),
-        };
+        let limits = super::settings::sandbox(self.limits.as_deref())?;
         let runtime = Runtime::new(RuntimeConfig {
             limits,
             ..RuntimeConfig::default()
@@ -106,6 +101,7 @@ impl Args {
             for r in running.iter_mut() {
                 r.services.set_now(market.publish_time);
                 r.services.set_market(market);
+                r.instance.begin_event();
                 fire_due_timers(r);
                 let start = Instant::now();
                 let result = r.instance.on_market(1, market, Some(changed));
@@ -159,15 +155,17 @@ impl Args {
     }
 }
 
-/// Call `on-timer` for every timer due by now, earliest first.
+/// Call `on-timer` for every timer due by now, earliest first. Timers
+/// set while these fire wait for the next update, as in the engine.
 fn fire_due_timers(r: &mut Running) {
-    loop {
-        let due = {
-            let mut recorded = r.services.recorded();
-            let now = recorded.now();
-            recorded.take_due_timer(now)
-        };
-        let Some((token, _)) = due else { return };
+    let due: Vec<u64> = {
+        let mut recorded = r.services.recorded();
+        let now = recorded.now();
+        std::iter::from_fn(|| recorded.take_due_timer(now))
+            .map(|(token, _)| token)
+            .collect()
+    };
+    for token in due {
         if let Err(e) = r.instance.on_timer(token) {
             tracing::warn!("{e}");
         }

@@ -52,6 +52,10 @@ pub struct Args {
     /// Parameters of one strategy: NAME=FILE, the file a JSON object (repeatable).
     #[arg(long, value_name = "NAME=FILE")]
     params: Vec<String>,
+    /// Sandbox limits: a TOML file with a `[sandbox]` table (see
+    /// examples/sandbox.toml); the wall-clock deadline is armed here.
+    #[arg(long)]
+    limits: Option<PathBuf>,
 }
 
 impl Args {
@@ -125,7 +129,13 @@ impl Args {
         files: Vec<PathBuf>,
     ) -> anyhow::Result<()> {
         let store = Store::open(&url).await?;
-        let runtime = Arc::new(Runtime::new(RuntimeConfig::default())?);
+        let runtime = Arc::new(Runtime::new(RuntimeConfig {
+            limits: super::settings::sandbox(self.limits.as_deref())?,
+            // Paper trading runs in real time beside other strategies: a
+            // call that overstays its deadline is interrupted.
+            deadline: true,
+            ..RuntimeConfig::default()
+        })?);
         let (commands, receiver) = std::sync::mpsc::channel();
         let host = Arc::new(HostHandle::new(commands, runtime, store.clone(), setup));
         let mut engine = Engine::new(SimClock::default()).keep_totals_only();

@@ -1,5 +1,5 @@
-//! Settings files shared by the commands that run strategies: risk limits
-//! and the simulated exchange's settings.
+//! Settings files shared by the commands that run strategies: risk limits,
+//! the simulated exchange's settings and the sandbox's limits.
 
 use std::path::Path;
 
@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::exec::SimConfig;
 use crate::risk::RiskLimits;
+use crate::runtime::Limits;
 
 /// Risk limits from a TOML file with a `[risk]` table, or the defaults.
 pub fn risk(path: Option<&Path>) -> anyhow::Result<RiskLimits> {
@@ -24,6 +25,14 @@ pub fn simulation(path: Option<&Path>) -> anyhow::Result<SimConfig> {
         Some(path) => SimConfig::from_toml_str(&read(path)?)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
         None => Ok(SimConfig::default()),
+    }
+}
+
+/// Sandbox limits from a TOML file with a `[sandbox]` table, or the defaults.
+pub fn sandbox(path: Option<&Path>) -> anyhow::Result<Limits> {
+    match path {
+        Some(path) => Ok(Limits::from_toml_file(path)?),
+        None => Ok(Limits::default()),
     }
 }
 

@@ -44,7 +44,9 @@ pub struct Desk {
     markets: HashMap<String, MarketState>,
     next_order: u64,
     timers: BTreeSet<(Timestamp, u64)>,
-    timer_at: HashMap<u64, Timestamp>,
+    /// Each pending timer's due time and when it was set (a sequence).
+    timer_at: HashMap<u64, (Timestamp, u64)>,
+    next_timer_seq: u64,
     tally: Tally,
     versions: VersionBook,
 }
@@ -60,6 +62,7 @@ impl Desk {
             next_order: 1,
             timers: BTreeSet::new(),
             timer_at: HashMap::new(),
+            next_timer_seq: 0,
             tally: Tally::default(),
             versions: VersionBook::default(),
         }
@@ -164,12 +167,28 @@ impl Desk {
         }
     }
 
-    /// Take the earliest timer due at or before `by`.
-    pub fn take_due_timer(&mut self, by: Timestamp) -> Option<(Timestamp, u64)> {
-        let &(at, token) = self.timers.first()?;
-        if at > by {
-            return None;
-        }
+    /// Timers pending now.
+    pub fn pending_timers(&self) -> usize {
+        self.timer_at.len()
+    }
+
+    /// Timers set so far: pass it to [`Desk::take_due_timer`] to fire only
+    /// the timers set before now.
+    pub fn timer_mark(&self) -> u64 {
+        self.next_timer_seq
+    }
+
+    /// Take the earliest timer due at or before `by` among those set before
+    /// `mark`. A timer set (or moved) while timers fire waits for the next
+    /// event, so a plugin re-arming a timer from `on-timer` cannot keep the
+    /// loop on one event forever.
+    pub fn take_due_timer(&mut self, by: Timestamp, mark: u64) -> Option<(Timestamp, u64)> {
+        let (at, token) = self
+            .timers
+            .iter()
+            .take_while(|(at, _)| *at <= by)
+            .find(|(_, token)| self.timer_at.get(token).is_some_and(|(_, set)| *set < mark))
+            .copied()?;
         self.timers.remove(&(at, token));
         self.timer_at.remove(&token);
         Some((at, token))
@@ -289,17 +308,23 @@ impl HostServices for DeskServices {
         None
     }
 
-    fn set_timer(&mut self, at: Timestamp, token: u64) {
+    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool {
         let mut desk = self.desk();
-        if let Some(old) = desk.timer_at.insert(token, at) {
+        if desk.timer_at.len() >= max_pending && !desk.timer_at.contains_key(&token) {
+            return false;
+        }
+        let set = desk.next_timer_seq;
+        desk.next_timer_seq += 1;
+        if let Some((old, _)) = desk.timer_at.insert(token, (at, set)) {
             desk.timers.remove(&(old, token));
         }
         desk.timers.insert((at, token));
+        true
     }
 
     fn cancel_timer(&mut self, token: u64) {
         let mut desk = self.desk();
-        if let Some(at) = desk.timer_at.remove(&token) {
+        if let Some((at, _)) = desk.timer_at.remove(&token) {
             desk.timers.remove(&(at, token));
         }
     }
@@ -410,21 +435,47 @@ mod tests {
     #[test]
     fn timers_come_out_earliest_first_and_can_be_moved_or_cancelled() {
         let mut s = desk_with_market();
-        s.set_timer(Timestamp(300), 1);
-        s.set_timer(Timestamp(100), 2);
-        s.set_timer(Timestamp(200), 3);
-        s.set_timer(Timestamp(50), 1);
+        for (at, token) in [(300, 1), (100, 2), (200, 3), (50, 1)] {
+            assert!(s.set_timer(Timestamp(at), token, 10));
+        }
         s.cancel_timer(3);
         let mut desk = s.desk();
-        assert_eq!(desk.take_due_timer(Timestamp(40)), None);
+        let mark = desk.timer_mark();
+        assert_eq!(desk.take_due_timer(Timestamp(40), mark), None);
         assert_eq!(
-            desk.take_due_timer(Timestamp(500)),
+            desk.take_due_timer(Timestamp(500), mark),
             Some((Timestamp(50), 1))
         );
         assert_eq!(
-            desk.take_due_timer(Timestamp(500)),
+            desk.take_due_timer(Timestamp(500), mark),
             Some((Timestamp(100), 2))
         );
-        assert_eq!(desk.take_due_timer(Timestamp(500)), None);
+        assert_eq!(desk.take_due_timer(Timestamp(500), mark), None);
+    }
+
+    #[test]
+    fn pending_timers_are_capped_and_timers_set_while_firing_wait() {
+        let mut s = desk_with_market();
+        assert!(s.set_timer(Timestamp(10), 1, 2));
+        assert!(s.set_timer(Timestamp(20), 2, 2));
+        assert!(!s.set_timer(Timestamp(30), 3, 2), "a third is over the cap");
+        assert!(s.set_timer(Timestamp(5), 2, 2), "moving one is not adding");
+        let mark = s.desk().timer_mark();
+        assert_eq!(
+            s.desk().take_due_timer(Timestamp(100), mark),
+            Some((Timestamp(5), 2))
+        );
+        // Re-armed from on-timer, due already: not in this pass.
+        assert!(s.set_timer(Timestamp(6), 2, 2));
+        assert_eq!(
+            s.desk().take_due_timer(Timestamp(100), mark),
+            Some((Timestamp(10), 1))
+        );
+        assert_eq!(s.desk().take_due_timer(Timestamp(100), mark), None);
+        let next = s.desk().timer_mark();
+        assert_eq!(
+            s.desk().take_due_timer(Timestamp(100), next),
+            Some((Timestamp(6), 2))
+        );
     }
 }

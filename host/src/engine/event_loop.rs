@@ -12,7 +12,7 @@
 //! current event; an order it places now reaches the venue after the
 //! venue's latency and matches against later updates only.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use clever_sdk::{MarketFilter, MarketStatus, Timestamp};
 
@@ -23,7 +23,7 @@ use super::venue::OrderChange;
 use super::versions::VersionFigures;
 use crate::exec::MarketResult;
 use crate::market::betfair::{MarketBook, ReadError};
-use crate::runtime::{Fault, HookError, PluginInstance};
+use crate::runtime::{Dropped, Fault, HookError, HostHeld, PluginInstance};
 
 /// One strategy in the loop.
 struct Slot {
@@ -72,6 +72,8 @@ pub struct StrategyStatus {
     pub tally: Tally,
     /// Per version: events, orders, matched, profit.
     pub versions: Vec<VersionFigures>,
+    /// What the sandbox refused the running version, by what.
+    pub sandbox_refused: BTreeMap<&'static str, u64>,
     /// Faults so far (of the version running now).
     pub faults: usize,
     /// The last fault, if any.
@@ -149,6 +151,10 @@ pub struct StrategyOutcome {
     pub markets: Vec<MarketResult>,
     /// Orders, refusals, logs, signals.
     pub tally: Tally,
+    /// What the sandbox refused it (over per-call budgets and caps).
+    pub dropped: Dropped,
+    /// What the host holds for it at the end (timers, state).
+    pub held: HostHeld,
     /// Faults, oldest first.
     pub faults: Vec<Fault>,
     /// Quarantined by the end.
@@ -294,6 +300,13 @@ impl<C: Clock> Engine<C> {
                     totals: s.totals,
                     tally: desk.tally().clone(),
                     versions: desk.versions().figures().to_vec(),
+                    sandbox_refused: s
+                        .instance
+                        .dropped()
+                        .counts()
+                        .into_iter()
+                        .filter(|(_, n)| *n > 0)
+                        .collect(),
                     faults: s.instance.faults().len(),
                     last_fault: s.instance.faults().last().map(|f| f.to_string()),
                     quarantined: s.instance.is_quarantined(),
@@ -329,13 +342,22 @@ impl<C: Clock> Engine<C> {
     /// stand (runners without a result are void).
     pub fn finish(&mut self, source: &dyn MarketSource) {
         for book in source.unfinished() {
+            self.begin_event();
             self.close(book);
+        }
+    }
+
+    /// Each plugin's calls for the next event share a fresh fuel budget.
+    fn begin_event(&mut self) {
+        for slot in &mut self.slots {
+            slot.instance.begin_event();
         }
     }
 
     /// Handle one market update.
     pub fn on_update(&mut self, book: &MarketBook) {
         let t = book.view.publish_time;
+        self.begin_event();
         self.fire_timers(t);
         self.clock.advance_to(t);
         let now = self.clock.now();
@@ -387,10 +409,11 @@ impl<C: Clock> Engine<C> {
     /// queues, each with the clock at its due time.
     fn fire_timers(&mut self, t: Timestamp) {
         for slot in &mut self.slots {
+            let mark = slot.services.desk().timer_mark();
             loop {
                 let due = {
                     let mut desk = slot.services.desk();
-                    let due = desk.take_due_timer(t);
+                    let due = desk.take_due_timer(t, mark);
                     if let Some((at, _)) = due {
                         desk.set_now(at.max(self.clock.now()));
                     }
@@ -433,12 +456,18 @@ impl<C: Clock> Engine<C> {
             .iter()
             .map(|s| {
                 let d = s.instance.descriptor();
+                let desk = s.services.desk();
                 StrategyOutcome {
                     name: d.name.clone(),
                     version: d.version.clone(),
                     updates: s.delivered,
                     markets: s.results.clone(),
-                    tally: s.services.desk().tally().clone(),
+                    tally: desk.tally().clone(),
+                    dropped: s.instance.dropped(),
+                    held: HostHeld {
+                        timers: desk.pending_timers(),
+                        ..s.instance.host_held()
+                    },
                     faults: s.instance.faults().to_vec(),
                     quarantined: s.instance.is_quarantined(),
                 }

@@ -25,6 +25,18 @@ pub enum Hook {
     Restore,
 }
 
+impl Hook {
+    /// Hooks the engine calls for market events; these share the event's
+    /// fuel and run under the per-call deadline. The others (loading,
+    /// starting, handing over) get the `init` budgets.
+    pub fn is_event(self) -> bool {
+        matches!(
+            self,
+            Hook::OnMarket | Hook::OnOrder | Hook::OnTimer | Hook::OnMarketClosed
+        )
+    }
+}
+
 impl fmt::Display for Hook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -43,8 +55,31 @@ impl fmt::Display for Hook {
 /// Why a hook call was cut off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultCause {
-    /// The fuel budget for the call ran out (an endless or too-long loop).
+    /// The fuel budget for the call ran out (an endless or too-long loop,
+    /// or imports whose host work used it up).
     OutOfFuel,
+    /// The calls for one market event used up `fuel_per_event` between
+    /// them (many timers or order changes, each doing a lot).
+    EventFuel {
+        /// The per-event budget.
+        limit: u64,
+    },
+    /// The call ran past its wall-clock deadline (paper and live only)
+    /// and was interrupted.
+    Deadline {
+        /// The deadline, milliseconds.
+        ms: u64,
+    },
+    /// The plugin handed the host more bytes in one call (the arguments
+    /// of an import, or a hook's result) than `import_bytes`; refused
+    /// before anything was copied.
+    TooMuchData {
+        /// Bytes allowed in one call.
+        limit: usize,
+    },
+    /// The plugin called an import the sandbox forbids (sleeping, waiting,
+    /// name lookups), or asked a WASI import for more than it gives.
+    Forbidden(String),
     /// A memory grow past the limit was refused.
     MemoryLimit {
         /// Bytes the guest asked for.
@@ -74,6 +109,20 @@ impl fmt::Display for FaultCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FaultCause::OutOfFuel => f.write_str("fuel exhausted"),
+            FaultCause::EventFuel { limit } => {
+                write!(
+                    f,
+                    "event fuel exhausted: the calls for one event used all {limit}"
+                )
+            }
+            FaultCause::Deadline { ms } => {
+                write!(f, "deadline: still running after {ms} ms, interrupted")
+            }
+            FaultCause::TooMuchData { limit } => write!(
+                f,
+                "handed the host more than {limit} bytes in one call (import_bytes)"
+            ),
+            FaultCause::Forbidden(what) => write!(f, "forbidden: {what}"),
             FaultCause::MemoryLimit { requested, limit } => {
                 write!(
                     f,
@@ -116,22 +165,57 @@ impl fmt::Display for Fault {
     }
 }
 
-/// Turn a wasmtime error from a hook call into its cause.
+/// The error a forbidden import traps with.
+#[derive(Debug)]
+pub(crate) struct Forbidden(pub(crate) String);
+
+impl fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Forbidden {}
+
+/// How the refusal of wasmtime's per-call copy budget (our `import_bytes`)
+/// begins; its error type is private, so it is known by its message.
+const HOSTCALL_FUEL_MESSAGE: &str = "too much data is being copied";
+
+/// Turn a wasmtime error from a hook call into its cause; `deadline_ms`
+/// is the deadline the call ran under, if one was armed.
 pub(crate) fn classify(
     error: &wasmtime::Error,
     memory_refused: Option<(usize, usize)>,
     panic_message: Option<String>,
+    deadline_ms: Option<u64>,
+    import_bytes: usize,
 ) -> FaultCause {
     if let Some((requested, limit)) = memory_refused {
         return FaultCause::MemoryLimit { requested, limit };
     }
+    if let Some(Forbidden(what)) = error.downcast_ref::<Forbidden>() {
+        return FaultCause::Forbidden(what.clone());
+    }
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::OutOfFuel) => FaultCause::OutOfFuel,
+        Some(wasmtime::Trap::Interrupt) => FaultCause::Deadline {
+            ms: deadline_ms.unwrap_or(0),
+        },
         Some(wasmtime::Trap::StackOverflow) => FaultCause::StackOverflow,
         Some(wasmtime::Trap::UnreachableCodeReached) if panic_message.is_some() => {
             FaultCause::Panic(panic_message.unwrap_or_default())
         }
         Some(trap) => FaultCause::Trap(trap.to_string()),
-        None => FaultCause::Trap(format!("{error:#}")),
+        // The cause, without wasmtime's backtrace around it.
+        None => {
+            let cause = error.root_cause().to_string();
+            if cause.starts_with(HOSTCALL_FUEL_MESSAGE) {
+                FaultCause::TooMuchData {
+                    limit: import_bytes,
+                }
+            } else {
+                FaultCause::Trap(cause)
+            }
+        }
     }
 }

@@ -14,9 +14,11 @@ use wasmtime::Store;
 
 use super::bindings::Plugin;
 use super::bindings::wit;
+use super::deadline;
 use super::fault::{Fault, FaultCause, Hook, classify};
+use super::imports::charge_calls;
 use super::plugin::LoadedPlugin;
-use super::sandbox::{CallBudget, ClockCell, Dropped, HostSide, KvState, PluginState};
+use super::sandbox::{CallBudget, ClockCell, Dropped, HostHeld, HostSide, KvState, PluginState};
 use super::services::{HostServices, InertServices};
 
 /// Why a hook did not run to completion.
@@ -31,6 +33,10 @@ pub enum HookError {
     /// `init` or `restore` returned an error (shortened to 1 KiB).
     #[error("refused: {0}")]
     Refused(String),
+    /// Not called: the calls for this market event already spent
+    /// `fuel_per_event` (the fault was recorded when it ran out).
+    #[error("skipped: this event's fuel is spent")]
+    EventFuelSpent,
 }
 
 /// Counters over a plugin instance's life.
@@ -56,6 +62,9 @@ pub struct PluginInstance {
     faults: Vec<Fault>,
     quarantined: bool,
     stats: Stats,
+    /// Fuel left for the current market event, once the engine has
+    /// started counting events ([`PluginInstance::begin_event`]).
+    event_fuel: Option<u64>,
 }
 
 impl PluginInstance {
@@ -76,6 +85,7 @@ impl PluginInstance {
             faults: Vec::new(),
             quarantined: false,
             stats: Stats::default(),
+            event_fuel: None,
         };
         instance.ensure_live()?;
         Ok(instance)
@@ -88,6 +98,8 @@ impl PluginInstance {
     ) -> Result<Descriptor, HookError> {
         let mut store = new_store(plugin, host_side(plugin, services));
         let fuel = plugin.config.limits.fuel_per_init;
+        let deadline_ms = arm_deadline(&mut store, plugin, Hook::Describe);
+        store.data_mut().begin_call();
         let result = store.set_fuel(fuel).and_then(|_| {
             let live = plugin.pre.instantiate(&mut store)?;
             live.clever_strategy_hooks().call_describe(&mut store)
@@ -108,7 +120,7 @@ impl PluginInstance {
             Err(e) => Err(HookError::Faulted(fault_of(
                 &plugin.descriptor,
                 Hook::Describe,
-                cause_of(&store, &e),
+                cause_of(&store, &e, deadline_ms),
             ))),
         }
     }
@@ -138,9 +150,25 @@ impl PluginInstance {
         self.stats
     }
 
-    /// What the sandbox's per-call budgets cut off so far.
+    /// What the sandbox's per-call budgets and caps cut off so far.
     pub fn dropped(&self) -> Dropped {
         self.store.data().host.dropped
+    }
+
+    /// What the host holds for this plugin in the runtime now.
+    pub fn host_held(&self) -> HostHeld {
+        let kv = &self.store.data().host.kv;
+        HostHeld {
+            timers: 0,
+            state_entries: kv.entries.len(),
+            state_bytes: kv.bytes,
+        }
+    }
+
+    /// A new market event begins: the calls made for it from now on share
+    /// `fuel_per_event`. Until the first, calls are limited per call only.
+    pub fn begin_event(&mut self) {
+        self.event_fuel = Some(self.plugin.config.limits.fuel_per_event);
     }
 
     /// Deliver a market update. `changed` lists the indexes of the runners
@@ -313,13 +341,15 @@ impl PluginInstance {
             return Err(HookError::Quarantined);
         };
         let result = self.enter(hook, fuel, |store| f(&live, store));
-        if result.is_ok() {
+        // A fault replaced the store; anything else leaves the instance whole.
+        if !matches!(result, Err(HookError::Faulted(_))) {
             self.live = Some(live);
         }
         result
     }
 
     /// Enter the guest with a fresh budget; turn an error into a fault.
+    /// Event hooks take their fuel from the event's pool as well.
     fn enter<R>(
         &mut self,
         hook: Hook,
@@ -328,13 +358,27 @@ impl PluginInstance {
     ) -> Result<R, HookError> {
         let data = self.store.data_mut();
         data.host.clock.set(data.host.services.now().0);
-        data.host.budget = CallBudget::fresh(&data.host.limits);
+        data.begin_call();
+        let pool = self.event_fuel.filter(|_| hook.is_event());
+        if pool == Some(0) {
+            return Err(HookError::EventFuelSpent);
+        }
         self.stats.calls += 1;
-        let result = self.store.set_fuel(fuel).and_then(|_| f(&mut self.store));
-        let left = self.store.get_fuel().unwrap_or(0);
-        self.stats.fuel_consumed += fuel.saturating_sub(left);
+        let given = pool.map_or(fuel, |left| left.min(fuel));
+        let deadline_ms = arm_deadline(&mut self.store, &self.plugin, hook);
+        let result = self.store.set_fuel(given).and_then(|_| f(&mut self.store));
+        let used = given.saturating_sub(self.store.get_fuel().unwrap_or(0));
+        self.stats.fuel_consumed += used;
+        if let (Some(left), Some(pool)) = (pool, self.event_fuel.as_mut()) {
+            *pool = left.saturating_sub(used);
+        }
         result.map_err(|e| {
-            let cause = cause_of(&self.store, &e);
+            let cause = match cause_of(&self.store, &e, deadline_ms) {
+                FaultCause::OutOfFuel if given < fuel => FaultCause::EventFuel {
+                    limit: self.plugin.config.limits.fuel_per_event,
+                },
+                cause => cause,
+            };
             self.fault(hook, cause)
         })
     }
@@ -427,13 +471,40 @@ fn fault_of(descriptor: &Descriptor, hook: Hook, cause: FaultCause) -> Fault {
     }
 }
 
-fn cause_of(store: &Store<PluginState>, error: &wasmtime::Error) -> FaultCause {
+fn cause_of(
+    store: &Store<PluginState>,
+    error: &wasmtime::Error,
+    deadline_ms: Option<u64>,
+) -> FaultCause {
     let data = store.data();
     let memory = data
         .limiter
         .memory_refused
         .map(|requested| (requested, data.host.limits.memory_bytes));
-    classify(error, memory, data.panic_message())
+    let import_bytes = copy_budget(&data.host.limits);
+    classify(
+        error,
+        memory,
+        data.panic_message(),
+        deadline_ms,
+        import_bytes,
+    )
+}
+
+/// Arm the wall-clock deadline for a call of `hook`, if this runtime arms
+/// deadlines; returns it in milliseconds.
+fn arm_deadline(store: &mut Store<PluginState>, plugin: &LoadedPlugin, hook: Hook) -> Option<u64> {
+    if !plugin.config.deadline {
+        return None;
+    }
+    let limits = &plugin.config.limits;
+    let ms = if hook.is_event() {
+        limits.deadline_ms
+    } else {
+        limits.init_deadline_ms
+    };
+    store.set_epoch_deadline(deadline::ticks(ms));
+    Some(ms)
 }
 
 fn host_side(plugin: &LoadedPlugin, services: Box<dyn HostServices>) -> HostSide {
@@ -444,12 +515,24 @@ fn host_side(plugin: &LoadedPlugin, services: Box<dyn HostServices>) -> HostSide
         dropped: Dropped::default(),
         kv: KvState::default(),
         clock: ClockCell::default(),
+        debt: 0,
     }
 }
 
+/// What a guest may hand the host in one call: wasmtime counts the
+/// arguments of an import and the result of a hook alike, so a hook may
+/// return up to `output_bytes` even if `import_bytes` is smaller.
+fn copy_budget(limits: &super::Limits) -> usize {
+    limits.import_bytes.max(limits.output_bytes)
+}
+
 fn new_store(plugin: &LoadedPlugin, host: HostSide) -> Store<PluginState> {
+    let import_bytes = copy_budget(&plugin.config.limits);
     let mut store = Store::new(&plugin.engine, PluginState::new(host, plugin.seed()));
     store.limiter(|s| &mut s.limiter);
+    // Bytes a guest may hand the host in one call, checked before any copy.
+    store.set_hostcall_fuel(import_bytes);
+    charge_calls(&mut store);
     store
 }
 

@@ -40,7 +40,78 @@ pub struct Limits {
     pub stderr_bytes: usize,
     /// Faults after which a plugin is quarantined. Default 3.
     pub max_faults: u32,
+    /// Fuel shared by every hook call the engine makes to one plugin for
+    /// one market event (the timers due before it, its order changes, the
+    /// update, the close). Each call still gets at most `fuel_per_call`.
+    /// Default 20,000,000: two whole calls' worth.
+    pub fuel_per_event: u64,
+    /// Wall-clock deadline of one hook call in paper and live modes,
+    /// milliseconds; past it the call is interrupted (a `deadline` fault).
+    /// Backtests do not arm it: fuel alone decides there. Default 50.
+    pub deadline_ms: u64,
+    /// The same deadline for `init`, `snapshot` and `restore`. Default 1,000.
+    pub init_deadline_ms: u64,
+    /// Timers a plugin may have pending; setting one more is refused and
+    /// counted. Default 1,000.
+    pub pending_timers: usize,
+    /// Key-value entries a plugin may hold (besides `state_bytes`, where
+    /// each entry also counts [`STATE_ENTRY_OVERHEAD`] bytes). Default 10,000.
+    pub state_entries: usize,
+    /// Longest signal name kept; a longer one is dropped and counted.
+    /// Default 64 bytes.
+    pub signal_name_bytes: usize,
+    /// Bytes a plugin may hand the host in one import call (strings and
+    /// lists, summed) or hook result (never less than `output_bytes`);
+    /// more traps before anything is copied. Default 1 MiB + 64 KiB: a
+    /// state value as large as the whole state budget.
+    pub import_bytes: usize,
+    /// Bytes a plugin may write to its stdout per call (kept nowhere);
+    /// more is a fault. Default 16 KiB.
+    pub stdout_bytes_per_call: usize,
 }
+
+/// What the host's work on a plugin's behalf costs the plugin, in fuel.
+///
+/// Every import is charged while it runs, so a plugin cannot buy host work
+/// with anything but its own fuel. The rates make one unit of fuel buy
+/// about as much host time as it buys of guest instructions (about 0.3 ns
+/// each here, see docs/BENCHMARKS.md "Import costs"): a call that spends
+/// its whole budget on imports stalls the host about as long as one that
+/// spends it on a loop.
+pub mod rates {
+    /// Every call into the host, the plugin's own imports and WASI alike:
+    /// the boundary crossing, the lookups and the call hook cost about
+    /// 60 ns together, and a few instructions' worth more keeps a tight
+    /// loop of the cheapest import (`now`) near the guest-loop figure.
+    pub const IMPORT_CALL: u64 = 250;
+    /// Fuel per KiB copied either way (strings, lists, state values): a
+    /// copy with UTF-8 checks and an allocation runs at about 4 GiB/s,
+    /// 0.25 ns a byte, about a unit of fuel a byte.
+    pub const PER_KIB: u64 = 1_024;
+    /// Each item built, scanned or kept (an order or position lifted into
+    /// the guest's types, a timer or state entry added to a tree): about
+    /// 150 ns of allocation and tree work.
+    pub const PER_ITEM: u64 = 500;
+
+    /// Fuel for copying `bytes`.
+    pub fn bytes(bytes: usize) -> u64 {
+        (bytes as u64).saturating_mul(PER_KIB).div_ceil(1024)
+    }
+
+    /// Fuel for `n` items.
+    pub fn items(n: usize) -> u64 {
+        (n as u64).saturating_mul(PER_ITEM)
+    }
+}
+
+/// Bytes each key-value entry counts toward `state_bytes` beyond its key
+/// and value: what the host's tree spends on it, so a flood of empty
+/// entries fills the budget as fast as the memory it costs.
+pub const STATE_ENTRY_OVERHEAD: usize = 64;
+
+/// Most random bytes WASI hands out per request (`get-random-bytes`); a
+/// larger request traps. Seeding a hash map takes 16.
+pub const RANDOM_BYTES_PER_REQUEST: u64 = 4_096;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -59,6 +130,14 @@ impl Default for Limits {
             output_bytes: 1 << 20,
             stderr_bytes: 64 << 10,
             max_faults: 3,
+            fuel_per_event: 20_000_000,
+            deadline_ms: 50,
+            init_deadline_ms: 1_000,
+            pending_timers: 1_000,
+            state_entries: 10_000,
+            signal_name_bytes: 64,
+            import_bytes: (1 << 20) + (64 << 10),
+            stdout_bytes_per_call: 16 << 10,
         }
     }
 }

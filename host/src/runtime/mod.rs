@@ -10,6 +10,8 @@
 
 mod bindings;
 mod cache;
+mod deadline;
+mod deny;
 mod fault;
 mod imports;
 mod instance;
@@ -25,9 +27,10 @@ pub use cache::{CompileSource, ComponentCache, sha256_hex};
 pub use fault::{Fault, FaultCause, Hook};
 pub use instance::{HookError, PluginInstance, Stats};
 pub use limits::{Limits, LimitsError};
+pub use limits::{RANDOM_BYTES_PER_REQUEST, STATE_ENTRY_OVERHEAD, rates};
 pub use plugin::{LoadedPlugin, Runtime, RuntimeConfig, WIT_MAJOR, WIT_VERSION, default_cache_dir};
 pub use recording::RecordingServices;
-pub use sandbox::Dropped;
+pub use sandbox::{Dropped, HostHeld};
 pub use services::{HostServices, InertServices};
 
 /// Why a component could not be loaded.

@@ -17,6 +17,7 @@ use super::instance::{HookError, PluginInstance};
 use super::limits::Limits;
 use super::sandbox::PluginState;
 use super::services::{HostServices, InertServices};
+use super::{deadline, deny};
 
 /// The WIT major version this host implements.
 pub const WIT_MAJOR: u64 = 1;
@@ -34,6 +35,10 @@ pub struct RuntimeConfig {
     pub seed: u64,
     /// Ladder levels per side sent to plugins (1 to 10). Default 3.
     pub ladder_depth: u8,
+    /// Arm the wall-clock deadline (`Limits::deadline_ms`) on every call:
+    /// on for paper and live trading, off for backtests, where it would
+    /// make results depend on the machine's speed. Default off.
+    pub deadline: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -43,6 +48,7 @@ impl Default for RuntimeConfig {
             cache_dir: default_cache_dir(),
             seed: 0,
             ladder_depth: 3,
+            deadline: false,
         }
     }
 }
@@ -69,18 +75,27 @@ pub struct Runtime {
 
 impl Runtime {
     /// Build the engine (fuel metering on, concurrency support off: hooks
-    /// are synchronous, and the async machinery costs on every call).
+    /// are synchronous, and the async machinery costs on every call; epoch
+    /// interruption only when the deadline is armed, since its checks cost
+    /// a little in every loop).
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        let engine_error = |e: wasmtime::Error| RuntimeError::Engine(format!("{e:#}"));
         let mut wasm = Config::new();
         wasm.consume_fuel(true)
+            .epoch_interruption(config.deadline)
             .concurrency_support(false)
             .max_wasm_stack(config.limits.stack_bytes);
-        let engine = Engine::new(&wasm).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let engine = Engine::new(&wasm).map_err(engine_error)?;
+        if config.deadline {
+            deadline::start_ticker(&engine).map_err(|e| {
+                RuntimeError::Engine(format!("cannot start the deadline clock: {e}"))
+            })?;
+        }
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
+        deny::shadow_forbidden_wasi(&mut linker).map_err(engine_error)?;
         Plugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
-            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+            .map_err(engine_error)?;
         let cache = config.cache_dir.clone().map(ComponentCache::new);
         Ok(Runtime {
             engine,

@@ -69,8 +69,13 @@ impl HostServices for RecordingServices {
     fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64> {
         self.recorded().prediction(model, market, selection)
     }
-    fn set_timer(&mut self, at: Timestamp, token: u64) {
-        self.recorded().set_timer_at(at, token);
+    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool {
+        let mut recorded = self.recorded();
+        if recorded.timers.len() >= max_pending && !recorded.timers.contains_key(&token) {
+            return false;
+        }
+        recorded.set_timer_at(at, token);
+        true
     }
     fn cancel_timer(&mut self, token: u64) {
         self.recorded().timers.remove(&token);

@@ -24,8 +24,10 @@ pub trait HostServices: Send {
     fn position(&self, market: &MarketId) -> Vec<RunnerPosition>;
     /// A prediction published at or before `now`.
     fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64>;
-    /// Call the plugin's `on-timer(token)` at `at`.
-    fn set_timer(&mut self, at: Timestamp, token: u64);
+    /// Call the plugin's `on-timer(token)` at `at`. Moving a pending timer
+    /// is always allowed; a new one is refused (false) if `max_pending`
+    /// are pending already.
+    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool;
     /// Forget a timer.
     fn cancel_timer(&mut self, token: u64);
     /// A log line (already within the per-call budget).
@@ -63,7 +65,9 @@ impl HostServices for InertServices {
     fn prediction(&self, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
         None
     }
-    fn set_timer(&mut self, _: Timestamp, _: u64) {}
+    fn set_timer(&mut self, _: Timestamp, _: u64, _: usize) -> bool {
+        false
+    }
     fn cancel_timer(&mut self, _: u64) {}
     fn log(&mut self, _: LogLevel, _: &str) {}
     fn signal(&mut self, _: Signal) {}

@@ -240,6 +240,7 @@ fn backtest_json_is_one_object_with_exactly_the_documented_fields() {
             "quarantined",
             "rejected",
             "roi",
+            "sandbox_refused",
             "version"
         ]
     );

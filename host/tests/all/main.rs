@@ -6,6 +6,7 @@ mod support;
 
 mod backtest;
 mod cli;
+mod fuzz_regressions;
 mod generate;
 mod hostile;
 mod limits;
@@ -14,5 +15,6 @@ mod market_delivery;
 mod market_golden;
 mod sandbox;
 mod serve;
+mod stage;
 mod state;
 mod store;

@@ -14,6 +14,7 @@ fn probe(seed: u64) -> Vec<(String, f64)> {
         cache_dir: Some(cache.path().to_owned()),
         seed,
         ladder_depth: 3,
+        deadline: false,
     })
     .unwrap();
     let plugin = runtime

@@ -29,6 +29,7 @@ pub fn runtime() -> TestRuntime {
         cache_dir: Some(dir.path().to_owned()),
         seed: 42,
         ladder_depth: 3,
+        deadline: false,
     })
     .expect("runtime");
     TestRuntime {
@@ -38,12 +39,19 @@ pub fn runtime() -> TestRuntime {
 }
 
 pub fn runtime_with(limits: Limits) -> TestRuntime {
+    runtime_config(RuntimeConfig {
+        limits,
+        ..RuntimeConfig::default()
+    })
+}
+
+/// A runtime with its own cache directory and seed 42, as configured.
+pub fn runtime_config(config: RuntimeConfig) -> TestRuntime {
     let cache = tempfile::tempdir().expect("temp dir");
     let runtime = Runtime::new(RuntimeConfig {
-        limits,
         cache_dir: Some(cache.path().to_owned()),
         seed: 42,
-        ladder_depth: 3,
+        ..config
     })
     .expect("runtime");
     TestRuntime {
