@@ -158,7 +158,7 @@ fn stalls() {
         (
             "timer-flood, 1,000 heavy due at once",
             artifacts::HOSTILE_TIMER_FLOOD,
-            r#"{"timers":1000,"once":1,"after_ms":1000,"burn":2000000}"#,
+            r#"{"timers":1000,"once":1,"after_ms":1000,"burn":1000000}"#,
         ),
         ("state-abuse (reads)", artifacts::HOSTILE_STATE_ABUSE, "{}"),
         ("huge-strings", artifacts::HOSTILE_HUGE_STRINGS, "{}"),

@@ -4,6 +4,7 @@
 //! [`HostServices`]); the engine holds the same desk to feed it updates.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use clever_sdk::rules::{market_position, validate_price_and_size};
@@ -31,6 +32,15 @@ pub struct Tally {
     /// The latest value of each signal name (the first
     /// [`MAX_SIGNAL_NAMES`] names only).
     pub last_signals: BTreeMap<String, f64>,
+}
+
+/// Where a pass over the due timers stands (see [`Desk::take_due_timer`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TimerPass {
+    /// Timers set from this sequence number on wait for the next pass.
+    mark: u64,
+    /// The last timer taken in this pass.
+    after: Option<(Timestamp, u64)>,
 }
 
 /// How many signal names a desk keeps the latest value of.
@@ -172,25 +182,42 @@ impl Desk {
         self.timer_at.len()
     }
 
-    /// Timers set so far: pass it to [`Desk::take_due_timer`] to fire only
-    /// the timers set before now.
-    pub fn timer_mark(&self) -> u64 {
-        self.next_timer_seq
+    /// Start a pass over the timers due at an event.
+    pub fn timer_pass(&self) -> TimerPass {
+        TimerPass {
+            mark: self.next_timer_seq,
+            after: None,
+        }
     }
 
-    /// Take the earliest timer due at or before `by` among those set before
-    /// `mark`. A timer set (or moved) while timers fire waits for the next
-    /// event, so a plugin re-arming a timer from `on-timer` cannot keep the
-    /// loop on one event forever.
-    pub fn take_due_timer(&mut self, by: Timestamp, mark: u64) -> Option<(Timestamp, u64)> {
+    /// Take the earliest timer due at or before `by` that was set before
+    /// `pass` began and comes after the last one it took. A timer set (or
+    /// moved) while timers fire waits for the next event, so a plugin
+    /// re-arming a timer from `on-timer` cannot keep the loop on one event
+    /// forever; resuming after the last one taken keeps a pass linear in
+    /// the timers pending.
+    pub fn take_due_timer(
+        &mut self,
+        by: Timestamp,
+        pass: &mut TimerPass,
+    ) -> Option<(Timestamp, u64)> {
+        let from = match pass.after {
+            Some(last) => Bound::Excluded(last),
+            None => Bound::Unbounded,
+        };
         let (at, token) = self
             .timers
-            .iter()
+            .range((from, Bound::Unbounded))
             .take_while(|(at, _)| *at <= by)
-            .find(|(_, token)| self.timer_at.get(token).is_some_and(|(_, set)| *set < mark))
+            .find(|(_, token)| {
+                self.timer_at
+                    .get(token)
+                    .is_some_and(|(_, set)| *set < pass.mark)
+            })
             .copied()?;
         self.timers.remove(&(at, token));
         self.timer_at.remove(&token);
+        pass.after = Some((at, token));
         Some((at, token))
     }
 
@@ -440,17 +467,18 @@ mod tests {
         }
         s.cancel_timer(3);
         let mut desk = s.desk();
-        let mark = desk.timer_mark();
-        assert_eq!(desk.take_due_timer(Timestamp(40), mark), None);
+        let mut early = desk.timer_pass();
+        assert_eq!(desk.take_due_timer(Timestamp(40), &mut early), None);
+        let mut pass = desk.timer_pass();
         assert_eq!(
-            desk.take_due_timer(Timestamp(500), mark),
+            desk.take_due_timer(Timestamp(500), &mut pass),
             Some((Timestamp(50), 1))
         );
         assert_eq!(
-            desk.take_due_timer(Timestamp(500), mark),
+            desk.take_due_timer(Timestamp(500), &mut pass),
             Some((Timestamp(100), 2))
         );
-        assert_eq!(desk.take_due_timer(Timestamp(500), mark), None);
+        assert_eq!(desk.take_due_timer(Timestamp(500), &mut pass), None);
     }
 
     #[test]
@@ -460,21 +488,21 @@ mod tests {
         assert!(s.set_timer(Timestamp(20), 2, 2));
         assert!(!s.set_timer(Timestamp(30), 3, 2), "a third is over the cap");
         assert!(s.set_timer(Timestamp(5), 2, 2), "moving one is not adding");
-        let mark = s.desk().timer_mark();
+        let mut pass = s.desk().timer_pass();
         assert_eq!(
-            s.desk().take_due_timer(Timestamp(100), mark),
+            s.desk().take_due_timer(Timestamp(100), &mut pass),
             Some((Timestamp(5), 2))
         );
         // Re-armed from on-timer, due already: not in this pass.
         assert!(s.set_timer(Timestamp(6), 2, 2));
         assert_eq!(
-            s.desk().take_due_timer(Timestamp(100), mark),
+            s.desk().take_due_timer(Timestamp(100), &mut pass),
             Some((Timestamp(10), 1))
         );
-        assert_eq!(s.desk().take_due_timer(Timestamp(100), mark), None);
-        let next = s.desk().timer_mark();
+        assert_eq!(s.desk().take_due_timer(Timestamp(100), &mut pass), None);
+        let mut next = s.desk().timer_pass();
         assert_eq!(
-            s.desk().take_due_timer(Timestamp(100), next),
+            s.desk().take_due_timer(Timestamp(100), &mut next),
             Some((Timestamp(6), 2))
         );
     }

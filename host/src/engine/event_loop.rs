@@ -409,11 +409,11 @@ impl<C: Clock> Engine<C> {
     /// queues, each with the clock at its due time.
     fn fire_timers(&mut self, t: Timestamp) {
         for slot in &mut self.slots {
-            let mark = slot.services.desk().timer_mark();
+            let mut pass = slot.services.desk().timer_pass();
             loop {
                 let due = {
                     let mut desk = slot.services.desk();
-                    let due = desk.take_due_timer(t, mark);
+                    let due = desk.take_due_timer(t, &mut pass);
                     if let Some((at, _)) = due {
                         desk.set_now(at.max(self.clock.now()));
                     }

@@ -19,7 +19,7 @@ pub mod venue;
 pub mod versions;
 
 pub use clock::{Clock, SimClock, WallClock};
-pub use desk::{Desk, DeskServices, Tally};
+pub use desk::{Desk, DeskServices, Tally, TimerPass};
 pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
 pub use source::{BetfairFileSource, MarketSource, StreamSource};
 pub use venue::{MarketState, OrderChange, Venue};

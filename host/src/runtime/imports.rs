@@ -44,6 +44,7 @@ impl wit::Host for PluginState {}
 
 impl host::Host for PluginState {
     fn place_order(&mut self, request: wit::OrderRequest) -> Result<u64, wit::RejectReason> {
+        self.owe_orders(1);
         self.owe_bytes(
             request.market_id.len() + request.customer_ref.as_ref().map_or(0, String::len),
         );
@@ -58,7 +59,7 @@ impl host::Host for PluginState {
     }
 
     fn cancel_order(&mut self, id: u64) -> Result<(), wit::RejectReason> {
-        self.owe_items(1);
+        self.owe_orders(1);
         self.host
             .services
             .cancel_order(sdk::OrderId(id))
@@ -66,7 +67,7 @@ impl host::Host for PluginState {
     }
 
     fn replace_order(&mut self, id: u64, new_price: f64) -> Result<u64, wit::RejectReason> {
-        self.owe_items(1);
+        self.owe_orders(1);
         if !self.take_order_budget() {
             return Err(wit::RejectReason::RateLimited);
         }
@@ -89,7 +90,7 @@ impl host::Host for PluginState {
                     + o.request.customer_ref.as_ref().map_or(0, String::len)
             })
             .sum();
-        self.owe_items(orders.len());
+        self.owe_orders(orders.len());
         self.owe_bytes(strings);
         orders.iter().map(Into::into).collect()
     }
@@ -98,7 +99,7 @@ impl host::Host for PluginState {
         self.owe_bytes(market.len());
         let market = sdk::MarketId(market);
         let positions = self.host.services.position(&market);
-        self.owe_items(positions.len());
+        self.owe_orders(positions.len());
         positions.into_iter().map(Into::into).collect()
     }
 
@@ -142,7 +143,7 @@ impl host::Host for PluginState {
             .services
             .now()
             .plus_millis(i64::try_from(after_ms).unwrap_or(i64::MAX));
-        self.owe_items(1);
+        self.owe_entries(1);
         let cap = self.host.limits.pending_timers;
         if !self.host.services.set_timer(at, token, cap) {
             self.host.dropped.timers += 1;
@@ -150,7 +151,7 @@ impl host::Host for PluginState {
     }
 
     fn cancel_timer(&mut self, token: u64) {
-        self.owe_items(1);
+        self.owe_entries(1);
         self.host.services.cancel_timer(token);
     }
 
@@ -162,7 +163,7 @@ impl host::Host for PluginState {
 
     fn state_set(&mut self, key: String, value: Vec<u8>) -> bool {
         self.owe_bytes(key.len() + value.len());
-        self.owe_items(1);
+        self.owe_entries(1);
         let stored = self.host.kv.set(key, value, &self.host.limits);
         if !stored {
             self.host.dropped.state_writes += 1;
@@ -172,6 +173,7 @@ impl host::Host for PluginState {
 
     fn state_delete(&mut self, key: String) {
         self.owe_bytes(key.len());
+        self.owe_entries(1);
         self.host.kv.delete(&key);
     }
 }
@@ -181,8 +183,12 @@ impl PluginState {
         self.host.debt = self.host.debt.saturating_add(rates::bytes(bytes));
     }
 
-    fn owe_items(&mut self, n: usize) {
-        self.host.debt = self.host.debt.saturating_add(rates::items(n));
+    fn owe_orders(&mut self, n: usize) {
+        self.host.debt = self.host.debt.saturating_add(rates::orders(n));
+    }
+
+    fn owe_entries(&mut self, n: usize) {
+        self.host.debt = self.host.debt.saturating_add(rates::entries(n));
     }
 
     fn take_order_budget(&mut self) -> bool {

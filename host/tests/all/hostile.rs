@@ -157,7 +157,7 @@ fn log_flood() {
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     // 100 lines a call kept (100 lines x 100 bytes fits in 16 KiB), the rest dropped.
     assert_eq!(services.recorded().logs.len(), 100 * UPDATES);
-    assert_eq!(hostile.dropped().log_lines, (10_000 - 100) * UPDATES as u64);
+    assert_eq!(hostile.dropped().log_lines, (2_000 - 100) * UPDATES as u64);
     assert!(!hostile.is_quarantined());
 }
 
@@ -173,7 +173,7 @@ fn order_flood() {
         50 * UPDATES,
         "the per-call order budget"
     );
-    assert_eq!(hostile.dropped().orders, (10_000 - 50) * UPDATES as u64);
+    assert_eq!(hostile.dropped().orders, (1_000 - 50) * UPDATES as u64);
     // The plugin was told, typed: `rate-limited`.
     let limited: Vec<f64> = recorded
         .signals
@@ -181,7 +181,7 @@ fn order_flood() {
         .filter(|s| s.name == "rate_limited")
         .map(|s| s.value)
         .collect();
-    assert_eq!(limited, vec![9_950.0; UPDATES]);
+    assert_eq!(limited, vec![950.0; UPDATES]);
 }
 
 #[test]
@@ -283,21 +283,21 @@ fn timer_flood() {
     let (plugin, services) = run_obeyed(&rt, artifacts::HOSTILE_TIMER_FLOOD, r#"{"timers":100}"#);
     assert_eq!(services.recorded().timers.len(), 100 * UPDATES);
     assert_eq!(plugin.dropped().timers, 0);
-    // Violated: 5,000 an update; 1,000 are kept, every other is refused and counted.
-    let (plugin, services) = run_obeyed(&rt, artifacts::HOSTILE_TIMER_FLOOD, r#"{"timers":5000}"#);
+    // Violated: 2,000 an update; 1,000 are kept, every other is refused and counted.
+    let (plugin, services) = run_obeyed(&rt, artifacts::HOSTILE_TIMER_FLOOD, r#"{"timers":2000}"#);
     assert_eq!(services.recorded().timers.len(), 1_000);
-    assert_eq!(plugin.dropped().timers, 5_000 * UPDATES as u64 - 1_000);
+    assert_eq!(plugin.dropped().timers, 2_000 * UPDATES as u64 - 1_000);
 
     // In the engine, over a whole market: timers fire and are set again,
     // the desk never holds more than the cap, and every attempt is either
     // kept, fired or refused.
-    let (hostile, _) = beside_healthy(&rt, artifacts::HOSTILE_TIMER_FLOOD, r#"{"timers":5000}"#);
+    let (hostile, _) = beside_healthy(&rt, artifacts::HOSTILE_TIMER_FLOOD, r#"{"timers":2000}"#);
     assert!(hostile.faults.is_empty(), "{:?}", hostile.faults);
     assert!(hostile.held.timers <= Limits::default().pending_timers);
     let fired = hostile.tally.signals;
     assert!(fired > 0 && hostile.dropped.timers > 0);
     assert_eq!(
-        hostile.updates * 5_000,
+        hostile.updates * 2_000,
         fired + hostile.held.timers as u64 + hostile.dropped.timers,
         "set = fired + pending + refused"
     );
@@ -345,9 +345,9 @@ fn heavy_timers_due_together_share_the_event_fuel() {
 fn state_abuse() {
     let rt = support::runtime();
     let limits = Limits::default();
-    // Obeyed: five reads of a 1,000 KiB value an update.
-    let (plugin, services) = run_obeyed(&rt, artifacts::HOSTILE_STATE_ABUSE, r#"{"reads":5}"#);
-    assert_eq!(signals_named(&services, "reads"), vec![5.0; UPDATES]);
+    // Obeyed: three reads of a 1,000 KiB value an update.
+    let (plugin, services) = run_obeyed(&rt, artifacts::HOSTILE_STATE_ABUSE, r#"{"reads":3}"#);
+    assert_eq!(signals_named(&services, "reads"), vec![3.0; UPDATES]);
     assert!(plugin.host_held().state_bytes <= limits.state_bytes);
     // Violated: reading without end runs out of fuel, as the bytes cost it.
     let (mut hostile, services) = rt.start(artifacts::HOSTILE_STATE_ABUSE, "{}");
@@ -418,8 +418,8 @@ fn strings_over_the_import_cap_trap_before_the_host_copies_them() {
 #[test]
 fn open_orders() {
     let rt = support::runtime();
-    // Obeyed: 50 resting orders an update, listed ten times.
-    let (_, services) = run_obeyed(&rt, artifacts::HOSTILE_OPEN_ORDERS, r#"{"reads":10}"#);
+    // Obeyed: 50 resting orders an update, listed three times.
+    let (_, services) = run_obeyed(&rt, artifacts::HOSTILE_OPEN_ORDERS, r#"{"reads":3}"#);
     let seen: Vec<f64> = (1..=UPDATES).map(|n| 50.0 * n as f64).collect();
     assert_eq!(signals_named(&services, "seen"), seen);
     // Violated: listing without end; each list costs fuel by its orders.
@@ -430,7 +430,7 @@ fn open_orders() {
     });
     // In the engine, risk caps what it may rest (200 open orders), and
     // the healthy plugin is untouched.
-    let (hostile, _) = beside_healthy(&rt, artifacts::HOSTILE_OPEN_ORDERS, r#"{"reads":10}"#);
+    let (hostile, _) = beside_healthy(&rt, artifacts::HOSTILE_OPEN_ORDERS, r#"{"reads":5}"#);
     assert!(hostile.faults.is_empty(), "{:?}", hostile.faults);
     assert!(
         hostile

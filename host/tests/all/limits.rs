@@ -73,7 +73,7 @@ fn memory_limit_obeyed_and_violated() {
 #[test]
 fn order_budget_obeyed_when_raised() {
     let rt = support::runtime_with(Limits {
-        orders_per_call: 10_000,
+        orders_per_call: 1_000,
         ..Limits::default()
     });
     let (mut flood, services) = rt.start(artifacts::HOSTILE_ORDER_FLOOD, "{}");
@@ -81,22 +81,22 @@ fn order_budget_obeyed_when_raised() {
     let (market, _) = feed.step();
     services.set_market(market);
     flood.on_market(1, market, None).expect("runs");
-    assert_eq!(services.recorded().orders.len(), 10_000);
+    assert_eq!(services.recorded().orders.len(), 1_000);
     assert_eq!(flood.dropped().orders, 0);
 }
 
 #[test]
 fn log_budget_obeyed_when_raised() {
     let rt = support::runtime_with(Limits {
-        log_lines_per_call: 10_000,
-        log_bytes_per_call: 10_000 * 100,
+        log_lines_per_call: 2_000,
+        log_bytes_per_call: 2_000 * 100,
         ..Limits::default()
     });
     let (mut flood, services) = rt.start(artifacts::HOSTILE_LOG_FLOOD, "{}");
     let mut feed = support::market(7);
     let (market, _) = feed.step();
     flood.on_market(1, market, None).expect("runs");
-    assert_eq!(services.recorded().logs.len(), 10_000);
+    assert_eq!(services.recorded().logs.len(), 2_000);
     assert_eq!(flood.dropped().log_lines, 0);
 }
 

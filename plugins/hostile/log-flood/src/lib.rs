@@ -1,9 +1,9 @@
-//! Writes 10,000 log lines of 100 bytes on every update. The host must keep
+//! Writes 2,000 log lines of 100 bytes on every update. The host must keep
 //! only its per-call budget of lines and bytes and count the rest as dropped.
 use clever_sdk::prelude::*;
 
 /// Lines written per update.
-pub const LINES: usize = 10_000;
+pub const LINES: usize = 2_000;
 
 struct LogFlood;
 

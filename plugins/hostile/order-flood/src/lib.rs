@@ -1,10 +1,10 @@
-//! Places 10,000 orders on every update. The host must accept no more than
+//! Places 1,000 orders on every update. The host must accept no more than
 //! its per-call order budget and refuse the rest as `rate-limited`. The
 //! plugin reports what it saw as signals `accepted` and `rate_limited`.
 use clever_sdk::prelude::*;
 
 /// Orders attempted per update.
-pub const ATTEMPTS: usize = 10_000;
+pub const ATTEMPTS: usize = 1_000;
 
 struct OrderFlood;
 

@@ -1,5 +1,5 @@
 //! Timer abuse, chosen by parameters (each a number; defaults in brackets):
-//! `timers` set per update [5,000], each `after_ms` later [60,000], only on
+//! `timers` set per update [2,000], each `after_ms` later [60,000], only on
 //! the first update if `once` is 1 [0]; `rearm` 1 sets each fired timer
 //! again for now [0]; `burn` loop iterations in each `on-timer` [0].
 //! A flood must be capped (`pending_timers`), a re-armed timer must wait
@@ -20,7 +20,7 @@ struct TimerFlood {
 impl Strategy for TimerFlood {
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
         Ok(TimerFlood {
-            timers: params.u64_or("timers", 5_000)?,
+            timers: params.u64_or("timers", 2_000)?,
             after_ms: params.u64_or("after_ms", 60_000)?,
             once: params.u64_or("once", 0)? == 1,
             rearm: params.u64_or("rearm", 0)? == 1,
