@@ -56,6 +56,21 @@ fn generated(markets: u32) -> tempfile::TempDir {
     dir
 }
 
+/// A sandbox file with a 10 s deadline: a debug build on a busy CI machine
+/// may be descheduled for longer than the default 50 ms, and a deadline
+/// fault would rebuild the counter mid-test. The default deadline is
+/// tested in `hostile`.
+fn generous_deadline() -> &'static Path {
+    static FILE: std::sync::OnceLock<tempfile::NamedTempFile> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        std::io::Write::write_all(&mut file, b"[sandbox]\ndeadline_ms = 10_000\ninit_deadline_ms = 60_000\n")
+            .expect("write the limits file");
+        file
+    })
+    .path()
+}
+
 /// A running `clever serve`, killed when dropped.
 struct Server {
     child: Child,
@@ -76,6 +91,8 @@ impl Server {
             "--replay",
         ])
         .arg(data)
+        .arg("--limits")
+        .arg(generous_deadline())
         .args(args)
         .env("CLEVER_CACHE_DIR", cache_dir())
         .env_remove("CLEVER_API_TOKEN")
