@@ -45,7 +45,7 @@ impl wit::Host for PluginState {}
 impl host::Host for PluginState {
     fn place_order(&mut self, request: wit::OrderRequest) -> Result<u64, wit::RejectReason> {
         self.owe_orders(1);
-        self.owe_bytes(
+        self.owe_text(
             request.market_id.len() + request.customer_ref.as_ref().map_or(0, String::len),
         );
         if !self.take_order_budget() {
@@ -79,7 +79,7 @@ impl host::Host for PluginState {
     }
 
     fn open_orders(&mut self, market: String) -> Vec<wit::Order> {
-        self.owe_bytes(market.len());
+        self.owe_text(market.len());
         let market = sdk::MarketId(market);
         let orders = self.host.services.open_orders(&market);
         // Each order is scanned, converted and copied out with its strings.
@@ -91,12 +91,12 @@ impl host::Host for PluginState {
             })
             .sum();
         self.owe_orders(orders.len());
-        self.owe_bytes(strings);
+        self.owe_text(strings);
         orders.iter().map(Into::into).collect()
     }
 
     fn position(&mut self, market: String) -> Vec<wit::RunnerPosition> {
-        self.owe_bytes(market.len());
+        self.owe_text(market.len());
         let market = sdk::MarketId(market);
         let positions = self.host.services.position(&market);
         self.owe_orders(positions.len());
@@ -108,7 +108,7 @@ impl host::Host for PluginState {
     }
 
     fn log(&mut self, level: wit::LogLevel, message: String) {
-        self.owe_bytes(message.len());
+        self.owe_text(message.len());
         let budget = &mut self.host.budget;
         if budget.log_lines == 0 || budget.log_bytes < message.len() {
             self.host.dropped.log_lines += 1;
@@ -120,7 +120,7 @@ impl host::Host for PluginState {
     }
 
     fn signal(&mut self, signal: wit::SignalEvent) {
-        self.owe_bytes(signal.name.len() + signal.market_id.as_ref().map_or(0, String::len));
+        self.owe_text(signal.name.len() + signal.market_id.as_ref().map_or(0, String::len));
         let too_long = signal.name.len() > self.host.limits.signal_name_bytes;
         if self.host.budget.signals == 0 || too_long {
             self.host.dropped.signals += 1;
@@ -131,7 +131,7 @@ impl host::Host for PluginState {
     }
 
     fn prediction(&mut self, model: String, market: String, selection: u64) -> Option<f64> {
-        self.owe_bytes(model.len() + market.len());
+        self.owe_text(model.len() + market.len());
         self.host
             .services
             .prediction(&model, &sdk::MarketId(market), sdk::SelectionId(selection))
@@ -172,7 +172,7 @@ impl host::Host for PluginState {
     }
 
     fn state_delete(&mut self, key: String) {
-        self.owe_bytes(key.len());
+        self.owe_text(key.len());
         self.owe_entries(1);
         self.host.kv.delete(&key);
     }
@@ -181,6 +181,10 @@ impl host::Host for PluginState {
 impl PluginState {
     fn owe_bytes(&mut self, bytes: usize) {
         self.host.debt = self.host.debt.saturating_add(rates::bytes(bytes));
+    }
+
+    fn owe_text(&mut self, bytes: usize) {
+        self.host.debt = self.host.debt.saturating_add(rates::text(bytes));
     }
 
     fn owe_orders(&mut self, n: usize) {

@@ -86,22 +86,30 @@ pub mod rates {
     /// that return a list a call back into the guest's allocator; 190 to
     /// 300 ns measured.
     pub const IMPORT_CALL: u64 = 1_500;
-    /// Fuel per KiB copied either way (strings, lists, state values): a
-    /// plain copy runs at about 0.12 ns a byte, a string handed in (a
-    /// fresh allocation, a copy, UTF-8 validation) at about 0.3; priced
-    /// for strings, 1.5 units a byte.
-    pub const PER_KIB: u64 = 1_536;
+    /// Fuel per KiB of bytes copied either way (state values and other
+    /// byte lists): a copy with its allocation, about 0.1 to 0.15 ns a
+    /// byte; one unit a byte.
+    pub const PER_KIB: u64 = 1_024;
+    /// Fuel per KiB of text handed in (log lines, signal names, ids, keys):
+    /// a fresh allocation, a copy and UTF-8 validation, about 0.3 ns a
+    /// byte; two units a byte.
+    pub const PER_KIB_TEXT: u64 = 2_048;
     /// Each order placed, cancelled or replaced (risk checks, the venue)
     /// and each order or position listed back (built, converted and
-    /// copied with its strings): 300 to 500 ns.
-    pub const PER_ORDER: u64 = 2_500;
+    /// copied with its strings): 300 to 700 ns.
+    pub const PER_ORDER: u64 = 3_500;
     /// Each timer or key-value entry set, moved or removed (a tree insert
     /// or removal): about 60 ns.
     pub const PER_ENTRY: u64 = 300;
 
-    /// Fuel for copying `bytes`.
+    /// Fuel for copying `bytes` bytes of a byte list.
     pub fn bytes(bytes: usize) -> u64 {
         (bytes as u64).saturating_mul(PER_KIB).div_ceil(1024)
+    }
+
+    /// Fuel for taking in `bytes` bytes of text.
+    pub fn text(bytes: usize) -> u64 {
+        (bytes as u64).saturating_mul(PER_KIB_TEXT).div_ceil(1024)
     }
 
     /// Fuel for `n` orders or positions.

@@ -64,8 +64,11 @@ fn generous_deadline() -> &'static Path {
     static FILE: std::sync::OnceLock<tempfile::NamedTempFile> = std::sync::OnceLock::new();
     FILE.get_or_init(|| {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        std::io::Write::write_all(&mut file, b"[sandbox]\ndeadline_ms = 10_000\ninit_deadline_ms = 60_000\n")
-            .expect("write the limits file");
+        std::io::Write::write_all(
+            &mut file,
+            b"[sandbox]\ndeadline_ms = 10_000\ninit_deadline_ms = 60_000\n",
+        )
+        .expect("write the limits file");
         file
     })
     .path()
