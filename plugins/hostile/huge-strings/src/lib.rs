@@ -1,5 +1,5 @@
-//! Logs and signals a string of `bytes` bytes [1 MiB], `calls` times per
-//! update [0: until stopped]. The host must charge fuel for every byte it
+//! Logs and signals a string of `bytes` bytes (default 1 MiB), `calls` times per
+//! update (default 0: until stopped). The host must charge fuel for every byte it
 //! is handed and refuse more than `import_bytes` in one call before
 //! copying it.
 use clever_sdk::prelude::*;

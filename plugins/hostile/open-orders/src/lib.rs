@@ -1,5 +1,5 @@
-//! Rests `orders` back orders at 1000 on each update [50], then lists its
-//! open orders `reads` times [0: until stopped] and signals `seen` (the
+//! Rests `orders` back orders at 1000 on each update (default 50), then lists its
+//! open orders `reads` times (default 0: until stopped) and signals `seen` (the
 //! last count). The host builds and copies the list each time; that work
 //! must cost the plugin fuel.
 use clever_sdk::prelude::*;

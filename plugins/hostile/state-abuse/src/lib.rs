@@ -1,7 +1,7 @@
 //! Key-value state abuse, chosen by parameters: `init` stores a value of
-//! `value_kib` KiB [1,000] under `big`; each update then reads it `reads`
-//! times [0: until stopped] and signals `reads`, or, if `entries` is set,
-//! stores that many new empty entries instead [0] and signals `stored`.
+//! `value_kib` KiB (default 1,000) under `big`; each update then reads it `reads`
+//! times (default 0: until stopped) and signals `reads`, or, if `entries` is set,
+//! stores that many new empty entries instead (default 0) and signals `stored`.
 //! Reading must cost fuel by the byte; entries must stop at the caps.
 use clever_sdk::prelude::*;
 

@@ -1,7 +1,7 @@
-//! Timer abuse, chosen by parameters (each a number; defaults in brackets):
-//! `timers` set per update [2,000], each `after_ms` later [60,000], only on
-//! the first update if `once` is 1 [0]; `rearm` 1 sets each fired timer
-//! again for now [0]; `burn` loop iterations in each `on-timer` [0].
+//! Timer abuse, chosen by parameters (each a number):
+//! `timers` set per update (default 2,000), each `after_ms` later (default 60,000), only on
+//! the first update if `once` is 1 (default 0); `rearm` 1 sets each fired timer
+//! again for now (default 0); `burn` loop iterations in each `on-timer` (default 0).
 //! A flood must be capped (`pending_timers`), a re-armed timer must wait
 //! for the next event, and many heavy timers due at once must share the
 //! event's fuel. Each fired timer is signalled as `fired`.
