@@ -105,10 +105,8 @@ impl Totals {
             for (reason, n) in &outcome.tally.rejected {
                 *total.rejected.entry(reason.clone()).or_default() += n;
             }
-            for (what, n) in outcome.dropped.counts() {
-                if n > 0 {
-                    *total.sandbox_refused.entry(what.to_owned()).or_default() += n;
-                }
+            for (what, n) in outcome.dropped.refusals() {
+                *total.sandbox_refused.entry(what.to_owned()).or_default() += n;
             }
             total.faults += outcome.faults.len() as u64;
             total.quarantined |= outcome.quarantined;

@@ -300,13 +300,7 @@ impl<C: Clock> Engine<C> {
                     totals: s.totals,
                     tally: desk.tally().clone(),
                     versions: desk.versions().figures().to_vec(),
-                    sandbox_refused: s
-                        .instance
-                        .dropped()
-                        .counts()
-                        .into_iter()
-                        .filter(|(_, n)| *n > 0)
-                        .collect(),
+                    sandbox_refused: s.instance.dropped().refusals().collect(),
                     faults: s.instance.faults().len(),
                     last_fault: s.instance.faults().last().map(|f| f.to_string()),
                     quarantined: s.instance.is_quarantined(),

@@ -88,8 +88,9 @@ pub struct Dropped {
 }
 
 impl Dropped {
-    /// Every refusal, by what was refused, for reports: `(name, count)`.
-    pub fn counts(&self) -> [(&'static str, u64); 5] {
+    /// The refusals that happened, by what was refused, for reports:
+    /// `(name, count)`, counts above zero only.
+    pub fn refusals(&self) -> impl Iterator<Item = (&'static str, u64)> {
         [
             ("log-lines", self.log_lines),
             ("signals", self.signals),
@@ -97,6 +98,8 @@ impl Dropped {
             ("state-writes", self.state_writes),
             ("timers", self.timers),
         ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
     }
 }
 
