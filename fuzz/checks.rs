@@ -6,7 +6,8 @@
 
 use std::io::Write as _;
 
-use clever_host::engine::{BetfairFileSource, MarketSource};
+use clever_host::betfair::BetfairFileSource;
+use clever_host::engine::MarketSource;
 use clever_host::runtime::{Runtime, RuntimeConfig};
 use clever_sdk::wire::{self, MarketCache, Runners};
 
@@ -66,7 +67,7 @@ pub fn component(runtime: &Runtime, data: &[u8]) {
 
 /// The API's request bodies: `POST /plugins/{name}/activate`.
 pub fn api_body(data: &[u8]) {
-    if let Ok(body) = clever_host::api::ActivateBody::parse(data) {
+    if let Ok(body) = clever_host::serve::api::ActivateBody::parse(data) {
         assert!(!body.version.is_empty());
     }
 }
@@ -79,5 +80,5 @@ pub fn toml_config(data: &[u8]) {
     };
     let _ = clever_host::runtime::Limits::from_toml_str(text);
     let _ = clever_host::risk::RiskLimits::from_toml_str(text);
-    let _ = clever_host::exec::SimConfig::from_toml_str(text);
+    let _ = clever_host::sim::SimConfig::from_toml_str(text);
 }

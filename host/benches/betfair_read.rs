@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use clever_host::market::betfair::{StreamCache, StreamFile};
+use clever_host::betfair::{StreamCache, StreamFile};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn read(path: &std::path::Path) -> usize {

@@ -42,7 +42,7 @@ fn boundary(c: &mut Criterion) {
         ))
         .expect("load reader");
     let mut reader = runtime
-        .instantiate(&plugin, "{}", Box::new(InertServices))
+        .instantiate(&plugin, "{}", Timestamp(0), Box::new(InertServices))
         .expect("start reader");
 
     let mut group = c.benchmark_group("update");

@@ -45,9 +45,9 @@ fn call_time(rt: &Runtime, path: &str, params: &str) -> (Duration, String) {
     let plugin = rt.load_file(Path::new(path)).expect("load");
     let services = RecordingServices::new();
     let mut feed = SyntheticMarket::new("1.1", 7, 14, 3, Timestamp(1_700_000_000_000));
-    services.set_now(Timestamp(1_700_000_000_000 - 600_000));
+    let start = Timestamp(1_700_000_000_000 - 600_000);
     let mut instance = rt
-        .instantiate(&plugin, params, Box::new(services.clone()))
+        .instantiate(&plugin, params, start, Box::new(services.clone()))
         .expect("start");
     let mut times = Vec::new();
     let mut outcome = String::from("ok");

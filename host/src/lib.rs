@@ -1,26 +1,30 @@
-//! # clever-host: the Clever Better host
+//! # clever-host: the `clever` command
 //!
-//! Runs strategy plugins (WebAssembly components built with clever-sdk)
-//! sandboxed, and owns everything around them. One folder per
-//! responsibility:
+//! The host is a set of crates, one per responsibility (see
+//! docs/ARCHITECTURE.md for their arrows); this one wires them together
+//! into the `clever` command ([`cli`]) and re-exports them under one roof
+//! for tests, benches and tools:
 //!
+//! * [`market`]: the venue-neutral market model and the settled ledger.
 //! * [`runtime`]: wasmtime, the sandbox, plugin instances, faults.
-//! * [`market`]: the market model, Betfair stream files, generated markets.
-//! * [`engine`]: the event loop every mode shares: clock, source, venue, desks.
-//! * [`exec`]: venues; the simulated exchange and settlement.
+//! * [`engine`]: the event loop every mode shares: clock, desks, the
+//!   `MarketSource` and `Venue` traits.
 //! * [`risk`]: the checks every order passes, in every mode.
-//! * [`backtest`]: running plugins over market files, in parallel, with a report.
-//! * [`store`]: the database (SQLite or PostgreSQL through sqlx), migrations.
-//! * [`cli`]: the `clever` command.
+//! * [`sim`]: the simulated exchange and settlement.
+//! * [`betfair`]: the Betfair adapter: stream files, cache, ingestion.
+//! * [`store`]: the database (SQLite or PostgreSQL through sqlx).
+//! * [`backtest`]: plugins over market files, in parallel, with a report.
+//! * [`serve`]: the long-running host and its HTTP API.
 #![deny(unsafe_code)]
 
-pub mod api;
-pub mod backtest;
 pub mod cli;
-pub mod engine;
-pub mod exec;
-pub mod market;
-pub mod risk;
-pub mod runtime;
-pub mod serve;
-pub mod store;
+
+pub use clever_backtest as backtest;
+pub use clever_betfair as betfair;
+pub use clever_engine as engine;
+pub use clever_market as market;
+pub use clever_risk as risk;
+pub use clever_runtime as runtime;
+pub use clever_serve as serve;
+pub use clever_sim as sim;
+pub use clever_store as store;

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backtest::{Backtest, Job, Progress, Report, Stored, data_files};
 use crate::engine::StrategyOutcome;
-use crate::exec::MarketResult;
+use crate::market::MarketResult;
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
 
@@ -136,6 +136,7 @@ impl Args {
         };
         let backtest = Backtest {
             runtime: &runtime,
+            format: &crate::betfair::StreamFormat,
             plugins,
             params: self.params.clone(),
             risk,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::market::generate::{GenConfig, generate};
+use crate::betfair::generate::{GenConfig, generate};
 
 /// Write plausible racing markets as Betfair stream files.
 #[derive(Debug, clap::Args)]

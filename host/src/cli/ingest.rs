@@ -53,7 +53,7 @@ impl Args {
             for file in &files {
                 let name = file.display().to_string();
                 let mut on_lines = |lines| bar.set_message(format!("{name}: {lines} lines"));
-                ingester.file(file, &mut on_lines).await?;
+                crate::betfair::ingest::ingest_into(&mut ingester, file, &mut on_lines).await?;
                 bar.inc(1);
             }
             let total = ingester.finish().await?;

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use super::remote::Remote;
 use crate::runtime::{Runtime, RuntimeConfig};
-use crate::store::{Published, Store, VersionRow, database_url};
+use crate::serve::handle::version_row;
+use crate::store::{Published, Store, database_url};
 
 /// The plugin registry.
 #[derive(Debug, clap::Args)]
@@ -77,7 +78,7 @@ impl Args {
                 let d = plugin.descriptor();
                 let fresh = super::block_on(async {
                     let store = Store::open(&url).await?;
-                    let fresh = store.publish(&VersionRow::of(&plugin, &bytes, "{}")).await;
+                    let fresh = store.publish(&version_row(&plugin, &bytes, "{}")).await;
                     store.close().await;
                     Ok(fresh?)
                 })?;

@@ -1,16 +1,21 @@
-//! `clever run`: load plugins and drive them over a seeded synthetic market
-//! (pre-off for the first half of the updates, in play for the second),
-//! with orders checked by the venue rules but never matched, and timers
-//! fired as the clock passes them. A quick way to
-//! see a plugin load, trade, log and (if hostile) get contained.
+//! `clever run`: load plugins and drive them through the engine over a
+//! seeded synthetic market (pre-off for the first half of the updates, in
+//! play for the second, then closed with the favourite the winner), with
+//! risk and the simulated exchange: orders are checked, matched and
+//! settled as in a backtest, and timers fire as the clock passes them. A
+//! quick way to see a plugin load, trade, log and (if hostile) get
+//! contained.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::market::synthetic::SyntheticMarket;
-use crate::runtime::{HookError, PluginInstance, RecordingServices, Runtime, RuntimeConfig};
+use crate::engine::{Desk, Engine, SimClock, StrategyOutcome};
+use crate::market::SettledOrder;
+use crate::risk::{RiskBook, RiskLimits};
+use crate::runtime::{Runtime, RuntimeConfig};
+use crate::sim::{SimConfig, SimVenue, SyntheticSource};
 use clever_sdk::Timestamp;
 
 /// Drive plugins over a synthetic market.
@@ -31,6 +36,12 @@ pub struct Args {
     /// Strategy parameters as a JSON object, for every plugin.
     #[arg(long, default_value = "{}")]
     params: String,
+    /// Risk limits: a TOML file with a `[risk]` table (see examples/risk.toml).
+    #[arg(long)]
+    risk: Option<PathBuf>,
+    /// Simulated exchange settings: a TOML file with a `[simulation]` table.
+    #[arg(long)]
+    simulation: Option<PathBuf>,
     /// Sandbox limits: a TOML file with a `[sandbox]` table (see examples/sandbox.toml).
     #[arg(long)]
     limits: Option<PathBuf>,
@@ -43,152 +54,128 @@ pub struct Args {
 struct PluginReport {
     name: String,
     version: String,
+    /// Market updates delivered to it.
     updates: u64,
-    orders: usize,
-    /// Orders still open at the end (the rest were cancelled by the plugin).
-    open: usize,
-    rejected: usize,
+    /// Orders accepted by risk and the venue.
+    orders: u64,
+    /// Refusals by risk, the venue rules or the venue.
+    rejected: u64,
+    /// Orders refused by the per-call rate limit.
     rate_limited: u64,
-    logs: usize,
+    /// Orders with stake cancelled (by the plugin, or at quarantine).
+    cancelled: u64,
+    /// Orders with stake lapsed (at the off, or at the close).
+    lapsed: u64,
+    matched: f64,
+    profit: f64,
+    logs: u64,
     logs_dropped: u64,
-    signals: usize,
+    signals: u64,
     faults: Vec<String>,
     quarantined: bool,
-    micros_per_update: f64,
-}
-
-struct Running {
-    instance: PluginInstance,
-    services: RecordingServices,
-    delivered: u64,
-    busy: std::time::Duration,
 }
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         anyhow::ensure!(self.runners > 0, "--runners must be at least 1");
-        let limits = super::settings::sandbox(self.limits.as_deref())?;
         let runtime = Runtime::new(RuntimeConfig {
-            limits,
+            limits: super::settings::sandbox(self.limits.as_deref())?,
             ..RuntimeConfig::default()
         })?;
+        let risk: RiskLimits = super::settings::risk(self.risk.as_deref())?;
+        let sim: SimConfig = super::settings::simulation(self.simulation.as_deref())?;
         let off = Timestamp(1_700_000_000_000);
-        let mut feed = SyntheticMarket::new("1.000000001", self.seed, self.runners, 3, off);
-        let mut running = Vec::new();
+        let mut source =
+            SyntheticSource::new("1.000000001", self.seed, self.runners, self.updates, off);
+        let mut engine = Engine::new(SimClock::default());
         for path in &self.plugins {
             let plugin = runtime
                 .load_file(path)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let services = RecordingServices::new();
-            services.set_now(feed.market().publish_time);
-            services.set_market(feed.market());
+            let desk = Desk::new(
+                RiskBook::new(risk.clone()),
+                Box::new(SimVenue::new(sim.clone())),
+            );
+            let start = off.plus_millis(-600_000);
             let instance = runtime
-                .instantiate(&plugin, &self.params, Box::new(services.clone()))
+                .instantiate(&plugin, &self.params, start, Box::new(desk))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            running.push(Running {
-                instance,
-                services,
-                delivered: 0,
-                busy: Default::default(),
-            });
+            engine.add_strategy(instance);
         }
-        for update in 0..self.updates {
-            // The second half of the updates is in play, so in-play strategies act too.
-            if update == self.updates / 2 {
-                feed.set_in_play(true);
-            }
-            let (market, changed) = feed.step();
-            for r in running.iter_mut() {
-                r.services.set_now(market.publish_time);
-                r.services.set_market(market);
-                r.instance.begin_event();
-                fire_due_timers(r);
-                let start = Instant::now();
-                let result = r.instance.on_market(1, market, Some(changed));
-                r.busy += start.elapsed();
-                match result {
-                    Ok(()) => r.delivered += 1,
-                    Err(HookError::Quarantined) => {}
-                    Err(e) => tracing::warn!("{e}"),
-                }
-            }
-        }
-        let reports: Vec<PluginReport> = running.iter().map(report).collect();
+        let started = Instant::now();
+        engine.run(&mut source, |e| tracing::warn!("{e}"));
+        let took = started.elapsed();
+        let reports: Vec<PluginReport> = engine.outcomes().iter().map(report).collect();
+        let micros_per_update = took.as_secs_f64() * 1e6 / engine.updates().max(1) as f64;
         if self.json {
             return super::output::print_json(&serde_json::json!({
                 "updates": self.updates,
+                "micros_per_update": micros_per_update,
                 "plugins": reports,
             }));
         }
-        println!(
-            "{:<24} {:>9} {:>7} {:>6} {:>8} {:>6} {:>7} {:>6} {:>11} {:>9}",
-            "plugin",
-            "updates",
-            "orders",
-            "open",
-            "rejected",
-            "logs",
-            "signals",
-            "faults",
-            "quarantined",
-            "µs/update"
-        );
-        for r in &reports {
-            println!(
-                "{:<24} {:>9} {:>7} {:>6} {:>8} {:>6} {:>7} {:>6} {:>11} {:>9.2}",
-                format!("{}@{}", r.name, r.version),
-                r.updates,
-                r.orders,
-                r.open,
-                r.rejected,
-                r.logs,
-                r.signals,
-                r.faults.len(),
-                if r.quarantined { "yes" } else { "no" },
-                r.micros_per_update
-            );
-            for f in &r.faults {
-                println!("  fault: {f}");
-            }
-        }
+        print_table(&reports);
+        println!("{micros_per_update:.2} µs per update, all plugins");
         Ok(())
     }
 }
 
-/// Call `on-timer` for every timer due by now, earliest first. Timers
-/// set while these fire wait for the next update, as in the engine.
-fn fire_due_timers(r: &mut Running) {
-    let due: Vec<u64> = {
-        let mut recorded = r.services.recorded();
-        let now = recorded.now();
-        std::iter::from_fn(|| recorded.take_due_timer(now))
-            .map(|(token, _)| token)
-            .collect()
-    };
-    for token in due {
-        if let Err(e) = r.instance.on_timer(token) {
-            tracing::warn!("{e}");
+fn print_table(reports: &[PluginReport]) {
+    println!(
+        "{:<24} {:>9} {:>7} {:>8} {:>10} {:>10} {:>6} {:>7} {:>6} {:>11}",
+        "plugin",
+        "updates",
+        "orders",
+        "rejected",
+        "matched",
+        "profit",
+        "logs",
+        "signals",
+        "faults",
+        "quarantined"
+    );
+    for r in reports {
+        println!(
+            "{:<24} {:>9} {:>7} {:>8} {:>10.2} {:>10.2} {:>6} {:>7} {:>6} {:>11}",
+            format!("{}@{}", r.name, r.version),
+            r.updates,
+            r.orders,
+            r.rejected,
+            r.matched,
+            r.profit,
+            r.logs,
+            r.signals,
+            r.faults.len(),
+            if r.quarantined { "yes" } else { "no" },
+        );
+        for f in &r.faults {
+            println!("  fault: {f}");
         }
     }
 }
 
-fn report(r: &Running) -> PluginReport {
-    let recorded = r.services.recorded();
-    let d = r.instance.descriptor();
-    let calls = r.instance.stats().calls.max(1);
+fn report(o: &StrategyOutcome) -> PluginReport {
     PluginReport {
-        name: d.name.clone(),
-        version: d.version.clone(),
-        updates: r.delivered,
-        orders: recorded.orders.len(),
-        open: recorded.orders.iter().filter(|o| o.is_open()).count(),
-        rejected: recorded.rejections.len(),
-        rate_limited: r.instance.dropped().orders,
-        logs: recorded.logs.len(),
-        logs_dropped: r.instance.dropped().log_lines,
-        signals: recorded.signals.len(),
-        faults: r.instance.faults().iter().map(|f| f.to_string()).collect(),
-        quarantined: r.instance.is_quarantined(),
-        micros_per_update: r.busy.as_secs_f64() * 1e6 / calls as f64,
+        name: o.name.clone(),
+        version: o.version.clone(),
+        updates: o.updates,
+        orders: o.tally.placed,
+        rejected: o.tally.rejected.values().sum(),
+        rate_limited: o.dropped.orders,
+        cancelled: settled(o, |s| s.order.size_cancelled > 0.0),
+        lapsed: settled(o, |s| s.order.size_lapsed > 0.0),
+        matched: o.markets.iter().map(|m| m.matched).sum(),
+        profit: o.markets.iter().map(|m| m.profit).sum(),
+        logs: o.tally.logs,
+        logs_dropped: o.dropped.log_lines,
+        signals: o.tally.signals,
+        faults: o.faults.iter().map(|f| f.to_string()).collect(),
+        quarantined: o.quarantined,
     }
+}
+
+/// Settled orders that `pass`.
+fn settled(o: &StrategyOutcome, pass: impl Fn(&SettledOrder) -> bool) -> u64 {
+    let all = o.markets.iter().flat_map(|m| &m.settled);
+    all.filter(|s| pass(s)).count() as u64
 }

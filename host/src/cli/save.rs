@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use crate::backtest::Report;
 use crate::engine::StrategyOutcome;
-use crate::exec::MarketResult;
-use crate::exec::settle::SettledOrder;
+use crate::market::MarketResult;
+use crate::market::SettledOrder;
 use crate::runtime::LoadedPlugin;
-use crate::store::{ResultRow, Store, VersionRow};
+use crate::serve::handle::version_row;
+use crate::store::{ResultRow, Store};
 
 /// Orders held before they are written.
 const PENDING: usize = 1_000;
@@ -47,7 +48,7 @@ impl Saver {
                     std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                 let d = plugin.descriptor();
                 let row = store
-                    .save_version(&VersionRow::of(plugin, &component, params))
+                    .save_version(&version_row(plugin, &component, params))
                     .await?;
                 versions.push((d.name.clone(), d.version.clone(), row));
             }

@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::api::{ApiState, DEFAULT_MAX_UPLOAD, Token, router};
 use crate::backtest::data_files;
+use crate::betfair::StreamFormat;
 use crate::engine::{Engine, SimClock};
 use crate::runtime::{Runtime, RuntimeConfig};
+use crate::serve::api::{ApiState, DEFAULT_MAX_UPLOAD, Token, router};
 use crate::serve::{HostHandle, LiveLoop, Setup};
 use crate::store::{Store, database_url};
+use clever_sdk::Timestamp;
 
 /// Where the API token comes from when `--token-file` is not given.
 const TOKEN_ENV: &str = "CLEVER_API_TOKEN";
@@ -143,10 +145,10 @@ impl Args {
         for row in store.published("", None).await?.iter().filter(|r| r.active) {
             let started = async {
                 let plugin = host.load(&row.name, &row.version).await?;
-                host.start(row.name.clone(), plugin).await
+                host.start(row.name.clone(), plugin, Timestamp(0)).await
             };
             match started.await {
-                Ok(s) => engine.add_strategy_as(s.label, s.instance, s.services),
+                Ok(s) => engine.add_strategy_as(s.label, s.instance),
                 Err(e) => eprintln!("warning: {}@{} not started: {e}", row.name, row.version),
             }
         }
@@ -154,7 +156,7 @@ impl Args {
             .name("event-loop".into())
             .spawn({
                 let speed = self.speed;
-                move || LiveLoop::new(engine, receiver, files, speed).run()
+                move || LiveLoop::new(engine, receiver, files, Box::new(StreamFormat), speed).run()
             })
             .context("starting the event loop")?;
         let listener = tokio::net::TcpListener::bind(self.listen)

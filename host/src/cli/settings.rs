@@ -5,9 +5,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::exec::SimConfig;
 use crate::risk::RiskLimits;
 use crate::runtime::Limits;
+use crate::sim::SimConfig;
 
 /// Risk limits from a TOML file with a `[risk]` table, or the defaults.
 pub fn risk(path: Option<&Path>) -> anyhow::Result<RiskLimits> {

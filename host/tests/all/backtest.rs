@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use clever_host::backtest::{Backtest, Progress, Report, data_files};
-use clever_host::exec::SimConfig;
-use clever_host::market::betfair::{StreamCache, StreamFile};
+use clever_host::betfair::{StreamCache, StreamFile};
 use clever_host::risk::RiskLimits;
+use clever_host::sim::SimConfig;
 use clever_plugin_artifacts::{BACK_FAV_PREOFF, FIXTURE_READER, LAY_LOW_INPLAY, STEAM_CHASER};
 
 use crate::support;
@@ -30,6 +30,7 @@ fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
     let rt = support::runtime();
     let backtest = Backtest {
         runtime: &rt.runtime,
+        format: &clever_host::betfair::StreamFormat,
         plugins: plugins.iter().map(|p| rt.load(p)).collect(),
         params: "{}".into(),
         risk: RiskLimits::default(),
@@ -133,7 +134,8 @@ fn routing_gives_each_plugin_only_the_updates_its_filter_wants() {
     for record in StreamFile::open(&file).expect("open") {
         let message = record.expect("line").message;
         for change in &message.mc {
-            let book = cache.apply(message.pt, change);
+            let market = cache.apply(message.pt, change);
+            let book = &market.book;
             all += 1;
             pre_off += u64::from(!book.view.in_play);
         }
@@ -141,6 +143,7 @@ fn routing_gives_each_plugin_only_the_updates_its_filter_wants() {
     let rt = support::runtime();
     let backtest = Backtest {
         runtime: &rt.runtime,
+        format: &clever_host::betfair::StreamFormat,
         plugins: vec![rt.load(BACK_FAV_PREOFF), rt.load(FIXTURE_READER)],
         params: "{}".into(),
         risk: RiskLimits::default(),

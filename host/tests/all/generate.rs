@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use clever_host::market::betfair::{StreamCache, StreamFile};
-use clever_host::market::generate::{GenConfig, generate};
+use clever_host::betfair::generate::{GenConfig, generate};
+use clever_host::betfair::{StreamCache, StreamFile};
 use clever_sdk::{MarketStatus, RunnerStatus};
 
 fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -66,7 +66,8 @@ fn generated_markets_are_plausible_at_every_update() {
             let msg = record.unwrap_or_else(|e| panic!("{e}")).message;
             for mc in &msg.mc {
                 id = mc.id.clone();
-                let book = cache.apply(msg.pt, mc);
+                let market = cache.apply(msg.pt, mc);
+                let book = &market.book;
                 let v = &book.view;
                 let state = (v.status, v.in_play);
                 if statuses.last() != Some(&state) {
@@ -101,7 +102,7 @@ fn generated_markets_are_plausible_at_every_update() {
             ],
             "{path:?}"
         );
-        let book = cache.get(&id).unwrap();
+        let book = &cache.get(&id).unwrap().book;
         let winners: Vec<_> = book
             .view
             .runners

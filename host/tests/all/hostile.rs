@@ -18,6 +18,7 @@ use clever_host::runtime::{
     FaultCause, Hook, HookError, Limits, PluginInstance, RecordingServices, RuntimeConfig,
 };
 use clever_plugin_artifacts as artifacts;
+use clever_sdk::Timestamp;
 
 use crate::stage::stage;
 use crate::support::{self, TestRuntime};
@@ -191,7 +192,7 @@ fn huge_string() {
     let services = RecordingServices::new();
     let err = rt
         .runtime
-        .instantiate(&plugin, "{}", Box::new(services))
+        .instantiate(&plugin, "{}", Timestamp(0), Box::new(services))
         .err()
         .expect("init must be refused");
     match err {

@@ -111,7 +111,12 @@ fn output_limit_obeyed_when_raised() {
     let plugin = rt.load(artifacts::HOSTILE_HUGE_STRING);
     let err = rt
         .runtime
-        .instantiate(&plugin, "{}", Box::new(clever_host::runtime::InertServices))
+        .instantiate(
+            &plugin,
+            "{}",
+            clever_sdk::Timestamp(0),
+            Box::new(clever_host::runtime::InertServices),
+        )
         .err()
         .expect("init refuses");
     match err {

@@ -57,7 +57,12 @@ fn second_load_comes_from_the_cache() {
     assert_eq!(p.compile_source(), CompileSource::Cache);
     // And the cached component runs.
     let mut instance = second
-        .instantiate(&p, "{}", Box::new(clever_host::runtime::InertServices))
+        .instantiate(
+            &p,
+            "{}",
+            clever_sdk::Timestamp(0),
+            Box::new(clever_host::runtime::InertServices),
+        )
         .unwrap();
     let mut feed = support::market(8);
     let (market, _) = feed.step();

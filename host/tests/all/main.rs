@@ -6,6 +6,7 @@ mod support;
 
 mod backtest;
 mod cli;
+mod desk;
 mod fuzz_regressions;
 mod generate;
 mod hostile;
@@ -15,6 +16,7 @@ mod market_delivery;
 mod market_golden;
 mod sandbox;
 mod serve;
+mod simulation;
 mod stage;
 mod state;
 mod store;

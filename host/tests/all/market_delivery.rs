@@ -3,7 +3,7 @@
 //! which the reader proves by summing best levels exactly as a native call.
 
 use clever_plugin_artifacts as artifacts;
-use clever_sdk::{Market, Timestamp};
+use clever_sdk::Market;
 
 use crate::support;
 
@@ -81,7 +81,7 @@ fn back_fav_preoff_backs_the_favourite_once() {
     for _ in 0..50 {
         let (market, changed) = feed.step();
         services.set_market(market);
-        services.set_now(Timestamp(market.publish_time.0));
+        plugin.set_time(market.publish_time);
         if expected.is_none() {
             let fav = market
                 .runners

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clever_host::market::betfair::{StreamCache, StreamFile};
+use clever_host::betfair::{StreamCache, StreamFile};
 use clever_sdk::{MarketStatus, RunnerStatus};
 use serde_json::Value;
 
@@ -54,7 +54,8 @@ fn basic_file_matches_betfairlightweight_market_books() {
     for record in StreamFile::open(&data("BASIC-1.132153978")).unwrap() {
         let msg = record.unwrap().message;
         for mc in &msg.mc {
-            let book = cache.apply(msg.pt, mc);
+            let market = cache.apply(msg.pt, mc);
+            let book = &market.book;
             let want = &expected[n];
             let at = format!("book {n} (publish time {})", msg.pt);
             let v = &book.view;
@@ -74,7 +75,7 @@ fn basic_file_matches_betfairlightweight_market_books() {
                 "{at}"
             );
             assert_eq!(
-                book.active_runners.map(u64::from),
+                market.active_runners.map(u64::from),
                 want["numberOfActiveRunners"].as_u64(),
                 "{at}"
             );
@@ -125,7 +126,8 @@ fn summary(name: &str) -> (usize, String) {
     for record in StreamFile::open(&data(name)).unwrap() {
         let msg = record.unwrap_or_else(|e| panic!("{e}")).message;
         for mc in &msg.mc {
-            let book = cache.apply(msg.pt, mc);
+            let market = cache.apply(msg.pt, mc);
+            let book = &market.book;
             last = format!("{:?}", book.view);
         }
         count += 1;
@@ -152,7 +154,7 @@ fn bzip2_pro_file_reads_every_line_and_settles() {
         lines += 1;
     }
     assert_eq!(lines, 18_793);
-    let book = cache.get("1.206064380").unwrap();
+    let book = &cache.get("1.206064380").unwrap().book;
     assert_eq!(book.view.status, MarketStatus::Closed);
     let winner = book
         .view

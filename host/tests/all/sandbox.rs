@@ -21,9 +21,8 @@ fn probe(seed: u64) -> Vec<(String, f64)> {
         .load_file(std::path::Path::new(artifacts::FIXTURE_SANDBOX_PROBE))
         .unwrap();
     let services = RecordingServices::new();
-    services.set_now(support::OFF);
     runtime
-        .instantiate(&plugin, "{}", Box::new(services.clone()))
+        .instantiate(&plugin, "{}", support::OFF, Box::new(services.clone()))
         .unwrap();
     let signals = services.recorded().signals.clone();
     signals.into_iter().map(|s| (s.name, s.value)).collect()

@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use clever_host::engine::{Desk, DeskServices, Engine, SimClock, SwapError};
-use clever_host::exec::{SimConfig, SimVenue};
+use clever_host::engine::{Desk, Engine, SimClock, SwapError};
 use clever_host::risk::{RiskBook, RiskLimits};
+use clever_host::runtime::InertServices;
+use clever_host::sim::{SimConfig, SimVenue};
 use clever_plugin_artifacts as artifacts;
+use clever_sdk::Timestamp;
 use serde_json::{Value, json};
 
 use super::store::TestDb;
@@ -452,7 +454,7 @@ fn the_openapi_file_documents_every_route_and_only_those() {
         }
     }
     documented.sort();
-    let mut served: Vec<_> = clever_host::api::routes()
+    let mut served: Vec<_> = clever_host::serve::api::routes()
         .into_iter()
         .map(|r| (r.method.to_owned(), r.path.to_owned(), r.changes))
         .collect();
@@ -483,34 +485,35 @@ fn the_openapi_file_documents_every_route_and_only_those() {
     }
 }
 
-fn desk() -> DeskServices {
-    DeskServices::new(Desk::new(
+fn desk() -> Box<Desk> {
+    Box::new(Desk::new(
         RiskBook::new(RiskLimits::default()),
         Box::new(SimVenue::new(SimConfig::default())),
     ))
 }
 
 #[test]
-fn a_failed_restore_keeps_the_running_version_and_says_why() {
+fn a_failed_restore_keeps_the_running_version_and_its_desk() {
     let rt = support::runtime();
-    let services = desk();
     let running = rt
         .runtime
         .instantiate(
             &rt.load(artifacts::FIXTURE_REFUSE_RESTART),
             "{}",
-            Box::new(services.clone()),
+            Timestamp(0),
+            desk(),
         )
         .unwrap();
     let mut engine = Engine::new(SimClock::default());
-    engine.add_strategy_as("s".into(), running, services.clone());
+    engine.add_strategy_as("s".into(), running);
     // The counter cannot restore from the fixture's empty snapshot.
     let next = rt
         .runtime
         .instantiate(
             &rt.load(artifacts::FIXTURE_COUNTER),
             "{}",
-            Box::new(services),
+            Timestamp(0),
+            Box::new(InertServices),
         )
         .unwrap();
     let err = engine.swap("s", next).unwrap_err();
@@ -525,11 +528,18 @@ fn a_failed_restore_keeps_the_running_version_and_says_why() {
         "the old version stays"
     );
     assert_eq!(status.versions.len(), 1);
+    // The desk came back with it: the engine still reaches it.
+    assert_eq!(engine.kill_one("s"), 0);
     assert!(matches!(
         engine.swap(
             "nobody",
             rt.runtime
-                .instantiate(&rt.load(artifacts::FIXTURE_COUNTER), "{}", Box::new(desk()))
+                .instantiate(
+                    &rt.load(artifacts::FIXTURE_COUNTER),
+                    "{}",
+                    Timestamp(0),
+                    desk()
+                )
                 .unwrap()
         ),
         Err(SwapError::Unknown(_))

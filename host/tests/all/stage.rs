@@ -6,12 +6,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use clever_host::engine::{
-    BetfairFileSource, Desk, DeskServices, Engine, MarketSource, SimClock, StrategyOutcome,
-};
-use clever_host::exec::{SimConfig, SimVenue};
+use clever_host::betfair::BetfairFileSource;
+use clever_host::engine::{Desk, Engine, MarketSource, SimClock, StrategyOutcome};
 use clever_host::risk::{RiskBook, RiskLimits};
 use clever_host::runtime::Runtime;
+use clever_host::sim::{SimConfig, SimVenue};
+use clever_sdk::Timestamp;
 
 /// What a run on the stage gave.
 pub struct Staged {
@@ -36,11 +36,10 @@ pub fn stage(runtime: &Runtime, plugins: &[(&str, &str)], file: &Path) -> Staged
             RiskBook::new(RiskLimits::default()),
             Box::new(SimVenue::new(SimConfig::default())),
         );
-        let services = DeskServices::new(desk);
         let instance = runtime
-            .instantiate(&plugin, params, Box::new(services.clone()))
+            .instantiate(&plugin, params, Timestamp(0), Box::new(desk))
             .unwrap_or_else(|e| panic!("start {path}: {e}"));
-        engine.add_strategy(instance, services);
+        engine.add_strategy(instance);
     }
     let mut source = BetfairFileSource::open(file).expect("open the stream file");
     let mut longest_event = Duration::ZERO;

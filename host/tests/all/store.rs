@@ -209,11 +209,15 @@ fn ingesting_the_real_files_twice_changes_nothing() {
             let store = Store::open(&db.url).await.unwrap();
             let mut first = IngestSummary::default();
             for file in real_files() {
-                first += store.ingest_file(&file, &mut |_| {}).await.unwrap();
+                first += clever_host::betfair::ingest::ingest_file(&store, &file, &mut |_| {})
+                    .await
+                    .unwrap();
             }
             let after_first = counts(&store).await;
             for file in real_files() {
-                store.ingest_file(&file, &mut |_| {}).await.unwrap();
+                clever_host::betfair::ingest::ingest_file(&store, &file, &mut |_| {})
+                    .await
+                    .unwrap();
             }
             assert_eq!(counts(&store).await, after_first, "{}", db.url);
             // Real files are clean; BASIC-1.132153978 and its .gz copy are one market.
@@ -254,7 +258,9 @@ fn bad_records_go_to_dead_letters_and_the_rest_is_kept() {
     on_both(|db| {
         block_on(async {
             let store = Store::open(&db.url).await.unwrap();
-            let summary = store.ingest_file(&file, &mut |_| {}).await.unwrap();
+            let summary = clever_host::betfair::ingest::ingest_file(&store, &file, &mut |_| {})
+                .await
+                .unwrap();
             assert_eq!(summary.dead_letters, 4, "{}", db.url);
             let letters: Vec<(String, String)> = match &store {
                 Store::Sqlite { pool, .. } => sqlx::query_as(
@@ -309,7 +315,9 @@ fn bad_records_go_to_dead_letters_and_the_rest_is_kept() {
             );
             assert_eq!(count(&store, "odds_snapshots").await, 2);
             // Again: nothing new, not even dead letters.
-            store.ingest_file(&file, &mut |_| {}).await.unwrap();
+            clever_host::betfair::ingest::ingest_file(&store, &file, &mut |_| {})
+                .await
+                .unwrap();
             assert_eq!(count(&store, "dead_letters").await, 4);
             store.close().await;
         })
@@ -333,6 +341,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         .collect();
     let from_files = Backtest {
         runtime: &rt.runtime,
+        format: &clever_host::betfair::StreamFormat,
         plugins: plugins.clone(),
         params: "{}".into(),
         risk: Default::default(),
@@ -351,7 +360,9 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         let (store, markets) = runtime.block_on(async {
             let store = Store::open(&db.url).await.unwrap();
             for file in real_files() {
-                store.ingest_file(&file, &mut |_| {}).await.unwrap();
+                clever_host::betfair::ingest::ingest_file(&store, &file, &mut |_| {})
+                    .await
+                    .unwrap();
             }
             let markets = store.find_markets(&Default::default()).await.unwrap();
             (store, markets)
@@ -360,6 +371,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         let jobs: Vec<Job> = markets.into_iter().map(Job::Stored).collect();
         let from_db = Backtest {
             runtime: &rt.runtime,
+            format: &clever_host::betfair::StreamFormat,
             plugins: plugins.clone(),
             params: "{}".into(),
             risk: Default::default(),
@@ -434,7 +446,9 @@ fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
             // Retention: ingest the 2022-11-07 race, then drop what is older
             // than 2022-11-07 (only its 2022-11-06 part goes).
             let race = crate::backtest::betfair_data().join("1-206064380.bz2");
-            store.ingest_file(&race, &mut |_| {}).await.unwrap();
+            clever_host::betfair::ingest::ingest_file(&store, &race, &mut |_| {})
+                .await
+                .unwrap();
             let before = count(&store, "odds_snapshots").await;
             let dropped = store.drop_odds_before(day).await.unwrap();
             let after = count(&store, "odds_snapshots").await;

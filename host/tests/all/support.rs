@@ -71,10 +71,14 @@ impl TestRuntime {
     pub fn start(&self, path: &str, params: &str) -> (PluginInstance, RecordingServices) {
         let plugin = self.load(path);
         let services = RecordingServices::new();
-        services.set_now(OFF.plus_millis(-600_000));
         let instance = self
             .runtime
-            .instantiate(&plugin, params, Box::new(services.clone()))
+            .instantiate(
+                &plugin,
+                params,
+                OFF.plus_millis(-600_000),
+                Box::new(services.clone()),
+            )
             .unwrap_or_else(|e| panic!("start {path}: {e}"));
         (instance, services)
     }

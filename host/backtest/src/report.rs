@@ -1,0 +1,131 @@
+//! The backtest report: totals per strategy over every market, added up in
+//! file order.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::run::FileOutcome;
+use clever_market::round2;
+use clever_runtime::LoadedPlugin;
+
+/// What `clever backtest --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Markets run.
+    pub markets: u64,
+    /// Market updates handled.
+    pub updates: u64,
+    /// Wall time, milliseconds (set by the caller).
+    pub elapsed_ms: u64,
+    /// One entry per plugin, in the order given.
+    pub strategies: Vec<StrategyReport>,
+}
+
+/// One strategy's totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategyReport {
+    /// Strategy name.
+    pub name: String,
+    /// Its semver version.
+    pub version: String,
+    /// Orders accepted.
+    pub orders: u64,
+    /// Stake matched (voided bets excluded).
+    pub matched: f64,
+    /// Profit before commission.
+    pub gross_profit: f64,
+    /// Commission paid.
+    pub commission: f64,
+    /// Net profit.
+    pub profit: f64,
+    /// Net profit over matched stake (0 when nothing matched).
+    pub roi: f64,
+    /// Refused orders by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// What the sandbox refused the plugin, by what (log lines, signals,
+    /// rate-limited orders, state writes, timers); only those that happened.
+    pub sandbox_refused: BTreeMap<String, u64>,
+    /// Faults (trap, fuel, memory, ...).
+    pub faults: u64,
+    /// Quarantined in any market file.
+    pub quarantined: bool,
+}
+
+/// Adds per-file outcomes up, strictly in file order, so the float sums
+/// (and so the report) do not depend on which thread finished first.
+pub struct Totals {
+    report: Report,
+}
+
+impl Totals {
+    /// Zero totals for these plugins.
+    pub fn new(plugins: &[Arc<LoadedPlugin>]) -> Self {
+        let strategies = plugins
+            .iter()
+            .map(|p| StrategyReport {
+                name: p.descriptor().name.clone(),
+                version: p.descriptor().version.clone(),
+                orders: 0,
+                matched: 0.0,
+                gross_profit: 0.0,
+                commission: 0.0,
+                profit: 0.0,
+                roi: 0.0,
+                rejected: BTreeMap::new(),
+                sandbox_refused: BTreeMap::new(),
+                faults: 0,
+                quarantined: false,
+            })
+            .collect();
+        Totals {
+            report: Report {
+                markets: 0,
+                updates: 0,
+                elapsed_ms: 0,
+                strategies,
+            },
+        }
+    }
+
+    /// Add the next file's outcome.
+    pub fn add(&mut self, file: &FileOutcome) {
+        let r = &mut self.report;
+        r.markets += file.markets;
+        r.updates += file.updates;
+        for (total, outcome) in r.strategies.iter_mut().zip(&file.strategies) {
+            total.orders += outcome.tally.placed;
+            for m in &outcome.markets {
+                total.matched += m.matched;
+                total.gross_profit += m.gross_profit;
+                total.commission += m.commission;
+                total.profit += m.profit;
+            }
+            for (reason, n) in &outcome.tally.rejected {
+                *total.rejected.entry(reason.clone()).or_default() += n;
+            }
+            for (what, n) in outcome.dropped.refusals() {
+                *total.sandbox_refused.entry(what.to_owned()).or_default() += n;
+            }
+            total.faults += outcome.faults.len() as u64;
+            total.quarantined |= outcome.quarantined;
+        }
+    }
+
+    /// The report, money rounded to the penny.
+    pub fn finish(mut self) -> Report {
+        for s in &mut self.report.strategies {
+            s.matched = round2(s.matched);
+            s.gross_profit = round2(s.gross_profit);
+            s.commission = round2(s.commission);
+            s.profit = round2(s.profit);
+            s.roi = if s.matched > 0.0 {
+                (s.profit / s.matched * 1e6).round() / 1e6
+            } else {
+                0.0
+            };
+        }
+        self.report
+    }
+}

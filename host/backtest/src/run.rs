@@ -1,0 +1,242 @@
+//! [`Backtest`]: each file runs on its own engine with fresh plugin
+//! instances, desks and simulated venues, on a pool of threads. Results are
+//! put back in file order before they are added up, so neither the thread
+//! count nor the scheduling can change a figure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+
+use super::report::{Report, Totals};
+use clever_engine::{Clock, Desk, Engine, Format, MarketSource, SimClock, StrategyOutcome};
+use clever_market::MarketResult;
+use clever_risk::{RiskBook, RiskLimits};
+use clever_runtime::{LoadedPlugin, Runtime};
+use clever_sdk::Timestamp;
+use clever_sim::{SimConfig, SimVenue};
+use clever_store::{Store, StoredMarket};
+
+/// Told as the backtest goes.
+pub trait Progress: Sync {
+    /// A file is done.
+    fn file_done(&self, path: &Path, updates: u64);
+    /// Each market's result per strategy, in file order (after the files
+    /// before it were told). Ignored unless wanted.
+    fn market_settled(&self, _strategy: &StrategyOutcome, _market: &MarketResult) {}
+    /// Something the user should know (a bad line, say).
+    fn warn(&self, message: String);
+}
+
+/// One unit of work: a file, or a market stored in the database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// A stream file.
+    File(PathBuf),
+    /// A stored market, replayed from its stored stream.
+    Stored(StoredMarket),
+}
+
+impl Job {
+    fn name(&self) -> &Path {
+        match self {
+            Job::File(path) => path,
+            Job::Stored(m) => Path::new(&m.market_id),
+        }
+    }
+}
+
+/// The database stored markets are read from, with the runtime its pool
+/// lives on (workers block on it for each market's lines).
+pub struct Stored {
+    /// The database.
+    pub store: Store,
+    /// A multi-threaded runtime (so any worker thread may block on it).
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// A backtest's settings.
+pub struct Backtest<'a> {
+    /// The runtime the plugins were loaded into.
+    pub runtime: &'a Runtime,
+    /// The format of the market files and stored lines.
+    pub format: &'a dyn Format,
+    /// The plugins, in report order.
+    pub plugins: Vec<Arc<LoadedPlugin>>,
+    /// Parameters (a JSON object) for every plugin's `init`.
+    pub params: String,
+    /// Risk limits per strategy.
+    pub risk: RiskLimits,
+    /// The simulated exchange's settings.
+    pub sim: SimConfig,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Where stored markets come from, for [`Job::Stored`].
+    pub stored: Option<&'a Stored>,
+}
+
+/// What one file gave.
+pub struct FileOutcome {
+    /// Markets in it.
+    pub markets: u64,
+    /// Updates in it.
+    pub updates: u64,
+    /// Per strategy, in plugin order.
+    pub strategies: Vec<StrategyOutcome>,
+}
+
+impl Backtest<'_> {
+    /// Run every file; the report adds them up in file order. Outcomes are
+    /// folded in as soon as every earlier file is done, so memory does not
+    /// grow with the number of files.
+    pub fn run(&self, files: &[PathBuf], progress: &dyn Progress) -> anyhow::Result<Report> {
+        let jobs: Vec<Job> = files.iter().cloned().map(Job::File).collect();
+        self.run_jobs(&jobs, progress)
+    }
+
+    /// Run every job; the report adds them up in job order.
+    pub fn run_jobs(&self, files: &[Job], progress: &dyn Progress) -> anyhow::Result<Report> {
+        let next = AtomicUsize::new(0);
+        let fold = Mutex::new(Fold {
+            totals: Totals::new(&self.plugins),
+            next: 0,
+            waiting: BTreeMap::new(),
+            failed: None,
+        });
+        let threads = self.threads.clamp(1, files.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= files.len() || lock(&fold).failed.is_some() {
+                            return;
+                        }
+                        let outcome = self.run_job(&files[i], progress);
+                        if let Ok(o) = &outcome {
+                            progress.file_done(files[i].name(), o.updates);
+                        }
+                        lock(&fold).put(i, outcome, progress);
+                    }
+                });
+            }
+        });
+        let fold = fold.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = fold.failed {
+            return Err(e);
+        }
+        anyhow::ensure!(fold.next == files.len(), "a worker thread stopped early");
+        Ok(fold.totals.finish())
+    }
+
+    /// Run one file on its own engine.
+    pub fn run_file(&self, path: &Path, progress: &dyn Progress) -> anyhow::Result<FileOutcome> {
+        self.run_job(&Job::File(path.to_owned()), progress)
+    }
+
+    /// Run one job on its own engine.
+    pub fn run_job(&self, job: &Job, progress: &dyn Progress) -> anyhow::Result<FileOutcome> {
+        let mut engine = Engine::new(SimClock::default());
+        for plugin in &self.plugins {
+            let desk = Desk::new(
+                RiskBook::new(self.risk.clone()),
+                Box::new(SimVenue::new(self.sim.clone())),
+            );
+            let instance = self
+                .runtime
+                .instantiate(plugin, &self.params, Timestamp(0), Box::new(desk))
+                .with_context(|| format!("starting {}", plugin.descriptor().name))?;
+            engine.add_strategy(instance);
+        }
+        let name = job.name();
+        match job {
+            Job::File(path) => {
+                let mut source = self
+                    .format
+                    .open_file(path)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                drive(&mut engine, source.as_mut(), name, progress);
+            }
+            Job::Stored(market) => {
+                let stored = self
+                    .stored
+                    .context("a stored market needs a database to read it from")?;
+                let mut lines = stored.store.stream_lines(stored.runtime.handle(), market);
+                let origin = format!("stored market {}", market.market_id);
+                let mut source =
+                    self.format
+                        .replay(Box::new(&mut lines), &origin, &market.market_id);
+                drive(&mut engine, source.as_mut(), name, progress);
+                drop(source);
+                if let Some(e) = lines.failure() {
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(FileOutcome {
+            markets: engine.markets(),
+            updates: engine.updates(),
+            strategies: engine.outcomes(),
+        })
+    }
+}
+
+/// Run a source to its end, warning about its bad lines (the first three,
+/// then how many in all).
+fn drive<C: Clock>(
+    engine: &mut Engine<C>,
+    source: &mut dyn MarketSource,
+    name: &Path,
+    progress: &dyn Progress,
+) {
+    let mut bad_lines = 0u64;
+    engine.run(source, |e| {
+        bad_lines += 1;
+        if bad_lines <= 3 {
+            progress.warn(format!("skipped: {e}"));
+        }
+    });
+    if bad_lines > 3 {
+        progress.warn(format!(
+            "{}: {bad_lines} lines skipped in all",
+            name.display()
+        ));
+    }
+}
+
+/// Outcomes waiting for the files before them, and the totals so far.
+struct Fold {
+    totals: Totals,
+    next: usize,
+    waiting: BTreeMap<usize, FileOutcome>,
+    failed: Option<anyhow::Error>,
+}
+
+impl Fold {
+    fn put(&mut self, i: usize, outcome: anyhow::Result<FileOutcome>, progress: &dyn Progress) {
+        match outcome {
+            Ok(o) => {
+                self.waiting.insert(i, o);
+            }
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                return;
+            }
+        }
+        while let Some(o) = self.waiting.remove(&self.next) {
+            for strategy in &o.strategies {
+                for market in &strategy.markets {
+                    progress.market_settled(strategy, market);
+                }
+            }
+            self.totals.add(&o);
+            self.next += 1;
+        }
+    }
+}
+
+fn lock(fold: &Mutex<Fold>) -> std::sync::MutexGuard<'_, Fold> {
+    fold.lock().unwrap_or_else(|p| p.into_inner())
+}

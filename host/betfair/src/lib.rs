@@ -1,0 +1,29 @@
+//! # clever-betfair: the Betfair adapter
+//!
+//! Betfair's Stream API market data in Betfair's own names (`stream`),
+//! historical files read plain, gzip or bzip2 (`file`, decompressed on a
+//! second thread by `background`), the market cache that applies each
+//! change as the Stream API defines it, straight into the host's
+//! [`MarketBook`](clever_market::MarketBook) (`cache`), the engine's
+//! [`MarketSource`](clever_engine::MarketSource) over a file or stored lines
+//! (`source`), ingestion into the store (`ingest`, with the record checks of
+//! `validate`), and plausible generated racing markets (`generate`,
+//! `clever gen`).
+//!
+//! Owns: everything that knows Betfair's formats. Converts at its border:
+//! no Betfair type leaves this crate.
+//! Must not know: the engine's loop, risk, the simulated exchange.
+
+pub mod background;
+pub mod cache;
+pub mod file;
+pub mod generate;
+pub mod ingest;
+pub mod source;
+pub mod stream;
+pub mod validate;
+
+pub use cache::{CachedMarket, StreamCache};
+pub use file::{ReadError, Record, StreamFile};
+pub use source::{BetfairFileSource, StoredRecords, StreamFormat, StreamSource};
+pub use stream::Message;

@@ -1,0 +1,347 @@
+//! [`Desk`]: one strategy's side of the engine: its risk book, venue, the
+//! markets it may trade, its timers and its tally. It is the plugin's
+//! [`HostServices`], owned by the plugin's instance: the plugin reaches it
+//! during its calls, the engine between them
+//! ([`PluginInstance::services_mut`](clever_runtime::PluginInstance::services_mut)),
+//! never both at once. It keeps no clock: every call that needs the time
+//! is given it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+
+use clever_sdk::rules::{market_position, validate_price_and_size};
+use clever_sdk::{
+    LogLevel, Market, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, Runner,
+    RunnerPosition, SelectionId, Signal, Timestamp,
+};
+
+use super::venue::{MarketState, OrderChange, Venue};
+use super::versions::VersionBook;
+use clever_market::{MarketBook, MarketResult};
+use clever_risk::RiskBook;
+use clever_runtime::HostServices;
+
+/// What a strategy did that is counted, not stored.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+pub struct Tally {
+    /// Orders accepted by risk and the venue.
+    pub placed: u64,
+    /// Refusals by reason code (`risk-limit:max-stake`, `invalid-price`, ...).
+    pub rejected: BTreeMap<String, u64>,
+    /// Log lines.
+    pub logs: u64,
+    /// Signals.
+    pub signals: u64,
+    /// The latest value of each signal name (the first
+    /// [`MAX_SIGNAL_NAMES`] names only).
+    pub last_signals: BTreeMap<String, f64>,
+}
+
+/// Where a pass over the due timers stands (see [`Desk::take_due_timer`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TimerPass {
+    /// Timers set from this sequence number on wait for the next pass.
+    mark: u64,
+    /// The last timer taken in this pass.
+    after: Option<(Timestamp, u64)>,
+}
+
+/// How many signal names a desk keeps the latest value of.
+pub const MAX_SIGNAL_NAMES: usize = 64;
+
+/// One strategy's desk.
+pub struct Desk {
+    risk: RiskBook,
+    venue: Box<dyn Venue>,
+    markets: HashMap<String, MarketState>,
+    next_order: u64,
+    timers: BTreeSet<(Timestamp, u64)>,
+    /// Each pending timer's due time and when it was set (a sequence).
+    timer_at: HashMap<u64, (Timestamp, u64)>,
+    next_timer_seq: u64,
+    tally: Tally,
+    versions: VersionBook,
+}
+
+impl Desk {
+    /// A desk trading through `venue` under `risk`.
+    pub fn new(risk: RiskBook, venue: Box<dyn Venue>) -> Self {
+        Desk {
+            risk,
+            venue,
+            markets: HashMap::new(),
+            next_order: 1,
+            timers: BTreeSet::new(),
+            timer_at: HashMap::new(),
+            next_timer_seq: 0,
+            tally: Tally::default(),
+            versions: VersionBook::default(),
+        }
+    }
+
+    /// The counts so far.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// Which version placed what, and each version's figures.
+    pub fn versions(&self) -> &VersionBook {
+        &self.versions
+    }
+
+    /// The version book, to switch versions or count events.
+    pub fn versions_mut(&mut self) -> &mut VersionBook {
+        &mut self.versions
+    }
+
+    /// Stop trading at `now`: risk refuses every new order from now on,
+    /// and every open order is asked to cancel. Returns how many were asked.
+    pub fn kill(&mut self, now: Timestamp) -> usize {
+        self.risk.set_kill_switch(true);
+        self.cancel_all(now)
+    }
+
+    /// Orders open now, in every market.
+    pub fn open_order_count(&self) -> usize {
+        let markets = self.markets.keys();
+        markets
+            .map(|m| self.open_orders(&MarketId(m.clone())).len())
+            .sum()
+    }
+
+    /// Ask every open order to cancel (the venue's cancel latency applies).
+    /// Returns how many were asked.
+    fn cancel_all(&mut self, now: Timestamp) -> usize {
+        let markets: Vec<String> = self.markets.keys().cloned().collect();
+        let mut asked = 0;
+        for market in markets {
+            for order in self.open_orders(&MarketId(market)) {
+                if self.venue.cancel(order.id, now).is_ok() {
+                    asked += 1;
+                }
+            }
+        }
+        asked
+    }
+
+    /// The risk book (the kill switch lives there).
+    pub fn risk_mut(&mut self) -> &mut RiskBook {
+        &mut self.risk
+    }
+
+    /// A market update at `now`: refresh what orders are checked against,
+    /// let the venue match, and keep risk in step with every order that
+    /// changed.
+    pub fn on_market(&mut self, now: Timestamp, book: &MarketBook, changes: &mut Vec<OrderChange>) {
+        let id = book.view.id.as_str();
+        if book.definition_changed || !self.markets.contains_key(id) {
+            self.markets
+                .insert(id.to_owned(), MarketState::of(&book.view));
+        }
+        let first = changes.len();
+        self.venue.on_market(now, book, changes);
+        self.follow(&changes[first..]);
+    }
+
+    /// The market closed (seen at `now`): settle it with the venue, book
+    /// the profit with risk, and forget it. Returns the result.
+    pub fn settle(
+        &mut self,
+        now: Timestamp,
+        book: &MarketBook,
+        changes: &mut Vec<OrderChange>,
+    ) -> MarketResult {
+        let first = changes.len();
+        let result = self.venue.settle(book, changes);
+        self.follow(&changes[first..]);
+        self.risk.settled(&book.view.id, result.profit, now.0);
+        self.versions.settled(&result);
+        self.markets.remove(book.view.id.as_str());
+        result
+    }
+
+    fn follow(&mut self, changes: &[OrderChange]) {
+        for c in changes {
+            if c.reduced > 0.0 {
+                self.risk.reduced(c.order.id, c.reduced);
+            }
+            if !c.order.is_open() {
+                self.risk.completed(c.order.id);
+            }
+        }
+    }
+
+    /// Timers pending now.
+    pub fn pending_timers(&self) -> usize {
+        self.timer_at.len()
+    }
+
+    /// Start a pass over the timers due at an event.
+    pub fn timer_pass(&self) -> TimerPass {
+        TimerPass {
+            mark: self.next_timer_seq,
+            after: None,
+        }
+    }
+
+    /// Take the earliest timer due at or before `by` that was set before
+    /// `pass` began and comes after the last one it took. A timer set (or
+    /// moved) while timers fire waits for the next event, so a plugin
+    /// re-arming a timer from `on-timer` cannot keep the loop on one event
+    /// forever; resuming after the last one taken keeps a pass linear in
+    /// the timers pending.
+    pub fn take_due_timer(
+        &mut self,
+        by: Timestamp,
+        pass: &mut TimerPass,
+    ) -> Option<(Timestamp, u64)> {
+        let from = match pass.after {
+            Some(last) => Bound::Excluded(last),
+            None => Bound::Unbounded,
+        };
+        let (at, token) = self
+            .timers
+            .range((from, Bound::Unbounded))
+            .take_while(|(at, _)| *at <= by)
+            .find(|(_, token)| {
+                self.timer_at
+                    .get(token)
+                    .is_some_and(|(_, set)| *set < pass.mark)
+            })
+            .copied()?;
+        self.timers.remove(&(at, token));
+        self.timer_at.remove(&token);
+        pass.after = Some((at, token));
+        Some((at, token))
+    }
+
+    fn place(&mut self, now: Timestamp, request: OrderRequest) -> Result<OrderId, RejectReason> {
+        let state = self
+            .markets
+            .get(request.market_id.as_str())
+            .ok_or(RejectReason::UnknownMarket)?;
+        validate_price_and_size(&request)?;
+        state.check(request.selection_id)?;
+        let approved = self.risk.check(request, now.0)?;
+        let id = OrderId(self.next_order);
+        self.venue.place(id, approved.clone(), now, state)?;
+        self.next_order += 1;
+        self.risk.placed(id, &approved, now.0);
+        self.tally.placed += 1;
+        self.versions.placed(id);
+        Ok(id)
+    }
+
+    fn refused<T>(&mut self, result: Result<T, RejectReason>) -> Result<T, RejectReason> {
+        if let Err(reason) = &result {
+            *self.tally.rejected.entry(reason.code()).or_default() += 1;
+        }
+        result
+    }
+
+    fn open_orders(&self, market: &MarketId) -> Vec<Order> {
+        let mut orders = self.venue.orders(market);
+        orders.retain(Order::is_open);
+        orders
+    }
+
+    fn position(&self, market: &MarketId) -> Vec<RunnerPosition> {
+        let Some(state) = self.markets.get(market.as_str()) else {
+            return Vec::new();
+        };
+        let mut view = Market::new(market.as_str());
+        view.runners = state
+            .runners
+            .iter()
+            .map(|(id, _)| Runner::new(id.0))
+            .collect();
+        market_position(&view, &self.venue.orders(market))
+    }
+}
+
+impl HostServices for Desk {
+    fn place_order(
+        &mut self,
+        now: Timestamp,
+        request: OrderRequest,
+    ) -> Result<OrderId, RejectReason> {
+        let result = self.place(now, request);
+        self.refused(result)
+    }
+
+    fn cancel_order(&mut self, now: Timestamp, id: OrderId) -> Result<(), RejectReason> {
+        self.venue.cancel(id, now)
+    }
+
+    fn replace_order(
+        &mut self,
+        now: Timestamp,
+        id: OrderId,
+        price: Price,
+    ) -> Result<OrderId, RejectReason> {
+        let order = self.venue.order(id).filter(Order::is_open);
+        let Some(order) = order else {
+            return self.refused(Err(RejectReason::UnknownOrder));
+        };
+        // Betfair replaces as cancel-then-place; the new order takes what
+        // is unmatched now.
+        self.venue.cancel(id, now)?;
+        let request = OrderRequest {
+            price,
+            size: order.size_remaining(),
+            ..order.request
+        };
+        let result = self.place(now, request);
+        self.refused(result)
+    }
+
+    fn open_orders(&self, market: &MarketId) -> Vec<Order> {
+        Desk::open_orders(self, market)
+    }
+
+    fn position(&self, market: &MarketId) -> Vec<RunnerPosition> {
+        Desk::position(self, market)
+    }
+
+    fn prediction(&self, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
+        // Model predictions arrive with the store (issue 4); none yet.
+        None
+    }
+
+    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool {
+        if self.timer_at.len() >= max_pending && !self.timer_at.contains_key(&token) {
+            return false;
+        }
+        let set = self.next_timer_seq;
+        self.next_timer_seq += 1;
+        if let Some((old, _)) = self.timer_at.insert(token, (at, set)) {
+            self.timers.remove(&(old, token));
+        }
+        self.timers.insert((at, token));
+        true
+    }
+
+    fn cancel_timer(&mut self, token: u64) {
+        if let Some((at, _)) = self.timer_at.remove(&token) {
+            self.timers.remove(&(at, token));
+        }
+    }
+
+    fn log(&mut self, level: LogLevel, message: &str) {
+        self.tally.logs += 1;
+        tracing::debug!(?level, "plugin: {message}");
+    }
+
+    fn signal(&mut self, signal: Signal) {
+        let last = &mut self.tally.last_signals;
+        if last.len() < MAX_SIGNAL_NAMES || last.contains_key(&signal.name) {
+            last.insert(signal.name.clone(), signal.value);
+        }
+        self.tally.signals += 1;
+        tracing::debug!(name = %signal.name, value = signal.value, "plugin signal");
+    }
+
+    fn cancel_all_orders(&mut self, now: Timestamp) {
+        self.cancel_all(now);
+    }
+}

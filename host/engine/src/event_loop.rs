@@ -1,0 +1,508 @@
+//! [`Engine`]: the event loop. For each update, in publish-time order:
+//!
+//! 1. the clock moves to the update's publish time, firing on the way
+//!    every timer due by then, each at its own time;
+//! 2. each strategy's venue sees the update (orders arrive, match, lapse)
+//!    and the plugin hears of every order that changed (`on-order`);
+//! 3. plugins whose filter wants the market get it (`on-market`);
+//! 4. if the market closed, each strategy's orders in it are settled and
+//!    the plugin gets `on-market-closed`.
+//!
+//! A plugin is only ever shown the market as published at or before the
+//! current event; an order it places now reaches the venue after the
+//! venue's latency and matches against later updates only.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use clever_sdk::{MarketFilter, MarketStatus, Timestamp};
+
+use super::clock::Clock;
+use super::desk::{Desk, Tally};
+use super::source::MarketSource;
+use super::source::SourceError;
+use super::venue::OrderChange;
+use super::versions::VersionFigures;
+use clever_market::{MarketBook, MarketResult};
+use clever_runtime::{Dropped, Fault, HookError, HostHeld, InertServices, PluginInstance};
+
+/// One strategy in the loop.
+struct Slot {
+    /// How the strategy is known: its name, or `name@version` for a second
+    /// version run side by side.
+    label: String,
+    /// The plugin, owning its desk (see [`Slot::desk_mut`]).
+    instance: PluginInstance,
+    filter: MarketFilter,
+    /// Markets whose every update this plugin has seen (so a delta is enough).
+    in_sync: HashSet<u32>,
+    /// Markets this plugin has been shown at least once.
+    shown: HashSet<u32>,
+    /// Updates delivered to the plugin.
+    delivered: u64,
+    /// Each settled market (only if the engine keeps results).
+    results: Vec<MarketResult>,
+    totals: Totals,
+}
+
+impl Slot {
+    fn desk(&self) -> &Desk {
+        self.instance.services().expect(ON_A_DESK)
+    }
+
+    /// The strategy's desk, between the plugin's calls.
+    fn desk_mut(&mut self) -> &mut Desk {
+        self.instance.services_mut().expect(ON_A_DESK)
+    }
+}
+
+/// Checked by [`Engine::add_strategy_as`] for every instance in the loop.
+const ON_A_DESK: &str = "every strategy in the engine was started on a desk";
+
+/// Running totals of one strategy's settled markets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Totals {
+    /// Markets settled.
+    pub markets: u64,
+    /// Stake matched.
+    pub matched: f64,
+    /// Profit after commission.
+    pub profit: f64,
+}
+
+/// A strategy as it stands now, for a running host's status.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StrategyStatus {
+    /// Its name, or `name@version` when run beside its active version.
+    pub label: String,
+    /// Name from the plugin.
+    pub name: String,
+    /// The version handling events now.
+    pub version: String,
+    /// Market updates delivered to it, all versions.
+    pub events: u64,
+    /// Settled markets so far.
+    pub totals: Totals,
+    /// Orders, refusals, logs, signals.
+    pub tally: Tally,
+    /// Per version: events, orders, matched, profit.
+    pub versions: Vec<VersionFigures>,
+    /// What the sandbox refused the running version, by what.
+    pub sandbox_refused: BTreeMap<&'static str, u64>,
+    /// Faults so far (of the version running now).
+    pub faults: usize,
+    /// The last fault, if any.
+    pub last_fault: Option<String>,
+    /// Quarantined: gets no more calls.
+    pub quarantined: bool,
+}
+
+/// A version handed over to by [`Engine::swap`].
+pub struct Swapped {
+    /// The version that was running.
+    pub from: String,
+    /// The version running now.
+    pub to: String,
+    /// Bytes of state handed over.
+    pub state_bytes: usize,
+    /// Orders open at the hand-over; they stay with the strategy.
+    pub open_orders: usize,
+    /// The instance that was running, to be dropped off the event loop
+    /// (freeing a Wasm instance's memory takes a while).
+    pub retired: PluginInstance,
+}
+
+impl std::fmt::Debug for Swapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Swapped")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("state_bytes", &self.state_bytes)
+            .field("open_orders", &self.open_orders)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`Engine::swap`] kept the old version.
+#[derive(Debug, thiserror::Error)]
+pub enum SwapError {
+    /// No strategy has that label.
+    #[error("no running strategy is called {0}")]
+    Unknown(String),
+    /// The running version could not give its state.
+    #[error("{label}@{version}: snapshot failed, {version} stays active: {error}")]
+    Snapshot {
+        /// The strategy.
+        label: String,
+        /// The version that stays.
+        version: String,
+        /// What went wrong.
+        error: Box<HookError>,
+    },
+    /// The new version would not take the state.
+    #[error("{label}@{new}: restore failed, {old} stays active: {error}")]
+    Restore {
+        /// The strategy.
+        label: String,
+        /// The version that failed to restore.
+        new: String,
+        /// The version that stays.
+        old: String,
+        /// What went wrong.
+        error: Box<HookError>,
+    },
+}
+
+/// What one strategy did over a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategyOutcome {
+    /// Name from the plugin.
+    pub name: String,
+    /// Semver version from the plugin.
+    pub version: String,
+    /// Market updates delivered to it (those its filter wanted).
+    pub updates: u64,
+    /// Each settled market, in the order they closed.
+    pub markets: Vec<MarketResult>,
+    /// Orders, refusals, logs, signals.
+    pub tally: Tally,
+    /// What the sandbox refused it (over per-call budgets and caps).
+    pub dropped: Dropped,
+    /// What the host holds for it at the end (timers, state).
+    pub held: HostHeld,
+    /// Faults, oldest first.
+    pub faults: Vec<Fault>,
+    /// Quarantined by the end.
+    pub quarantined: bool,
+}
+
+/// The event loop over one source.
+pub struct Engine<C: Clock> {
+    clock: C,
+    slots: Vec<Slot>,
+    handles: HashMap<String, u32>,
+    changes: Vec<OrderChange>,
+    updates: u64,
+    markets: u64,
+    keep_results: bool,
+}
+
+impl<C: Clock> Engine<C> {
+    /// An engine with no strategies yet.
+    pub fn new(clock: C) -> Self {
+        Engine {
+            clock,
+            slots: Vec::new(),
+            handles: HashMap::new(),
+            changes: Vec::new(),
+            updates: 0,
+            markets: 0,
+            keep_results: true,
+        }
+    }
+
+    /// Keep only running totals of settled markets, not each market's
+    /// result (for a host that runs for days).
+    pub fn keep_totals_only(mut self) -> Self {
+        self.keep_results = false;
+        self
+    }
+
+    /// Add a running plugin, started on its own [`Desk`], known by its
+    /// name.
+    ///
+    /// # Panics
+    ///
+    /// If the instance was not started on a [`Desk`] (a wiring mistake).
+    pub fn add_strategy(&mut self, instance: PluginInstance) {
+        let label = instance.descriptor().name.clone();
+        self.add_strategy_as(label, instance);
+    }
+
+    /// Add a running plugin, started on its own [`Desk`], under `label`.
+    ///
+    /// # Panics
+    ///
+    /// If the instance was not started on a [`Desk`] (a wiring mistake).
+    pub fn add_strategy_as(&mut self, label: String, mut instance: PluginInstance) {
+        let filter = instance.descriptor().markets.clone();
+        let version = instance.descriptor().version.clone();
+        let desk: &mut Desk = instance.services_mut().expect(ON_A_DESK);
+        desk.versions_mut().switch_to(&version);
+        self.slots.push(Slot {
+            label,
+            instance,
+            filter,
+            in_sync: HashSet::new(),
+            shown: HashSet::new(),
+            delivered: 0,
+            results: Vec::new(),
+            totals: Totals::default(),
+        });
+    }
+
+    /// Market updates delivered so far to the strategy called `label`.
+    pub fn delivered(&self, label: &str) -> Option<u64> {
+        self.slot(label).map(|s| s.delivered)
+    }
+
+    fn slot(&self, label: &str) -> Option<&Slot> {
+        self.slots.iter().find(|s| s.label == label)
+    }
+
+    /// Hand the strategy called `label` over to `next`, between two events:
+    /// the strategy's desk (orders, timers, risk) and key-value state move
+    /// to `next`, and the running version's `snapshot` goes into `next`'s
+    /// `restore`. If either fails the running version stays, with its desk,
+    /// and `next` is dropped. `next` may have been started on any services
+    /// (its `init` ran before it had the desk); they are dropped.
+    pub fn swap(&mut self, label: &str, mut next: PluginInstance) -> Result<Swapped, SwapError> {
+        let slot = self
+            .slots
+            .iter_mut()
+            .find(|s| s.label == label)
+            .ok_or_else(|| SwapError::Unknown(label.to_owned()))?;
+        let old = slot.instance.descriptor().version.clone();
+        let open_orders = slot.desk().open_order_count();
+        next.set_time(self.clock.now());
+        let new = next.descriptor().version.clone();
+        let state = slot
+            .instance
+            .snapshot()
+            .map_err(|error| SwapError::Snapshot {
+                label: label.to_owned(),
+                version: old.clone(),
+                error: Box::new(error),
+            })?;
+        next.take_state_from(&mut slot.instance);
+        let desk = slot.instance.replace_services(Box::new(InertServices));
+        next.replace_services(desk);
+        if let Err(error) = next.restore(&state) {
+            slot.instance.take_state_from(&mut next);
+            let desk = next.replace_services(Box::new(InertServices));
+            slot.instance.replace_services(desk);
+            return Err(SwapError::Restore {
+                label: label.to_owned(),
+                new,
+                old,
+                error: Box::new(error),
+            });
+        }
+        slot.filter = next.descriptor().markets.clone();
+        let retired = std::mem::replace(&mut slot.instance, next);
+        slot.desk_mut().versions_mut().switch_to(&new);
+        Ok(Swapped {
+            from: old,
+            to: new,
+            state_bytes: state.len(),
+            open_orders,
+            retired,
+        })
+    }
+
+    /// Stop all trading: every desk refuses new orders and cancels its
+    /// open ones. Strategies still hear of markets and of their orders.
+    /// Returns how many orders were asked to cancel.
+    pub fn kill(&mut self) -> usize {
+        let now = self.clock.now();
+        self.slots.iter_mut().map(|s| s.desk_mut().kill(now)).sum()
+    }
+
+    /// Stop the strategy called `label` trading, as [`Engine::kill`] does
+    /// for all; how many orders were asked to cancel (0 if none is called so).
+    pub fn kill_one(&mut self, label: &str) -> usize {
+        let now = self.clock.now();
+        let slot = self.slots.iter_mut().find(|s| s.label == label);
+        slot.map_or(0, |s| s.desk_mut().kill(now))
+    }
+
+    /// Each strategy as it stands now.
+    pub fn statuses(&self) -> Vec<StrategyStatus> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let d = s.instance.descriptor();
+                let desk = s.desk();
+                StrategyStatus {
+                    label: s.label.clone(),
+                    name: d.name.clone(),
+                    version: d.version.clone(),
+                    events: s.delivered,
+                    totals: s.totals,
+                    tally: desk.tally().clone(),
+                    versions: desk.versions().figures().to_vec(),
+                    sandbox_refused: s.instance.dropped().refusals().collect(),
+                    faults: s.instance.faults().len(),
+                    last_fault: s.instance.faults().last().map(|f| f.to_string()),
+                    quarantined: s.instance.is_quarantined(),
+                }
+            })
+            .collect()
+    }
+
+    /// Updates handled so far.
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+
+    /// Distinct markets seen so far.
+    pub fn markets(&self) -> u64 {
+        self.markets
+    }
+
+    /// Run the source to its end. Bad input (a line) goes to `on_error` and
+    /// the run goes on; markets still open at the end are settled as they
+    /// stand (runners without a result are void).
+    pub fn run(&mut self, source: &mut dyn MarketSource, mut on_error: impl FnMut(SourceError)) {
+        while let Some(next) = source.next_update() {
+            match next {
+                Ok(book) => self.on_update(book),
+                Err(e) => on_error(e),
+            }
+        }
+        self.finish(source);
+    }
+
+    /// The source has ended: settle the markets still open in it as they
+    /// stand (runners without a result are void).
+    pub fn finish(&mut self, source: &dyn MarketSource) {
+        for book in source.unfinished() {
+            self.begin_event();
+            self.close(book);
+        }
+    }
+
+    /// Each plugin's calls for the next event share a fresh fuel budget.
+    fn begin_event(&mut self) {
+        for slot in &mut self.slots {
+            slot.instance.begin_event();
+        }
+    }
+
+    /// Handle one market update.
+    pub fn on_update(&mut self, book: &MarketBook) {
+        let t = book.view.publish_time;
+        self.begin_event();
+        self.fire_timers(t);
+        self.clock.advance_to(t);
+        let now = self.clock.now();
+        self.updates += 1;
+        // Handles are never reused, so a plugin cannot mix two markets up.
+        // Look up before inserting: `entry` would copy the id every update.
+        let handle = match self.handles.get(book.view.id.as_str()) {
+            Some(&handle) => handle,
+            None => {
+                self.markets += 1;
+                let handle = self.markets as u32;
+                self.handles.insert(book.view.id.0.clone(), handle);
+                handle
+            }
+        };
+        for slot in &mut self.slots {
+            self.changes.clear();
+            let wants = slot.filter.wants(&book.view, now);
+            slot.instance.set_time(now);
+            let desk = slot.desk_mut();
+            desk.on_market(now, book, &mut self.changes);
+            if wants {
+                desk.versions_mut().count_event();
+            }
+            tell_orders(slot, &self.changes);
+            if wants {
+                let delta = slot.in_sync.contains(&handle) && !book.definition_changed;
+                let changed = delta.then_some(book.changed.as_slice());
+                match slot.instance.on_market(handle, &book.view, changed) {
+                    Ok(()) => {
+                        slot.in_sync.insert(handle);
+                        slot.delivered += 1;
+                    }
+                    Err(e) => note(&e),
+                }
+                slot.shown.insert(handle);
+            } else {
+                slot.in_sync.remove(&handle);
+            }
+        }
+        if book.view.status == MarketStatus::Closed && book.definition_changed {
+            self.close(book);
+        }
+    }
+
+    /// Fire every timer due by `t`, earliest first across strategies' own
+    /// queues, each with the clock at its due time.
+    fn fire_timers(&mut self, t: Timestamp) {
+        for slot in &mut self.slots {
+            let mut pass = slot.desk().timer_pass();
+            while let Some((at, token)) = slot.desk_mut().take_due_timer(t, &mut pass) {
+                slot.instance.set_time(at.max(self.clock.now()));
+                if let Err(e) = slot.instance.on_timer(token) {
+                    note(&e);
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, book: &MarketBook) {
+        let Some(handle) = self.handles.remove(book.view.id.as_str()) else {
+            return;
+        };
+        let now = self.clock.now();
+        for slot in &mut self.slots {
+            self.changes.clear();
+            slot.instance.set_time(now);
+            let result = slot.desk_mut().settle(now, book, &mut self.changes);
+            tell_orders(slot, &self.changes);
+            if slot.shown.remove(&handle)
+                && let Err(e) = slot.instance.on_market_closed(&book.view)
+            {
+                note(&e);
+            }
+            slot.in_sync.remove(&handle);
+            slot.totals.markets += 1;
+            slot.totals.matched += result.matched;
+            slot.totals.profit += result.profit;
+            if self.keep_results {
+                slot.results.push(result);
+            }
+        }
+    }
+
+    /// What each strategy did, in the order they were added.
+    pub fn outcomes(&self) -> Vec<StrategyOutcome> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let d = s.instance.descriptor();
+                let desk = s.desk();
+                StrategyOutcome {
+                    name: d.name.clone(),
+                    version: d.version.clone(),
+                    updates: s.delivered,
+                    markets: s.results.clone(),
+                    tally: desk.tally().clone(),
+                    dropped: s.instance.dropped(),
+                    held: HostHeld {
+                        timers: desk.pending_timers(),
+                        ..s.instance.host_held()
+                    },
+                    faults: s.instance.faults().to_vec(),
+                    quarantined: s.instance.is_quarantined(),
+                }
+            })
+            .collect()
+    }
+}
+
+fn tell_orders(slot: &mut Slot, changes: &[OrderChange]) {
+    for c in changes {
+        if let Err(e) = slot.instance.on_order(&c.order) {
+            note(&e);
+        }
+    }
+}
+
+/// Faults are recorded by the instance and reported at the end.
+fn note(e: &HookError) {
+    if !matches!(e, HookError::Quarantined) {
+        tracing::debug!("{e}");
+    }
+}

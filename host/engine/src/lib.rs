@@ -1,0 +1,32 @@
+//! # clever-engine: one event loop for every mode
+//!
+//! A backtest is a file source, the simulated venue and a simulated clock;
+//! paper trading swaps in a live source and the wall clock; live trading a
+//! real venue too (DESIGN section 2). Plugins cannot tell them apart, and
+//! neither can the engine: it sees [`MarketBook`](clever_market::MarketBook)s
+//! from a [`MarketSource`], sends approved orders to a [`Venue`], and reads
+//! the time from one [`Clock`].
+//!
+//! Owns: time order (timers due before an update fire first, at their own
+//! time), routing by each plugin's [`MarketFilter`](clever_sdk::MarketFilter),
+//! no lookahead (a plugin sees a market only as published at or before the
+//! current event), the one clock, and each strategy's [`Desk`]: its risk
+//! book, venue and timers, owned by the plugin's instance as its
+//! `HostServices`.
+//! Must not know: any venue or data format (Betfair is an adapter crate),
+//! whether it runs a backtest, paper or live, the store, the CLI; how
+//! orders match (the venue) or what is allowed (risk).
+
+pub mod clock;
+pub mod desk;
+pub mod event_loop;
+pub mod source;
+pub mod venue;
+pub mod versions;
+
+pub use clock::{Clock, SimClock, WallClock};
+pub use desk::{Desk, Tally, TimerPass};
+pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
+pub use source::{Format, MarketSource, SourceError};
+pub use venue::{MarketState, OrderChange, Venue};
+pub use versions::{VersionBook, VersionFigures};

@@ -1,0 +1,36 @@
+//! [`MarketSource`]: where market updates come from, in publish-time order:
+//! a venue adapter's file reader, its stored lines, a live stream. The
+//! engine sees only [`MarketBook`]s; a [`Format`] opens sources for the
+//! parts of the host that are handed a file or stored lines to replay.
+
+use std::path::Path;
+
+use clever_market::MarketBook;
+
+/// One bad input (a line, a record): where it was and what was wrong. The
+/// source goes on after it.
+pub type SourceError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A source of market updates, in publish-time order.
+pub trait MarketSource {
+    /// The next update, as the market stands after it; `None` at the end.
+    /// An error is one bad input (a line); the source goes on after it.
+    fn next_update(&mut self) -> Option<Result<&MarketBook, SourceError>>;
+    /// Markets still not closed (at the end of a file, say).
+    fn unfinished(&self) -> Vec<&MarketBook>;
+}
+
+/// A venue's data format: opens its files, and replays the lines of one
+/// market as a database stored them.
+pub trait Format: Send + Sync {
+    /// A market file of this format.
+    fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource>, SourceError>;
+    /// Stored lines `(sequence, text)` of the market `market`, in order;
+    /// `origin` names them in errors.
+    fn replay<'a>(
+        &self,
+        lines: Box<dyn Iterator<Item = (u64, String)> + 'a>,
+        origin: &str,
+        market: &str,
+    ) -> Box<dyn MarketSource + 'a>;
+}

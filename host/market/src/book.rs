@@ -1,0 +1,176 @@
+//! [`MarketBook`]: one market as it stands after an update, in the host's
+//! own terms. A venue adapter keeps one per market and brings it up to date
+//! in place as its feed changes it; the engine, the simulated exchange and
+//! the store read it and never learn which venue it came from.
+
+use clever_sdk::{Market, MarketId, Timestamp};
+
+/// A price-keyed ladder of (price, size), kept sorted best first: highest
+/// price first for offers to back, lowest first for offers to lay, and
+/// ascending for traded volume.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ladder {
+    levels: Vec<(f64, f64)>,
+    descending: bool,
+}
+
+impl Ladder {
+    /// A ladder whose best price is the highest (offers to back).
+    pub fn descending() -> Self {
+        Ladder {
+            levels: Vec::new(),
+            descending: true,
+        }
+    }
+
+    /// A ladder whose best price is the lowest (offers to lay, traded volume).
+    pub fn ascending() -> Self {
+        Ladder::default()
+    }
+
+    /// Set the size at `price`; a size of 0 removes the level.
+    pub fn set(&mut self, price: f64, size: f64) {
+        let descending = self.descending;
+        let pos = self.levels.binary_search_by(|(p, _)| {
+            if descending {
+                price.total_cmp(p)
+            } else {
+                p.total_cmp(&price)
+            }
+        });
+        match (pos, size == 0.0) {
+            (Ok(i), true) => {
+                self.levels.remove(i);
+            }
+            (Ok(i), false) => self.levels[i].1 = size,
+            (Err(_), true) => {}
+            (Err(i), false) => self.levels.insert(i, (price, size)),
+        }
+    }
+
+    /// Every level, best first.
+    pub fn levels(&self) -> &[(f64, f64)] {
+        &self.levels
+    }
+
+    /// No levels.
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
+
+    /// Remove every level.
+    pub fn clear(&mut self) {
+        self.levels.clear();
+    }
+
+    /// The size at `price` (0 if none), comparing prices in hundredths.
+    pub fn size_at(&self, price: f64) -> f64 {
+        let key = cents(price);
+        self.levels
+            .iter()
+            .find(|(p, _)| cents(*p) == key)
+            .map_or(0.0, |(_, s)| *s)
+    }
+}
+
+/// A price as an exact key: hundredths.
+pub fn cents(price: f64) -> i64 {
+    (price * 100.0).round() as i64
+}
+
+/// One runner's full depth, beyond the best levels plugins see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunnerDepth {
+    /// Offers available to back, best (highest) first.
+    pub back: Ladder,
+    /// Offers available to lay, best (lowest) first.
+    pub lay: Ladder,
+    /// Volume traded at each price.
+    pub traded: Ladder,
+    /// When the runner was withdrawn, if the venue said (bets matched
+    /// after it are void).
+    pub removed_at: Option<Timestamp>,
+}
+
+impl Default for RunnerDepth {
+    fn default() -> Self {
+        RunnerDepth {
+            back: Ladder::descending(),
+            lay: Ladder::ascending(),
+            traded: Ladder::ascending(),
+            removed_at: None,
+        }
+    }
+}
+
+/// One market after an update: the view plugins see, each runner's full
+/// depth, and what the update changed.
+#[derive(Debug, Clone, Default)]
+pub struct MarketBook {
+    /// The view plugins see, kept current.
+    pub view: Market,
+    /// Full depth, parallel to `view.runners`.
+    pub depth: Vec<RunnerDepth>,
+    /// Commission on net market winnings, percent, if the venue said.
+    pub commission_rate: Option<f64>,
+    /// Indexes (into `view.runners`) of the runners the last update touched.
+    pub changed: Vec<usize>,
+    /// The last update replaced the market or changed its definition
+    /// (status, in play, runners, results).
+    pub definition_changed: bool,
+}
+
+impl MarketBook {
+    /// An empty market `id` on `venue`.
+    pub fn new(id: &str, venue: &str) -> Self {
+        let view = Market {
+            id: MarketId(id.to_owned()),
+            venue: venue.to_owned(),
+            ..Market::default()
+        };
+        MarketBook {
+            view,
+            ..MarketBook::default()
+        }
+    }
+
+    /// Start an update: nothing changed yet.
+    pub fn begin_update(&mut self, replaces: bool) {
+        self.changed.clear();
+        self.definition_changed = replaces;
+        if replaces {
+            self.view.runners.clear();
+            self.depth.clear();
+        }
+    }
+
+    /// Note that runner `i` changed in this update.
+    pub fn touch(&mut self, i: usize) {
+        if !self.changed.contains(&i) {
+            self.changed.push(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ladders_insert_update_and_remove_in_price_order() {
+        let mut back = Ladder::descending();
+        back.set(2.0, 5.0);
+        back.set(2.1, 3.0);
+        back.set(1.9, 1.0);
+        back.set(2.0, 7.0);
+        assert_eq!(back.levels(), &[(2.1, 3.0), (2.0, 7.0), (1.9, 1.0)]);
+        back.set(2.1, 0.0);
+        back.set(5.0, 0.0);
+        assert_eq!(back.levels(), &[(2.0, 7.0), (1.9, 1.0)]);
+        assert_eq!(back.size_at(1.9000000001), 1.0);
+        let mut lay = Ladder::ascending();
+        lay.set(2.1, 3.0);
+        lay.set(2.0, 5.0);
+        assert_eq!(lay.levels(), &[(2.0, 5.0), (2.1, 3.0)]);
+    }
+}

@@ -1,0 +1,22 @@
+//! # clever-market: the market model every part of the host shares
+//!
+//! Owns: what a market is to the host, whatever venue it trades on:
+//! [`MarketBook`] (the plugin-facing [`Market`](clever_sdk::Market) view,
+//! each runner's full depth, what an update changed), the ledger a venue
+//! settles into ([`MarketResult`], [`SettledOrder`], [`Fill`]), and
+//! [`synthetic`], a seeded market in memory.
+//! Must not know: any venue's wire format (adapters convert at their
+//! border), the engine, the store.
+//!
+//! Betting markets (runners, back and lay ladders, BSP, non-runner
+//! reductions) are what is modelled today; an order-book instrument (bids,
+//! asks, trades, funding) is meant to be another kind of book beside
+//! [`MarketBook`], so that the engine, which only routes books and asks a
+//! venue to match them, does not change.
+
+pub mod book;
+pub mod ledger;
+pub mod synthetic;
+
+pub use book::{Ladder, MarketBook, RunnerDepth, cents};
+pub use ledger::{Fill, MarketResult, SettledOrder, round2};

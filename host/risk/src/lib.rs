@@ -1,0 +1,470 @@
+//! Risk: the checks every order passes before it reaches any venue, with
+//! the same code in every mode (backtest, paper, live). A verdict is a type:
+//! [`Approved`] (the only thing a venue will take) or a typed
+//! [`RejectReason::RiskLimit`].
+//!
+//! Owns: the limits (from a TOML `[risk]` table with documented defaults)
+//! and each strategy's exposure book (open orders, orders in the last hour,
+//! worst-case liability per selection and per market, the day's profit).
+//! Does not know: how orders match, or where markets come from; the engine
+//! reports placements, fills, cancels and settlements to it.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use clever_sdk::odds::lay_liability;
+use clever_sdk::{MarketId, OrderId, OrderRequest, RejectReason, RiskLimit, SelectionId, Side};
+use serde::Deserialize;
+
+/// Risk limits per strategy. A TOML `[risk]` table may set any of them.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskLimits {
+    /// Largest stake of one order. Default 100.
+    pub max_stake: f64,
+    /// Largest worst-case loss on one runner (backs' stakes plus lays'
+    /// liabilities, matched or not). Default 500.
+    pub max_selection_liability: f64,
+    /// Largest worst-case loss on one market over every result. Default 1,000.
+    pub max_market_liability: f64,
+    /// Most orders open at once. Default 200.
+    pub max_open_orders: usize,
+    /// Most orders placed in any hour (Betfair counts 5,000 transactions an
+    /// hour per account). Default 5,000.
+    pub max_orders_per_hour: usize,
+    /// Stop placing once the day's net loss reaches this. Default 1,000.
+    pub daily_loss_limit: f64,
+}
+
+impl Default for RiskLimits {
+    fn default() -> Self {
+        RiskLimits {
+            max_stake: 100.0,
+            max_selection_liability: 500.0,
+            max_market_liability: 1_000.0,
+            max_open_orders: 200,
+            max_orders_per_hour: 5_000,
+            daily_loss_limit: 1_000.0,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskFile {
+    #[serde(default)]
+    risk: RiskLimits,
+}
+
+impl RiskLimits {
+    /// Parse the `[risk]` table of a TOML text; missing keys keep defaults.
+    pub fn from_toml_str(text: &str) -> Result<RiskLimits, String> {
+        toml::from_str::<RiskFile>(text)
+            .map(|f| f.risk)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// An order that passed every check; venues take nothing else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approved(OrderRequest);
+
+impl Approved {
+    /// The approved request.
+    pub fn request(&self) -> &OrderRequest {
+        &self.0
+    }
+
+    /// Take the request out.
+    pub fn into_request(self) -> OrderRequest {
+        self.0
+    }
+}
+
+/// One order as risk sees it: what could still be lost on it.
+#[derive(Debug, Clone)]
+struct Exposure {
+    request: OrderRequest,
+    /// Stake neither cancelled nor lapsed (matched or still open).
+    live_size: f64,
+    open: bool,
+}
+
+impl Exposure {
+    /// The market's profit from this order if its runner wins, and if it
+    /// loses, as if all its live stake matched at its price.
+    fn outcomes(&self) -> (f64, f64) {
+        let (stake, price) = (self.live_size, self.request.price.get());
+        match self.request.side {
+            Side::Back => (stake * (price - 1.0), -stake),
+            Side::Lay => (-stake * (price - 1.0), stake),
+        }
+    }
+
+    /// Worst case on its own runner.
+    fn liability(&self) -> f64 {
+        match self.request.side {
+            Side::Back => self.live_size,
+            Side::Lay => lay_liability(self.live_size, self.request.price),
+        }
+    }
+}
+
+/// One runner's sums over the live orders on it.
+#[derive(Debug, Clone, Copy, Default)]
+struct RunnerSums {
+    if_win: f64,
+    if_lose: f64,
+    liability: f64,
+}
+
+impl RunnerSums {
+    fn add(&mut self, o: &Exposure, sign: f64) {
+        let (win, lose) = o.outcomes();
+        self.if_win += sign * win;
+        self.if_lose += sign * lose;
+        self.liability += sign * o.liability();
+    }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// One strategy's book of exposure. Sums per market and runner are kept as
+/// orders change, so a check costs the number of runners, not of orders.
+#[derive(Debug, Clone)]
+pub struct RiskBook {
+    limits: RiskLimits,
+    orders: BTreeMap<OrderId, Exposure>,
+    markets: BTreeMap<MarketId, BTreeMap<SelectionId, RunnerSums>>,
+    open: usize,
+    placed_at: VecDeque<i64>,
+    day: i64,
+    day_profit: f64,
+    killed: bool,
+}
+
+impl RiskBook {
+    /// An empty book under `limits`.
+    pub fn new(limits: RiskLimits) -> Self {
+        RiskBook {
+            limits,
+            orders: BTreeMap::new(),
+            markets: BTreeMap::new(),
+            open: 0,
+            placed_at: VecDeque::new(),
+            day: i64::MIN,
+            day_profit: 0.0,
+            killed: false,
+        }
+    }
+
+    /// Pull (or release) the kill switch: every order is refused while on.
+    pub fn set_kill_switch(&mut self, on: bool) {
+        self.killed = on;
+    }
+
+    /// Check an order placed at `now` (epoch ms).
+    pub fn check(&mut self, request: OrderRequest, now: i64) -> Result<Approved, RejectReason> {
+        let refuse = |limit| Err(RejectReason::RiskLimit(limit));
+        if self.killed {
+            return refuse(RiskLimit::KillSwitch);
+        }
+        self.roll_day(now);
+        if -self.day_profit >= self.limits.daily_loss_limit {
+            return refuse(RiskLimit::DailyLoss);
+        }
+        if request.size > self.limits.max_stake {
+            return refuse(RiskLimit::MaxStake);
+        }
+        if self.open >= self.limits.max_open_orders {
+            return refuse(RiskLimit::MaxOpenOrders);
+        }
+        while self.placed_at.front().is_some_and(|&t| t <= now - HOUR_MS) {
+            self.placed_at.pop_front();
+        }
+        if self.placed_at.len() >= self.limits.max_orders_per_hour {
+            return refuse(RiskLimit::MaxOrdersPerHour);
+        }
+        let new = Exposure {
+            live_size: request.size,
+            request,
+            open: true,
+        };
+        let mut sums = self
+            .markets
+            .get(&new.request.market_id)
+            .cloned()
+            .unwrap_or_default();
+        sums.entry(new.request.selection_id)
+            .or_default()
+            .add(&new, 1.0);
+        let selection = sums[&new.request.selection_id].liability;
+        if selection > self.limits.max_selection_liability + 1e-9 {
+            return refuse(RiskLimit::MaxSelectionLiability);
+        }
+        if market_liability(&sums) > self.limits.max_market_liability + 1e-9 {
+            return refuse(RiskLimit::MaxMarketLiability);
+        }
+        Ok(Approved(new.request))
+    }
+
+    /// The venue accepted an approved order under `id` at `now`.
+    pub fn placed(&mut self, id: OrderId, approved: &Approved, now: i64) {
+        self.placed_at.push_back(now);
+        let exposure = Exposure {
+            request: approved.0.clone(),
+            live_size: approved.0.size,
+            open: true,
+        };
+        self.runner_sums(&exposure).add(&exposure, 1.0);
+        self.open += 1;
+        self.orders.insert(id, exposure);
+    }
+
+    /// Part of an order will never match (cancelled or lapsed): less at risk.
+    pub fn reduced(&mut self, id: OrderId, size: f64) {
+        let Some(mut o) = self.orders.remove(&id) else {
+            return;
+        };
+        self.runner_sums(&o).add(&o, -1.0);
+        o.live_size = (o.live_size - size).max(0.0);
+        self.runner_sums(&o).add(&o, 1.0);
+        self.orders.insert(id, o);
+    }
+
+    /// An order has nothing left unmatched.
+    pub fn completed(&mut self, id: OrderId) {
+        if let Some(o) = self.orders.get_mut(&id).filter(|o| o.open) {
+            o.open = false;
+            self.open -= 1;
+        }
+    }
+
+    /// A market settled with net `profit` for this strategy at `now`; its
+    /// orders no longer count toward liabilities.
+    pub fn settled(&mut self, market: &MarketId, profit: f64, now: i64) {
+        self.roll_day(now);
+        self.day_profit += profit;
+        let open = &mut self.open;
+        self.orders.retain(|_, o| {
+            let keep = &o.request.market_id != market;
+            if !keep && o.open {
+                *open -= 1;
+            }
+            keep
+        });
+        self.markets.remove(market);
+    }
+
+    fn roll_day(&mut self, now: i64) {
+        let day = now.div_euclid(DAY_MS);
+        if day != self.day {
+            self.day = day;
+            self.day_profit = 0.0;
+        }
+    }
+
+    fn runner_sums(&mut self, o: &Exposure) -> &mut RunnerSums {
+        self.markets
+            .entry(o.request.market_id.clone())
+            .or_default()
+            .entry(o.request.selection_id)
+            .or_default()
+    }
+}
+
+/// Worst case on a market over every winner (and "none of these"): if
+/// runner x wins, the market makes x's if-win plus every other runner's
+/// if-lose.
+fn market_liability(sums: &BTreeMap<SelectionId, RunnerSums>) -> f64 {
+    let all_lose: f64 = sums.values().map(|s| s.if_lose).sum();
+    sums.values()
+        .map(|s| all_lose - s.if_lose + s.if_win)
+        .chain(std::iter::once(all_lose))
+        .map(|profit| -profit)
+        .fold(0.0, f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clever_sdk::Price;
+
+    fn order(side: Side, selection: u64, price: f64, size: f64) -> OrderRequest {
+        OrderRequest::limit(
+            MarketId::from("1.1"),
+            SelectionId(selection),
+            side,
+            Price(price),
+            size,
+        )
+    }
+
+    fn place(
+        book: &mut RiskBook,
+        id: u64,
+        req: OrderRequest,
+        now: i64,
+    ) -> Result<(), RejectReason> {
+        let approved = book.check(req, now)?;
+        book.placed(OrderId(id), &approved, now);
+        Ok(())
+    }
+
+    const LIMIT: fn(RiskLimit) -> Result<(), RejectReason> = |l| Err(RejectReason::RiskLimit(l));
+
+    #[test]
+    fn max_stake_obeyed_and_violated() {
+        let mut book = RiskBook::new(RiskLimits {
+            max_stake: 10.0,
+            ..RiskLimits::default()
+        });
+        assert_eq!(
+            place(&mut book, 1, order(Side::Back, 1, 2.0, 10.0), 0),
+            Ok(())
+        );
+        assert_eq!(
+            place(&mut book, 2, order(Side::Back, 1, 2.0, 10.01), 0),
+            LIMIT(RiskLimit::MaxStake)
+        );
+    }
+
+    #[test]
+    fn selection_liability_counts_lays_at_their_price() {
+        let mut book = RiskBook::new(RiskLimits {
+            max_selection_liability: 76.0,
+            ..RiskLimits::default()
+        });
+        // Betfair's example: a £10 lay at 8.6 risks £76.
+        assert_eq!(
+            place(&mut book, 1, order(Side::Lay, 1, 8.6, 10.0), 0),
+            Ok(())
+        );
+        assert_eq!(
+            place(&mut book, 2, order(Side::Lay, 1, 1.5, 1.0), 0),
+            LIMIT(RiskLimit::MaxSelectionLiability)
+        );
+        // A cancel frees the room.
+        book.reduced(OrderId(1), 10.0);
+        assert_eq!(
+            place(&mut book, 3, order(Side::Lay, 1, 1.5, 1.0), 0),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn market_liability_nets_across_runners() {
+        let mut book = RiskBook::new(RiskLimits {
+            max_market_liability: 10.0,
+            ..RiskLimits::default()
+        });
+        assert_eq!(
+            place(&mut book, 1, order(Side::Back, 1, 3.0, 10.0), 0),
+            Ok(())
+        );
+        // Backing runner 2 too: if neither wins we lose 20.
+        assert_eq!(
+            place(&mut book, 2, order(Side::Back, 2, 3.0, 10.0), 0),
+            LIMIT(RiskLimit::MaxMarketLiability)
+        );
+        // Laying runner 1 instead hedges: worst case stays 10.
+        assert_eq!(
+            place(&mut book, 3, order(Side::Lay, 1, 3.0, 5.0), 0),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn open_orders_and_orders_per_hour() {
+        let mut book = RiskBook::new(RiskLimits {
+            max_open_orders: 2,
+            max_orders_per_hour: 3,
+            ..RiskLimits::default()
+        });
+        assert_eq!(
+            place(&mut book, 1, order(Side::Back, 1, 2.0, 1.0), 0),
+            Ok(())
+        );
+        assert_eq!(
+            place(&mut book, 2, order(Side::Back, 1, 2.0, 1.0), 1),
+            Ok(())
+        );
+        assert_eq!(
+            place(&mut book, 3, order(Side::Back, 1, 2.0, 1.0), 2),
+            LIMIT(RiskLimit::MaxOpenOrders)
+        );
+        book.completed(OrderId(1));
+        assert_eq!(
+            place(&mut book, 3, order(Side::Back, 1, 2.0, 1.0), 2),
+            Ok(())
+        );
+        book.completed(OrderId(2));
+        assert_eq!(
+            place(&mut book, 4, order(Side::Back, 1, 2.0, 1.0), 3),
+            LIMIT(RiskLimit::MaxOrdersPerHour)
+        );
+        // An hour after the first order, there is room again.
+        assert_eq!(
+            place(&mut book, 4, order(Side::Back, 1, 2.0, 1.0), HOUR_MS),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn daily_loss_stops_the_day_and_the_next_day_starts_fresh() {
+        let mut book = RiskBook::new(RiskLimits {
+            daily_loss_limit: 50.0,
+            ..RiskLimits::default()
+        });
+        book.settled(&MarketId::from("1.0"), -50.0, 1_000);
+        assert_eq!(
+            place(&mut book, 1, order(Side::Back, 1, 2.0, 1.0), 2_000),
+            LIMIT(RiskLimit::DailyLoss)
+        );
+        assert_eq!(
+            place(&mut book, 1, order(Side::Back, 1, 2.0, 1.0), DAY_MS + 1),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn kill_switch_refuses_everything_until_released() {
+        let mut book = RiskBook::new(RiskLimits::default());
+        book.set_kill_switch(true);
+        assert_eq!(
+            place(&mut book, 1, order(Side::Back, 1, 2.0, 1.0), 0),
+            LIMIT(RiskLimit::KillSwitch)
+        );
+        book.set_kill_switch(false);
+        assert_eq!(
+            place(&mut book, 1, order(Side::Back, 1, 2.0, 1.0), 0),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn limits_come_from_toml_with_defaults() {
+        let limits = RiskLimits::from_toml_str("[risk]\nmax_stake = 5.0\n").unwrap();
+        assert_eq!(limits.max_stake, 5.0);
+        assert_eq!(
+            limits.max_open_orders,
+            RiskLimits::default().max_open_orders
+        );
+        assert!(
+            RiskLimits::from_toml_str("[risk]\nmax_stak = 5.0\n")
+                .unwrap_err()
+                .contains("max_stak")
+        );
+    }
+
+    #[test]
+    fn the_example_file_matches_the_defaults() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/risk.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(
+            RiskLimits::from_toml_str(&text).unwrap(),
+            RiskLimits::default()
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! [`Runtime`]: the one wasmtime Engine and Linker of a host, and loading a
+//! component into a [`LoadedPlugin`]: compiled (or taken from the cache),
+//! checked to be a strategy of a compatible WIT version, pre-instantiated,
+//! and asked who it is.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clever_sdk::{Descriptor, Timestamp};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::RuntimeError;
+use super::bindings::{Plugin, PluginPre};
+use super::cache::{self, CompileSource, ComponentCache};
+use super::instance::{HookError, PluginInstance};
+use super::limits::Limits;
+use super::sandbox::PluginState;
+use super::services::{HostServices, InertServices};
+use super::{deadline, deny};
+
+/// The WIT major version this host implements.
+pub const WIT_MAJOR: u64 = 1;
+/// The WIT version this host was built with.
+pub const WIT_VERSION: &str = clever_sdk::WIT_VERSION;
+
+/// How to build a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// The sandbox's budgets.
+    pub limits: Limits,
+    /// Where compiled components are cached; `None` compiles every load.
+    pub cache_dir: Option<PathBuf>,
+    /// Seed of every plugin's WASI random generator (with its name mixed in).
+    pub seed: u64,
+    /// Ladder levels per side sent to plugins (1 to 10). Default 3.
+    pub ladder_depth: u8,
+    /// Arm the wall-clock deadline (`Limits::deadline_ms`) on every call:
+    /// on for paper and live trading, off for backtests, where it would
+    /// make results depend on the machine's speed. Default off.
+    pub deadline: bool,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            limits: Limits::default(),
+            cache_dir: default_cache_dir(),
+            seed: 0,
+            ladder_depth: 3,
+            deadline: false,
+        }
+    }
+}
+
+/// `$CLEVER_CACHE_DIR`, else `$XDG_CACHE_HOME/clever/components`, else
+/// `~/.cache/clever/components`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CLEVER_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("clever").join("components"))
+}
+
+/// One Engine and one Linker shared by every plugin of a host.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: Option<ComponentCache>,
+    config: RuntimeConfig,
+}
+
+impl Runtime {
+    /// Build the engine (fuel metering on, concurrency support off: hooks
+    /// are synchronous, and the async machinery costs on every call; epoch
+    /// interruption only when the deadline is armed, since its checks cost
+    /// a little in every loop).
+    pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        let engine_error = |e: wasmtime::Error| RuntimeError::Engine(format!("{e:#}"));
+        let mut wasm = Config::new();
+        wasm.consume_fuel(true)
+            .epoch_interruption(config.deadline)
+            .concurrency_support(false)
+            .max_wasm_stack(config.limits.stack_bytes);
+        let engine = Engine::new(&wasm).map_err(engine_error)?;
+        if config.deadline {
+            deadline::start_ticker(&engine).map_err(|e| {
+                RuntimeError::Engine(format!("cannot start the deadline clock: {e}"))
+            })?;
+        }
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
+        deny::shadow_forbidden_wasi(&mut linker).map_err(engine_error)?;
+        Plugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
+            .map_err(engine_error)?;
+        let cache = config.cache_dir.clone().map(ComponentCache::new);
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            config,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    /// Load a component file.
+    pub fn load_file(&self, path: &Path) -> Result<Arc<LoadedPlugin>, RuntimeError> {
+        let bytes = std::fs::read(path).map_err(|source| RuntimeError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.load_bytes(&bytes)
+    }
+
+    /// Load a component from its bytes: compile or take from the cache,
+    /// check it against the strategy world, and call `describe`.
+    pub fn load_bytes(&self, bytes: &[u8]) -> Result<Arc<LoadedPlugin>, RuntimeError> {
+        let sha256 = cache::sha256_hex(bytes);
+        let (component, source) = match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, bytes, &sha256)?,
+            None => (
+                cache::compile(&self.engine, bytes)?,
+                CompileSource::Compiled,
+            ),
+        };
+        let wit_version = self.wit_version(&component)?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| RuntimeError::NotAStrategy(format!("{e:#}")))?;
+        let pre = PluginPre::new(instance_pre)
+            .map_err(|e| RuntimeError::NotAStrategy(format!("{e:#}")))?;
+        let mut plugin = LoadedPlugin {
+            pre,
+            descriptor: Descriptor {
+                name: "(loading)".into(),
+                version: "0.0.0".into(),
+                sdk_version: String::new(),
+                markets: Default::default(),
+            },
+            sha256,
+            wit_version,
+            source,
+            config: self.config.clone(),
+            engine: self.engine.clone(),
+        };
+        plugin.descriptor = describe(&plugin)?;
+        Ok(Arc::new(plugin))
+    }
+
+    /// The `clever:strategy` version the component exports its hooks at.
+    fn wit_version(&self, component: &Component) -> Result<String, RuntimeError> {
+        let ty = component.component_type();
+        let name = ty
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .find(|name| name.starts_with("clever:strategy/hooks"))
+            .ok_or_else(|| {
+                RuntimeError::NotAStrategy("it does not export clever:strategy/hooks".into())
+            })?;
+        let version = name
+            .split_once('@')
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| {
+                RuntimeError::NotAStrategy(format!("export `{name}` carries no version"))
+            })?;
+        let parsed = semver::Version::parse(&version).map_err(|e| {
+            RuntimeError::NotAStrategy(format!("export `{name}` has a bad version: {e}"))
+        })?;
+        if parsed.major != WIT_MAJOR {
+            return Err(RuntimeError::IncompatibleWit {
+                found: version,
+                supported: WIT_VERSION.to_owned(),
+            });
+        }
+        Ok(version)
+    }
+
+    /// Start an instance of `plugin` with `params` (JSON text) and the
+    /// engine's `services`; `init` runs now, seeing the time `now`.
+    pub fn instantiate(
+        &self,
+        plugin: &Arc<LoadedPlugin>,
+        params: &str,
+        now: Timestamp,
+        services: Box<dyn HostServices>,
+    ) -> Result<PluginInstance, HookError> {
+        PluginInstance::start(plugin.clone(), params, now, services)
+    }
+}
+
+/// A component ready to instantiate, with what it declared about itself.
+pub struct LoadedPlugin {
+    pub(crate) pre: PluginPre<PluginState>,
+    pub(crate) descriptor: Descriptor,
+    pub(crate) sha256: String,
+    pub(crate) wit_version: String,
+    pub(crate) source: CompileSource,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) engine: Engine,
+}
+
+impl LoadedPlugin {
+    /// Name, version and market filter, as the plugin declared them.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+    /// SHA-256 of the component bytes, hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+    /// The WIT version the plugin was built against.
+    pub fn wit_version(&self) -> &str {
+        &self.wit_version
+    }
+    /// Whether this load compiled or came from the cache.
+    pub fn compile_source(&self) -> CompileSource {
+        self.source
+    }
+    /// The RNG seed of this plugin's instances: the host's seed mixed with its name.
+    pub(crate) fn seed(&self) -> u64 {
+        let mut seed = self.config.seed ^ 0xcbf2_9ce4_8422_2325;
+        for b in self.descriptor.name.bytes() {
+            seed = (seed ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        seed
+    }
+}
+
+/// Call `describe` in a throwaway instance and check what comes back.
+fn describe(plugin: &LoadedPlugin) -> Result<Descriptor, RuntimeError> {
+    let descriptor = PluginInstance::describe(plugin, Box::new(InertServices))
+        .map_err(|e| RuntimeError::Describe(e.to_string()))?;
+    let name_ok = !descriptor.name.is_empty()
+        && descriptor.name.len() <= 64
+        && descriptor
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !name_ok {
+        let shown: String = descriptor.name.chars().take(64).collect();
+        return Err(RuntimeError::BadDescriptor(format!(
+            "name `{shown}` must be 1 to 64 characters of a-z, 0-9, - and _"
+        )));
+    }
+    if let Err(e) = semver::Version::parse(&descriptor.version) {
+        let shown: String = descriptor.version.chars().take(64).collect();
+        return Err(RuntimeError::BadDescriptor(format!(
+            "version `{shown}` is not semver: {e}"
+        )));
+    }
+    Ok(descriptor)
+}

@@ -1,0 +1,92 @@
+//! [`HostServices`]: what the engine gives one plugin instance (orders,
+//! timers, predictions, logs, signals). The runtime enforces the sandbox
+//! budgets before anything reaches these methods, and passes the time the
+//! engine set on the instance ([`PluginInstance::set_time`]) to those that
+//! need it: the runtime keeps no clock of its own, and neither do services.
+//!
+//! [`PluginInstance::set_time`]: crate::PluginInstance::set_time
+
+use std::any::Any;
+
+use clever_sdk::{
+    LogLevel, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, RunnerPosition,
+    SelectionId, Signal, Timestamp,
+};
+
+/// The engine's side of a plugin's imports. One value per plugin instance,
+/// owned by it (the engine reaches its own through
+/// [`PluginInstance::services_mut`](crate::PluginInstance::services_mut)).
+pub trait HostServices: Any + Send {
+    /// Risk-check and place an order at `now`.
+    fn place_order(
+        &mut self,
+        now: Timestamp,
+        request: OrderRequest,
+    ) -> Result<OrderId, RejectReason>;
+    /// Cancel an order's unmatched remainder, asked at `now`.
+    fn cancel_order(&mut self, now: Timestamp, id: OrderId) -> Result<(), RejectReason>;
+    /// Move an order to a new price, asked at `now`.
+    fn replace_order(
+        &mut self,
+        now: Timestamp,
+        id: OrderId,
+        price: Price,
+    ) -> Result<OrderId, RejectReason>;
+    /// The strategy's open orders in a market.
+    fn open_orders(&self, market: &MarketId) -> Vec<Order>;
+    /// The strategy's matched position in a market.
+    fn position(&self, market: &MarketId) -> Vec<RunnerPosition>;
+    /// A prediction published at or before `now`.
+    fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64>;
+    /// Call the plugin's `on-timer(token)` at `at`. Moving a pending timer
+    /// is always allowed; a new one is refused (false) if `max_pending`
+    /// are pending already.
+    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool;
+    /// Forget a timer.
+    fn cancel_timer(&mut self, token: u64);
+    /// A log line (already within the per-call budget).
+    fn log(&mut self, level: LogLevel, message: &str);
+    /// A signal (already within the per-call budget).
+    fn signal(&mut self, signal: Signal);
+    /// The plugin was quarantined at `now`: cancel its open orders.
+    fn cancel_all_orders(&mut self, now: Timestamp);
+}
+
+/// Services that refuse every order and know nothing: used to call
+/// `describe` when a plugin is loaded, and to start a version that will
+/// take over a running strategy's services (its `init` cannot trade).
+#[derive(Debug, Default)]
+pub struct InertServices;
+
+impl HostServices for InertServices {
+    fn place_order(&mut self, _: Timestamp, _: OrderRequest) -> Result<OrderId, RejectReason> {
+        Err(RejectReason::UnknownMarket)
+    }
+    fn cancel_order(&mut self, _: Timestamp, _: OrderId) -> Result<(), RejectReason> {
+        Err(RejectReason::UnknownOrder)
+    }
+    fn replace_order(
+        &mut self,
+        _: Timestamp,
+        _: OrderId,
+        _: Price,
+    ) -> Result<OrderId, RejectReason> {
+        Err(RejectReason::UnknownOrder)
+    }
+    fn open_orders(&self, _: &MarketId) -> Vec<Order> {
+        Vec::new()
+    }
+    fn position(&self, _: &MarketId) -> Vec<RunnerPosition> {
+        Vec::new()
+    }
+    fn prediction(&self, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
+        None
+    }
+    fn set_timer(&mut self, _: Timestamp, _: u64, _: usize) -> bool {
+        false
+    }
+    fn cancel_timer(&mut self, _: u64) {}
+    fn log(&mut self, _: LogLevel, _: &str) {}
+    fn signal(&mut self, _: Signal) {}
+    fn cancel_all_orders(&mut self, _: Timestamp) {}
+}

@@ -1,0 +1,125 @@
+//! One function per route; each asks the [`HostHandle`](crate::HostHandle)
+//! and turns the answer into JSON.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, ApiState};
+
+type Answer = Result<(StatusCode, Json<Value>), ApiError>;
+
+fn ok(value: impl serde::Serialize) -> Answer {
+    let value = serde_json::to_value(value)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok((StatusCode::OK, Json(value)))
+}
+
+/// `GET /health`: the replay's progress and the kill switch.
+pub async fn health(State(state): State<Arc<ApiState>>) -> Answer {
+    let status = state.host.status().await?;
+    ok(json!({
+        "status": "ok",
+        "replay": status.replay,
+        "killed": status.killed,
+        "strategies": status.strategies.len(),
+    }))
+}
+
+/// `GET /plugins`: every published version.
+pub async fn list_plugins(State(state): State<Arc<ApiState>>) -> Answer {
+    let rows = state
+        .host
+        .store()
+        .published("", None)
+        .await
+        .map_err(crate::HostError::from)?;
+    ok(rows)
+}
+
+/// `POST /plugins`: the component is the body.
+pub async fn publish(State(state): State<Arc<ApiState>>, body: Bytes) -> Answer {
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty body: send the component's bytes (Content-Type: application/wasm)",
+        ));
+    }
+    let publication = state.host.publish(body.to_vec()).await?;
+    let code = if publication.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let (_, body) = ok(publication)?;
+    Ok((code, body))
+}
+
+/// The body of `POST /plugins/{name}/activate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateBody {
+    /// The version to run.
+    pub version: String,
+    /// Run it beside the active version instead of swapping.
+    #[serde(default)]
+    pub alongside: bool,
+}
+
+impl ActivateBody {
+    /// Read a request body: JSON with a semver `version`; a clear error
+    /// for anything else.
+    pub fn parse(body: &[u8]) -> Result<ActivateBody, ApiError> {
+        let body: ActivateBody = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "{e}; expected {{\"version\": \"1.2.3\", \"alongside\": false}}"
+            ))
+        })?;
+        if let Err(e) = semver::Version::parse(&body.version) {
+            let shown: String = body.version.chars().take(64).collect();
+            return Err(ApiError::bad_request(format!("version {shown:?}: {e}")));
+        }
+        Ok(body)
+    }
+}
+
+/// `POST /plugins/{name}/activate`: swap the running strategy to a version.
+pub async fn activate(
+    State(state): State<Arc<ApiState>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let body = ActivateBody::parse(&body)?;
+    ok(state
+        .host
+        .activate(&name, &body.version, body.alongside)
+        .await?)
+}
+
+/// `POST /plugins/{name}/rollback`: back to the version active before.
+pub async fn rollback(State(state): State<Arc<ApiState>>, Path(name): Path<String>) -> Answer {
+    ok(state.host.rollback(&name).await?)
+}
+
+/// `GET /strategies`: every running strategy with its figures.
+pub async fn strategies(State(state): State<Arc<ApiState>>) -> Answer {
+    ok(state.host.status().await?.strategies)
+}
+
+/// `POST /kill`: stop all trading.
+pub async fn kill(State(state): State<Arc<ApiState>>) -> Answer {
+    let cancelled = state.host.kill().await?;
+    ok(json!({ "killed": true, "cancelled": cancelled }))
+}
+
+/// Anything else.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no route {} (see docs/openapi.json)", uri.path()),
+    )
+}

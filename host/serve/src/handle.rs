@@ -1,0 +1,337 @@
+//! [`HostHandle`]: what the API (or anything else) may ask of a running
+//! host. Slow work (reading the registry, compiling, instantiating, `init`)
+//! happens here, off the event loop; the loop is sent only ready instances.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::live::{Command, HostStatus, SwapReport};
+use clever_engine::{Desk, SwapError};
+use clever_risk::{RiskBook, RiskLimits};
+use clever_runtime::{
+    HookError, HostServices, InertServices, LoadedPlugin, PluginInstance, Runtime, RuntimeError,
+};
+use clever_sdk::Timestamp;
+use clever_sim::{SimConfig, SimVenue};
+use clever_store::{RegistryError, Store, StoreError, VersionRow};
+
+/// Why the host refused or failed a request.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The upload is not a strategy this host can run.
+    #[error("refused: {0}")]
+    Refused(#[from] RuntimeError),
+    /// The registry refused (conflict, unknown version, nothing earlier).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The new version would not start (`init` refused or faulted).
+    #[error("{label}@{version} did not start: {error}")]
+    Start {
+        /// The strategy.
+        label: String,
+        /// The version.
+        version: String,
+        /// Why.
+        error: Box<HookError>,
+    },
+    /// The hand-over failed; the old version stays active.
+    #[error(transparent)]
+    Swap(#[from] SwapError),
+    /// That version is already running beside the active one.
+    #[error("{0} is already running")]
+    AlreadyRunning(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The event loop has stopped.
+    #[error("the event loop has stopped")]
+    Stopped,
+}
+
+/// A published upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Publication {
+    /// Strategy name, as the component declares it.
+    pub name: String,
+    /// Its semver version.
+    pub version: String,
+    /// The WIT version it was built against.
+    pub wit_version: String,
+    /// SHA-256 of the bytes.
+    pub sha256: String,
+    /// False if exactly these bytes were already published.
+    pub new: bool,
+}
+
+/// What an activation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Activation {
+    /// How the strategy is known in the host.
+    pub label: String,
+    /// The version now running under that label.
+    pub version: String,
+    /// `swapped`, `started` or `unchanged`.
+    pub outcome: &'static str,
+    /// The hand-over, when there was one.
+    pub swap: Option<SwapReport>,
+}
+
+/// Risk, simulation and parameters every strategy starts with.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// Risk limits of each strategy's desk.
+    pub risk: RiskLimits,
+    /// The simulated exchange's settings.
+    pub sim: SimConfig,
+    /// Parameters (JSON) by strategy name; `{}` for the others.
+    pub params: HashMap<String, String>,
+}
+
+/// A strategy started on its own desk, not yet in the loop.
+pub struct Started {
+    /// How it is known.
+    pub label: String,
+    /// The running instance, owning its desk.
+    pub instance: PluginInstance,
+}
+
+/// The running host, as the API sees it.
+pub struct HostHandle {
+    commands: Sender<Command>,
+    runtime: Arc<Runtime>,
+    store: Store,
+    setup: Setup,
+}
+
+impl HostHandle {
+    /// A handle sending to the loop behind `commands`.
+    pub fn new(
+        commands: Sender<Command>,
+        runtime: Arc<Runtime>,
+        store: Store,
+        setup: Setup,
+    ) -> Self {
+        HostHandle {
+            commands,
+            runtime,
+            store,
+            setup,
+        }
+    }
+
+    /// The registry's database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Check and publish a component.
+    pub async fn publish(&self, bytes: Vec<u8>) -> Result<Publication, HostError> {
+        let runtime = self.runtime.clone();
+        let (plugin, bytes) = blocking(move || runtime.load_bytes(&bytes).map(|p| (p, bytes)))
+            .await
+            .ok_or(HostError::Stopped)??;
+        let new = self
+            .store
+            .publish(&version_row(&plugin, &bytes, "{}"))
+            .await?;
+        let d = plugin.descriptor();
+        Ok(Publication {
+            name: d.name.clone(),
+            version: d.version.clone(),
+            wit_version: plugin.wit_version().to_owned(),
+            sha256: plugin.sha256().to_owned(),
+            new,
+        })
+    }
+
+    /// Load a published version (compiled, or from the compile cache).
+    pub async fn load(&self, name: &str, version: &str) -> Result<Arc<LoadedPlugin>, HostError> {
+        let bytes = self.store.component(name, version).await?;
+        let runtime = self.runtime.clone();
+        Ok(blocking(move || runtime.load_bytes(&bytes))
+            .await
+            .ok_or(HostError::Stopped)??)
+    }
+
+    /// Start `plugin` under `label` on a fresh desk of its own; its `init`
+    /// sees the time `now` (the loop's).
+    pub async fn start(
+        &self,
+        label: String,
+        plugin: Arc<LoadedPlugin>,
+        now: Timestamp,
+    ) -> Result<Started, HostError> {
+        let desk = Desk::new(
+            RiskBook::new(self.setup.risk.clone()),
+            Box::new(SimVenue::new(self.setup.sim.clone())),
+        );
+        let instance = self
+            .instantiate(&label, plugin, Box::new(desk), now)
+            .await?;
+        Ok(Started { label, instance })
+    }
+
+    async fn instantiate(
+        &self,
+        label: &str,
+        plugin: Arc<LoadedPlugin>,
+        services: Box<dyn HostServices>,
+        now: Timestamp,
+    ) -> Result<PluginInstance, HostError> {
+        let version = plugin.descriptor().version.clone();
+        let name = &plugin.descriptor().name;
+        let params = self
+            .setup
+            .params
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| "{}".into());
+        let runtime = self.runtime.clone();
+        blocking(move || runtime.instantiate(&plugin, &params, now, services))
+            .await
+            .ok_or(HostError::Stopped)?
+            .map_err(|error| HostError::Start {
+                label: label.to_owned(),
+                version,
+                error: Box::new(error),
+            })
+    }
+
+    /// Make `name@version` run: hot-swapped into the running strategy, or
+    /// started if none runs; with `alongside`, started as a second strategy
+    /// `name@version` on its own desk, for comparison (the registry's
+    /// active version is then left as it is).
+    pub async fn activate(
+        &self,
+        name: &str,
+        version: &str,
+        alongside: bool,
+    ) -> Result<Activation, HostError> {
+        let asked = Instant::now();
+        let plugin = self.load(name, version).await?;
+        let status = self.status().await?;
+        let running = |label: &str| status.strategies.iter().find(|s| s.label == label);
+        // The loop's time: the publish time of the latest update.
+        let now = Timestamp(status.replay.publish_time.unwrap_or(0));
+        if alongside {
+            let label = format!("{name}@{version}");
+            if running(&label).is_some() {
+                return Err(HostError::AlreadyRunning(label));
+            }
+            self.add(self.start(label.clone(), plugin, now).await?)
+                .await?;
+            return Ok(activation(label, version, "started", None));
+        }
+        let Some(current) = running(name) else {
+            self.add(self.start(name.to_owned(), plugin, now).await?)
+                .await?;
+            self.store.activate(name, version).await?;
+            return Ok(activation(name.to_owned(), version, "started", None));
+        };
+        if current.version == version {
+            self.store.activate(name, version).await?;
+            return Ok(activation(name.to_owned(), version, "unchanged", None));
+        }
+        // Its `init` runs before it has the strategy's desk, so it cannot
+        // trade there; the swap hands the desk over.
+        let instance = self
+            .instantiate(name, plugin, Box::new(InertServices), now)
+            .await?;
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Swap {
+            label: name.to_owned(),
+            instance,
+            asked,
+            reply,
+        })?;
+        let done = answer.await.map_err(|_| HostError::Stopped)??;
+        let report = done.report;
+        // Freeing the old instance's memory is slow; not on this task either.
+        tokio::task::spawn_blocking(move || drop(done.retired));
+        self.store.activate(name, version).await?;
+        Ok(activation(
+            name.to_owned(),
+            version,
+            "swapped",
+            Some(report),
+        ))
+    }
+
+    /// Go back to the version active before the current one.
+    pub async fn rollback(&self, name: &str) -> Result<Activation, HostError> {
+        let version = self.store.rollback_target(name).await?;
+        self.activate(name, &version, false).await
+    }
+
+    /// Stop all trading; how many orders were asked to cancel.
+    pub async fn kill(&self) -> Result<usize, HostError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Kill(reply))?;
+        answer.await.map_err(|_| HostError::Stopped)
+    }
+
+    /// The replay and every strategy as they stand.
+    pub async fn status(&self) -> Result<HostStatus, HostError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Status(reply))?;
+        answer.await.map_err(|_| HostError::Stopped)
+    }
+
+    async fn add(&self, started: Started) -> Result<(), HostError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Add {
+            label: started.label,
+            instance: started.instance,
+            reply,
+        })?;
+        answer.await.map_err(|_| HostError::Stopped)?
+    }
+
+    fn send(&self, command: Command) -> Result<(), HostError> {
+        self.commands.send(command).map_err(|_| HostError::Stopped)
+    }
+}
+
+fn activation(
+    label: String,
+    version: &str,
+    outcome: &'static str,
+    swap: Option<SwapReport>,
+) -> Activation {
+    Activation {
+        label,
+        version: version.to_owned(),
+        outcome,
+        swap,
+    }
+}
+
+/// Run CPU-bound work (compiling, `init`) on tokio's blocking pool; `None`
+/// if it panicked.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// The registry row of a loaded component: its declared name and version,
+/// WIT version and hash, with its `component` bytes and the `parameters`
+/// it runs with.
+pub fn version_row<'a>(
+    plugin: &'a LoadedPlugin,
+    component: &'a [u8],
+    parameters: &'a str,
+) -> VersionRow<'a> {
+    let d = plugin.descriptor();
+    VersionRow {
+        name: &d.name,
+        version: &d.version,
+        wit_version: plugin.wit_version(),
+        component,
+        sha256: plugin.sha256(),
+        parameters,
+    }
+}

@@ -1,0 +1,354 @@
+//! [`LiveLoop`]: the engine running on its own thread over a paced replay,
+//! taking [`Command`]s between two events. Everything slow (compiling,
+//! instantiating, `init`) happens before a command is sent; the loop only
+//! does what must happen between events: add a ready instance, hand state
+//! from one version to the next, kill, report.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::handle::HostError;
+use super::pace::Pacer;
+use clever_engine::{Engine, Format, MarketSource, SimClock};
+use clever_engine::{StrategyStatus, SwapError};
+use clever_runtime::PluginInstance;
+
+/// How long an activation waits for the new version's first event before
+/// answering without it.
+const READY_WAIT: Duration = Duration::from_secs(2);
+
+/// What the loop is asked to do between two events.
+pub enum Command {
+    /// Start a strategy whose instance is ready.
+    Add {
+        /// How it is known (`name`, or `name@version` beside the active one).
+        label: String,
+        /// Started on its own desk.
+        instance: PluginInstance,
+        /// Answered once it is in the loop, or refused if a strategy of
+        /// that label is running already.
+        reply: oneshot::Sender<Result<(), HostError>>,
+    },
+    /// Hand a running strategy over to a ready instance of another version.
+    Swap {
+        /// The running strategy.
+        label: String,
+        /// Started without a desk: the swap hands it the strategy's.
+        instance: PluginInstance,
+        /// When the activation was asked for.
+        asked: Instant,
+        /// Answered once the new version handled an event (or could not).
+        reply: oneshot::Sender<Result<SwapDone, SwapError>>,
+    },
+    /// Report the replay and every strategy.
+    Status(oneshot::Sender<HostStatus>),
+    /// Stop all trading; answers how many orders were asked to cancel.
+    Kill(oneshot::Sender<usize>),
+}
+
+/// How a hot swap went.
+#[derive(Debug, Clone, Serialize)]
+pub struct SwapReport {
+    /// The version that was running.
+    pub from: String,
+    /// The version running now.
+    pub to: String,
+    /// Bytes of state handed over.
+    pub state_bytes: usize,
+    /// Orders open at the hand-over; they stay with the strategy, and the
+    /// new version sees them.
+    pub open_orders: usize,
+    /// How long the event loop stood still for the hand-over, microseconds.
+    pub stall_us: u64,
+    /// From the activate call to the new version's first event handled,
+    /// milliseconds; `None` if no event came for it within 2 s.
+    pub ready_ms: Option<f64>,
+}
+
+/// A finished swap: its report, and the old instance for the caller to
+/// drop off the event loop.
+pub struct SwapDone {
+    /// How it went.
+    pub report: SwapReport,
+    /// The version that was running.
+    pub retired: PluginInstance,
+}
+
+/// The replay's progress.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplayStatus {
+    /// Files to replay.
+    pub files: usize,
+    /// Files started so far.
+    pub started: usize,
+    /// Files that could not be opened.
+    pub unreadable: usize,
+    /// Market updates handled.
+    pub updates: u64,
+    /// Distinct markets seen.
+    pub markets: u64,
+    /// Lines skipped as bad input.
+    pub bad_lines: u64,
+    /// Publish time of the latest update (ms since the epoch).
+    pub publish_time: Option<i64>,
+    /// Every file has been replayed.
+    pub finished: bool,
+    /// Replay speed (0 = as fast as possible).
+    pub speed: f64,
+    /// The longest the loop took over one update (all strategies), µs.
+    pub longest_update_us: u64,
+    /// The longest the loop stood still for one command between two
+    /// updates (a swap's hand-over, a status report), µs.
+    pub longest_command_us: u64,
+}
+
+/// The host as it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostStatus {
+    /// The replay's progress.
+    pub replay: ReplayStatus,
+    /// The kill switch is on.
+    pub killed: bool,
+    /// Every running strategy.
+    pub strategies: Vec<StrategyStatus>,
+}
+
+/// A swapped-in version waiting for its first event.
+struct Watch {
+    label: String,
+    events_before: u64,
+    asked: Instant,
+    report: SwapReport,
+    retired: PluginInstance,
+    reply: oneshot::Sender<Result<SwapDone, SwapError>>,
+}
+
+/// The engine on its thread.
+pub struct LiveLoop {
+    engine: Engine<SimClock>,
+    commands: Receiver<Command>,
+    pacer: Pacer,
+    files: Vec<PathBuf>,
+    format: Box<dyn Format>,
+    status: ReplayStatus,
+    killed: bool,
+    watches: Vec<Watch>,
+}
+
+impl LiveLoop {
+    /// A loop over `files` of `format` at `speed`, with the strategies
+    /// already in `engine`.
+    pub fn new(
+        engine: Engine<SimClock>,
+        commands: Receiver<Command>,
+        files: Vec<PathBuf>,
+        format: Box<dyn Format>,
+        speed: f64,
+    ) -> Self {
+        let status = ReplayStatus {
+            files: files.len(),
+            speed,
+            ..ReplayStatus::default()
+        };
+        LiveLoop {
+            engine,
+            commands,
+            pacer: Pacer::new(speed),
+            files,
+            format,
+            status,
+            killed: false,
+            watches: Vec::new(),
+        }
+    }
+
+    /// Replay every file, then keep answering commands until every sender
+    /// is gone.
+    pub fn run(mut self) {
+        let files = std::mem::take(&mut self.files);
+        for path in &files {
+            self.status.started += 1;
+            let mut source = match self.format.open_file(path) {
+                Ok(source) => source,
+                Err(e) => {
+                    tracing::warn!("replay: skipped {}: {e}", path.display());
+                    self.status.unreadable += 1;
+                    continue;
+                }
+            };
+            if !self.replay(source.as_mut()) {
+                return;
+            }
+            self.engine.finish(source.as_ref());
+        }
+        self.status.finished = true;
+        self.answer_watches();
+        tracing::info!(updates = self.engine.updates(), "replay finished");
+        while let Ok(command) = self.commands.recv() {
+            self.handle(command);
+        }
+    }
+
+    /// One source to its end; `false` if the host is shutting down.
+    fn replay(&mut self, source: &mut dyn MarketSource) -> bool {
+        while let Some(next) = source.next_update() {
+            let book = match next {
+                Ok(book) => book,
+                Err(e) => {
+                    self.status.bad_lines += 1;
+                    if self.status.bad_lines <= 3 {
+                        tracing::warn!("replay: skipped {e}");
+                    }
+                    continue;
+                }
+            };
+            let due = self.pacer.due(book.view.publish_time);
+            if !self.take_commands(due) {
+                return false;
+            }
+            let start = Instant::now();
+            self.engine.on_update(book);
+            let took = start.elapsed().as_micros() as u64;
+            self.status.longest_update_us = self.status.longest_update_us.max(took);
+            self.status.publish_time = Some(book.view.publish_time.0);
+            if !self.watches.is_empty() {
+                self.answer_watches();
+            }
+        }
+        true
+    }
+
+    /// Handle commands until `due` (at once if `None`); `false` if every
+    /// sender is gone.
+    fn take_commands(&mut self, due: Option<Instant>) -> bool {
+        loop {
+            let wait = due.map(|d| d.saturating_duration_since(Instant::now()));
+            let command = match wait {
+                Some(wait) if !wait.is_zero() => match self.commands.recv_timeout(wait) {
+                    Ok(command) => command,
+                    Err(RecvTimeoutError::Timeout) => return true,
+                    Err(RecvTimeoutError::Disconnected) => return false,
+                },
+                _ => match self.commands.try_recv() {
+                    Ok(command) => command,
+                    Err(TryRecvError::Empty) => return true,
+                    Err(TryRecvError::Disconnected) => return false,
+                },
+            };
+            self.handle(command);
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        let start = Instant::now();
+        self.run_command(command);
+        let took = start.elapsed().as_micros() as u64;
+        self.status.longest_command_us = self.status.longest_command_us.max(took);
+    }
+
+    fn run_command(&mut self, command: Command) {
+        match command {
+            Command::Add {
+                label,
+                instance,
+                reply,
+            } => {
+                if self.engine.delivered(&label).is_some() {
+                    let _ = reply.send(Err(HostError::AlreadyRunning(label)));
+                    return;
+                }
+                self.engine.add_strategy_as(label.clone(), instance);
+                if self.killed {
+                    self.engine.kill_one(&label);
+                }
+                let _ = reply.send(Ok(()));
+            }
+            Command::Swap {
+                label,
+                instance,
+                asked,
+                reply,
+            } => self.swap(label, instance, asked, reply),
+            Command::Status(reply) => {
+                let replay = ReplayStatus {
+                    updates: self.engine.updates(),
+                    markets: self.engine.markets(),
+                    ..self.status.clone()
+                };
+                let _ = reply.send(HostStatus {
+                    replay,
+                    killed: self.killed,
+                    strategies: self.engine.statuses(),
+                });
+            }
+            Command::Kill(reply) => {
+                self.killed = true;
+                let _ = reply.send(self.engine.kill());
+            }
+        }
+    }
+
+    fn swap(
+        &mut self,
+        label: String,
+        instance: PluginInstance,
+        asked: Instant,
+        reply: oneshot::Sender<Result<SwapDone, SwapError>>,
+    ) {
+        let events_before = self.engine.delivered(&label).unwrap_or(0);
+        let start = Instant::now();
+        let swapped = self.engine.swap(&label, instance);
+        let stall_us = start.elapsed().as_micros() as u64;
+        let swapped = match swapped {
+            Ok(swapped) => swapped,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        tracing::info!(%label, from = %swapped.from, to = %swapped.to, stall_us, "swapped");
+        self.watches.push(Watch {
+            label,
+            events_before,
+            asked,
+            report: SwapReport {
+                from: swapped.from,
+                to: swapped.to,
+                state_bytes: swapped.state_bytes,
+                open_orders: swapped.open_orders,
+                stall_us,
+                ready_ms: None,
+            },
+            retired: swapped.retired,
+            reply,
+        });
+        if self.status.finished {
+            self.answer_watches();
+        }
+    }
+
+    /// Answer each swap whose new version has handled an event, has waited
+    /// long enough, or never will (the replay is over).
+    fn answer_watches(&mut self) {
+        let finished = self.status.finished;
+        let mut waiting = Vec::new();
+        for mut w in std::mem::take(&mut self.watches) {
+            let events = self.engine.delivered(&w.label).unwrap_or(0);
+            if events > w.events_before {
+                w.report.ready_ms = Some(w.asked.elapsed().as_secs_f64() * 1000.0);
+            } else if !finished && w.asked.elapsed() < READY_WAIT {
+                waiting.push(w);
+                continue;
+            }
+            let _ = w.reply.send(Ok(SwapDone {
+                report: w.report,
+                retired: w.retired,
+            }));
+        }
+        self.watches = waiting;
+    }
+}

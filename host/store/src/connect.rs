@@ -1,0 +1,218 @@
+//! Opening the database: the URL, the pool, and the per-query timeout.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// Where the database is when neither `--db` nor `DATABASE_URL` says.
+pub const DEFAULT_URL: &str = "sqlite://clever.db";
+/// The longest any one query may take.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a caller waits for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the store failed, naming the database and the work.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is not one we know.
+    #[error("{url}: not a database URL (use sqlite://FILE or postgres://USER@HOST/DB)")]
+    BadUrl {
+        /// The URL given (passwords are not shown).
+        url: String,
+    },
+    /// The database could not be reached or opened.
+    #[error("cannot open {url}: {source}")]
+    Connect {
+        /// The URL (passwords are not shown).
+        url: String,
+        /// What sqlx said.
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("migrating {url}: {source}")]
+    Migrate {
+        /// The URL (passwords are not shown).
+        url: String,
+        /// What sqlx said.
+        source: sqlx::migrate::MigrateError,
+    },
+    /// A query failed.
+    #[error("{what}: {source}")]
+    Query {
+        /// What was being done.
+        what: String,
+        /// What sqlx said.
+        source: sqlx::Error,
+    },
+    /// An input file could not be read (not a bad line: those are dead letters).
+    #[error("{0}")]
+    Input(String),
+    /// A query took longer than [`QUERY_TIMEOUT`].
+    #[error("{what}: timed out after {0:?}", QUERY_TIMEOUT)]
+    Timeout {
+        /// What was being done.
+        what: String,
+    },
+}
+
+/// The URL to use: `--db` if given, else `DATABASE_URL`, else [`DEFAULT_URL`].
+pub fn database_url(flag: Option<&str>) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| DEFAULT_URL.to_owned())
+}
+
+/// An open database.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// A SQLite file.
+    Sqlite {
+        /// The pool.
+        pool: SqlitePool,
+        /// Where it is (for messages).
+        url: String,
+    },
+    /// A PostgreSQL database.
+    Postgres {
+        /// The pool.
+        pool: PgPool,
+        /// Where it is (for messages, without a password).
+        url: String,
+    },
+}
+
+impl Store {
+    /// Open the database at `url` (a SQLite file is created on first use)
+    /// and apply every pending migration.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url).await?;
+        // One query when nothing is pending; `clever db migrate` runs the
+        // full migrator (lock, checksums) every time.
+        let pending = store.migration_status().await?.iter().any(|m| !m.applied);
+        if pending {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Open the database at `url` without migrating it.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let shown = without_password(url);
+        let connect = |source| StoreError::Connect {
+            url: shown.clone(),
+            source,
+        };
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(connect)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(QUERY_TIMEOUT);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(connect)?;
+            Ok(Store::Sqlite { pool, url: shown })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let statement_timeout = format!("{}", QUERY_TIMEOUT.as_millis());
+            let options = PgConnectOptions::from_str(url)
+                .map_err(connect)?
+                .options([("statement_timeout", statement_timeout.as_str())]);
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(connect)?;
+            Ok(Store::Postgres { pool, url: shown })
+        } else {
+            Err(StoreError::BadUrl { url: shown })
+        }
+    }
+
+    /// The URL, without a password.
+    pub fn url(&self) -> &str {
+        match self {
+            Store::Sqlite { url, .. } | Store::Postgres { url, .. } => url,
+        }
+    }
+
+    /// Close the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite { pool, .. } => pool.close().await,
+            Store::Postgres { pool, .. } => pool.close().await,
+        }
+    }
+}
+
+/// Epoch milliseconds as a PostgreSQL timestamp (SQLite keeps the integer).
+pub(crate) fn ts(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_default()
+}
+
+/// Run `work` under [`QUERY_TIMEOUT`], naming it in any error.
+pub(crate) async fn timed<T>(
+    what: &str,
+    work: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(QUERY_TIMEOUT, work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(source)) => Err(StoreError::Query {
+            what: what.to_owned(),
+            source,
+        }),
+        Err(_) => Err(StoreError::Timeout {
+            what: what.to_owned(),
+        }),
+    }
+}
+
+/// `url` with any password replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or("");
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            without_password("postgres://me:secret@db:5432/x"),
+            "postgres://me:***@db:5432/x"
+        );
+        assert_eq!(without_password("sqlite://clever.db"), "sqlite://clever.db");
+    }
+
+    #[test]
+    fn the_flag_wins_then_the_environment_then_the_default() {
+        assert_eq!(database_url(Some("sqlite://a.db")), "sqlite://a.db");
+        // DATABASE_URL is not set in tests that do not set it.
+        if std::env::var_os("DATABASE_URL").is_none() {
+            assert_eq!(database_url(None), DEFAULT_URL);
+        }
+    }
+}

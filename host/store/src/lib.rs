@@ -1,0 +1,29 @@
+//! The store: the trading schema in a real database through sqlx, SQLite
+//! by default (a file, nothing to install) and PostgreSQL for teams and
+//! live trading, with one design on both (`migrations/sqlite/`,
+//! `migrations/postgres/`).
+//!
+//! Owns: where the database is (`--db`, else `DATABASE_URL`, else
+//! `sqlite://clever.db`), the connection pool and its limits, migrations,
+//! and a timeout on every query.
+//! Does not know: any market format (a venue adapter reads files and hands
+//! it rows; stored stream lines are text to it) or the engine.
+
+mod connect;
+mod ingest;
+pub mod ladder;
+mod maintain;
+mod migrate;
+mod registry;
+mod replay;
+pub mod rows;
+mod runs;
+mod write;
+
+pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
+pub use ingest::{IngestSummary, Ingester};
+pub use maintain::Performance;
+pub use migrate::MigrationState;
+pub use registry::{Published, RegistryError};
+pub use replay::{MarketQuery, StoredLines, StoredMarket};
+pub use runs::{ResultRow, RunRow, VersionRow};

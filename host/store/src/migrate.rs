@@ -1,0 +1,86 @@
+//! Migrations: the SQL files under `migrations/`, compiled into the binary,
+//! applied on open and shown by `clever db status`.
+
+use std::collections::BTreeSet;
+
+use sqlx::migrate::Migrator;
+
+use super::connect::{Store, StoreError, timed};
+
+static SQLITE: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// One migration and whether this database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    /// Its version (the file's number).
+    pub version: i64,
+    /// What it does (from the file name).
+    pub description: String,
+    /// Applied to this database.
+    pub applied: bool,
+}
+
+impl Store {
+    fn migrator(&self) -> &'static Migrator {
+        match self {
+            Store::Sqlite { .. } => &SQLITE,
+            Store::Postgres { .. } => &POSTGRES,
+        }
+    }
+
+    /// Apply every pending migration; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let before = self.applied_versions().await?.len();
+        let result = match self {
+            Store::Sqlite { pool, .. } => SQLITE.run(pool).await,
+            Store::Postgres { pool, .. } => POSTGRES.run(pool).await,
+        };
+        result.map_err(|source| StoreError::Migrate {
+            url: self.url().to_owned(),
+            source,
+        })?;
+        Ok(self.applied_versions().await?.len() - before)
+    }
+
+    /// Every migration this build knows, and whether it is applied here.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationState>, StoreError> {
+        let applied = self.applied_versions().await?;
+        Ok(self
+            .migrator()
+            .iter()
+            .map(|m| MigrationState {
+                version: m.version,
+                description: m.description.to_string(),
+                applied: applied.contains(&m.version),
+            })
+            .collect())
+    }
+
+    /// Versions recorded in sqlx's own table (none before the first run).
+    async fn applied_versions(&self) -> Result<BTreeSet<i64>, StoreError> {
+        const EXISTS_SQLITE: &str =
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
+        const EXISTS_PG: &str = "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'";
+        const VERSIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+        let what = "reading applied migrations";
+        let versions: Vec<i64> = match self {
+            Store::Sqlite { pool, .. } => {
+                let n: i64 = timed(what, sqlx::query_scalar(EXISTS_SQLITE).fetch_one(pool)).await?;
+                if n == 0 {
+                    return Ok(BTreeSet::new());
+                }
+                timed(what, sqlx::query_scalar(VERSIONS).fetch_all(pool)).await?
+            }
+            Store::Postgres { pool, .. } => {
+                let n: i64 = timed(what, sqlx::query_scalar(EXISTS_PG).fetch_one(pool)).await?;
+                if n == 0 {
+                    return Ok(BTreeSet::new());
+                }
+                timed(what, sqlx::query_scalar(VERSIONS).fetch_all(pool)).await?
+            }
+        };
+        Ok(versions.into_iter().collect())
+    }
+}

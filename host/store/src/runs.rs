@@ -1,0 +1,395 @@
+//! Saved backtest runs: the strategy versions that ran (with their
+//! component), the run's configuration, its simulated orders with their
+//! life, and its results per strategy version.
+
+use chrono::Utc;
+use clever_sdk::{OrderStatus, OrderType, Persistence, Side};
+use serde::Serialize;
+
+use super::connect::{Store, StoreError, timed, ts};
+use clever_market::SettledOrder;
+
+/// A strategy version as it is saved.
+pub struct VersionRow<'a> {
+    /// Strategy name.
+    pub name: &'a str,
+    /// Semver version.
+    pub version: &'a str,
+    /// The WIT version it exports.
+    pub wit_version: &'a str,
+    /// The component's bytes.
+    pub component: &'a [u8],
+    /// Their SHA-256.
+    pub sha256: &'a str,
+    /// Parameters it ran with (JSON).
+    pub parameters: &'a str,
+}
+
+/// One strategy version's result in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ResultRow {
+    /// Strategy name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Orders accepted.
+    pub orders: i64,
+    /// Stake matched.
+    pub matched: f64,
+    /// Profit before commission.
+    pub gross_profit: f64,
+    /// Commission.
+    pub commission: f64,
+    /// Net profit.
+    pub profit: f64,
+    /// Net profit over matched stake.
+    pub roi: f64,
+    /// Refusals by reason (JSON).
+    pub rejected: String,
+    /// Faults.
+    pub faults: i64,
+    /// Quarantined.
+    pub quarantined: bool,
+}
+
+/// A saved run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRow {
+    /// Its id.
+    pub id: i64,
+    /// When it started (epoch ms).
+    pub started_at: i64,
+    /// Wall time.
+    pub elapsed_ms: i64,
+    /// Markets run.
+    pub markets: i64,
+    /// Updates handled.
+    pub updates: i64,
+    /// Its configuration (JSON).
+    pub config: String,
+    /// Orders saved.
+    pub orders: i64,
+    /// Results per strategy version.
+    pub results: Vec<ResultRow>,
+}
+
+fn side(s: Side) -> &'static str {
+    match s {
+        Side::Back => "BACK",
+        Side::Lay => "LAY",
+    }
+}
+
+fn order_type(t: OrderType) -> &'static str {
+    match t {
+        OrderType::Limit => "LIMIT",
+        OrderType::LimitOnClose => "LIMIT_ON_CLOSE",
+        OrderType::MarketOnClose => "MARKET_ON_CLOSE",
+    }
+}
+
+fn persistence(p: Persistence) -> &'static str {
+    match p {
+        Persistence::Lapse => "LAPSE",
+        Persistence::Persist => "PERSIST",
+        Persistence::MarketOnClose => "MARKET_ON_CLOSE",
+    }
+}
+
+fn status(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::Pending => "PENDING",
+        OrderStatus::Executable => "EXECUTABLE",
+        OrderStatus::ExecutionComplete => "EXECUTION_COMPLETE",
+        OrderStatus::Rejected => "REJECTED",
+    }
+}
+
+/// An order's life as events: (at, kind, price, size).
+fn events(o: &SettledOrder) -> Vec<(i64, &'static str, Option<f64>, Option<f64>)> {
+    let r = &o.order.request;
+    let mut out = vec![(
+        o.order.placed_at.0,
+        "placed",
+        Some(r.price.get()),
+        Some(r.size),
+    )];
+    for f in &o.fills {
+        let kind = if f.void { "voided" } else { "matched" };
+        out.push((f.at.0, kind, Some(f.price), Some(f.size)));
+    }
+    if o.order.size_cancelled > 0.0 {
+        let at = o.cancel_at.unwrap_or(o.settled_at).0;
+        out.push((at, "cancelled", None, Some(o.order.size_cancelled)));
+    }
+    if o.order.size_lapsed > 0.0 {
+        out.push((o.settled_at.0, "lapsed", None, Some(o.order.size_lapsed)));
+    }
+    out.push((o.settled_at.0, "settled", None, Some(o.profit)));
+    out
+}
+
+/// Run a statement on either database with the same binds; a time (epoch
+/// ms) is bound through `$time`, which turns it into a timestamp on PostgreSQL.
+macro_rules! on_store {
+    ($store:expr, $what:expr, |$q:ident, $time:ident| $build:expr, $run:ident) => {
+        match $store {
+            Store::Sqlite { pool, .. } => {
+                let $time = |ms: i64| ms;
+                let $q = sqlx::query_scalar;
+                timed($what, $build.$run(pool)).await
+            }
+            Store::Postgres { pool, .. } => {
+                let $time = ts;
+                let $q = sqlx::query_scalar;
+                timed($what, $build.$run(pool)).await
+            }
+        }
+    };
+}
+
+impl Store {
+    /// Save a strategy version (once per component and parameters);
+    /// returns its row id.
+    pub async fn save_version(&self, v: &VersionRow<'_>) -> Result<i64, StoreError> {
+        let what = format!("saving strategy {}@{}", v.name, v.version);
+        let strategy: i64 = on_store!(
+            self,
+            &what,
+            |q, _t| q("INSERT INTO strategies (name) VALUES ($1) \
+                 ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id")
+            .bind(v.name),
+            fetch_one
+        )?;
+        let now = Utc::now().timestamp_millis();
+        on_store!(
+            self,
+            &what,
+            |q, t| q("INSERT INTO strategy_versions \
+                 (strategy, version, wit_version, component, sha256, parameters, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (sha256) DO UPDATE SET parameters = excluded.parameters \
+                 RETURNING id")
+            .bind(strategy)
+            .bind(v.version)
+            .bind(v.wit_version)
+            .bind(v.component)
+            .bind(v.sha256)
+            .bind(v.parameters)
+            .bind(t(now)),
+            fetch_one
+        )
+    }
+
+    /// Record the start of a run; returns its id.
+    pub async fn start_run(&self, config: &str) -> Result<i64, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        on_store!(
+            self,
+            "saving the run",
+            |q, t| q(
+                "INSERT INTO backtest_runs (started_at, elapsed_ms, config, markets, updates) \
+                 VALUES ($1, 0, $2, 0, 0) RETURNING id"
+            )
+            .bind(t(now))
+            .bind(config),
+            fetch_one
+        )
+    }
+
+    /// The row id of a market, saving a bare row for one never ingested
+    /// (a backtest from files).
+    pub async fn market_row(&self, venue: &str, market_id: &str) -> Result<i64, StoreError> {
+        let what = format!("saving market {market_id}");
+        let _: Option<i64> = on_store!(
+            self,
+            &what,
+            |q, _t| q(
+                "INSERT INTO markets (venue, market_id, event_type, market_type, \
+                 number_of_winners, status) VALUES ($1, $2, '', '', 0, 'UNKNOWN') \
+                 ON CONFLICT (venue, market_id) DO NOTHING RETURNING id"
+            )
+            .bind(venue)
+            .bind(market_id),
+            fetch_optional
+        )?;
+        on_store!(
+            self,
+            &what,
+            |q, _t| q("SELECT id FROM markets WHERE venue = $1 AND market_id = $2")
+                .bind(venue)
+                .bind(market_id),
+            fetch_one
+        )
+    }
+
+    /// Save one settled order of a run with its events.
+    pub async fn save_order(
+        &self,
+        run: i64,
+        version: i64,
+        market: i64,
+        o: &SettledOrder,
+    ) -> Result<(), StoreError> {
+        let what = "saving an order";
+        let r = &o.order.request;
+        let voided: f64 = o.fills.iter().filter(|f| f.void).map(|f| f.size).sum();
+        let id: i64 = on_store!(
+            self,
+            what,
+            |q, t| q(
+                "INSERT INTO orders (run, strategy_version, venue_order_id, market, \
+                 selection_id, side, order_type, persistence, price, size, customer_ref, \
+                 placed_at, status, size_matched, average_price_matched, size_cancelled, \
+                 size_lapsed, size_voided, settled_at, profit, commission) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20, $21) RETURNING id"
+            )
+            .bind(run)
+            .bind(version)
+            .bind(o.order.id.0.to_string())
+            .bind(market)
+            .bind(r.selection_id.0 as i64)
+            .bind(side(r.side))
+            .bind(order_type(r.order_type))
+            .bind(persistence(r.persistence))
+            .bind(r.price.get())
+            .bind(r.size)
+            .bind(r.customer_ref.clone())
+            .bind(t(o.order.placed_at.0))
+            .bind(status(o.order.status))
+            .bind(o.order.size_matched - voided)
+            .bind(o.order.average_price_matched)
+            .bind(o.order.size_cancelled)
+            .bind(o.order.size_lapsed)
+            .bind(voided)
+            .bind(t(o.settled_at.0))
+            .bind(o.profit)
+            .bind(o.commission),
+            fetch_one
+        )?;
+        for (seq, (at, kind, price, size)) in events(o).into_iter().enumerate() {
+            let _: Option<i64> = on_store!(
+                self,
+                what,
+                |q, t| q(
+                    "INSERT INTO order_events (order_id, seq, at, kind, price, size) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING order_id"
+                )
+                .bind(id)
+                .bind(seq as i64)
+                .bind(t(at))
+                .bind(kind)
+                .bind(price)
+                .bind(size),
+                fetch_optional
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Record how a run ended and its results per strategy version.
+    pub async fn finish_run(
+        &self,
+        run: i64,
+        (markets, updates, elapsed_ms): (i64, i64, i64),
+        results: &[(i64, ResultRow)],
+    ) -> Result<(), StoreError> {
+        let what = "saving the run's results";
+        let _: Option<i64> = on_store!(
+            self,
+            what,
+            |q, _t| q(
+                "UPDATE backtest_runs SET markets = $1, updates = $2, elapsed_ms = $3 \
+                 WHERE id = $4 RETURNING id"
+            )
+            .bind(markets)
+            .bind(updates)
+            .bind(elapsed_ms)
+            .bind(run),
+            fetch_optional
+        )?;
+        for (version, r) in results {
+            let _: Option<i64> = on_store!(
+                self,
+                what,
+                |q, _t| q(
+                    "INSERT INTO backtest_results (run, strategy_version, orders, matched, \
+                     gross_profit, commission, profit, roi, rejected, faults, quarantined) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING run"
+                )
+                .bind(run)
+                .bind(version)
+                .bind(r.orders)
+                .bind(r.matched)
+                .bind(r.gross_profit)
+                .bind(r.commission)
+                .bind(r.profit)
+                .bind(r.roi)
+                .bind(r.rejected.clone())
+                .bind(r.faults)
+                .bind(r.quarantined),
+                fetch_optional
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Every saved run, newest first, with its results.
+    pub async fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
+        let ids: Vec<i64> = on_store!(
+            self,
+            "listing runs",
+            |q, _t| q("SELECT id FROM backtest_runs ORDER BY id DESC"),
+            fetch_all
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(run) = self.run(id).await? {
+                out.push(run);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One saved run.
+    pub async fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
+        let what = format!("reading run {id}");
+        const RUN_SQLITE: &str = "SELECT started_at, elapsed_ms, markets, updates, config, \
+            (SELECT count(*) FROM orders WHERE run = $1) FROM backtest_runs WHERE id = $1";
+        const RUN_PG: &str = "SELECT (extract(epoch FROM started_at) * 1000)::bigint, elapsed_ms, \
+            markets, updates, config, (SELECT count(*) FROM orders WHERE run = $1) \
+            FROM backtest_runs WHERE id = $1";
+        const RESULTS: &str = "SELECT s.name, v.version, r.orders, r.matched, r.gross_profit, \
+            r.commission, r.profit, r.roi, r.rejected, r.faults, r.quarantined \
+            FROM backtest_results r JOIN strategy_versions v ON v.id = r.strategy_version \
+            JOIN strategies s ON s.id = v.strategy WHERE r.run = $1 ORDER BY s.name, v.version";
+        type Head = (i64, i64, i64, i64, String, i64);
+        let (head, results): (Option<Head>, Vec<ResultRow>) = match self {
+            Store::Sqlite { pool, .. } => (
+                timed(
+                    &what,
+                    sqlx::query_as(RUN_SQLITE).bind(id).fetch_optional(pool),
+                )
+                .await?,
+                timed(&what, sqlx::query_as(RESULTS).bind(id).fetch_all(pool)).await?,
+            ),
+            Store::Postgres { pool, .. } => (
+                timed(&what, sqlx::query_as(RUN_PG).bind(id).fetch_optional(pool)).await?,
+                timed(&what, sqlx::query_as(RESULTS).bind(id).fetch_all(pool)).await?,
+            ),
+        };
+        Ok(head.map(
+            |(started_at, elapsed_ms, markets, updates, config, orders)| RunRow {
+                id,
+                started_at,
+                elapsed_ms,
+                markets,
+                updates,
+                config,
+                orders,
+                results,
+            },
+        ))
+    }
+}

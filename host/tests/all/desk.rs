@@ -1,0 +1,136 @@
+//! A strategy's desk as its plugin reaches it: venue rules, then risk,
+//! then the venue; timers in due order, capped.
+
+use clever_host::betfair::{Message, StreamCache};
+use clever_host::engine::Desk;
+use clever_host::risk::{RiskBook, RiskLimits};
+use clever_host::runtime::HostServices;
+use clever_host::sim::{SimConfig, SimVenue};
+use clever_sdk::{
+    MarketId, OrderId, OrderRequest, Price, RejectReason, RiskLimit, SelectionId, Side, Timestamp,
+};
+
+const NOW: Timestamp = Timestamp(1);
+
+fn desk_with_market() -> Desk {
+    let risk = RiskBook::new(RiskLimits {
+        max_stake: 50.0,
+        ..RiskLimits::default()
+    });
+    let mut desk = Desk::new(risk, Box::new(SimVenue::new(SimConfig::default())));
+    let json = r#"{"op":"mcm","pt":1,"mc":[{"id":"1.5","img":true,"marketDefinition":{"status":"OPEN","inPlay":false,"runners":[{"id":1,"status":"ACTIVE"},{"id":2,"status":"REMOVED"}]}}]}"#;
+    let message: Message = serde_json::from_str(json).unwrap();
+    let mut cache = StreamCache::new();
+    let book = &cache.apply(1, &message.mc[0]).book;
+    desk.on_market(NOW, book, &mut Vec::new());
+    desk
+}
+
+fn back(selection: u64, price: f64, size: f64) -> OrderRequest {
+    OrderRequest::limit(
+        MarketId::from("1.5"),
+        SelectionId(selection),
+        Side::Back,
+        Price(price),
+        size,
+    )
+}
+
+#[test]
+fn only_ladder_prices_legal_stakes_and_known_runners_are_accepted() {
+    let mut s = desk_with_market();
+    assert_eq!(
+        s.place_order(NOW, back(1, 3.03, 2.0)),
+        Err(RejectReason::InvalidPrice)
+    );
+    assert_eq!(
+        s.place_order(NOW, back(1, 3.05, 0.5)),
+        Err(RejectReason::InvalidSize)
+    );
+    assert_eq!(
+        s.place_order(NOW, back(1, 3.05, 2.001)),
+        Err(RejectReason::InvalidSize)
+    );
+    assert_eq!(
+        s.place_order(NOW, back(2, 3.05, 2.0)),
+        Err(RejectReason::UnknownSelection)
+    );
+    let mut elsewhere = back(1, 3.05, 2.0);
+    elsewhere.market_id = MarketId::from("1.6");
+    assert_eq!(
+        s.place_order(NOW, elsewhere),
+        Err(RejectReason::UnknownMarket)
+    );
+    assert_eq!(
+        s.place_order(NOW, back(1, 3.05, 60.0)),
+        Err(RejectReason::RiskLimit(RiskLimit::MaxStake))
+    );
+    assert_eq!(s.place_order(NOW, back(1, 3.05, 2.0)), Ok(OrderId(1)));
+    // Below the minimum stake, legal when the payout reaches 10.
+    assert_eq!(s.place_order(NOW, back(1, 20.0, 0.5)), Ok(OrderId(2)));
+    let tally = s.tally().clone();
+    assert_eq!(tally.placed, 2);
+    let rejected: Vec<(&str, u64)> = tally
+        .rejected
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            ("invalid-price", 1),
+            ("invalid-size", 2),
+            ("risk-limit:max-stake", 1),
+            ("unknown-market", 1),
+            ("unknown-selection", 1)
+        ]
+    );
+}
+
+#[test]
+fn timers_come_out_earliest_first_and_can_be_moved_or_cancelled() {
+    let mut s = desk_with_market();
+    for (at, token) in [(300, 1), (100, 2), (200, 3), (50, 1)] {
+        assert!(s.set_timer(Timestamp(at), token, 10));
+    }
+    s.cancel_timer(3);
+    let desk = &mut s;
+    let mut early = desk.timer_pass();
+    assert_eq!(desk.take_due_timer(Timestamp(40), &mut early), None);
+    let mut pass = desk.timer_pass();
+    assert_eq!(
+        desk.take_due_timer(Timestamp(500), &mut pass),
+        Some((Timestamp(50), 1))
+    );
+    assert_eq!(
+        desk.take_due_timer(Timestamp(500), &mut pass),
+        Some((Timestamp(100), 2))
+    );
+    assert_eq!(desk.take_due_timer(Timestamp(500), &mut pass), None);
+}
+
+#[test]
+fn pending_timers_are_capped_and_timers_set_while_firing_wait() {
+    let mut s = desk_with_market();
+    assert!(s.set_timer(Timestamp(10), 1, 2));
+    assert!(s.set_timer(Timestamp(20), 2, 2));
+    assert!(!s.set_timer(Timestamp(30), 3, 2), "a third is over the cap");
+    assert!(s.set_timer(Timestamp(5), 2, 2), "moving one is not adding");
+    let mut pass = s.timer_pass();
+    assert_eq!(
+        s.take_due_timer(Timestamp(100), &mut pass),
+        Some((Timestamp(5), 2))
+    );
+    // Re-armed from on-timer, due already: not in this pass.
+    assert!(s.set_timer(Timestamp(6), 2, 2));
+    assert_eq!(
+        s.take_due_timer(Timestamp(100), &mut pass),
+        Some((Timestamp(10), 1))
+    );
+    assert_eq!(s.take_due_timer(Timestamp(100), &mut pass), None);
+    let mut next = s.timer_pass();
+    assert_eq!(
+        s.take_due_timer(Timestamp(100), &mut next),
+        Some((Timestamp(6), 2))
+    );
+}
