@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::run::FileOutcome;
-use clever_market::round2;
+use clever_market::Figures;
 use clever_runtime::LoadedPlugin;
 
 /// What `clever backtest --json` prints.
@@ -30,16 +30,9 @@ pub struct StrategyReport {
     pub name: String,
     /// Its semver version.
     pub version: String,
-    /// Orders accepted.
-    pub orders: u64,
-    /// Stake matched (voided bets excluded).
-    pub matched: f64,
-    /// Profit before commission.
-    pub gross_profit: f64,
-    /// Commission paid.
-    pub commission: f64,
-    /// Net profit.
-    pub profit: f64,
+    /// Orders, matched stake, profit: the sums of every market's.
+    #[serde(flatten)]
+    pub figures: Figures,
     /// Net profit over matched stake (0 when nothing matched).
     pub roi: f64,
     /// Refused orders by reason.
@@ -53,8 +46,8 @@ pub struct StrategyReport {
     pub quarantined: bool,
 }
 
-/// Adds per-file outcomes up, strictly in file order, so the float sums
-/// (and so the report) do not depend on which thread finished first.
+/// Adds per-file outcomes up, strictly in file order (the sums are exact
+/// anyway; the order keeps the report's lists stable).
 pub struct Totals {
     report: Report,
 }
@@ -67,11 +60,7 @@ impl Totals {
             .map(|p| StrategyReport {
                 name: p.descriptor().name.clone(),
                 version: p.descriptor().version.clone(),
-                orders: 0,
-                matched: 0.0,
-                gross_profit: 0.0,
-                commission: 0.0,
-                profit: 0.0,
+                figures: Figures::default(),
                 roi: 0.0,
                 rejected: BTreeMap::new(),
                 sandbox_refused: BTreeMap::new(),
@@ -95,12 +84,8 @@ impl Totals {
         r.markets += file.markets;
         r.updates += file.updates;
         for (total, outcome) in r.strategies.iter_mut().zip(&file.strategies) {
-            total.orders += outcome.tally.placed;
             for m in &outcome.markets {
-                total.matched += m.matched;
-                total.gross_profit += m.gross_profit;
-                total.commission += m.commission;
-                total.profit += m.profit;
+                total.figures += &m.figures;
             }
             for (reason, n) in &outcome.tally.rejected {
                 *total.rejected.entry(reason.clone()).or_default() += n;
@@ -113,18 +98,10 @@ impl Totals {
         }
     }
 
-    /// The report, money rounded to the penny.
+    /// The report.
     pub fn finish(mut self) -> Report {
         for s in &mut self.report.strategies {
-            s.matched = round2(s.matched);
-            s.gross_profit = round2(s.gross_profit);
-            s.commission = round2(s.commission);
-            s.profit = round2(s.profit);
-            s.roi = if s.matched > 0.0 {
-                (s.profit / s.matched * 1e6).round() / 1e6
-            } else {
-                0.0
-            };
+            s.roi = s.figures.roi();
         }
         self.report
     }

@@ -4,7 +4,7 @@
 //! size of 0; level-keyed ladders (`batb`, `batl`, `bdatb`, `bdatl`) set or
 //! clear a level; a market definition updates status, in-play, bet delay,
 //! runners, removals (with adjustment factor) and settlement (status, BSP).
-//! After each change the plugin-facing [`Market`] view is brought up to
+//! After each change the plugin-facing [`Market`](clever_sdk::Market) view is brought up to
 //! date and the runners that changed are listed.
 
 use std::collections::HashMap;

@@ -154,7 +154,8 @@ impl Desk {
         let first = changes.len();
         let result = self.venue.settle(book, changes);
         self.follow(&changes[first..]);
-        self.risk.settled(&book.view.id, result.profit, now.0);
+        self.risk
+            .settled(&book.view.id, result.figures.profit, now.0);
         self.versions.settled(&result);
         self.markets.remove(book.view.id.as_str());
         result

@@ -22,7 +22,7 @@ use super::source::MarketSource;
 use super::source::SourceError;
 use super::venue::OrderChange;
 use super::versions::VersionFigures;
-use clever_market::{MarketBook, MarketResult};
+use clever_market::{Figures, MarketBook, MarketResult};
 use clever_runtime::{Dropped, Fault, HookError, HostHeld, InertServices, PluginInstance};
 
 /// One strategy in the loop.
@@ -59,14 +59,13 @@ impl Slot {
 const ON_A_DESK: &str = "every strategy in the engine was started on a desk";
 
 /// Running totals of one strategy's settled markets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
     /// Markets settled.
     pub markets: u64,
-    /// Stake matched.
-    pub matched: f64,
-    /// Profit after commission.
-    pub profit: f64,
+    /// Their figures, added up.
+    #[serde(flatten)]
+    pub figures: Figures,
 }
 
 /// A strategy as it stands now, for a running host's status.
@@ -458,8 +457,7 @@ impl<C: Clock> Engine<C> {
             }
             slot.in_sync.remove(&handle);
             slot.totals.markets += 1;
-            slot.totals.matched += result.matched;
-            slot.totals.profit += result.profit;
+            slot.totals.figures += &result.figures;
             if self.keep_results {
                 slot.results.push(result);
             }

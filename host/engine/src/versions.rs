@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use clever_sdk::OrderId;
 use serde::Serialize;
 
-use clever_market::MarketResult;
+use clever_market::{Figures, MarketResult};
 
 /// What one version of a strategy did while it was active.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -16,12 +16,10 @@ pub struct VersionFigures {
     pub version: String,
     /// Market updates delivered to it.
     pub events: u64,
-    /// Orders it placed that risk and the venue accepted.
-    pub orders: u64,
-    /// Stake matched on its orders, in settled markets.
-    pub matched: f64,
-    /// Profit of its orders after commission, in settled markets.
-    pub profit: f64,
+    /// Its orders (those risk and the venue accepted) and, in settled
+    /// markets, what they came to.
+    #[serde(flatten)]
+    pub figures: Figures,
 }
 
 /// Per-version figures of one strategy, in the order versions became active.
@@ -71,7 +69,7 @@ impl VersionBook {
     /// The active version placed `id`.
     pub fn placed(&mut self, id: OrderId) {
         if let Some(v) = self.versions.get_mut(self.current) {
-            v.orders += 1;
+            v.figures.orders += 1;
         }
         self.placed_by.insert(id, self.current);
     }
@@ -84,8 +82,14 @@ impl VersionBook {
                 continue;
             };
             if let Some(v) = self.versions.get_mut(i) {
-                v.matched += s.order.size_matched;
-                v.profit += s.profit - s.commission;
+                // The same ledger the totals add up: each settled
+                // order's matched stake (voids excluded), profit and its
+                // share of the commission.
+                let f = &mut v.figures;
+                f.matched += s.matched;
+                f.gross_profit += s.profit;
+                f.commission += s.commission;
+                f.profit += s.profit - s.commission;
             }
         }
     }
@@ -111,8 +115,8 @@ mod tests {
         book.placed(OrderId(2));
         assert_eq!(book.current(), "1.1.0");
         let f = book.figures();
-        assert_eq!((f[0].events, f[0].orders), (1, 1));
-        assert_eq!((f[1].events, f[1].orders), (2, 1));
+        assert_eq!((f[0].events, f[0].figures.orders), (1, 1));
+        assert_eq!((f[1].events, f[1].figures.orders), (2, 1));
         // Back to an earlier version: its figures carry on.
         book.switch_to("1.0.0");
         book.count_event();

@@ -16,7 +16,10 @@
 
 pub mod book;
 pub mod ledger;
+pub mod money;
 pub mod synthetic;
 
 pub use book::{Ladder, MarketBook, RunnerDepth, cents};
-pub use ledger::{Fill, MarketResult, SettledOrder, round2};
+pub use ledger::{Figures, Fill, MarketResult, SettledOrder, round2};
+pub use money::{Money, allocate};
+pub use rust_decimal::Decimal;

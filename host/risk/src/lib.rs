@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use clever_sdk::odds::lay_liability;
+use clever_market::{Decimal, Money};
 use clever_sdk::{MarketId, OrderId, OrderRequest, RejectReason, RiskLimit, SelectionId, Side};
 use serde::Deserialize;
 
@@ -85,44 +85,61 @@ impl Approved {
 struct Exposure {
     request: OrderRequest,
     /// Stake neither cancelled nor lapsed (matched or still open).
-    live_size: f64,
+    live_size: Money,
     open: bool,
 }
 
 impl Exposure {
+    fn new(request: OrderRequest) -> Self {
+        Exposure {
+            live_size: Money::from_f64(request.size),
+            request,
+            open: true,
+        }
+    }
+
     /// The market's profit from this order if its runner wins, and if it
-    /// loses, as if all its live stake matched at its price.
-    fn outcomes(&self) -> (f64, f64) {
-        let (stake, price) = (self.live_size, self.request.price.get());
+    /// loses, as if all its live stake matched at its price. Exact.
+    fn outcomes(&self) -> (Money, Money) {
+        let stake = self.live_size;
+        let odds = Money::from_f64(self.request.price.get()).decimal() - Decimal::ONE;
         match self.request.side {
-            Side::Back => (stake * (price - 1.0), -stake),
-            Side::Lay => (-stake * (price - 1.0), stake),
+            Side::Back => (stake.times(odds), -stake),
+            Side::Lay => (-stake.times(odds), stake),
         }
     }
 
     /// Worst case on its own runner.
-    fn liability(&self) -> f64 {
+    fn liability(&self) -> Money {
         match self.request.side {
             Side::Back => self.live_size,
-            Side::Lay => lay_liability(self.live_size, self.request.price),
+            Side::Lay => -self.outcomes().0,
         }
     }
 }
 
-/// One runner's sums over the live orders on it.
+/// One runner's sums over the live orders on it, exact: adding an order
+/// and taking it away again leaves them as they were.
 #[derive(Debug, Clone, Copy, Default)]
 struct RunnerSums {
-    if_win: f64,
-    if_lose: f64,
-    liability: f64,
+    if_win: Money,
+    if_lose: Money,
+    liability: Money,
 }
 
 impl RunnerSums {
-    fn add(&mut self, o: &Exposure, sign: f64) {
+    fn add(&mut self, o: &Exposure) {
         let (win, lose) = o.outcomes();
-        self.if_win += sign * win;
-        self.if_lose += sign * lose;
-        self.liability += sign * o.liability();
+        self.if_win += win;
+        self.if_lose += lose;
+        self.liability += o.liability();
+    }
+
+    fn remove(&mut self, o: &Exposure) {
+        let (win, lose) = o.outcomes();
+        self.if_win -= win;
+        self.if_lose -= lose;
+        self.liability -= o.liability();
     }
 }
 
@@ -139,7 +156,7 @@ pub struct RiskBook {
     open: usize,
     placed_at: VecDeque<i64>,
     day: i64,
-    day_profit: f64,
+    day_profit: Money,
     killed: bool,
 }
 
@@ -153,7 +170,7 @@ impl RiskBook {
             open: 0,
             placed_at: VecDeque::new(),
             day: i64::MIN,
-            day_profit: 0.0,
+            day_profit: Money::ZERO,
             killed: false,
         }
     }
@@ -170,7 +187,7 @@ impl RiskBook {
             return refuse(RiskLimit::KillSwitch);
         }
         self.roll_day(now);
-        if -self.day_profit >= self.limits.daily_loss_limit {
+        if -self.day_profit >= Money::from_f64(self.limits.daily_loss_limit) {
             return refuse(RiskLimit::DailyLoss);
         }
         if request.size > self.limits.max_stake {
@@ -185,24 +202,18 @@ impl RiskBook {
         if self.placed_at.len() >= self.limits.max_orders_per_hour {
             return refuse(RiskLimit::MaxOrdersPerHour);
         }
-        let new = Exposure {
-            live_size: request.size,
-            request,
-            open: true,
-        };
+        let new = Exposure::new(request);
         let mut sums = self
             .markets
             .get(&new.request.market_id)
             .cloned()
             .unwrap_or_default();
-        sums.entry(new.request.selection_id)
-            .or_default()
-            .add(&new, 1.0);
+        sums.entry(new.request.selection_id).or_default().add(&new);
         let selection = sums[&new.request.selection_id].liability;
-        if selection > self.limits.max_selection_liability + 1e-9 {
+        if selection > Money::from_f64(self.limits.max_selection_liability) {
             return refuse(RiskLimit::MaxSelectionLiability);
         }
-        if market_liability(&sums) > self.limits.max_market_liability + 1e-9 {
+        if market_liability(&sums) > Money::from_f64(self.limits.max_market_liability) {
             return refuse(RiskLimit::MaxMarketLiability);
         }
         Ok(Approved(new.request))
@@ -211,12 +222,8 @@ impl RiskBook {
     /// The venue accepted an approved order under `id` at `now`.
     pub fn placed(&mut self, id: OrderId, approved: &Approved, now: i64) {
         self.placed_at.push_back(now);
-        let exposure = Exposure {
-            request: approved.0.clone(),
-            live_size: approved.0.size,
-            open: true,
-        };
-        self.runner_sums(&exposure).add(&exposure, 1.0);
+        let exposure = Exposure::new(approved.0.clone());
+        self.runner_sums(&exposure).add(&exposure);
         self.open += 1;
         self.orders.insert(id, exposure);
     }
@@ -226,9 +233,9 @@ impl RiskBook {
         let Some(mut o) = self.orders.remove(&id) else {
             return;
         };
-        self.runner_sums(&o).add(&o, -1.0);
-        o.live_size = (o.live_size - size).max(0.0);
-        self.runner_sums(&o).add(&o, 1.0);
+        self.runner_sums(&o).remove(&o);
+        o.live_size = (o.live_size - Money::from_f64(size)).or_zero();
+        self.runner_sums(&o).add(&o);
         self.orders.insert(id, o);
     }
 
@@ -242,7 +249,7 @@ impl RiskBook {
 
     /// A market settled with net `profit` for this strategy at `now`; its
     /// orders no longer count toward liabilities.
-    pub fn settled(&mut self, market: &MarketId, profit: f64, now: i64) {
+    pub fn settled(&mut self, market: &MarketId, profit: Money, now: i64) {
         self.roll_day(now);
         self.day_profit += profit;
         let open = &mut self.open;
@@ -260,7 +267,7 @@ impl RiskBook {
         let day = now.div_euclid(DAY_MS);
         if day != self.day {
             self.day = day;
-            self.day_profit = 0.0;
+            self.day_profit = Money::ZERO;
         }
     }
 
@@ -276,13 +283,13 @@ impl RiskBook {
 /// Worst case on a market over every winner (and "none of these"): if
 /// runner x wins, the market makes x's if-win plus every other runner's
 /// if-lose.
-fn market_liability(sums: &BTreeMap<SelectionId, RunnerSums>) -> f64 {
-    let all_lose: f64 = sums.values().map(|s| s.if_lose).sum();
+fn market_liability(sums: &BTreeMap<SelectionId, RunnerSums>) -> Money {
+    let all_lose: Money = sums.values().map(|s| s.if_lose).sum();
     sums.values()
         .map(|s| all_lose - s.if_lose + s.if_win)
         .chain(std::iter::once(all_lose))
         .map(|profit| -profit)
-        .fold(0.0, f64::max)
+        .fold(Money::ZERO, Money::max)
 }
 
 #[cfg(test)]
@@ -416,7 +423,7 @@ mod tests {
             daily_loss_limit: 50.0,
             ..RiskLimits::default()
         });
-        book.settled(&MarketId::from("1.0"), -50.0, 1_000);
+        book.settled(&MarketId::from("1.0"), Money::from_f64(-50.0), 1_000);
         assert_eq!(
             place(&mut book, 1, order(Side::Back, 1, 2.0, 1.0), 2_000),
             LIMIT(RiskLimit::DailyLoss)

@@ -1,11 +1,10 @@
 //! Settlement of what matched in one market: WIN and PLACE markets, dead
 //! heats, voids, and commission on the net market winnings.
 
-use clever_market::{MarketResult, SettledOrder};
+use clever_market::{Decimal, MarketResult, Money, SettledOrder};
 use clever_sdk::{Market, RunnerStatus, Side};
 
 use super::order::SimOrder;
-use clever_market::round2;
 
 /// Whether runners that place count as winners: PLACE-type markets and any
 /// market paying more than one place.
@@ -17,17 +16,17 @@ fn pays_places(market: &Market) -> bool {
 /// runners won than the market pays places (a dead heat), places divided by
 /// winners. Betfair's stream does not say which places were shared, so in a
 /// PLACE market every winner takes the same share (see docs/SIMULATION.md).
-fn dead_heat_share(market: &Market) -> f64 {
-    let places = market.number_of_winners.max(1) as f64;
+fn dead_heat_share(market: &Market) -> Decimal {
+    let places = market.number_of_winners.max(1) as usize;
     let winners = market
         .runners
         .iter()
         .filter(|r| is_winner(market, r.status))
-        .count() as f64;
+        .count();
     if winners > places {
-        places / winners
+        Decimal::from(places) / Decimal::from(winners)
     } else {
-        1.0
+        Decimal::ONE
     }
 }
 
@@ -35,56 +34,56 @@ fn is_winner(market: &Market, status: RunnerStatus) -> bool {
     status == RunnerStatus::Winner || (status == RunnerStatus::Placed && pays_places(market))
 }
 
+/// A price on the ladder (hundredths) as an exact decimal.
+fn exact_price(price: f64) -> Decimal {
+    Money::from_f64(price).decimal()
+}
+
 /// Settle `orders` in the closed `market` at `commission_rate` percent.
+/// Each order's profit is exact and booked to the penny; the market's
+/// figures are their sums ([`MarketResult::of_orders`]).
 pub fn settle(market: &Market, orders: &[SimOrder], commission_rate: f64) -> MarketResult {
     let share = dead_heat_share(market);
-    let mut result = MarketResult {
-        market_id: market.id.0.clone(),
-        orders: orders.len() as u64,
-        ..MarketResult::default()
-    };
-    for order in orders {
-        let status = market
-            .runner(order.order.request.selection_id)
-            .map(|r| r.status);
-        let mut profit = 0.0;
-        for fill in order.fills.iter().filter(|f| !f.void) {
-            let back = match status {
-                Some(s) if is_winner(market, s) => {
-                    fill.size * share * (fill.price - 1.0) - fill.size * (1.0 - share)
-                }
-                Some(RunnerStatus::Loser) => -fill.size,
-                // Placed in a WIN market means lost; removed or unsettled is void.
-                Some(RunnerStatus::Placed) => -fill.size,
-                _ => continue,
-            };
-            result.matched += fill.size;
-            profit += match order.order.request.side {
-                Side::Back => back,
-                Side::Lay => -back,
-            };
-        }
-        result.gross_profit += round2(profit);
-        result.settled.push(SettledOrder {
-            order: order.order.clone(),
-            fills: order.fills.clone(),
-            cancel_at: order.cancel_at,
-            profit: round2(profit),
-            commission: 0.0,
-            settled_at: market.publish_time,
-        });
+    let settled = orders
+        .iter()
+        .map(|order| settle_order(market, order, share))
+        .collect();
+    let rate = Money::from_f64(commission_rate).decimal();
+    MarketResult::of_orders(market.id.0.clone(), orders.len() as u64, settled, rate)
+}
+
+fn settle_order(market: &Market, order: &SimOrder, share: Decimal) -> SettledOrder {
+    let status = market
+        .runner(order.order.request.selection_id)
+        .map(|r| r.status);
+    let mut matched = Money::ZERO;
+    let mut profit = Money::ZERO;
+    for fill in order.fills.iter().filter(|f| !f.void) {
+        let size = Money::from_f64(fill.size);
+        let back = match status {
+            Some(s) if is_winner(market, s) => {
+                let odds = exact_price(fill.price) - Decimal::ONE;
+                size.times(share * odds) - size.times(Decimal::ONE - share)
+            }
+            // Placed in a WIN market means lost; removed or unsettled is void.
+            Some(RunnerStatus::Loser | RunnerStatus::Placed) => -size,
+            _ => continue,
+        };
+        matched += size;
+        profit += match order.order.request.side {
+            Side::Back => back,
+            Side::Lay => -back,
+        };
     }
-    result.matched = round2(result.matched);
-    result.gross_profit = round2(result.gross_profit);
-    result.commission = round2(result.gross_profit.max(0.0) * commission_rate / 100.0);
-    result.profit = round2(result.gross_profit - result.commission);
-    let winnings: f64 = result.settled.iter().map(|o| o.profit.max(0.0)).sum();
-    if winnings > 0.0 {
-        for o in &mut result.settled {
-            o.commission = round2(result.commission * o.profit.max(0.0) / winnings);
-        }
+    SettledOrder {
+        order: order.order.clone(),
+        fills: order.fills.clone(),
+        cancel_at: order.cancel_at,
+        matched,
+        profit: profit.pennies(),
+        commission: Money::ZERO,
+        settled_at: market.publish_time,
     }
-    result
 }
 
 #[cfg(test)]
@@ -138,6 +137,29 @@ mod tests {
 
     use RunnerStatus::{Loser, Placed, Removed, Winner};
 
+    fn money(x: f64) -> Money {
+        Money::from_f64(x)
+    }
+
+    #[test]
+    fn order_shares_of_commission_add_up_to_the_market_s() {
+        let m3 = market("WIN", 1, &[Winner, Loser, Loser]);
+        let orders = [
+            matched(1, Side::Back, 3.0, 3.33),
+            matched(2, Side::Lay, 4.0, 3.33),
+            matched(3, Side::Lay, 4.0, 3.33),
+        ];
+        let r = settle(&m3, &orders, 6.5);
+        let shares: Money = r.settled.iter().map(|o| o.commission).sum();
+        assert_eq!(shares, r.figures.commission);
+        let profits: Money = r.settled.iter().map(|o| o.profit).sum();
+        assert_eq!(profits, r.figures.gross_profit);
+        assert_eq!(
+            r.figures.profit,
+            r.figures.gross_profit - r.figures.commission
+        );
+    }
+
     #[test]
     fn win_market_backs_and_lays_with_commission_on_net_winnings() {
         let m = market("WIN", 1, &[Winner, Loser, Removed]);
@@ -147,10 +169,10 @@ mod tests {
             matched(3, Side::Back, 9.0, 7.0),  // void: removed
         ];
         let r = settle(&m, &orders, 5.0);
-        assert_eq!(r.matched, 15.0);
-        assert_eq!(r.gross_profit, 25.0);
-        assert_eq!(r.commission, 1.25);
-        assert_eq!(r.profit, 23.75);
+        assert_eq!(r.figures.matched, money(15.0));
+        assert_eq!(r.figures.gross_profit, money(25.0));
+        assert_eq!(r.figures.commission, money(1.25));
+        assert_eq!(r.figures.profit, money(23.75));
     }
 
     #[test]
@@ -158,8 +180,12 @@ mod tests {
         let m = market("WIN", 1, &[Winner, Loser]);
         let r = settle(&m, &[matched(1, Side::Lay, 3.0, 10.0)], 5.0);
         assert_eq!(
-            (r.gross_profit, r.commission, r.profit),
-            (-20.0, 0.0, -20.0)
+            (
+                r.figures.gross_profit,
+                r.figures.commission,
+                r.figures.profit
+            ),
+            (money(-20.0), money(0.0), money(-20.0))
         );
     }
 
@@ -168,9 +194,9 @@ mod tests {
         let m = market("WIN", 1, &[Winner, Winner, Loser]);
         // 10 at 5.0 in a two-way dead heat: 5 wins 20, 5 loses.
         let r = settle(&m, &[matched(1, Side::Back, 5.0, 10.0)], 0.0);
-        assert_eq!(r.gross_profit, 15.0);
+        assert_eq!(r.figures.gross_profit, money(15.0));
         let r = settle(&m, &[matched(2, Side::Lay, 5.0, 10.0)], 0.0);
-        assert_eq!(r.gross_profit, -15.0);
+        assert_eq!(r.figures.gross_profit, money(-15.0));
     }
 
     #[test]
@@ -181,10 +207,10 @@ mod tests {
             matched(2, Side::Back, 2.0, 10.0), // +10
             matched(3, Side::Back, 3.0, 10.0), // -10
         ];
-        assert_eq!(settle(&m, &orders, 0.0).gross_profit, 5.0);
+        assert_eq!(settle(&m, &orders, 0.0).figures.gross_profit, money(5.0));
         // Three winners for two places: each gets two thirds at full odds.
         let heat = market("PLACE", 2, &[Winner, Winner, Winner]);
         let r = settle(&heat, &[matched(1, Side::Back, 4.0, 9.0)], 0.0);
-        assert_eq!(r.gross_profit, 6.0 * 3.0 - 3.0);
+        assert_eq!(r.figures.gross_profit, money(6.0 * 3.0 - 3.0));
     }
 }

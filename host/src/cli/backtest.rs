@@ -307,11 +307,11 @@ impl MarketsCsv {
             m.market_id,
             s.name,
             s.version,
-            m.orders,
-            m.matched,
-            m.gross_profit,
-            m.commission,
-            m.profit
+            m.figures.orders,
+            m.figures.matched,
+            m.figures.gross_profit,
+            m.figures.commission,
+            m.figures.profit
         ));
     }
 
@@ -358,11 +358,11 @@ fn print_table(r: &Report) {
         println!(
             "{:<28} {:>7} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>8.2} {:>8} {:>6} {:>11}",
             format!("{}@{}", s.name, s.version),
-            s.orders,
-            s.matched,
-            s.gross_profit,
-            s.commission,
-            s.profit,
+            s.figures.orders,
+            s.figures.matched,
+            s.figures.gross_profit,
+            s.figures.commission,
+            s.figures.profit,
             s.roi * 100.0,
             s.rejected.values().sum::<u64>(),
             s.faults,

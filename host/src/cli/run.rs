@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::engine::{Desk, Engine, SimClock, StrategyOutcome};
-use crate::market::SettledOrder;
+use crate::market::{Money, SettledOrder};
 use crate::risk::{RiskBook, RiskLimits};
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::sim::{SimConfig, SimVenue, SyntheticSource};
@@ -66,8 +66,8 @@ struct PluginReport {
     cancelled: u64,
     /// Orders with stake lapsed (at the off, or at the close).
     lapsed: u64,
-    matched: f64,
-    profit: f64,
+    matched: Money,
+    profit: Money,
     logs: u64,
     logs_dropped: u64,
     signals: u64,
@@ -164,8 +164,8 @@ fn report(o: &StrategyOutcome) -> PluginReport {
         rate_limited: o.dropped.orders,
         cancelled: settled(o, |s| s.order.size_cancelled > 0.0),
         lapsed: settled(o, |s| s.order.size_lapsed > 0.0),
-        matched: o.markets.iter().map(|m| m.matched).sum(),
-        profit: o.markets.iter().map(|m| m.profit).sum(),
+        matched: o.markets.iter().map(|m| m.figures.matched).sum(),
+        profit: o.markets.iter().map(|m| m.figures.profit).sum(),
         logs: o.tally.logs,
         logs_dropped: o.dropped.log_lines,
         signals: o.tally.signals,

@@ -7,7 +7,7 @@ use clever_sdk::{OrderStatus, OrderType, Persistence, Side};
 use serde::Serialize;
 
 use super::connect::{Store, StoreError, timed, ts};
-use clever_market::SettledOrder;
+use clever_market::{Money, SettledOrder};
 
 /// A strategy version as it is saved.
 pub struct VersionRow<'a> {
@@ -35,13 +35,17 @@ pub struct ResultRow {
     /// Orders accepted.
     pub orders: i64,
     /// Stake matched.
-    pub matched: f64,
+    #[sqlx(try_from = "f64")]
+    pub matched: Money,
     /// Profit before commission.
-    pub gross_profit: f64,
+    #[sqlx(try_from = "f64")]
+    pub gross_profit: Money,
     /// Commission.
-    pub commission: f64,
+    #[sqlx(try_from = "f64")]
+    pub commission: Money,
     /// Net profit.
-    pub profit: f64,
+    #[sqlx(try_from = "f64")]
+    pub profit: Money,
     /// Net profit over matched stake.
     pub roi: f64,
     /// Refusals by reason (JSON).
@@ -125,7 +129,7 @@ fn events(o: &SettledOrder) -> Vec<(i64, &'static str, Option<f64>, Option<f64>)
     if o.order.size_lapsed > 0.0 {
         out.push((o.settled_at.0, "lapsed", None, Some(o.order.size_lapsed)));
     }
-    out.push((o.settled_at.0, "settled", None, Some(o.profit)));
+    out.push((o.settled_at.0, "settled", None, Some(o.profit.to_f64())));
     out
 }
 
@@ -264,8 +268,8 @@ impl Store {
             .bind(o.order.size_lapsed)
             .bind(voided)
             .bind(t(o.settled_at.0))
-            .bind(o.profit)
-            .bind(o.commission),
+            .bind(o.profit.to_f64())
+            .bind(o.commission.to_f64()),
             fetch_one
         )?;
         for (seq, (at, kind, price, size)) in events(o).into_iter().enumerate() {
@@ -321,10 +325,10 @@ impl Store {
                 .bind(run)
                 .bind(version)
                 .bind(r.orders)
-                .bind(r.matched)
-                .bind(r.gross_profit)
-                .bind(r.commission)
-                .bind(r.profit)
+                .bind(r.matched.to_f64())
+                .bind(r.gross_profit.to_f64())
+                .bind(r.commission.to_f64())
+                .bind(r.profit.to_f64())
                 .bind(r.roi)
                 .bind(r.rejected.clone())
                 .bind(r.faults)

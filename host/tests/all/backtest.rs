@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clever_host::backtest::{Backtest, Progress, Report, data_files};
 use clever_host::betfair::{StreamCache, StreamFile};
+use clever_host::market::Money;
 use clever_host::risk::RiskLimits;
 use clever_host::sim::SimConfig;
 use clever_plugin_artifacts::{BACK_FAV_PREOFF, FIXTURE_READER, LAY_LOW_INPLAY, STEAM_CHASER};
@@ -49,11 +50,11 @@ fn figures(report: &Report) -> Vec<(String, u64, f64, f64, f64, f64)> {
         .map(|s| {
             (
                 s.name.clone(),
-                s.orders,
-                s.matched,
-                s.gross_profit,
-                s.commission,
-                s.profit,
+                s.figures.orders,
+                s.figures.matched.to_f64(),
+                s.figures.gross_profit.to_f64(),
+                s.figures.commission.to_f64(),
+                s.figures.profit.to_f64(),
             )
         })
         .collect()
@@ -79,12 +80,16 @@ fn both_examples_over_every_real_file_give_the_same_result_on_any_thread_count()
     assert_eq!(lay.name, "lay-low-inplay");
     assert_eq!(back.name, "back-fav-preoff");
     // Once per market with a pre-off book: the two BASIC copies have none.
-    assert_eq!(back.orders, 7);
-    assert!(lay.matched > 0.0 && lay.orders > 1_000, "{lay:?}");
+    assert_eq!(back.figures.orders, 7);
+    assert!(
+        lay.figures.matched.is_positive() && lay.figures.orders > 1_000,
+        "{lay:?}"
+    );
     // Laying every runner under 2.0 in play hits the default selection
     // liability limit (500) and Betfair's 5,000 orders an hour.
     assert!(lay.rejected["risk-limit:max-selection-liability"] > 0);
-    assert!(lay.commission >= 0.0 && lay.profit <= lay.gross_profit);
+    let f = &lay.figures;
+    assert!(f.commission >= Money::ZERO && f.profit <= f.gross_profit);
     assert_eq!(lay.faults + back.faults, 0);
 }
 
@@ -111,7 +116,9 @@ fn back_fav_preoff_backs_the_favourite_once_per_market() {
     ] {
         let report = run(&[BACK_FAV_PREOFF], &[betfair_data().join(file)], 1);
         let s = &report.strategies[0];
-        assert_eq!((s.orders, s.matched, s.profit), (1, 2.0, profit), "{file}");
+        let f = &s.figures;
+        let got = (f.orders, f.matched.to_f64(), f.profit.to_f64());
+        assert_eq!(got, (1, 2.0, profit), "{file}");
     }
 }
 

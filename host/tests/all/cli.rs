@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use clever_host::market::Decimal;
 use clever_plugin_artifacts as artifacts;
 
 fn clever(args: &[&str]) -> Output {
@@ -285,6 +286,49 @@ fn backtest_prints_a_table_reads_risk_limits_and_writes_per_market_rows() {
 }
 
 #[test]
+fn the_per_market_rows_add_up_to_the_report_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("markets.csv");
+    let mut args = vec!["backtest", "--plugin", artifacts::LAY_LOW_INPLAY];
+    args.extend(["--plugin", artifacts::BACK_FAV_PREOFF, "--json"]);
+    args.extend(["--markets-csv", csv.to_str().unwrap()]);
+    let files: Vec<String> = ["1-206064380.bz2", "1-166811431.bz2", "1-180305278.bz2"]
+        .iter()
+        .map(|f| betfair(f))
+        .collect();
+    for f in &files {
+        args.extend(["--data", f.as_str()]);
+    }
+    let out = clever(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    for strategy in report["strategies"].as_array().unwrap() {
+        let name = strategy["name"].as_str().unwrap();
+        // matched, gross_profit, commission, profit: columns 4 to 7.
+        let mut sums = [Decimal::ZERO; 4];
+        for row in rows
+            .lines()
+            .skip(1)
+            .filter(|r| r.split(',').nth(1) == Some(name))
+        {
+            for (sum, cell) in sums.iter_mut().zip(row.split(',').skip(4)) {
+                *sum += cell.parse::<Decimal>().unwrap();
+            }
+        }
+        let figures = ["matched", "gross_profit", "commission", "profit"];
+        for (sum, figure) in sums.iter().zip(figures) {
+            let total: Decimal = strategy[figure].to_string().parse().unwrap();
+            assert_eq!(*sum, total, "{name} {figure}");
+        }
+        assert!(
+            sums[0] > Decimal::ZERO,
+            "{name} matched something: {strategy}"
+        );
+    }
+}
+
+#[test]
 fn backtest_errors_name_the_bad_input() {
     let out = clever(&[
         "backtest",
@@ -487,14 +531,18 @@ fn a_saved_run_is_listed_and_shown_with_its_orders_on_both_databases() {
             .map(|s| s["orders"].as_u64().unwrap())
             .sum();
         assert_eq!(run["orders"], orders);
-        let lay = run["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == "lay-low-inplay")
-            .unwrap();
-        assert_eq!(lay["profit"], report["strategies"][0]["profit"]);
-        assert_eq!(lay["matched"], report["strategies"][0]["matched"]);
+        // The saved results are the report's, to the penny.
+        for strategy in report["strategies"].as_array().unwrap() {
+            let saved = run["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == strategy["name"])
+                .unwrap();
+            for figure in ["orders", "matched", "gross_profit", "commission", "profit"] {
+                assert_eq!(saved[figure], strategy[figure], "{figure}: {saved}");
+            }
+        }
         let config: serde_json::Value =
             serde_json::from_str(run["config"].as_str().unwrap()).unwrap();
         assert_eq!(config["risk"]["max_stake"], 100.0);

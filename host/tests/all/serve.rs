@@ -8,6 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use clever_host::engine::{Desk, Engine, SimClock, SwapError};
+use clever_host::market::{Decimal, Money};
 use clever_host::risk::{RiskBook, RiskLimits};
 use clever_host::runtime::InertServices;
 use clever_host::sim::{SimConfig, SimVenue};
@@ -287,11 +288,15 @@ fn a_version_swapped_in_mid_replay_takes_over_without_losing_or_repeating_an_eve
         old["orders"].as_u64() > Some(0) && new["orders"].as_u64() > Some(0),
         "{counter}"
     );
-    let profit = old["profit"].as_f64().unwrap() + new["profit"].as_f64().unwrap();
-    assert!(
-        (profit - counter["totals"]["profit"].as_f64().unwrap()).abs() < 1e-6,
-        "{counter}"
-    );
+    // One ledger: the versions' figures add up to the totals exactly.
+    for figure in ["orders", "matched", "gross_profit", "commission", "profit"] {
+        let sum = money(&old[figure]) + money(&new[figure]);
+        assert_eq!(
+            sum,
+            money(&counter["totals"][figure]),
+            "{figure}: {counter}"
+        );
+    }
     let beside = &strategies[1];
     assert_eq!(
         (beside["label"].as_str(), beside["version"].as_str()),
@@ -544,4 +549,12 @@ fn a_failed_restore_keeps_the_running_version_and_its_desk() {
         ),
         Err(SwapError::Unknown(_))
     ));
+}
+
+/// A JSON number of the API as exact money (the API writes pennies).
+fn money(v: &Value) -> Money {
+    let text = v.to_string();
+    let exact: Decimal = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+    assert_eq!(exact, exact.round_dp(2), "{text} is not whole pennies");
+    Money::new(exact)
 }

@@ -9,7 +9,11 @@ use clever_sdk::{
 
 use clever_host::betfair::{Message, StreamCache};
 use clever_host::engine::{MarketState, OrderChange, Venue};
-use clever_host::market::MarketResult;
+use clever_host::market::{MarketResult, Money};
+
+fn m(x: f64) -> Money {
+    Money::from_f64(x)
+}
 use clever_host::risk::{RiskBook, RiskLimits};
 use clever_host::sim::sim::reduced_price;
 use clever_host::sim::{SimConfig, SimVenue};
@@ -280,7 +284,10 @@ fn a_removal_voids_its_bets_lapses_unmatched_and_reduces_other_win_prices() {
     let won = r#"{"id":1,"status":"WINNER"},{"id":2,"status":"LOSER"},{"id":3,"status":"REMOVED","adjustmentFactor":20}"#;
     b.update(700, &definition("CLOSED", true, won));
     let r = b.settle();
-    assert_eq!((r.matched, r.gross_profit), (10.0, -10.0));
+    assert_eq!(
+        (r.figures.matched, r.figures.gross_profit),
+        (m(10.0), m(-10.0))
+    );
 }
 
 #[test]
@@ -350,7 +357,10 @@ fn commission_is_the_market_base_rate_unless_overridden() {
             r#"{"id":1,"status":"WINNER"},{"id":2,"status":"LOSER"},{"id":3,"status":"LOSER"}"#;
         b.update(900, &definition("CLOSED", true, won));
         let r = b.settle();
-        assert_eq!((r.gross_profit, r.commission), (20.0, commission));
+        assert_eq!(
+            (r.figures.gross_profit, r.figures.commission),
+            (m(20.0), m(commission))
+        );
     }
 }
 

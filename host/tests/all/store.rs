@@ -382,7 +382,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         .run_jobs(&jobs, &crate::backtest::Quiet)
         .unwrap();
         assert_eq!(from_db, from_files, "{}", db.url);
-        assert!(from_db.strategies[0].matched > 0.0);
+        assert!(from_db.strategies[0].figures.matched.is_positive());
         let Stored { store, runtime } = stored;
         runtime.block_on(store.close());
     }
