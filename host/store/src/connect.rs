@@ -8,6 +8,43 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+/// The kind of database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// SQLite: times are epoch-millisecond integers; no COPY, no partitions.
+    Sqlite,
+    /// PostgreSQL: times are timestamps; COPY, and TimescaleDB or day
+    /// partitions for the odds.
+    Postgres,
+}
+
+/// Run `body` on whichever database `store` is, with `pool` bound to its
+/// pool and (optionally) `time` to the function turning epoch milliseconds
+/// into that database's time value (the integer on SQLite, [`ts`] on
+/// PostgreSQL).
+///
+/// The pools are different types, so the body is compiled once per
+/// database; it is written once here. Where the SQL or the logic differs,
+/// branch on [`Store::dialect`] instead.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        $crate::connect::with_pool!($store, |$pool, _| $body)
+    };
+    ($store:expr, |$pool:ident, $time:pat_param| $body:expr) => {
+        match $store {
+            $crate::connect::Store::Sqlite { pool: $pool, .. } => {
+                let $time = |ms: i64| ms;
+                $body
+            }
+            $crate::connect::Store::Postgres { pool: $pool, .. } => {
+                let $time = $crate::connect::ts;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_pool;
+
 /// Where the database is when neither `--db` nor `DATABASE_URL` says.
 pub const DEFAULT_URL: &str = "sqlite://clever.db";
 /// The longest any one query may take.
@@ -145,12 +182,18 @@ impl Store {
         }
     }
 
+    /// Which database this is, for the few places whose SQL or logic
+    /// differs; the rest is written once through [`with_pool!`].
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Store::Sqlite { .. } => Dialect::Sqlite,
+            Store::Postgres { .. } => Dialect::Postgres,
+        }
+    }
+
     /// Close the pool, waiting for connections to finish.
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite { pool, .. } => pool.close().await,
-            Store::Postgres { pool, .. } => pool.close().await,
-        }
+        with_pool!(self, |pool| pool.close().await)
     }
 }
 

@@ -6,7 +6,7 @@
 //! the same work: the daily row is re-derived from the hours of its day, and
 //! retention drops whole day partitions on PostgreSQL (deletes on SQLite).
 
-use super::connect::{Store, StoreError, timed, ts};
+use super::connect::{Dialect, Store, StoreError, timed, ts, with_pool};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
@@ -55,43 +55,34 @@ impl Store {
             ON CONFLICT (strategy_version, day) DO UPDATE SET orders = excluded.orders, \
             matched = excluded.matched, gross_profit = excluded.gross_profit, \
             commission = excluded.commission, profit = excluded.profit";
-        match self {
-            Store::Sqlite { pool, .. } => {
-                let mut tx = timed(what, pool.begin()).await?;
-                let q = sqlx::query(HOURLY).bind(version).bind(hour);
-                let q = q.bind(p.orders).bind(p.matched).bind(p.gross_profit);
-                let q = q.bind(p.commission).bind(p.profit);
-                timed(what, q.execute(&mut *tx)).await?;
+        with_pool!(self, |pool, time| {
+            let mut tx = timed(what, pool.begin()).await?;
+            let q = sqlx::query(HOURLY).bind(version).bind(time(hour));
+            let q = q.bind(p.orders).bind(p.matched).bind(p.gross_profit);
+            let q = q.bind(p.commission).bind(p.profit);
+            timed(what, q.execute(&mut *tx)).await?;
+            // Under TimescaleDB the roll-up is a continuous aggregate; SQLite
+            // and plain partitions roll up here.
+            let by_hand = match self.dialect() {
+                Dialect::Sqlite => true,
+                Dialect::Postgres => self.partitioned_odds().await?,
+            };
+            if by_hand {
                 let q = sqlx::query(DAILY)
                     .bind(version)
-                    .bind(day)
-                    .bind(day + DAY_MS);
+                    .bind(time(day))
+                    .bind(time(day + DAY_MS));
                 timed(what, q.execute(&mut *tx)).await?;
-                timed(what, tx.commit()).await
             }
-            Store::Postgres { pool, .. } => {
-                let mut tx = timed(what, pool.begin()).await?;
-                let q = sqlx::query(HOURLY).bind(version).bind(ts(hour));
-                let q = q.bind(p.orders).bind(p.matched).bind(p.gross_profit);
-                let q = q.bind(p.commission).bind(p.profit);
-                timed(what, q.execute(&mut *tx)).await?;
-                // Under TimescaleDB the roll-up is a continuous aggregate.
-                if self.partitioned_odds().await? {
-                    let q = sqlx::query(DAILY)
-                        .bind(version)
-                        .bind(ts(day))
-                        .bind(ts(day + DAY_MS));
-                    timed(what, q.execute(&mut *tx)).await?;
-                }
-                timed(what, tx.commit()).await
-            }
-        }
+            timed(what, tx.commit()).await
+        })
     }
 
     /// Forget odds published before `cutoff` (epoch ms); returns how many
     /// day partitions (PostgreSQL) or rows (SQLite) went.
     pub async fn drop_odds_before(&self, cutoff: i64) -> Result<u64, StoreError> {
         let what = "dropping old odds";
+        // SQLite deletes rows; PostgreSQL drops whole day partitions.
         match self {
             Store::Sqlite { pool, .. } => {
                 let q = sqlx::query("DELETE FROM odds_snapshots WHERE published_at < $1");

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use sqlx::migrate::Migrator;
 
-use super::connect::{Store, StoreError, timed};
+use super::connect::{Dialect, Store, StoreError, timed, with_pool};
 
 static SQLITE: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -22,20 +22,18 @@ pub struct MigrationState {
 }
 
 impl Store {
+    /// Each database has its own migrations (their SQL differs).
     fn migrator(&self) -> &'static Migrator {
-        match self {
-            Store::Sqlite { .. } => &SQLITE,
-            Store::Postgres { .. } => &POSTGRES,
+        match self.dialect() {
+            Dialect::Sqlite => &SQLITE,
+            Dialect::Postgres => &POSTGRES,
         }
     }
 
     /// Apply every pending migration; returns how many were applied.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         let before = self.applied_versions().await?.len();
-        let result = match self {
-            Store::Sqlite { pool, .. } => SQLITE.run(pool).await,
-            Store::Postgres { pool, .. } => POSTGRES.run(pool).await,
-        };
+        let result = with_pool!(self, |pool| self.migrator().run(pool).await);
         result.map_err(|source| StoreError::Migrate {
             url: self.url().to_owned(),
             source,
@@ -65,22 +63,18 @@ impl Store {
              WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'";
         const VERSIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success";
         let what = "reading applied migrations";
-        let versions: Vec<i64> = match self {
-            Store::Sqlite { pool, .. } => {
-                let n: i64 = timed(what, sqlx::query_scalar(EXISTS_SQLITE).fetch_one(pool)).await?;
-                if n == 0 {
-                    return Ok(BTreeSet::new());
-                }
-                timed(what, sqlx::query_scalar(VERSIONS).fetch_all(pool)).await?
-            }
-            Store::Postgres { pool, .. } => {
-                let n: i64 = timed(what, sqlx::query_scalar(EXISTS_PG).fetch_one(pool)).await?;
-                if n == 0 {
-                    return Ok(BTreeSet::new());
-                }
-                timed(what, sqlx::query_scalar(VERSIONS).fetch_all(pool)).await?
-            }
+        // Each database lists its tables in its own catalogue.
+        let exists = match self.dialect() {
+            Dialect::Sqlite => EXISTS_SQLITE,
+            Dialect::Postgres => EXISTS_PG,
         };
+        let versions: Vec<i64> = with_pool!(self, |pool| {
+            let n: i64 = timed(what, sqlx::query_scalar(exists).fetch_one(pool)).await?;
+            if n == 0 {
+                return Ok(BTreeSet::new());
+            }
+            timed(what, sqlx::query_scalar(VERSIONS).fetch_all(pool)).await?
+        });
         Ok(versions.into_iter().collect())
     }
 }

@@ -6,7 +6,7 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use super::connect::{Store, StoreError, timed, ts};
+use super::connect::{Store, StoreError, timed, with_pool};
 use super::runs::VersionRow;
 
 /// Why the registry refused.
@@ -78,14 +78,9 @@ impl Store {
         let id = self.save_version(v).await?;
         let what = "publishing";
         let sql = "UPDATE strategy_versions SET published = $1 WHERE id = $2";
-        match self {
-            Store::Sqlite { pool, .. } => {
-                timed(what, sqlx::query(sql).bind(true).bind(id).execute(pool)).await?;
-            }
-            Store::Postgres { pool, .. } => {
-                timed(what, sqlx::query(sql).bind(true).bind(id).execute(pool)).await?;
-            }
-        }
+        with_pool!(self, |pool| {
+            timed(what, sqlx::query(sql).bind(true).bind(id).execute(pool)).await?;
+        });
         Ok(true)
     }
 
@@ -102,16 +97,10 @@ impl Store {
              ORDER BY s.name, v.id"
         );
         let version = version.unwrap_or("");
-        match self {
-            Store::Sqlite { pool, .. } => {
-                let q = sqlx::query_as(&sql).bind(name).bind(version);
-                timed(&what, q.fetch_all(pool)).await
-            }
-            Store::Postgres { pool, .. } => {
-                let q = sqlx::query_as(&sql).bind(name).bind(version);
-                timed(&what, q.fetch_all(pool)).await
-            }
-        }
+        with_pool!(self, |pool| {
+            let q = sqlx::query_as(&sql).bind(name).bind(version);
+            timed(&what, q.fetch_all(pool)).await
+        })
     }
 
     /// Make a published version the active one of its strategy.
@@ -138,14 +127,9 @@ impl Store {
         let sql = "SELECT a.version, v.version FROM strategy_activations a \
             JOIN strategies s ON s.id = a.strategy JOIN strategy_versions v ON v.id = a.version \
             WHERE s.name = $1 ORDER BY a.id DESC";
-        let history: Vec<(i64, String)> = match self {
-            Store::Sqlite { pool, .. } => {
-                timed(&what, sqlx::query_as(sql).bind(name).fetch_all(pool)).await?
-            }
-            Store::Postgres { pool, .. } => {
-                timed(&what, sqlx::query_as(sql).bind(name).fetch_all(pool)).await?
-            }
-        };
+        let history: Vec<(i64, String)> = with_pool!(self, |pool| {
+            timed(&what, sqlx::query_as(sql).bind(name).fetch_all(pool)).await?
+        });
         let current = history.first().map(|(id, _)| *id);
         history
             .into_iter()
@@ -160,16 +144,10 @@ impl Store {
         let sql = "SELECT v.component FROM strategy_versions v \
             JOIN strategies s ON s.id = v.strategy \
             WHERE s.name = $1 AND v.version = $2 AND v.published";
-        let row: Option<(Vec<u8>,)> = match self {
-            Store::Sqlite { pool, .. } => {
-                let q = sqlx::query_as(sql).bind(name).bind(version);
-                timed(&what, q.fetch_optional(pool)).await?
-            }
-            Store::Postgres { pool, .. } => {
-                let q = sqlx::query_as(sql).bind(name).bind(version);
-                timed(&what, q.fetch_optional(pool)).await?
-            }
-        };
+        let row: Option<(Vec<u8>,)> = with_pool!(self, |pool| {
+            let q = sqlx::query_as(sql).bind(name).bind(version);
+            timed(&what, q.fetch_optional(pool)).await?
+        });
         row.map(|(bytes,)| bytes)
             .ok_or_else(|| RegistryError::Unknown(format!("{name}@{version}")))
     }
@@ -183,16 +161,10 @@ impl Store {
         let sql = "SELECT v.strategy, v.id FROM strategy_versions v \
             JOIN strategies s ON s.id = v.strategy \
             WHERE s.name = $1 AND v.version = $2 AND v.published";
-        match self {
-            Store::Sqlite { pool, .. } => {
-                let q = sqlx::query_as(sql).bind(name).bind(version);
-                timed(&what, q.fetch_optional(pool)).await
-            }
-            Store::Postgres { pool, .. } => {
-                let q = sqlx::query_as(sql).bind(name).bind(version);
-                timed(&what, q.fetch_optional(pool)).await
-            }
-        }
+        with_pool!(self, |pool| {
+            let q = sqlx::query_as(sql).bind(name).bind(version);
+            timed(&what, q.fetch_optional(pool)).await
+        })
     }
 
     async fn set_active(&self, strategy: i64, version: i64) -> Result<(), StoreError> {
@@ -201,23 +173,16 @@ impl Store {
         const OFF: &str = "UPDATE strategy_versions SET active = (id = $1) WHERE strategy = $2";
         const LOG: &str = "INSERT INTO strategy_activations (strategy, version, activated_at) \
             VALUES ($1, $2, $3)";
-        match self {
-            Store::Sqlite { pool, .. } => {
-                let mut tx = timed(what, pool.begin()).await?;
-                let q = sqlx::query(OFF).bind(version).bind(strategy);
-                timed(what, q.execute(&mut *tx)).await?;
-                let q = sqlx::query(LOG).bind(strategy).bind(version).bind(now);
-                timed(what, q.execute(&mut *tx)).await?;
-                timed(what, tx.commit()).await
-            }
-            Store::Postgres { pool, .. } => {
-                let mut tx = timed(what, pool.begin()).await?;
-                let q = sqlx::query(OFF).bind(version).bind(strategy);
-                timed(what, q.execute(&mut *tx)).await?;
-                let q = sqlx::query(LOG).bind(strategy).bind(version).bind(ts(now));
-                timed(what, q.execute(&mut *tx)).await?;
-                timed(what, tx.commit()).await
-            }
-        }
+        with_pool!(self, |pool, time| {
+            let mut tx = timed(what, pool.begin()).await?;
+            let q = sqlx::query(OFF).bind(version).bind(strategy);
+            timed(what, q.execute(&mut *tx)).await?;
+            let q = sqlx::query(LOG)
+                .bind(strategy)
+                .bind(version)
+                .bind(time(now));
+            timed(what, q.execute(&mut *tx)).await?;
+            timed(what, tx.commit()).await
+        })
     }
 }

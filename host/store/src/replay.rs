@@ -2,9 +2,9 @@
 //! means, and one market's stream lines in order.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use sqlx::{Postgres, QueryBuilder, Sqlite};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::connect::{QUERY_TIMEOUT, Store, StoreError, timed, ts};
+use super::connect::{QUERY_TIMEOUT, Store, StoreError, timed, with_pool};
 
 /// Which stored markets to replay; empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,39 +37,44 @@ fn day_ms(day: NaiveDate, plus_days: i64) -> i64 {
     Utc.from_utc_datetime(&start).timestamp_millis() + plus_days * 86_400_000
 }
 
-/// Push the query's filters; `$time` binds a time for this database.
-macro_rules! filters {
-    ($q:expr, $query:expr, $time:expr) => {{
-        let q = $q;
-        let query = $query;
-        q.push(" WHERE 1 = 1");
-        if !query.market_ids.is_empty() {
-            q.push(" AND market_id IN (");
-            let mut ids = q.separated(", ");
-            for id in &query.market_ids {
-                ids.push_bind(id.clone());
-            }
-            q.push(")");
+/// Push the query's filters and order; `time` turns epoch milliseconds
+/// into this database's time value.
+fn push_filters<'a, DB, T>(
+    q: &mut QueryBuilder<'a, DB>,
+    query: &MarketQuery,
+    time: impl Fn(i64) -> T,
+) where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    T: Encode<'a, DB> + Type<DB> + 'a,
+{
+    q.push(" WHERE 1 = 1");
+    if !query.market_ids.is_empty() {
+        q.push(" AND market_id IN (");
+        let mut ids = q.separated(", ");
+        for id in &query.market_ids {
+            ids.push_bind(id.clone());
         }
-        if let Some(from) = query.from {
-            q.push(" AND scheduled_start >= ")
-                .push_bind($time(day_ms(from, 0)));
-        }
-        if let Some(to) = query.to {
-            q.push(" AND scheduled_start < ")
-                .push_bind($time(day_ms(to, 1)));
-        }
-        if let Some(track) = &query.track {
-            q.push(" AND track = ").push_bind(track.clone());
-        }
-        if let Some(event_type) = &query.event_type {
-            q.push(" AND event_type = ").push_bind(event_type.clone());
-        }
-        if let Some(market_type) = &query.market_type {
-            q.push(" AND market_type = ").push_bind(market_type.clone());
-        }
-        q.push(" ORDER BY scheduled_start, market_id");
-    }};
+        q.push(")");
+    }
+    if let Some(from) = query.from {
+        q.push(" AND scheduled_start >= ")
+            .push_bind(time(day_ms(from, 0)));
+    }
+    if let Some(to) = query.to {
+        q.push(" AND scheduled_start < ")
+            .push_bind(time(day_ms(to, 1)));
+    }
+    if let Some(track) = &query.track {
+        q.push(" AND track = ").push_bind(track.clone());
+    }
+    if let Some(event_type) = &query.event_type {
+        q.push(" AND event_type = ").push_bind(event_type.clone());
+    }
+    if let Some(market_type) = &query.market_type {
+        q.push(" AND market_type = ").push_bind(market_type.clone());
+    }
+    q.push(" ORDER BY scheduled_start, market_id");
 }
 
 impl Store {
@@ -77,18 +82,11 @@ impl Store {
     pub async fn find_markets(&self, query: &MarketQuery) -> Result<Vec<StoredMarket>, StoreError> {
         let what = "finding markets";
         const SELECT: &str = "SELECT id, market_id FROM markets";
-        let rows: Vec<(i64, String)> = match self {
-            Store::Sqlite { pool, .. } => {
-                let mut q = QueryBuilder::<Sqlite>::new(SELECT);
-                filters!(&mut q, query, |ms: i64| ms);
-                timed(what, q.build_query_as().fetch_all(pool)).await?
-            }
-            Store::Postgres { pool, .. } => {
-                let mut q = QueryBuilder::<Postgres>::new(SELECT);
-                filters!(&mut q, query, ts);
-                timed(what, q.build_query_as().fetch_all(pool)).await?
-            }
-        };
+        let rows: Vec<(i64, String)> = with_pool!(self, |pool, time| {
+            let mut q = QueryBuilder::new(SELECT);
+            push_filters(&mut q, query, time);
+            timed(what, q.build_query_as().fetch_all(pool)).await?
+        });
         Ok(rows
             .into_iter()
             .map(|(row, market_id)| StoredMarket { row, market_id })
@@ -128,44 +126,31 @@ impl Store {
         let what = format!("reading the stream of market row {market}");
         const SQL: &str = "SELECT seq, change FROM market_changes WHERE market = $1 ORDER BY seq";
         const BATCH: usize = 512;
+        // Both databases give the same boxed stream: one loop reads either.
+        let mut rows = with_pool!(self, |pool| {
+            sqlx::query_as::<_, (i64, String)>(SQL)
+                .bind(market)
+                .fetch(pool)
+        });
         let mut batch = Vec::with_capacity(BATCH);
-        macro_rules! pump {
-            ($rows:expr) => {{
-                let mut rows = $rows;
-                loop {
-                    let next = tokio::time::timeout(QUERY_TIMEOUT, rows.try_next()).await;
-                    let row = match next {
-                        Ok(Ok(Some(row))) => row,
-                        Ok(Ok(None)) => break,
-                        Ok(Err(source)) => return Err(StoreError::Query { what, source }),
-                        Err(_) => return Err(StoreError::Timeout { what }),
-                    };
-                    batch.push(row);
-                    if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        if tx.send(Ok(full)).await.is_err() {
-                            return Ok(());
-                        }
-                    }
+        loop {
+            let next = tokio::time::timeout(QUERY_TIMEOUT, rows.try_next()).await;
+            let row = match next {
+                Ok(Ok(Some(row))) => row,
+                Ok(Ok(None)) => break,
+                Ok(Err(source)) => return Err(StoreError::Query { what, source }),
+                Err(_) => return Err(StoreError::Timeout { what }),
+            };
+            batch.push(row);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if tx.send(Ok(full)).await.is_err() {
+                    return Ok(());
                 }
-            }};
-        }
-        match self {
-            Store::Sqlite { pool, .. } => {
-                pump!(
-                    sqlx::query_as::<_, (i64, String)>(SQL)
-                        .bind(market)
-                        .fetch(pool)
-                )
-            }
-            Store::Postgres { pool, .. } => {
-                pump!(
-                    sqlx::query_as::<_, (i64, String)>(SQL)
-                        .bind(market)
-                        .fetch(pool)
-                )
             }
         }
+        // Give the connection back before waiting on the reader.
+        drop(rows);
         if !batch.is_empty() {
             let _ = tx.send(Ok(batch)).await;
         }

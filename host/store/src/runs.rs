@@ -6,7 +6,7 @@ use chrono::Utc;
 use clever_sdk::{OrderStatus, OrderType, Persistence, Side};
 use serde::Serialize;
 
-use super::connect::{Store, StoreError, timed, ts};
+use super::connect::{Dialect, Store, StoreError, timed, with_pool};
 use clever_market::{Money, SettledOrder};
 
 /// A strategy version as it is saved.
@@ -133,98 +133,60 @@ fn events(o: &SettledOrder) -> Vec<(i64, &'static str, Option<f64>, Option<f64>)
     out
 }
 
-/// Run a statement on either database with the same binds; a time (epoch
-/// ms) is bound through `$time`, which turns it into a timestamp on PostgreSQL.
-macro_rules! on_store {
-    ($store:expr, $what:expr, |$q:ident, $time:ident| $build:expr, $run:ident) => {
-        match $store {
-            Store::Sqlite { pool, .. } => {
-                let $time = |ms: i64| ms;
-                let $q = sqlx::query_scalar;
-                timed($what, $build.$run(pool)).await
-            }
-            Store::Postgres { pool, .. } => {
-                let $time = ts;
-                let $q = sqlx::query_scalar;
-                timed($what, $build.$run(pool)).await
-            }
-        }
-    };
-}
-
 impl Store {
     /// Save a strategy version (once per component and parameters);
     /// returns its row id.
     pub async fn save_version(&self, v: &VersionRow<'_>) -> Result<i64, StoreError> {
         let what = format!("saving strategy {}@{}", v.name, v.version);
-        let strategy: i64 = on_store!(
-            self,
-            &what,
-            |q, _t| q("INSERT INTO strategies (name) VALUES ($1) \
-                 ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id")
-            .bind(v.name),
-            fetch_one
-        )?;
-        let now = Utc::now().timestamp_millis();
-        on_store!(
-            self,
-            &what,
-            |q, t| q("INSERT INTO strategy_versions \
-                 (strategy, version, wit_version, component, sha256, parameters, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (sha256) DO UPDATE SET parameters = excluded.parameters \
-                 RETURNING id")
-            .bind(strategy)
-            .bind(v.version)
-            .bind(v.wit_version)
-            .bind(v.component)
-            .bind(v.sha256)
-            .bind(v.parameters)
-            .bind(t(now)),
-            fetch_one
-        )
+        const STRATEGY: &str = "INSERT INTO strategies (name) VALUES ($1) \
+            ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id";
+        const VERSION: &str = "INSERT INTO strategy_versions \
+            (strategy, version, wit_version, component, sha256, parameters, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            ON CONFLICT (sha256) DO UPDATE SET parameters = excluded.parameters \
+            RETURNING id";
+        with_pool!(self, |pool, time| {
+            let q = sqlx::query_scalar(STRATEGY).bind(v.name);
+            let strategy: i64 = timed(&what, q.fetch_one(pool)).await?;
+            let now = Utc::now().timestamp_millis();
+            let q = sqlx::query_scalar(VERSION)
+                .bind(strategy)
+                .bind(v.version)
+                .bind(v.wit_version)
+                .bind(v.component)
+                .bind(v.sha256)
+                .bind(v.parameters)
+                .bind(time(now));
+            timed(&what, q.fetch_one(pool)).await
+        })
     }
 
     /// Record the start of a run; returns its id.
     pub async fn start_run(&self, config: &str) -> Result<i64, StoreError> {
+        const SQL: &str = "INSERT INTO backtest_runs \
+            (started_at, elapsed_ms, config, markets, updates) \
+            VALUES ($1, 0, $2, 0, 0) RETURNING id";
         let now = Utc::now().timestamp_millis();
-        on_store!(
-            self,
-            "saving the run",
-            |q, t| q(
-                "INSERT INTO backtest_runs (started_at, elapsed_ms, config, markets, updates) \
-                 VALUES ($1, 0, $2, 0, 0) RETURNING id"
-            )
-            .bind(t(now))
-            .bind(config),
-            fetch_one
-        )
+        with_pool!(self, |pool, time| {
+            let q = sqlx::query_scalar(SQL).bind(time(now)).bind(config);
+            timed("saving the run", q.fetch_one(pool)).await
+        })
     }
 
     /// The row id of a market, saving a bare row for one never ingested
     /// (a backtest from files).
     pub async fn market_row(&self, venue: &str, market_id: &str) -> Result<i64, StoreError> {
         let what = format!("saving market {market_id}");
-        let _: Option<i64> = on_store!(
-            self,
-            &what,
-            |q, _t| q(
-                "INSERT INTO markets (venue, market_id, event_type, market_type, \
-                 number_of_winners, status) VALUES ($1, $2, '', '', 0, 'UNKNOWN') \
-                 ON CONFLICT (venue, market_id) DO NOTHING RETURNING id"
-            )
-            .bind(venue)
-            .bind(market_id),
-            fetch_optional
-        )?;
-        on_store!(
-            self,
-            &what,
-            |q, _t| q("SELECT id FROM markets WHERE venue = $1 AND market_id = $2")
-                .bind(venue)
-                .bind(market_id),
-            fetch_one
-        )
+        const SAVE: &str = "INSERT INTO markets (venue, market_id, event_type, market_type, \
+            number_of_winners, status) VALUES ($1, $2, '', '', 0, 'UNKNOWN') \
+            ON CONFLICT (venue, market_id) DO NOTHING RETURNING id";
+        const FIND: &str = "SELECT id FROM markets WHERE venue = $1 AND market_id = $2";
+        with_pool!(self, |pool| {
+            let q = sqlx::query_scalar(SAVE).bind(venue).bind(market_id);
+            let _: Option<i64> = timed(&what, q.fetch_optional(pool)).await?;
+            let q = sqlx::query_scalar(FIND).bind(venue).bind(market_id);
+            timed(&what, q.fetch_one(pool)).await
+        })
     }
 
     /// Save one settled order of a run with its events.
@@ -236,60 +198,52 @@ impl Store {
         o: &SettledOrder,
     ) -> Result<(), StoreError> {
         let what = "saving an order";
+        const ORDER: &str = "INSERT INTO orders (run, strategy_version, venue_order_id, market, \
+            selection_id, side, order_type, persistence, price, size, customer_ref, \
+            placed_at, status, size_matched, average_price_matched, size_cancelled, \
+            size_lapsed, size_voided, settled_at, profit, commission) VALUES \
+            ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+            $17, $18, $19, $20, $21) RETURNING id";
+        const EVENT: &str = "INSERT INTO order_events (order_id, seq, at, kind, price, size) \
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING order_id";
         let r = &o.order.request;
         let voided: f64 = o.fills.iter().filter(|f| f.void).map(|f| f.size).sum();
-        let id: i64 = on_store!(
-            self,
-            what,
-            |q, t| q(
-                "INSERT INTO orders (run, strategy_version, venue_order_id, market, \
-                 selection_id, side, order_type, persistence, price, size, customer_ref, \
-                 placed_at, status, size_matched, average_price_matched, size_cancelled, \
-                 size_lapsed, size_voided, settled_at, profit, commission) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, $20, $21) RETURNING id"
-            )
-            .bind(run)
-            .bind(version)
-            .bind(o.order.id.0.to_string())
-            .bind(market)
-            .bind(r.selection_id.0 as i64)
-            .bind(side(r.side))
-            .bind(order_type(r.order_type))
-            .bind(persistence(r.persistence))
-            .bind(r.price.get())
-            .bind(r.size)
-            .bind(r.customer_ref.clone())
-            .bind(t(o.order.placed_at.0))
-            .bind(status(o.order.status))
-            .bind(o.order.size_matched - voided)
-            .bind(o.order.average_price_matched)
-            .bind(o.order.size_cancelled)
-            .bind(o.order.size_lapsed)
-            .bind(voided)
-            .bind(t(o.settled_at.0))
-            .bind(o.profit.to_f64())
-            .bind(o.commission.to_f64()),
-            fetch_one
-        )?;
-        for (seq, (at, kind, price, size)) in events(o).into_iter().enumerate() {
-            let _: Option<i64> = on_store!(
-                self,
-                what,
-                |q, t| q(
-                    "INSERT INTO order_events (order_id, seq, at, kind, price, size) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING order_id"
-                )
-                .bind(id)
-                .bind(seq as i64)
-                .bind(t(at))
-                .bind(kind)
-                .bind(price)
-                .bind(size),
-                fetch_optional
-            )?;
-        }
-        Ok(())
+        with_pool!(self, |pool, time| {
+            let q = sqlx::query_scalar(ORDER)
+                .bind(run)
+                .bind(version)
+                .bind(o.order.id.0.to_string())
+                .bind(market)
+                .bind(r.selection_id.0 as i64)
+                .bind(side(r.side))
+                .bind(order_type(r.order_type))
+                .bind(persistence(r.persistence))
+                .bind(r.price.get())
+                .bind(r.size)
+                .bind(r.customer_ref.clone())
+                .bind(time(o.order.placed_at.0))
+                .bind(status(o.order.status))
+                .bind(o.order.size_matched - voided)
+                .bind(o.order.average_price_matched)
+                .bind(o.order.size_cancelled)
+                .bind(o.order.size_lapsed)
+                .bind(voided)
+                .bind(time(o.settled_at.0))
+                .bind(o.profit.to_f64())
+                .bind(o.commission.to_f64());
+            let id: i64 = timed(what, q.fetch_one(pool)).await?;
+            for (seq, (at, kind, price, size)) in events(o).into_iter().enumerate() {
+                let q = sqlx::query_scalar(EVENT)
+                    .bind(id)
+                    .bind(seq as i64)
+                    .bind(time(at))
+                    .bind(kind)
+                    .bind(price)
+                    .bind(size);
+                let _: Option<i64> = timed(what, q.fetch_optional(pool)).await?;
+            }
+            Ok(())
+        })
     }
 
     /// Record how a run ended and its results per strategy version.
@@ -300,53 +254,43 @@ impl Store {
         results: &[(i64, ResultRow)],
     ) -> Result<(), StoreError> {
         let what = "saving the run's results";
-        let _: Option<i64> = on_store!(
-            self,
-            what,
-            |q, _t| q(
-                "UPDATE backtest_runs SET markets = $1, updates = $2, elapsed_ms = $3 \
-                 WHERE id = $4 RETURNING id"
-            )
-            .bind(markets)
-            .bind(updates)
-            .bind(elapsed_ms)
-            .bind(run),
-            fetch_optional
-        )?;
-        for (version, r) in results {
-            let _: Option<i64> = on_store!(
-                self,
-                what,
-                |q, _t| q(
-                    "INSERT INTO backtest_results (run, strategy_version, orders, matched, \
-                     gross_profit, commission, profit, roi, rejected, faults, quarantined) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING run"
-                )
-                .bind(run)
-                .bind(version)
-                .bind(r.orders)
-                .bind(r.matched.to_f64())
-                .bind(r.gross_profit.to_f64())
-                .bind(r.commission.to_f64())
-                .bind(r.profit.to_f64())
-                .bind(r.roi)
-                .bind(r.rejected.clone())
-                .bind(r.faults)
-                .bind(r.quarantined),
-                fetch_optional
-            )?;
-        }
-        Ok(())
+        const RUN: &str = "UPDATE backtest_runs SET markets = $1, updates = $2, elapsed_ms = $3 \
+            WHERE id = $4 RETURNING id";
+        const RESULT: &str = "INSERT INTO backtest_results (run, strategy_version, orders, \
+            matched, gross_profit, commission, profit, roi, rejected, faults, quarantined) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING run";
+        with_pool!(self, |pool| {
+            let q = sqlx::query_scalar(RUN)
+                .bind(markets)
+                .bind(updates)
+                .bind(elapsed_ms)
+                .bind(run);
+            let _: Option<i64> = timed(what, q.fetch_optional(pool)).await?;
+            for (version, r) in results {
+                let q = sqlx::query_scalar(RESULT)
+                    .bind(run)
+                    .bind(version)
+                    .bind(r.orders)
+                    .bind(r.matched.to_f64())
+                    .bind(r.gross_profit.to_f64())
+                    .bind(r.commission.to_f64())
+                    .bind(r.profit.to_f64())
+                    .bind(r.roi)
+                    .bind(r.rejected.clone())
+                    .bind(r.faults)
+                    .bind(r.quarantined);
+                let _: Option<i64> = timed(what, q.fetch_optional(pool)).await?;
+            }
+            Ok(())
+        })
     }
 
     /// Every saved run, newest first, with its results.
     pub async fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
-        let ids: Vec<i64> = on_store!(
-            self,
-            "listing runs",
-            |q, _t| q("SELECT id FROM backtest_runs ORDER BY id DESC"),
-            fetch_all
-        )?;
+        const SQL: &str = "SELECT id FROM backtest_runs ORDER BY id DESC";
+        let ids: Vec<i64> = with_pool!(self, |pool| {
+            timed("listing runs", sqlx::query_scalar(SQL).fetch_all(pool)).await?
+        });
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(run) = self.run(id).await? {
@@ -369,20 +313,16 @@ impl Store {
             FROM backtest_results r JOIN strategy_versions v ON v.id = r.strategy_version \
             JOIN strategies s ON s.id = v.strategy WHERE r.run = $1 ORDER BY s.name, v.version";
         type Head = (i64, i64, i64, i64, String, i64);
-        let (head, results): (Option<Head>, Vec<ResultRow>) = match self {
-            Store::Sqlite { pool, .. } => (
-                timed(
-                    &what,
-                    sqlx::query_as(RUN_SQLITE).bind(id).fetch_optional(pool),
-                )
-                .await?,
-                timed(&what, sqlx::query_as(RESULTS).bind(id).fetch_all(pool)).await?,
-            ),
-            Store::Postgres { pool, .. } => (
-                timed(&what, sqlx::query_as(RUN_PG).bind(id).fetch_optional(pool)).await?,
-                timed(&what, sqlx::query_as(RESULTS).bind(id).fetch_all(pool)).await?,
-            ),
+        // PostgreSQL keeps a timestamp; the run reads back epoch ms on both.
+        let run = match self.dialect() {
+            Dialect::Sqlite => RUN_SQLITE,
+            Dialect::Postgres => RUN_PG,
         };
+        let (head, results): (Option<Head>, Vec<ResultRow>) = with_pool!(self, |pool| {
+            let head = timed(&what, sqlx::query_as(run).bind(id).fetch_optional(pool)).await?;
+            let results = timed(&what, sqlx::query_as(RESULTS).bind(id).fetch_all(pool)).await?;
+            (head, results)
+        });
         Ok(head.map(
             |(started_at, elapsed_ms, markets, updates, config, orders)| RunRow {
                 id,

@@ -7,9 +7,11 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use chrono::Utc;
-use sqlx::{Postgres, QueryBuilder, Sqlite};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Database, Encode, QueryBuilder, Sqlite, Type};
 
-use super::connect::{Store, StoreError, timed, ts};
+use super::connect::{Store, StoreError, timed, ts, with_pool};
 use super::rows::{Batch, ChangeRow, DeadLetter, MarketRow, RunnerRow, SnapshotRow};
 
 /// Rows per multi-row insert (SQLite allows 32,766 bound values).
@@ -52,40 +54,22 @@ impl Store {
             actual_start = COALESCE(excluded.actual_start, markets.actual_start), \
             status = excluded.status, base_rate = excluded.base_rate, source = excluded.source \
             RETURNING id";
-        match self {
-            Store::Sqlite { pool, .. } => {
-                let q = sqlx::query_scalar(SQL)
-                    .bind(&m.venue)
-                    .bind(&m.market_id)
-                    .bind(&m.event_type)
-                    .bind(&m.country)
-                    .bind(&m.track)
-                    .bind(&m.market_type)
-                    .bind(m.number_of_winners)
-                    .bind(scheduled)
-                    .bind(actual)
-                    .bind(&m.status)
-                    .bind(m.base_rate)
-                    .bind(&m.source);
-                timed(&what, q.fetch_one(pool)).await
-            }
-            Store::Postgres { pool, .. } => {
-                let q = sqlx::query_scalar(SQL)
-                    .bind(&m.venue)
-                    .bind(&m.market_id)
-                    .bind(&m.event_type)
-                    .bind(&m.country)
-                    .bind(&m.track)
-                    .bind(&m.market_type)
-                    .bind(m.number_of_winners)
-                    .bind(scheduled.map(ts))
-                    .bind(actual.map(ts))
-                    .bind(&m.status)
-                    .bind(m.base_rate)
-                    .bind(&m.source);
-                timed(&what, q.fetch_one(pool)).await
-            }
-        }
+        with_pool!(self, |pool, time| {
+            let q = sqlx::query_scalar(SQL)
+                .bind(&m.venue)
+                .bind(&m.market_id)
+                .bind(&m.event_type)
+                .bind(&m.country)
+                .bind(&m.track)
+                .bind(&m.market_type)
+                .bind(m.number_of_winners)
+                .bind(scheduled.map(time))
+                .bind(actual.map(time))
+                .bind(&m.status)
+                .bind(m.base_rate)
+                .bind(&m.source);
+            timed(&what, q.fetch_one(pool)).await
+        })
     }
 
     /// Insert or update a market's runners.
@@ -100,42 +84,23 @@ impl Store {
             name = COALESCE(excluded.name, runners.name), sort_priority = excluded.sort_priority, \
             status = excluded.status, adjustment_factor = excluded.adjustment_factor, \
             removal_time = excluded.removal_time, result = excluded.result, bsp = excluded.bsp";
-        match self {
-            Store::Sqlite { pool, .. } => {
-                let mut q = QueryBuilder::<Sqlite>::new(HEAD);
-                q.push_values(rows, |mut b, r| {
-                    b.push_bind(market)
-                        .push_bind(r.selection_id)
-                        .push_bind(r.handicap)
-                        .push_bind(r.name.clone())
-                        .push_bind(r.sort_priority)
-                        .push_bind(r.status.clone())
-                        .push_bind(r.adjustment_factor)
-                        .push_bind(r.removal_time)
-                        .push_bind(r.result.clone())
-                        .push_bind(r.bsp);
-                });
-                q.push(TAIL);
-                timed(what, q.build().execute(pool)).await?;
-            }
-            Store::Postgres { pool, .. } => {
-                let mut q = QueryBuilder::<Postgres>::new(HEAD);
-                q.push_values(rows, |mut b, r| {
-                    b.push_bind(market)
-                        .push_bind(r.selection_id)
-                        .push_bind(r.handicap)
-                        .push_bind(r.name.clone())
-                        .push_bind(r.sort_priority)
-                        .push_bind(r.status.clone())
-                        .push_bind(r.adjustment_factor)
-                        .push_bind(r.removal_time.map(ts))
-                        .push_bind(r.result.clone())
-                        .push_bind(r.bsp);
-                });
-                q.push(TAIL);
-                timed(what, q.build().execute(pool)).await?;
-            }
-        }
+        with_pool!(self, |pool, time| {
+            let mut q = QueryBuilder::new(HEAD);
+            q.push_values(rows, |mut b, r| {
+                b.push_bind(market)
+                    .push_bind(r.selection_id)
+                    .push_bind(r.handicap)
+                    .push_bind(r.name.clone())
+                    .push_bind(r.sort_priority)
+                    .push_bind(r.status.clone())
+                    .push_bind(r.adjustment_factor)
+                    .push_bind(r.removal_time.map(time))
+                    .push_bind(r.result.clone())
+                    .push_bind(r.bsp);
+            });
+            q.push(TAIL);
+            timed(what, q.build().execute(pool)).await?;
+        });
         Ok(())
     }
 
@@ -144,161 +109,15 @@ impl Store {
     pub async fn write_batch(&self, batch: &mut Batch) -> Result<usize, StoreError> {
         last_per_key(&mut batch.snapshots);
         let snapshots = batch.snapshots.len();
+        // SQLite has no COPY: multi-row inserts there, COPY on PostgreSQL.
         match self {
-            Store::Sqlite { .. } => self.write_sqlite(batch).await?,
-            Store::Postgres { .. } => self.write_postgres(batch).await?,
+            Store::Sqlite { pool, .. } => write_sqlite(pool, batch).await?,
+            Store::Postgres { pool, .. } => write_postgres(pool, batch).await?,
         }
         batch.changes.clear();
         batch.snapshots.clear();
         batch.dead_letters.clear();
         Ok(snapshots)
-    }
-
-    async fn write_sqlite(&self, batch: &Batch) -> Result<(), StoreError> {
-        let Store::Sqlite { pool, .. } = self else {
-            return Ok(());
-        };
-        let what = "writing a batch";
-        let mut tx = timed(what, pool.begin()).await?;
-        for rows in batch.changes.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO market_changes (market, seq, published_at, change) ",
-            );
-            q.push_values(rows, |mut b, r: &ChangeRow| {
-                b.push_bind(r.market)
-                    .push_bind(r.seq)
-                    .push_bind(r.published_at)
-                    .push_bind(r.change.clone());
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            timed(what, q.build().execute(&mut *tx)).await?;
-        }
-        for rows in batch.snapshots.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO odds_snapshots (published_at, market, selection_id, back_price, \
-                 back_size, lay_price, lay_size, last_traded, traded_volume, ladder) ",
-            );
-            q.push_values(rows, |mut b, r: &SnapshotRow| {
-                b.push_bind(r.published_at)
-                    .push_bind(r.market)
-                    .push_bind(r.selection_id)
-                    .push_bind(r.back.map(|l| l.0))
-                    .push_bind(r.back.map(|l| l.1))
-                    .push_bind(r.lay.map(|l| l.0))
-                    .push_bind(r.lay.map(|l| l.1))
-                    .push_bind(r.last_traded)
-                    .push_bind(r.traded_volume)
-                    .push_bind(r.ladder.clone());
-            });
-            q.push(SNAPSHOT_CONFLICT);
-            timed(what, q.build().execute(&mut *tx)).await?;
-        }
-        for rows in batch.dead_letters.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO dead_letters (source, position, reason, raw, created_at) ",
-            );
-            let now = now_ms();
-            q.push_values(rows, |mut b, r: &DeadLetter| {
-                b.push_bind(r.source.clone())
-                    .push_bind(r.position.clone())
-                    .push_bind(r.reason.clone())
-                    .push_bind(r.raw.clone())
-                    .push_bind(now);
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            timed(what, q.build().execute(&mut *tx)).await?;
-        }
-        timed(what, tx.commit()).await
-    }
-
-    async fn write_postgres(&self, batch: &Batch) -> Result<(), StoreError> {
-        let Store::Postgres { pool, .. } = self else {
-            return Ok(());
-        };
-        let what = "writing a batch";
-        let mut tx = timed(what, pool.begin()).await?;
-        // A crash may lose the last batches, never corrupt: re-ingesting
-        // restores them. Waiting for each commit's flush would halve the rate.
-        timed(
-            what,
-            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx),
-        )
-        .await?;
-        if !batch.changes.is_empty() {
-            timed(
-                what,
-                sqlx::query(
-                    "CREATE TEMP TABLE IF NOT EXISTS changes_stage \
-                     (LIKE market_changes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-                )
-                .execute(&mut *tx),
-            )
-            .await?;
-            let mut copy = timed(
-                what,
-                tx.copy_in_raw("COPY changes_stage (market, seq, published_at, change) FROM STDIN"),
-            )
-            .await?;
-            timed(
-                what,
-                copy.send(changes_copy_text(&batch.changes).into_bytes()),
-            )
-            .await?;
-            timed(what, copy.finish()).await?;
-            timed(
-                what,
-                sqlx::query(
-                    "INSERT INTO market_changes SELECT * FROM changes_stage ON CONFLICT DO NOTHING",
-                )
-                .execute(&mut *tx),
-            )
-            .await?;
-        }
-        if !batch.snapshots.is_empty() {
-            timed(
-                what,
-                sqlx::query(
-                    "CREATE TEMP TABLE IF NOT EXISTS odds_stage \
-                     (LIKE odds_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-                )
-                .execute(&mut *tx),
-            )
-            .await?;
-            let mut copy = timed(
-                what,
-                tx.copy_in_raw(
-                    "COPY odds_stage (published_at, market, selection_id, back_price, back_size, \
-                     lay_price, lay_size, last_traded, traded_volume, ladder) FROM STDIN",
-                ),
-            )
-            .await?;
-            timed(what, copy.send(copy_text(&batch.snapshots).into_bytes())).await?;
-            timed(what, copy.finish()).await?;
-            timed(
-                what,
-                sqlx::query(&format!(
-                    "INSERT INTO odds_snapshots SELECT * FROM odds_stage{SNAPSHOT_CONFLICT}"
-                ))
-                .execute(&mut *tx),
-            )
-            .await?;
-        }
-        for rows in batch.dead_letters.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Postgres>::new(
-                "INSERT INTO dead_letters (source, position, reason, raw, created_at) ",
-            );
-            let now = ts(now_ms());
-            q.push_values(rows, |mut b, r: &DeadLetter| {
-                b.push_bind(r.source.clone())
-                    .push_bind(r.position.clone())
-                    .push_bind(r.reason.clone())
-                    .push_bind(r.raw.clone())
-                    .push_bind(now);
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            timed(what, q.build().execute(&mut *tx)).await?;
-        }
-        timed(what, tx.commit()).await
     }
 
     /// True on PostgreSQL without TimescaleDB: the odds live in day
@@ -318,6 +137,7 @@ impl Store {
 
     /// Make the odds partitions of these days (epoch days, UTC).
     pub async fn create_partitions(&self, days: &HashSet<i64>) -> Result<(), StoreError> {
+        // Only PostgreSQL partitions the odds.
         let Store::Postgres { pool, .. } = self else {
             return Ok(());
         };
@@ -344,6 +164,150 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Write a batch on SQLite: multi-row inserts in one transaction.
+async fn write_sqlite(pool: &SqlitePool, batch: &Batch) -> Result<(), StoreError> {
+    let what = "writing a batch";
+    let mut tx = timed(what, pool.begin()).await?;
+    for rows in batch.changes.chunks(ROWS_PER_INSERT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO market_changes (market, seq, published_at, change) ",
+        );
+        q.push_values(rows, |mut b, r: &ChangeRow| {
+            b.push_bind(r.market)
+                .push_bind(r.seq)
+                .push_bind(r.published_at)
+                .push_bind(r.change.clone());
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        timed(what, q.build().execute(&mut *tx)).await?;
+    }
+    for rows in batch.snapshots.chunks(ROWS_PER_INSERT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO odds_snapshots (published_at, market, selection_id, back_price, \
+             back_size, lay_price, lay_size, last_traded, traded_volume, ladder) ",
+        );
+        q.push_values(rows, |mut b, r: &SnapshotRow| {
+            b.push_bind(r.published_at)
+                .push_bind(r.market)
+                .push_bind(r.selection_id)
+                .push_bind(r.back.map(|l| l.0))
+                .push_bind(r.back.map(|l| l.1))
+                .push_bind(r.lay.map(|l| l.0))
+                .push_bind(r.lay.map(|l| l.1))
+                .push_bind(r.last_traded)
+                .push_bind(r.traded_volume)
+                .push_bind(r.ladder.clone());
+        });
+        q.push(SNAPSHOT_CONFLICT);
+        timed(what, q.build().execute(&mut *tx)).await?;
+    }
+    for rows in batch.dead_letters.chunks(ROWS_PER_INSERT) {
+        let mut q = insert_dead_letters(rows, now_ms());
+        timed(what, q.build().execute(&mut *tx)).await?;
+    }
+    timed(what, tx.commit()).await
+}
+
+/// Write a batch on PostgreSQL: COPY into staging tables, then one insert
+/// from each, in one transaction.
+async fn write_postgres(pool: &PgPool, batch: &Batch) -> Result<(), StoreError> {
+    let what = "writing a batch";
+    let mut tx = timed(what, pool.begin()).await?;
+    // A crash may lose the last batches, never corrupt: re-ingesting
+    // restores them. Waiting for each commit's flush would halve the rate.
+    timed(
+        what,
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx),
+    )
+    .await?;
+    if !batch.changes.is_empty() {
+        timed(
+            what,
+            sqlx::query(
+                "CREATE TEMP TABLE IF NOT EXISTS changes_stage \
+                 (LIKE market_changes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            )
+            .execute(&mut *tx),
+        )
+        .await?;
+        let mut copy = timed(
+            what,
+            tx.copy_in_raw("COPY changes_stage (market, seq, published_at, change) FROM STDIN"),
+        )
+        .await?;
+        timed(
+            what,
+            copy.send(changes_copy_text(&batch.changes).into_bytes()),
+        )
+        .await?;
+        timed(what, copy.finish()).await?;
+        timed(
+            what,
+            sqlx::query(
+                "INSERT INTO market_changes SELECT * FROM changes_stage ON CONFLICT DO NOTHING",
+            )
+            .execute(&mut *tx),
+        )
+        .await?;
+    }
+    if !batch.snapshots.is_empty() {
+        timed(
+            what,
+            sqlx::query(
+                "CREATE TEMP TABLE IF NOT EXISTS odds_stage \
+                 (LIKE odds_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            )
+            .execute(&mut *tx),
+        )
+        .await?;
+        let mut copy = timed(
+            what,
+            tx.copy_in_raw(
+                "COPY odds_stage (published_at, market, selection_id, back_price, back_size, \
+                 lay_price, lay_size, last_traded, traded_volume, ladder) FROM STDIN",
+            ),
+        )
+        .await?;
+        timed(what, copy.send(copy_text(&batch.snapshots).into_bytes())).await?;
+        timed(what, copy.finish()).await?;
+        timed(
+            what,
+            sqlx::query(&format!(
+                "INSERT INTO odds_snapshots SELECT * FROM odds_stage{SNAPSHOT_CONFLICT}"
+            ))
+            .execute(&mut *tx),
+        )
+        .await?;
+    }
+    for rows in batch.dead_letters.chunks(ROWS_PER_INSERT) {
+        let mut q = insert_dead_letters(rows, ts(now_ms()));
+        timed(what, q.build().execute(&mut *tx)).await?;
+    }
+    timed(what, tx.commit()).await
+}
+
+/// The insert of some dead letters, the same on both databases but for the
+/// type of `now` (epoch ms on SQLite, a timestamp on PostgreSQL).
+fn insert_dead_letters<'a, DB, T>(rows: &'a [DeadLetter], now: T) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    DB::Arguments<'a>: Default,
+    String: Encode<'a, DB> + Type<DB>,
+    T: Encode<'a, DB> + Type<DB> + Copy + 'a,
+{
+    let mut q =
+        QueryBuilder::new("INSERT INTO dead_letters (source, position, reason, raw, created_at) ");
+    q.push_values(rows, |mut b, r: &DeadLetter| {
+        b.push_bind(r.source.clone())
+            .push_bind(r.position.clone())
+            .push_bind(r.reason.clone())
+            .push_bind(r.raw.clone())
+            .push_bind(now);
+    });
+    q.push(" ON CONFLICT DO NOTHING");
+    q
 }
 
 const SNAPSHOT_CONFLICT: &str = " ON CONFLICT (market, selection_id, published_at) DO UPDATE SET \
