@@ -112,7 +112,11 @@ impl std::error::Error for NotMoney {}
 /// numbers (right-aligned by default).
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = format!("{:.*}", f.precision().unwrap_or(2), self.0);
+        let places = f.precision().unwrap_or(2);
+        let shown = self
+            .0
+            .round_dp_with_strategy(places as u32, RoundingStrategy::MidpointAwayFromZero);
+        let s = format!("{shown:.places$}");
         let w = f.width().unwrap_or(0);
         match f.align() {
             Some(fmt::Alignment::Left) => write!(f, "{s:<w$}"),

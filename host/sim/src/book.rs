@@ -49,6 +49,20 @@ impl RunnerView<'_> {
     pub fn traded_at(&self, price: f64) -> f64 {
         self.full.traded.size_at(price)
     }
+
+    /// Total volume traded so far through an order resting at `price` on
+    /// `side`: at prices worse, for the other side, than the order's (a
+    /// lay's: lower; a back's: higher). On the exchange such volume trades
+    /// only once everything resting at `price` has been filled, ours too.
+    pub fn traded_through(&self, side: Side, price: f64) -> f64 {
+        let key = cents(price);
+        let through = |p: f64| match side {
+            Side::Back => cents(p) > key,
+            Side::Lay => cents(p) < key,
+        };
+        let levels = self.full.traded.levels().iter();
+        levels.filter(|(p, _)| through(*p)).map(|(_, s)| *s).sum()
+    }
 }
 
 fn size_in_levels(levels: &Levels, price: f64) -> f64 {

@@ -20,6 +20,9 @@ pub struct SimOrder {
     pub queue_ahead: f64,
     /// Volume traded at its price when last looked at.
     pub traded_seen: f64,
+    /// Volume traded through its price (worse, for the other side, than
+    /// it) when last looked at.
+    pub through_seen: f64,
     /// When a requested cancel takes effect.
     pub cancel_at: Option<Timestamp>,
     /// Waits for the Starting Price instead of matching on the book.
@@ -39,6 +42,7 @@ impl SimOrder {
             arrived: false,
             queue_ahead: 0.0,
             traded_seen: 0.0,
+            through_seen: 0.0,
             cancel_at: None,
             at_sp,
             fills: Vec::new(),

@@ -115,7 +115,11 @@ impl Venue for SimVenue {
             return Err(RejectReason::UnknownOrder);
         }
         if order.cancel_at.is_none() {
-            order.cancel_at = Some(now.plus_millis(latency));
+            // An order still in its latency or bet delay has no bet id on
+            // the exchange yet: it can be cancelled only once it is there,
+            // and the cancel then takes its own latency.
+            let from = now.max(order.arrives_at);
+            order.cancel_at = Some(from.plus_millis(latency));
         }
         Ok(())
     }
@@ -402,6 +406,7 @@ impl SimMarket {
             }
             o.queue_ahead = r.resting_size(side, price) + ours;
             o.traded_seen = r.traded_at(price);
+            o.through_seen = r.traded_through(side, price);
         }
         o.refresh();
         changes.push(change(o, 0.0));
@@ -419,7 +424,9 @@ impl SimMarket {
     }
 
     /// Volume traded at a resting order's price since it last looked: a
-    /// share of it eats the queue ahead, then fills the order.
+    /// share of it eats the queue ahead, then fills the order. Volume
+    /// traded through its price means the queue at the price is gone: a
+    /// share of that fills the order too.
     fn trades(
         &mut self,
         now: Timestamp,
@@ -439,17 +446,24 @@ impl SimMarket {
             let Some(r) = runner(book, selection) else {
                 continue;
             };
-            let price = o.order.request.price.get();
-            let traded = r.traded_at(price);
-            let delta = traded - o.traded_seen;
+            let (side, price) = (o.order.request.side, o.order.request.price.get());
+            let (traded, through) = (r.traded_at(price), r.traded_through(side, price));
+            let delta = (traded - o.traded_seen).max(0.0);
+            let delta_through = (through - o.through_seen).max(0.0);
             o.traded_seen = traded;
-            if delta <= 0.0 {
+            o.through_seen = through;
+            if delta <= 0.0 && delta_through <= 0.0 {
                 continue;
             }
             let credit = delta * config.trade_share;
             let eaten = credit.min(o.queue_ahead);
             o.queue_ahead -= eaten;
-            let fill = round2(credit - eaten);
+            let mut credit = credit - eaten;
+            if delta_through > 0.0 {
+                o.queue_ahead = 0.0;
+                credit += delta_through * config.trade_share;
+            }
+            let fill = round2(credit);
             if fill > 0.0 {
                 o.fill(now, price, fill);
                 changes.push(change(o, 0.0));

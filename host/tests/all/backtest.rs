@@ -102,9 +102,13 @@ fn lay_low_inplay_on_the_13_runner_race() {
     let figures = figures(&report);
     assert_eq!(figures, twice);
     let (_, orders, matched, gross, commission, profit) = figures[0].clone();
-    assert_eq!(orders, 167);
-    assert_eq!(matched, 184.36);
-    assert_eq!((gross, commission, profit), (-76.16, 0.0, -76.16));
+    // Default limits refuse some lays (max-selection-liability). These
+    // figures move only when a rule of docs/SIMULATION.md changes; they
+    // moved from 167 orders, 184.36 matched, -76.16 when trades through an
+    // order's price began to fill it.
+    assert_eq!(orders, 165);
+    assert_eq!(matched, 230.85);
+    assert_eq!((gross, commission, profit), (-59.57, 0.0, -59.57));
 }
 
 #[test]

@@ -365,7 +365,7 @@ fn commission_is_the_market_base_rate_unless_overridden() {
 }
 
 #[test]
-fn a_cancel_cannot_overtake_an_order_in_its_bet_delay() {
+fn a_cancel_asked_in_the_bet_delay_lands_its_latency_after_the_order_arrives() {
     let mut b = Bench::new();
     b.update(10, &definition("OPEN", true, ACTIVE));
     b.now = 1_000;
@@ -373,9 +373,39 @@ fn a_cancel_cannot_overtake_an_order_in_its_bet_delay() {
     let rests = b.place(limit(1, Side::Back, 3.5, 4.0));
     b.venue.cancel(matches, Timestamp(1_100)).unwrap();
     b.venue.cancel(rests, Timestamp(1_100)).unwrap();
-    // Both arrive at 6,120, after the cancels were due: one matches first,
-    // the other rests and is then cancelled.
+    // Both arrive at 6,120: one matches, the other rests; the cancels can
+    // only be made once the orders are there, and take 120 ms.
     b.update(6_120, r#""rc":[{"id":1,"ltp":3.0}]"#);
     assert_eq!(b.order(matches).size_matched, 4.0);
+    assert_eq!(b.order(rests).status, OrderStatus::Executable);
+    b.update(6_200, r#""rc":[{"id":1,"ltp":3.0}]"#);
+    assert_eq!(b.order(rests).size_cancelled, 0.0);
+    b.update(6_240, r#""rc":[{"id":1,"ltp":3.0}]"#);
     assert_eq!(b.order(rests).size_cancelled, 4.0);
+}
+
+#[test]
+fn a_trade_through_a_resting_order_s_price_fills_it_past_the_queue() {
+    let mut b = Bench::with(SimConfig {
+        trade_share: 1.0,
+        ..SimConfig::default()
+    });
+    // A lay at 2.98 rests behind the 50 displayed there (available to back).
+    let lay = b.place(limit(1, Side::Lay, 2.98, 10.0));
+    // A back at 3.1 rests behind the 40 available to lay there.
+    let back = b.place(limit(1, Side::Back, 3.1, 10.0));
+    b.update(200, r#""rc":[{"id":1,"ltp":3.0}]"#);
+    // Trades at prices no worse for the other side do not fill us: 3.0
+    // for the lay (backers got more than our 2.98), 3.05 for the back.
+    b.update(300, r#""rc":[{"id":1,"trd":[[3.0,100],[3.05,100]]}]"#);
+    assert_eq!(b.order(lay).size_matched, 0.0);
+    assert_eq!(b.order(back).size_matched, 0.0);
+    // Backers taking 2.96 while our 2.98 was on offer means everything at
+    // 2.98 was gone, ours too; layers taking 3.2 the same for our back.
+    b.update(400, r#""rc":[{"id":1,"trd":[[2.96,4],[3.2,6]]}]"#);
+    assert_eq!(b.order(lay).size_matched, 4.0);
+    assert_eq!(b.order(back).size_matched, 6.0);
+    // The queue at the price is gone: the next trade at it fills us.
+    b.update(500, r#""rc":[{"id":1,"trd":[[2.98,6]]}]"#);
+    assert_eq!(b.order(lay).size_matched, 10.0);
 }
