@@ -45,7 +45,7 @@ impl SyntheticMarket {
     }
 
     /// The runner with the lowest best back price.
-    fn favourite(&self) -> Option<usize> {
+    pub fn favourite(&self) -> Option<usize> {
         (0..self.market.runners.len()).min_by(|&a, &b| {
             let price = |i: usize| {
                 self.market.runners[i]

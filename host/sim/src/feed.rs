@@ -74,17 +74,11 @@ impl SyntheticSource {
         self.closed = true;
         self.book.begin_update(false);
         self.book.definition_changed = true;
+        // The view mirrors the feed's market runner for runner.
+        let favourite = self.feed.favourite();
         let view = &mut self.book.view;
         view.status = MarketStatus::Closed;
         view.publish_time = view.publish_time.plus_millis(200);
-        let favourite = (0..view.runners.len()).min_by(|&a, &b| {
-            let price = |i: usize| {
-                view.runners[i]
-                    .best_back()
-                    .map_or(f64::MAX, |l| l.price.get())
-            };
-            price(a).total_cmp(&price(b))
-        });
         for (i, r) in view.runners.iter_mut().enumerate() {
             r.status = if Some(i) == favourite {
                 RunnerStatus::Winner
