@@ -7,10 +7,23 @@
 
 use std::path::PathBuf;
 
-use clever_host::betfair::{StreamCache, StreamFile};
+use clever_host::betfair::{BetfairFileSource, StreamCache, StreamFile};
+use clever_host::engine::MarketSource;
 use criterion::{Criterion, criterion_group, criterion_main};
 
+/// As a backtest reads: one message reused from line to line.
 fn read(path: &std::path::Path) -> usize {
+    let mut source = BetfairFileSource::open(path).expect("open");
+    let mut updates = 0;
+    while let Some(update) = source.next_update() {
+        update.expect("valid line");
+        updates += 1;
+    }
+    updates
+}
+
+/// A new message for every line (how ingestion reads, to keep the text).
+fn read_owned(path: &std::path::Path) -> usize {
     let mut cache = StreamCache::new();
     let mut updates = 0;
     for record in StreamFile::open(path).expect("open") {
@@ -41,6 +54,7 @@ fn betfair_read(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("pro_file_bz2", |b| b.iter(|| read(&bz2)));
     group.bench_function("pro_file_plain", |b| b.iter(|| read(&plain)));
+    group.bench_function("pro_file_plain_owned", |b| b.iter(|| read_owned(&plain)));
     group.finish();
 }
 

@@ -221,25 +221,25 @@ fn apply_runner_change(
     view: &mut Runner,
     rc: &RunnerChange,
 ) {
-    if let Some(p) = &rc.atb {
+    if let Some(p) = rc.atb.get() {
         apply_prices(&mut depth.back, p);
     }
-    if let Some(p) = &rc.atl {
+    if let Some(p) = rc.atl.get() {
         apply_prices(&mut depth.lay, p);
     }
-    if let Some(p) = &rc.batb {
+    if let Some(p) = rc.batb.get() {
         full.batb.apply(p);
     }
-    if let Some(p) = &rc.batl {
+    if let Some(p) = rc.batl.get() {
         full.batl.apply(p);
     }
-    if let Some(p) = &rc.bdatb {
+    if let Some(p) = rc.bdatb.get() {
         full.bdatb.apply(p);
     }
-    if let Some(p) = &rc.bdatl {
+    if let Some(p) = rc.bdatl.get() {
         full.bdatl.apply(p);
     }
-    if let Some(p) = &rc.trd {
+    if let Some(p) = rc.trd.get() {
         // An empty list clears the traded ladder (as betfairlightweight does).
         if p.is_empty() {
             depth.traded.clear();

@@ -105,10 +105,22 @@ impl StreamFile {
     }
 }
 
-impl Iterator for StreamFile {
-    type Item = Result<Record, ReadError>;
+impl StreamFile {
+    /// Read the next message into `message`, keeping its buffers (see
+    /// [`Message::parse`]); its line number, `None` at the end.
+    pub fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+        if let Err(e) = self.next_line()? {
+            return Some(Err(e));
+        }
+        let text = self.buf.trim_end_matches(['\n', '\r']);
+        Some(match message.parse(text) {
+            Ok(()) => Ok(self.line),
+            Err(e) => Err(ReadError::json(&self.path, self.line, &e, text)),
+        })
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Read the next line that is not blank into `buf`.
+    fn next_line(&mut self) -> Option<Result<(), ReadError>> {
         loop {
             if self.failed {
                 return None;
@@ -127,23 +139,37 @@ impl Iterator for StreamFile {
                 }
             }
             self.line += 1;
-            let text = self.buf.trim_end_matches(['\n', '\r']);
-            if text.trim().is_empty() {
-                continue;
+            if !self.buf.trim().is_empty() {
+                return Some(Ok(()));
             }
-            return Some(match serde_json::from_str::<Message>(text) {
-                Ok(message) => Ok(Record {
-                    line: self.line,
-                    message,
-                    raw: self.keep_raw.then(|| text.to_owned()),
-                }),
-                Err(e) => Err(ReadError::Json {
-                    path: self.path.clone(),
-                    line: self.line,
-                    message: e.to_string(),
-                    raw: text.chars().take(4096).collect(),
-                }),
-            });
         }
+    }
+}
+
+impl ReadError {
+    /// Line `line` of `path` is not a valid message.
+    pub(crate) fn json(path: &Path, line: u64, e: &serde_json::Error, text: &str) -> Self {
+        ReadError::Json {
+            path: path.to_owned(),
+            line,
+            message: e.to_string(),
+            raw: text.chars().take(4096).collect(),
+        }
+    }
+}
+
+impl Iterator for StreamFile {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut message = Message::default();
+        let line = match self.read_into(&mut message)? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(e)),
+        };
+        let raw = self
+            .keep_raw
+            .then(|| self.buf.trim_end_matches(['\n', '\r']).to_owned());
+        Some(Ok(Record { line, message, raw }))
     }
 }

@@ -5,23 +5,40 @@
 //! host that know no format.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use clever_sdk::MarketStatus;
+use clever_sdk::{MarketStatus, Timestamp};
 
 use clever_engine::{Format, MarketSource, SourceError};
 use clever_market::MarketBook;
 
-use crate::{Message, ReadError, Record, StreamCache, StreamFile};
+use crate::{Message, ReadError, StreamCache, StreamFile};
+
+/// Where a [`StreamSource`] reads messages: a file, or stored lines.
+pub trait Records {
+    /// Read the next message into `message`, keeping its buffers; its line
+    /// (or sequence) number, `None` at the end. An error is one bad line;
+    /// reading goes on after it.
+    fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>>;
+}
+
+impl Records for StreamFile {
+    fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+        StreamFile::read_into(self, message)
+    }
+}
 
 /// Stream messages applied to a market cache, optionally for one market
 /// only. A closed market is forgotten (memory stays bounded however many
-/// markets the input holds) and later changes to it are ignored.
-pub struct StreamSource<I> {
-    records: I,
+/// markets the input holds) and later changes to it are ignored. One
+/// message is read at a time, into buffers kept from line to line.
+pub struct StreamSource<R> {
+    records: R,
     only: Option<String>,
-    message: Option<Message>,
+    message: Message,
     next_change: usize,
+    /// A bad line met while looking ahead, for `next_update` to report.
+    failed: Option<ReadError>,
     cache: StreamCache,
     closed: HashSet<String>,
     forget: Option<String>,
@@ -38,19 +55,20 @@ impl BetfairFileSource {
     }
 }
 
-impl<I> StreamSource<I> {
+impl<R> StreamSource<R> {
     /// The records being read (to ask them why they stopped, say).
-    pub fn records_mut(&mut self) -> &mut I {
+    pub fn records_mut(&mut self) -> &mut R {
         &mut self.records
     }
 
     /// Apply `records` in order; with `only`, the changes of that market alone.
-    pub fn new(records: I, only: Option<String>) -> Self {
+    pub fn new(records: R, only: Option<String>) -> Self {
         StreamSource {
             records,
             only,
-            message: None,
+            message: Message::default(),
             next_change: 0,
+            failed: None,
             cache: StreamCache::new(),
             closed: HashSet::new(),
             forget: None,
@@ -58,40 +76,64 @@ impl<I> StreamSource<I> {
     }
 }
 
-impl<I: Iterator<Item = Result<Record, ReadError>>> MarketSource for StreamSource<I> {
-    fn next_update(&mut self) -> Option<Result<&MarketBook, SourceError>> {
+impl<R: Records> StreamSource<R> {
+    /// Read until a change to apply is next (true), a line is bad (kept
+    /// in `failed`), or the records end (false).
+    fn fill(&mut self) -> bool {
         if let Some(id) = self.forget.take() {
             self.cache.remove(&id);
         }
         loop {
-            let pending = self
-                .message
-                .as_ref()
-                .is_some_and(|m| self.next_change < m.mc.len());
-            if pending {
-                let message = self.message.as_ref()?;
-                let change = &message.mc[self.next_change];
-                self.next_change += 1;
+            if self.failed.is_some() {
+                return false;
+            }
+            if let Some(change) = self.message.mc.get(self.next_change) {
                 let other = self.only.as_ref().is_some_and(|only| *only != change.id);
                 if other || self.closed.contains(&change.id) {
+                    self.next_change += 1;
                     continue;
                 }
-                let book = &self.cache.apply(message.pt, change).book;
-                if book.view.status == MarketStatus::Closed {
-                    self.closed.insert(change.id.clone());
-                    self.forget = Some(change.id.clone());
-                }
-                return Some(Ok(book));
+                return true;
             }
-            match self.records.next()? {
-                Err(e) => return Some(Err(e.into())),
-                Ok(record) if record.message.op == "mcm" => {
-                    self.message = Some(record.message);
-                    self.next_change = 0;
+            self.next_change = 0;
+            match self.records.read_into(&mut self.message) {
+                None => {
+                    self.message.mc.clear();
+                    return false;
                 }
-                Ok(_) => {}
+                Some(Err(e)) => {
+                    self.message.mc.clear();
+                    self.failed = Some(e);
+                }
+                Some(Ok(_)) if self.message.op != "mcm" => self.message.mc.clear(),
+                Some(Ok(_)) => {}
             }
         }
+    }
+}
+
+impl<R: Records> MarketSource for StreamSource<R> {
+    fn next_update(&mut self) -> Option<Result<&MarketBook, SourceError>> {
+        if !self.fill() {
+            return self.failed.take().map(|e| Err(e.into()));
+        }
+        let change = &self.message.mc[self.next_change];
+        self.next_change += 1;
+        let book = &self.cache.apply(self.message.pt, change).book;
+        if book.view.status == MarketStatus::Closed {
+            self.closed.insert(change.id.clone());
+            self.forget = Some(change.id.clone());
+        }
+        Some(Ok(book))
+    }
+
+    fn upcoming(&mut self) -> Option<(Timestamp, &MarketBook)> {
+        if !self.fill() {
+            return None;
+        }
+        let change = &self.message.mc[self.next_change];
+        let book = &self.cache.get(&change.id)?.book;
+        Some((Timestamp(self.message.pt), book))
     }
 
     fn unfinished(&self) -> Vec<&MarketBook> {
@@ -103,12 +145,12 @@ impl<I: Iterator<Item = Result<Record, ReadError>>> MarketSource for StreamSourc
 /// `origin` names them in errors.
 pub struct StoredRecords<I> {
     lines: I,
-    origin: String,
+    origin: PathBuf,
 }
 
 impl<I: Iterator<Item = (u64, String)>> StoredRecords<I> {
     /// Read `lines`.
-    pub fn new(lines: I, origin: impl Into<String>) -> Self {
+    pub fn new(lines: I, origin: impl Into<PathBuf>) -> Self {
         StoredRecords {
             lines,
             origin: origin.into(),
@@ -116,23 +158,12 @@ impl<I: Iterator<Item = (u64, String)>> StoredRecords<I> {
     }
 }
 
-impl<I: Iterator<Item = (u64, String)>> Iterator for StoredRecords<I> {
-    type Item = Result<Record, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<I: Iterator<Item = (u64, String)>> Records for StoredRecords<I> {
+    fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
         let (line, text) = self.lines.next()?;
-        Some(match serde_json::from_str::<Message>(&text) {
-            Ok(message) => Ok(Record {
-                line,
-                message,
-                raw: None,
-            }),
-            Err(e) => Err(ReadError::Json {
-                path: self.origin.clone().into(),
-                line,
-                message: e.to_string(),
-                raw: text.chars().take(4096).collect(),
-            }),
+        Some(match message.parse(&text) {
+            Ok(()) => Ok(line),
+            Err(e) => Err(ReadError::json(&self.origin, line, &e, &text)),
         })
     }
 }
@@ -155,5 +186,40 @@ impl Format for StreamFormat {
     ) -> Box<dyn MarketSource + 'a> {
         let records = StoredRecords::new(lines, origin);
         Box::new(StreamSource::new(records, Some(market.to_owned())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &[&str]) -> StreamSource<StoredRecords<std::vec::IntoIter<(u64, String)>>> {
+        let lines: Vec<(u64, String)> = (1..).zip(text.iter().map(|t| t.to_string())).collect();
+        StreamSource::new(StoredRecords::new(lines.into_iter(), "test"), None)
+    }
+
+    #[test]
+    fn upcoming_shows_the_book_before_the_next_change_and_loses_no_error() {
+        let mut source = lines(&[
+            r#"{"op":"mcm","pt":10,"mc":[{"id":"1.1","rc":[{"id":5,"atb":[[2.0,10]]}]}]}"#,
+            r#"{"op":"status"}"#,
+            "not json",
+            r#"{"op":"mcm","pt":30,"mc":[{"id":"1.1","rc":[{"id":5,"atb":[[2.0,0]]}]}]}"#,
+        ]);
+        // A market not seen yet has no book to show.
+        assert!(source.upcoming().is_none());
+        let first = source.next_update().unwrap().unwrap();
+        assert_eq!(first.depth[0].back.levels(), &[(2.0, 10.0)]);
+        // The bad line comes first, from next_update, and is not lost.
+        assert!(source.upcoming().is_none());
+        let bad = source.next_update().unwrap().unwrap_err().to_string();
+        assert!(bad.starts_with("test:3:"), "{bad}");
+        let (at, before) = source.upcoming().unwrap();
+        assert_eq!(at, Timestamp(30));
+        assert_eq!(before.depth[0].back.levels(), &[(2.0, 10.0)]);
+        let after = source.next_update().unwrap().unwrap();
+        assert!(after.depth[0].back.is_empty());
+        assert!(source.upcoming().is_none());
+        assert!(source.next_update().is_none());
     }
 }

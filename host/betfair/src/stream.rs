@@ -3,65 +3,60 @@
 //! to our types happens in the cache. Every field is optional because a
 //! delta carries only what changed.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-/// A number that Betfair may also write as the string `"NaN"`,
-/// `"Infinity"` or `"-Infinity"` (seen on `spn`/`spf`); those read as NaN:
-/// present (the value changed) but no usable projection.
-fn finite_or_nan<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NumberOrText {
-        Number(f64),
-        Text(String),
-    }
-    Ok(match Option::<NumberOrText>::deserialize(d)? {
-        Some(NumberOrText::Number(v)) => Some(v),
-        Some(NumberOrText::Text(t)) if matches!(t.as_str(), "NaN" | "Infinity" | "-Infinity") => {
-            Some(f64::NAN)
-        }
-        Some(NumberOrText::Text(t)) => {
-            return Err(serde::de::Error::custom(format!(
-                "expected a number, got \"{t}\""
-            )));
-        }
-        None => None,
-    })
-}
-
-/// One line of a stream file.
-#[derive(Debug, Clone, Deserialize)]
+/// One line of a stream file. Read one with `serde_json`, or many into
+/// one `Message` with [`Message::parse`], which keeps every buffer from
+/// line to line: a delta allocates nothing once the buffers have grown
+/// (a market definition, sent only when the market's state changes, is
+/// still read into fresh strings).
+#[derive(Debug, Clone, Default)]
 pub struct Message {
     /// `mcm` for market changes (others are skipped).
     pub op: String,
     /// Publish time, epoch milliseconds.
-    #[serde(default)]
     pub pt: i64,
-    /// Change type: `SUB_IMAGE`, `RESUB_DELTA`, `HEARTBEAT`, or absent.
-    #[serde(default)]
-    pub ct: Option<String>,
+    /// Change type.
+    pub ct: ChangeType,
     /// Market changes.
-    #[serde(default)]
     pub mc: Vec<MarketChange>,
+    /// Runner changes of earlier lines, kept for their buffers.
+    pub(crate) spare: Vec<RunnerChange>,
+    /// Market changes of earlier lines, kept for their buffers.
+    pub(crate) spare_mc: Vec<MarketChange>,
+}
+
+/// A message's change type (`ct`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeType {
+    /// No `ct`: an ordinary delta.
+    #[default]
+    #[serde(skip)]
+    Delta,
+    /// The first image after subscribing.
+    SubImage,
+    /// An image after re-subscribing.
+    ResubDelta,
+    /// Nothing changed; the stream is alive.
+    Heartbeat,
+    /// A change type this reader does not know.
+    #[serde(other)]
+    Other,
 }
 
 /// A change to one market.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct MarketChange {
     /// Market id.
     pub id: String,
     /// True: replace the cached market.
-    #[serde(default)]
     pub img: bool,
     /// Market total matched.
-    #[serde(default)]
     pub tv: Option<f64>,
     /// The full definition, when it changed.
-    #[serde(default)]
     pub market_definition: Option<MarketDefinition>,
     /// Runner changes.
-    #[serde(default)]
     pub rc: Vec<RunnerChange>,
 }
 
@@ -70,47 +65,85 @@ pub type PricePoint = [f64; 2];
 /// A level-keyed ladder entry: `[level, price, size]`.
 pub type LevelPoint = [f64; 3];
 
+/// A ladder key of a runner change: absent, or the points it carries (an
+/// empty list is present: for `trd` it clears the ladder).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Points<const N: usize> {
+    pub(crate) present: bool,
+    pub(crate) points: Vec<[f64; N]>,
+}
+
+impl<const N: usize> Points<N> {
+    /// The points, if the change carries this key.
+    pub fn get(&self) -> Option<&[[f64; N]]> {
+        self.present.then_some(self.points.as_slice())
+    }
+
+    /// Whether the change carries this key.
+    pub fn is_some(&self) -> bool {
+        self.present
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.present = false;
+        self.points.clear();
+    }
+}
+
+impl<const N: usize> From<Vec<[f64; N]>> for Points<N> {
+    fn from(points: Vec<[f64; N]>) -> Self {
+        Points {
+            present: true,
+            points,
+        }
+    }
+}
+
 /// A change to one runner; every key only when its value changed.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct RunnerChange {
     /// Selection id.
     pub id: u64,
     /// Handicap (runner key is (id, hc)).
-    #[serde(default)]
     pub hc: Option<f64>,
     /// Available to back, all depths, by price.
-    #[serde(default)]
-    pub atb: Option<Vec<PricePoint>>,
+    pub atb: Points<2>,
     /// Available to lay, all depths, by price.
-    #[serde(default)]
-    pub atl: Option<Vec<PricePoint>>,
+    pub atl: Points<2>,
     /// Best available to back, by level.
-    #[serde(default)]
-    pub batb: Option<Vec<LevelPoint>>,
+    pub batb: Points<3>,
     /// Best available to lay, by level.
-    #[serde(default)]
-    pub batl: Option<Vec<LevelPoint>>,
+    pub batl: Points<3>,
     /// Best display available to back (virtual included), by level.
-    #[serde(default)]
-    pub bdatb: Option<Vec<LevelPoint>>,
+    pub bdatb: Points<3>,
     /// Best display available to lay (virtual included), by level.
-    #[serde(default)]
-    pub bdatl: Option<Vec<LevelPoint>>,
+    pub bdatl: Points<3>,
     /// Traded volume by price.
-    #[serde(default)]
-    pub trd: Option<Vec<PricePoint>>,
+    pub trd: Points<2>,
     /// Last traded price.
-    #[serde(default)]
     pub ltp: Option<f64>,
     /// Runner total matched.
-    #[serde(default)]
     pub tv: Option<f64>,
     /// Projected SP, near (NaN when Betfair sends NaN or Infinity).
-    #[serde(default, deserialize_with = "finite_or_nan")]
     pub spn: Option<f64>,
     /// Projected SP, far (NaN when Betfair sends NaN or Infinity).
-    #[serde(default, deserialize_with = "finite_or_nan")]
     pub spf: Option<f64>,
+}
+
+impl RunnerChange {
+    pub(crate) fn clear(&mut self) {
+        let points = [&mut self.atb, &mut self.atl, &mut self.trd];
+        points.into_iter().for_each(Points::clear);
+        let levels = [
+            &mut self.batb,
+            &mut self.batl,
+            &mut self.bdatb,
+            &mut self.bdatl,
+        ];
+        levels.into_iter().for_each(Points::clear);
+        (self.id, self.hc, self.ltp, self.tv) = (0, None, None, None);
+        (self.spn, self.spf) = (None, None);
+    }
 }
 
 /// The market definition, sent in full whenever it changes.

@@ -21,7 +21,7 @@ pub fn runner_change(rc: &RunnerChange, known: Option<bool>) -> Option<String> {
             rc.id
         ));
     }
-    let ladders = [("atb", rc.atb.as_deref()), ("atl", rc.atl.as_deref())];
+    let ladders = [("atb", rc.atb.get()), ("atl", rc.atl.get())];
     for (name, points) in ladders {
         for &[price, size] in points.unwrap_or_default() {
             if let Some(bad) = bad_point(name, price, size) {
@@ -29,16 +29,16 @@ pub fn runner_change(rc: &RunnerChange, known: Option<bool>) -> Option<String> {
             }
         }
     }
-    for &[price, size] in rc.trd.as_deref().unwrap_or_default() {
+    for &[price, size] in rc.trd.get().unwrap_or_default() {
         if let Some(bad) = bad_trade("trd", price).or_else(|| bad_size("trd", price, size)) {
             return Some(format!("runner {}: {bad}", rc.id));
         }
     }
     let levels = [
-        ("batb", rc.batb.as_deref()),
-        ("batl", rc.batl.as_deref()),
-        ("bdatb", rc.bdatb.as_deref()),
-        ("bdatl", rc.bdatl.as_deref()),
+        ("batb", rc.batb.get()),
+        ("batl", rc.batl.get()),
+        ("bdatb", rc.bdatb.get()),
+        ("bdatl", rc.bdatl.get()),
     ];
     for (name, points) in levels {
         for &[_, price, size] in points.unwrap_or_default() {

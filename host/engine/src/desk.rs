@@ -143,6 +143,19 @@ impl Desk {
         self.follow(&changes[first..]);
     }
 
+    /// An update to `book`'s market is next, at `next`: let the venue
+    /// take the orders that arrive before it, and keep risk in step.
+    pub fn before_update(
+        &mut self,
+        next: Timestamp,
+        book: &MarketBook,
+        changes: &mut Vec<OrderChange>,
+    ) {
+        let first = changes.len();
+        self.venue.before_update(next, book, changes);
+        self.follow(&changes[first..]);
+    }
+
     /// The market closed (seen at `now`): settle it with the venue, book
     /// the profit with risk, and forget it. Returns the result.
     pub fn settle(

@@ -352,10 +352,14 @@ impl<C: Clock> Engine<C> {
     /// the run goes on; markets still open at the end are settled as they
     /// stand (runners without a result are void).
     pub fn run(&mut self, source: &mut dyn MarketSource, mut on_error: impl FnMut(SourceError)) {
-        while let Some(next) = source.next_update() {
-            match next {
-                Ok(book) => self.on_update(book),
-                Err(e) => on_error(e),
+        loop {
+            if let Some((at, book)) = source.upcoming() {
+                self.before_update(at, book);
+            }
+            match source.next_update() {
+                Some(Ok(book)) => self.on_update(book),
+                Some(Err(e)) => on_error(e),
+                None => break,
             }
         }
         self.finish(source);
@@ -374,6 +378,27 @@ impl<C: Clock> Engine<C> {
     fn begin_event(&mut self) {
         for slot in &mut self.slots {
             slot.instance.begin_event();
+        }
+    }
+
+    /// The next update will change `book` at `at` (see
+    /// [`MarketSource::upcoming`]): orders that reach the market before
+    /// then meet the book as it stands, and their plugins hear of it.
+    pub fn before_update(&mut self, at: Timestamp, book: &MarketBook) {
+        if at <= self.clock.now() {
+            return;
+        }
+        let now = self.clock.now();
+        for slot in &mut self.slots {
+            self.changes.clear();
+            slot.desk_mut().before_update(at, book, &mut self.changes);
+            if self.changes.is_empty() {
+                continue;
+            }
+            // The order hooks are an event of their own, with its own fuel.
+            slot.instance.begin_event();
+            slot.instance.set_time(now);
+            tell_orders(slot, &self.changes);
         }
     }
 

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use clever_market::MarketBook;
+use clever_sdk::Timestamp;
 
 /// One bad input (a line, a record): where it was and what was wrong. The
 /// source goes on after it.
@@ -16,6 +17,14 @@ pub trait MarketSource {
     /// The next update, as the market stands after it; `None` at the end.
     /// An error is one bad input (a line); the source goes on after it.
     fn next_update(&mut self) -> Option<Result<&MarketBook, SourceError>>;
+    /// When the next update will be published and the book it will change,
+    /// as that book stands now (`None` for a market not seen before, at
+    /// the end, or from a source that cannot look ahead). The engine shows
+    /// it to the venues first: an order arriving before the update meets
+    /// the book as it stood before it.
+    fn upcoming(&mut self) -> Option<(Timestamp, &MarketBook)> {
+        None
+    }
     /// Markets still not closed (at the end of a file, say).
     fn unfinished(&self) -> Vec<&MarketBook>;
 }

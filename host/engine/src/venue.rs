@@ -77,6 +77,17 @@ pub trait Venue: Send {
     /// A market update published at `now`: match, lapse, void, and report
     /// every order that changed into `changes`.
     fn on_market(&mut self, now: Timestamp, book: &MarketBook, changes: &mut Vec<OrderChange>);
+    /// An update to `book`'s market will be published at `next`: orders
+    /// that reach the market before then meet `book` as it stands. Venues
+    /// that match nothing themselves (a real exchange) ignore it.
+    fn before_update(
+        &mut self,
+        next: Timestamp,
+        book: &MarketBook,
+        changes: &mut Vec<OrderChange>,
+    ) {
+        let _ = (next, book, changes);
+    }
     /// One order, as it is now.
     fn order(&self, id: OrderId) -> Option<Order>;
     /// Every order in a market, oldest first.

@@ -7,6 +7,9 @@ use clever_sdk::{Levels, Market, Price, PriceSize, Runner, Timestamp};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Milliseconds between a synthetic market's updates.
+pub const STEP_MS: i64 = 200;
+
 /// A market that changes one runner per update.
 pub struct SyntheticMarket {
     market: Market,
@@ -66,7 +69,7 @@ impl SyntheticMarket {
         &self.market
     }
 
-    /// Advance 200 ms and move one runner; returns the market and the
+    /// Advance [`STEP_MS`] and move one runner; returns the market and the
     /// index of the runner that changed.
     pub fn step(&mut self) -> (&Market, &[usize]) {
         // In play, every other update the favourite shortens a tick, as a
@@ -89,7 +92,7 @@ impl SyntheticMarket {
         runner.last_traded = Some(moved);
         self.market.total_matched += traded;
         set_ladder(runner, moved, self.depth, &mut self.rng);
-        self.market.publish_time = self.market.publish_time.plus_millis(200);
+        self.market.publish_time = self.market.publish_time.plus_millis(STEP_MS);
         self.changed[0] = i;
         (&self.market, &self.changed)
     }

@@ -195,7 +195,19 @@ impl LiveLoop {
 
     /// One source to its end; `false` if the host is shutting down.
     fn replay(&mut self, source: &mut dyn MarketSource) -> bool {
-        while let Some(next) = source.next_update() {
+        loop {
+            // Orders arriving before the next update meet the book as it
+            // stands (see `Engine::before_update`), once that update is due.
+            if let Some((at, book)) = source.upcoming() {
+                let due = self.pacer.due(at);
+                if !self.take_commands(due) {
+                    return false;
+                }
+                self.engine.before_update(at, book);
+            }
+            let Some(next) = source.next_update() else {
+                break;
+            };
             let book = match next {
                 Ok(book) => book,
                 Err(e) => {

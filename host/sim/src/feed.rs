@@ -4,7 +4,7 @@
 //! the winner, so orders match against the simulated exchange and settle.
 
 use clever_engine::{MarketSource, SourceError};
-use clever_market::synthetic::SyntheticMarket;
+use clever_market::synthetic::{STEP_MS, SyntheticMarket};
 use clever_market::{Ladder, MarketBook, RunnerDepth};
 use clever_sdk::{MarketStatus, Runner, RunnerStatus, Timestamp};
 
@@ -78,7 +78,7 @@ impl SyntheticSource {
         let favourite = self.feed.favourite();
         let view = &mut self.book.view;
         view.status = MarketStatus::Closed;
-        view.publish_time = view.publish_time.plus_millis(200);
+        view.publish_time = view.publish_time.plus_millis(STEP_MS);
         for (i, r) in view.runners.iter_mut().enumerate() {
             r.status = if Some(i) == favourite {
                 RunnerStatus::Winner
@@ -115,6 +115,12 @@ impl MarketSource for SyntheticSource {
             return None;
         }
         Some(Ok(&self.book))
+    }
+
+    fn upcoming(&mut self) -> Option<(Timestamp, &MarketBook)> {
+        // Every update, the close too, comes STEP_MS after the one before.
+        let more = self.done > 0 && !self.closed;
+        more.then(|| (self.book.view.publish_time.plus_millis(STEP_MS), &self.book))
     }
 
     fn unfinished(&self) -> Vec<&MarketBook> {

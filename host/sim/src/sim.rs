@@ -143,6 +143,27 @@ impl Venue for SimVenue {
         dedupe_latest(changes, first);
     }
 
+    fn before_update(
+        &mut self,
+        next: Timestamp,
+        book: &MarketBook,
+        changes: &mut Vec<OrderChange>,
+    ) {
+        let Some(m) = self.markets.get_mut(book.view.id.as_str()) else {
+            return;
+        };
+        // Rule 2: an order arriving before the next update meets the book
+        // published last before it arrived, which is this one.
+        for k in 0..m.open.len() {
+            let i = m.open[k];
+            let o = &m.orders[i];
+            if o.is_open() && !o.arrived && o.arrives_at < next {
+                let at = o.arrives_at;
+                m.arrive(i, at, book, changes);
+            }
+        }
+    }
+
     fn order(&self, id: OrderId) -> Option<Order> {
         let market = self.index.get(&id)?;
         self.markets
@@ -437,6 +458,9 @@ impl SimMarket {
         if book.changed.is_empty() {
             return;
         }
+        // Volume traded through a price fills our orders resting there
+        // once, oldest first: what one order took, the next cannot.
+        let mut through_left: Vec<(QueueKey, f64)> = Vec::new();
         for &i in &self.open {
             let o = &mut self.orders[i];
             if !o.arrived || o.at_sp || !o.is_open() {
@@ -461,7 +485,19 @@ impl SimMarket {
             let mut credit = credit - eaten;
             if delta_through > 0.0 {
                 o.queue_ahead = 0.0;
-                credit += delta_through * config.trade_share;
+                let key = queue_key(o);
+                let share = delta_through * config.trade_share;
+                let at = match through_left.iter().position(|(k, _)| *k == key) {
+                    Some(at) => at,
+                    None => {
+                        through_left.push((key, share));
+                        through_left.len() - 1
+                    }
+                };
+                let left = &mut through_left[at].1;
+                let take = left.min((o.remaining() - credit).max(0.0));
+                *left -= take;
+                credit += take;
             }
             let fill = round2(credit);
             if fill > 0.0 {

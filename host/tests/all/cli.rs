@@ -164,12 +164,20 @@ fn run_reads_limits_from_a_toml_file() {
 
 #[test]
 fn run_fires_timers_so_lay_low_inplay_cancels_what_stays_unmatched() {
+    // The synthetic market has no bet delay, and a lay at the best lay
+    // price arriving before the next update matches in full (rule 2): a
+    // second's latency lets the book move first, so some lays rest.
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("simulation.toml");
+    std::fs::write(&sim, "[simulation]\nplacement_latency_ms = 1000\n").unwrap();
     let out = clever(&[
         "run",
         "--plugin",
         artifacts::LAY_LOW_INPLAY,
         "--updates",
         "2000",
+        "--simulation",
+        sim.to_str().unwrap(),
         "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));

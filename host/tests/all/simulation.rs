@@ -65,8 +65,13 @@ impl Bench {
         let json = format!(r#"{{"op":"mcm","pt":{pt},"mc":[{{"id":"{MARKET}",{body}}}]}}"#);
         let message: Message = serde_json::from_str(&json).unwrap();
         self.now = pt;
-        let book = &self.cache.apply(pt, &message.mc[0]).book;
         let mut changes = Vec::new();
+        // As the engine does: the venue sees the book before the update.
+        if let Some(before) = self.cache.get(MARKET) {
+            self.venue
+                .before_update(Timestamp(pt), &before.book, &mut changes);
+        }
+        let book = &self.cache.apply(pt, &message.mc[0]).book;
         self.venue.on_market(Timestamp(pt), book, &mut changes);
         changes
     }
@@ -116,6 +121,27 @@ fn an_order_reaches_the_book_after_the_placement_latency() {
         (o.size_matched, o.status),
         (4.0, OrderStatus::ExecutionComplete)
     );
+}
+
+#[test]
+fn an_order_arriving_between_updates_meets_the_book_published_before_it() {
+    let mut b = Bench::new();
+    let id = b.place(limit(1, Side::Back, 3.0, 4.0));
+    // It arrives at 120; the update at 200 takes the 3.0 offer away and
+    // shows a better one, which the order could not have seen.
+    let changes = b.update(200, r#""rc":[{"id":1,"atb":[[3.0,0],[3.1,5]]}]"#);
+    assert_eq!(changes.len(), 1);
+    let o = b.order(id);
+    assert_eq!((o.size_matched, o.average_price_matched), (4.0, Some(3.0)));
+}
+
+#[test]
+fn an_order_arriving_as_an_update_is_published_meets_that_update() {
+    let mut b = Bench::new();
+    let id = b.place(limit(1, Side::Back, 3.0, 4.0));
+    b.update(120, r#""rc":[{"id":1,"atb":[[3.0,0],[3.1,5]]}]"#);
+    let o = b.order(id);
+    assert_eq!((o.size_matched, o.average_price_matched), (4.0, Some(3.1)));
 }
 
 #[test]
@@ -408,4 +434,20 @@ fn a_trade_through_a_resting_order_s_price_fills_it_past_the_queue() {
     // The queue at the price is gone: the next trade at it fills us.
     b.update(500, r#""rc":[{"id":1,"trd":[[2.98,6]]}]"#);
     assert_eq!(b.order(lay).size_matched, 10.0);
+}
+
+#[test]
+fn volume_traded_through_a_price_fills_our_orders_there_once_oldest_first() {
+    let mut b = Bench::with(SimConfig {
+        trade_share: 1.0,
+        ..SimConfig::default()
+    });
+    let first = b.place(limit(1, Side::Lay, 2.98, 3.0));
+    let second = b.place(limit(1, Side::Lay, 2.98, 3.0));
+    b.update(200, r#""rc":[{"id":1,"ltp":3.0}]"#);
+    // 4 traded through 2.98: 3 fill the older order, 1 the newer; the
+    // same volume does not fill both.
+    b.update(300, r#""rc":[{"id":1,"trd":[[2.96,4]]}]"#);
+    assert_eq!(b.order(first).size_matched, 3.0);
+    assert_eq!(b.order(second).size_matched, 1.0);
 }

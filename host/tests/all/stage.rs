@@ -44,9 +44,15 @@ pub fn stage(runtime: &Runtime, plugins: &[(&str, &str)], file: &Path) -> Staged
     let mut source = BetfairFileSource::open(file).expect("open the stream file");
     let mut longest_event = Duration::ZERO;
     let mut events = 0;
-    while let Some(next) = source.next_update() {
-        let Ok(book) = next else { continue };
+    loop {
         let start = Instant::now();
+        if let Some((at, book)) = source.upcoming() {
+            engine.before_update(at, book);
+        }
+        let Some(next) = source.next_update() else {
+            break;
+        };
+        let Ok(book) = next else { continue };
         engine.on_update(book);
         longest_event = longest_event.max(start.elapsed());
         events += 1;
