@@ -322,10 +322,15 @@ impl HostServices for Desk {
         None
     }
 
-    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool {
-        if self.timer_at.len() >= max_pending && !self.timer_at.contains_key(&token) {
-            return false;
-        }
+    fn pending_timers(&self) -> usize {
+        Desk::pending_timers(self)
+    }
+
+    fn has_timer(&self, token: u64) -> bool {
+        self.timer_at.contains_key(&token)
+    }
+
+    fn set_timer(&mut self, at: Timestamp, token: u64) -> bool {
         let set = self.next_timer_seq;
         self.next_timer_seq += 1;
         if let Some((old, _)) = self.timer_at.insert(token, (at, set)) {

@@ -146,8 +146,12 @@ impl host::Host for PluginState {
             .now()
             .plus_millis(i64::try_from(after_ms).unwrap_or(i64::MAX));
         self.owe_entries(1);
-        let cap = self.host.limits.pending_timers;
-        if !self.host.services.set_timer(at, token, cap) {
+        // The cap is the sandbox's: a new timer beyond it is refused and
+        // counted; moving a pending one is always allowed.
+        let services = &mut self.host.services;
+        let full = services.pending_timers() >= self.host.limits.pending_timers
+            && !services.has_timer(token);
+        if full || !services.set_timer(at, token) {
             self.host.dropped.timers += 1;
         }
     }

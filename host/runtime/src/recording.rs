@@ -76,12 +76,14 @@ impl HostServices for RecordingServices {
     fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64> {
         self.recorded().prediction(model, market, selection)
     }
-    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool {
-        let mut recorded = self.recorded();
-        if recorded.timers.len() >= max_pending && !recorded.timers.contains_key(&token) {
-            return false;
-        }
-        recorded.set_timer_at(at, token);
+    fn pending_timers(&self) -> usize {
+        self.recorded().timers.len()
+    }
+    fn has_timer(&self, token: u64) -> bool {
+        self.recorded().timers.contains_key(&token)
+    }
+    fn set_timer(&mut self, at: Timestamp, token: u64) -> bool {
+        self.recorded().set_timer_at(at, token);
         true
     }
     fn cancel_timer(&mut self, token: u64) {

@@ -38,10 +38,13 @@ pub trait HostServices: Any + Send {
     fn position(&self, market: &MarketId) -> Vec<RunnerPosition>;
     /// A prediction published at or before `now`.
     fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64>;
-    /// Call the plugin's `on-timer(token)` at `at`. Moving a pending timer
-    /// is always allowed; a new one is refused (false) if `max_pending`
-    /// are pending already.
-    fn set_timer(&mut self, at: Timestamp, token: u64, max_pending: usize) -> bool;
+    /// Timers pending (the runtime caps them: see `Limits::pending_timers`).
+    fn pending_timers(&self) -> usize;
+    /// Whether `token` is a pending timer (moving one adds none).
+    fn has_timer(&self, token: u64) -> bool;
+    /// Call the plugin's `on-timer(token)` at `at`, moving it if pending;
+    /// false if this host keeps no timers.
+    fn set_timer(&mut self, at: Timestamp, token: u64) -> bool;
     /// Forget a timer.
     fn cancel_timer(&mut self, token: u64);
     /// A log line (already within the per-call budget).
@@ -82,7 +85,13 @@ impl HostServices for InertServices {
     fn prediction(&self, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
         None
     }
-    fn set_timer(&mut self, _: Timestamp, _: u64, _: usize) -> bool {
+    fn pending_timers(&self) -> usize {
+        0
+    }
+    fn has_timer(&self, _: u64) -> bool {
+        false
+    }
+    fn set_timer(&mut self, _: Timestamp, _: u64) -> bool {
         false
     }
     fn cancel_timer(&mut self, _: u64) {}
