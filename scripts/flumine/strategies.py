@@ -43,6 +43,18 @@ def _best(levels):
     return None
 
 
+def _limit_order(strategy, market_book, runner, side, price):
+    """A LAPSE limit order for the strategy's stake on `runner` at `price`."""
+    trade = Trade(
+        market_id=market_book.market_id,
+        selection_id=runner.selection_id,
+        handicap=runner.handicap,
+        strategy=strategy,
+    )
+    order_type = LimitOrder(price=price, size=strategy.stake, persistence_type="LAPSE")
+    return trade.create_order(side=side, order_type=order_type)
+
+
 class LayLowInPlay(BaseStrategy):
     """plugins/lay-low-inplay: lay low-priced runners in play, cancel after 2 s."""
 
@@ -70,18 +82,7 @@ class LayLowInPlay(BaseStrategy):
             best_lay = _best(runner.ex.available_to_lay)
             if best_lay is None or not low:
                 continue
-            trade = Trade(
-                market_id=market_book.market_id,
-                selection_id=runner.selection_id,
-                handicap=runner.handicap,
-                strategy=self,
-            )
-            order = trade.create_order(
-                side="LAY",
-                order_type=LimitOrder(
-                    price=best_lay, size=self.stake, persistence_type="LAPSE"
-                ),
-            )
+            order = _limit_order(self, market_book, runner, "LAY", best_lay)
             if market.place_order(order):
                 self.timers.setdefault(market_book.market_id, []).append(
                     (market_book.publish_time_epoch, order)
@@ -141,16 +142,7 @@ class BackFavPreOff(BaseStrategy):
         price, runner = fav
         if price >= self.max_price:
             return
-        trade = Trade(
-            market_id=market_book.market_id,
-            selection_id=runner.selection_id,
-            handicap=runner.handicap,
-            strategy=self,
-        )
-        order = trade.create_order(
-            side="BACK",
-            order_type=LimitOrder(price=price, size=self.stake, persistence_type="LAPSE"),
-        )
+        order = _limit_order(self, market_book, runner, "BACK", price)
         if market.place_order(order):
             self.done.add(market_book.market_id)
 

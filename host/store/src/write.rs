@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use chrono::Utc;
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Database, Encode, QueryBuilder, Sqlite, Type};
 
@@ -223,61 +223,25 @@ async fn write_postgres(pool: &PgPool, batch: &Batch) -> Result<(), StoreError> 
     )
     .await?;
     if !batch.changes.is_empty() {
-        timed(
-            what,
-            sqlx::query(
-                "CREATE TEMP TABLE IF NOT EXISTS changes_stage \
-                 (LIKE market_changes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-            )
-            .execute(&mut *tx),
-        )
-        .await?;
-        let mut copy = timed(
-            what,
-            tx.copy_in_raw("COPY changes_stage (market, seq, published_at, change) FROM STDIN"),
-        )
-        .await?;
-        timed(
-            what,
-            copy.send(changes_copy_text(&batch.changes).into_bytes()),
-        )
-        .await?;
-        timed(what, copy.finish()).await?;
-        timed(
-            what,
-            sqlx::query(
-                "INSERT INTO market_changes SELECT * FROM changes_stage ON CONFLICT DO NOTHING",
-            )
-            .execute(&mut *tx),
+        copy_through_stage(
+            &mut tx,
+            "CREATE TEMP TABLE IF NOT EXISTS changes_stage \
+             (LIKE market_changes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            "COPY changes_stage (market, seq, published_at, change) FROM STDIN",
+            changes_copy_text(&batch.changes),
+            "INSERT INTO market_changes SELECT * FROM changes_stage ON CONFLICT DO NOTHING",
         )
         .await?;
     }
     if !batch.snapshots.is_empty() {
-        timed(
-            what,
-            sqlx::query(
-                "CREATE TEMP TABLE IF NOT EXISTS odds_stage \
-                 (LIKE odds_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-            )
-            .execute(&mut *tx),
-        )
-        .await?;
-        let mut copy = timed(
-            what,
-            tx.copy_in_raw(
-                "COPY odds_stage (published_at, market, selection_id, back_price, back_size, \
-                 lay_price, lay_size, last_traded, traded_volume, ladder) FROM STDIN",
-            ),
-        )
-        .await?;
-        timed(what, copy.send(copy_text(&batch.snapshots).into_bytes())).await?;
-        timed(what, copy.finish()).await?;
-        timed(
-            what,
-            sqlx::query(&format!(
-                "INSERT INTO odds_snapshots SELECT * FROM odds_stage{SNAPSHOT_CONFLICT}"
-            ))
-            .execute(&mut *tx),
+        copy_through_stage(
+            &mut tx,
+            "CREATE TEMP TABLE IF NOT EXISTS odds_stage \
+             (LIKE odds_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+            "COPY odds_stage (published_at, market, selection_id, back_price, back_size, \
+             lay_price, lay_size, last_traded, traded_volume, ladder) FROM STDIN",
+            copy_text(&batch.snapshots),
+            &format!("INSERT INTO odds_snapshots SELECT * FROM odds_stage{SNAPSHOT_CONFLICT}"),
         )
         .await?;
     }
@@ -286,6 +250,25 @@ async fn write_postgres(pool: &PgPool, batch: &Batch) -> Result<(), StoreError> 
         timed(what, q.build().execute(&mut *tx)).await?;
     }
     timed(what, tx.commit()).await
+}
+
+/// Rows into a table through a temporary stage: `stage` creates it, `copy`
+/// fills it from `text` (COPY is the fast way in), `insert` moves the rows
+/// on, skipping those already there.
+async fn copy_through_stage(
+    tx: &mut PgConnection,
+    stage: &str,
+    copy: &str,
+    text: String,
+    insert: &str,
+) -> Result<(), StoreError> {
+    let what = "writing a batch";
+    timed(what, sqlx::query(stage).execute(&mut *tx)).await?;
+    let mut rows = timed(what, tx.copy_in_raw(copy)).await?;
+    timed(what, rows.send(text.into_bytes())).await?;
+    timed(what, rows.finish()).await?;
+    timed(what, sqlx::query(insert).execute(&mut *tx)).await?;
+    Ok(())
 }
 
 /// The insert of some dead letters, the same on both databases but for the
