@@ -6,11 +6,17 @@ Usage: bench.py RUNS NAME=COMMAND [NAME=COMMAND ...]
 Each COMMAND is split as a shell splits words (no shell runs it), its output
 thrown away. One warm-up run of each, then RUNS rounds, each round running
 every command once in the order given, so that a drift of the machine's
-speed touches all of them alike. Prints one JSON object: per name the
-median, min and max in milliseconds, and the samples.
+speed touches all of them alike. Each timed run comes right after an
+untimed run of the same command (WARM=0 turns this off): on this machine
+the first short run after a different load is erratic (measured: after a
+1.1 s CPU-bound Python loop, `clever backtest` took 64 to 92 ms, the run
+after it 64 ms in 13 runs of 14; `bzcat` was not affected), which says more
+about the virtual machine than about either program. Prints one JSON
+object: per name the median, min and max in milliseconds, and the samples.
 """
 
 import json
+import os
 import shlex
 import statistics
 import subprocess
@@ -20,6 +26,7 @@ import time
 
 def main() -> None:
     runs = int(sys.argv[1])
+    warm = os.environ.get("WARM", "1") != "0"
     commands = []
     for spec in sys.argv[2:]:
         name, _, command = spec.partition("=")
@@ -27,6 +34,8 @@ def main() -> None:
     samples = {name: [] for name, _ in commands}
     for round_ in range(runs + 1):
         for name, argv in commands:
+            if warm:
+                subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             start = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             ms = (time.perf_counter() - start) * 1000

@@ -16,4 +16,4 @@ pub mod run;
 
 pub use files::data_files;
 pub use report::{Report, StrategyReport};
-pub use run::{Backtest, Job, Progress, Stored};
+pub use run::{Backtest, Job, OpenedAhead, Progress, Stored};

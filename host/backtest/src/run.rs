@@ -48,6 +48,35 @@ impl Job {
     }
 }
 
+/// Files opened before a run starts, so that their decompression (on a
+/// thread of its own) overlaps what comes first, such as loading plugins.
+/// A file that fails to open is left to fail, with the same error, when
+/// its job runs.
+#[derive(Default)]
+pub struct OpenedAhead(Mutex<Vec<(PathBuf, Box<dyn MarketSource + Send>)>>);
+
+impl OpenedAhead {
+    /// Open the first `count` file jobs of `jobs`.
+    pub fn open(format: &dyn Format, jobs: &[Job], count: usize) -> Self {
+        let opened = jobs
+            .iter()
+            .filter_map(|job| match job {
+                Job::File(path) => Some(path),
+                Job::Stored(_) => None,
+            })
+            .take(count)
+            .filter_map(|path| Some((path.clone(), format.open_file(path).ok()?)))
+            .collect();
+        OpenedAhead(Mutex::new(opened))
+    }
+
+    fn take(&self, path: &Path) -> Option<Box<dyn MarketSource + Send>> {
+        let mut opened = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let at = opened.iter().position(|(p, _)| p == path)?;
+        Some(opened.swap_remove(at).1)
+    }
+}
+
 /// The database stored markets are read from, with the runtime its pool
 /// lives on (workers block on it for each market's lines).
 pub struct Stored {
@@ -98,6 +127,16 @@ impl Backtest<'_> {
 
     /// Run every job; the report adds them up in job order.
     pub fn run_jobs(&self, files: &[Job], progress: &dyn Progress) -> anyhow::Result<Report> {
+        self.run_jobs_ahead(files, &OpenedAhead::default(), progress)
+    }
+
+    /// [`Backtest::run_jobs`], taking the files in `ahead` as they were opened.
+    pub fn run_jobs_ahead(
+        &self,
+        files: &[Job],
+        ahead: &OpenedAhead,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<Report> {
         let next = AtomicUsize::new(0);
         let fold = Mutex::new(Fold {
             totals: Totals::new(&self.plugins),
@@ -114,7 +153,7 @@ impl Backtest<'_> {
                         if i >= files.len() || lock(&fold).failed.is_some() {
                             return;
                         }
-                        let outcome = self.run_job(&files[i], progress);
+                        let outcome = self.run_job_ahead(&files[i], ahead, progress);
                         if let Ok(o) = &outcome {
                             progress.file_done(files[i].name(), o.updates);
                         }
@@ -138,6 +177,15 @@ impl Backtest<'_> {
 
     /// Run one job on its own engine.
     pub fn run_job(&self, job: &Job, progress: &dyn Progress) -> anyhow::Result<FileOutcome> {
+        self.run_job_ahead(job, &OpenedAhead::default(), progress)
+    }
+
+    fn run_job_ahead(
+        &self,
+        job: &Job,
+        ahead: &OpenedAhead,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<FileOutcome> {
         let mut engine = Engine::new(SimClock::default());
         for plugin in &self.plugins {
             let desk = Desk::new(
@@ -153,10 +201,13 @@ impl Backtest<'_> {
         let name = job.name();
         match job {
             Job::File(path) => {
-                let mut source = self
-                    .format
-                    .open_file(path)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut source = match ahead.take(path) {
+                    Some(source) => source,
+                    None => self
+                        .format
+                        .open_file(path)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                };
                 drive(&mut engine, source.as_mut(), name, progress);
             }
             Job::Stored(market) => {

@@ -8,10 +8,11 @@
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-/// Bytes per decompressed chunk.
-const CHUNK: usize = 1 << 18;
-/// Chunks in flight.
-const IN_FLIGHT: usize = 8;
+/// Bytes per decompressed chunk: small, so the engine waits little for the
+/// first and has little left to do after the last.
+const CHUNK: usize = 1 << 16;
+/// Chunks in flight (2 MiB).
+const IN_FLIGHT: usize = 32;
 
 /// A reader whose bytes are produced by another thread.
 pub struct BackgroundReader {

@@ -174,7 +174,7 @@ impl<I: Iterator<Item = (u64, String)>> Records for StoredRecords<I> {
 pub struct StreamFormat;
 
 impl Format for StreamFormat {
-    fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource>, SourceError> {
+    fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource + Send>, SourceError> {
         Ok(Box::new(BetfairFileSource::open(path)?))
     }
 

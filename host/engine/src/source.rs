@@ -32,8 +32,9 @@ pub trait MarketSource {
 /// A venue's data format: opens its files, and replays the lines of one
 /// market as a database stored them.
 pub trait Format: Send + Sync {
-    /// A market file of this format.
-    fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource>, SourceError>;
+    /// A market file of this format (`Send`, so it may be opened on one
+    /// thread, to start decompressing early, and run on another).
+    fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource + Send>, SourceError>;
     /// Stored lines `(sequence, text)` of the market `market`, in order;
     /// `origin` names them in errors.
     fn replay<'a>(

@@ -2,11 +2,13 @@
 //! stake, liabilities, profit, commission), to the penny where it is
 //! booked.
 //!
-//! The conversion rule at the borders that speak `f64` (the WIT boundary,
-//! the simulated exchange's sizes, the database's DOUBLE PRECISION
-//! columns): an `f64` becomes money by rounding it to the nearest penny,
-//! half away from zero ([`Money::from_f64`]); money becomes the nearest
-//! `f64` ([`Money::to_f64`]). Every whole-penny amount below 2^53 pennies
+//! The database keeps money as whole pennies in integer columns
+//! ([`Money::to_pennies`], [`Money::from_pennies`]), so its sums are exact
+//! too. The conversion rule at the borders that speak `f64` (the WIT
+//! boundary, the simulated exchange's sizes): an `f64` becomes money by
+//! rounding it to the nearest penny, half away from zero
+//! ([`Money::from_f64`]); money becomes the nearest `f64`
+//! ([`Money::to_f64`]). Every whole-penny amount below 2^53 pennies
 //! survives the round trip unchanged, so figures read back equal the ones
 //! written. Sums and differences are exact; a product with a price or a
 //! rate is rounded to the penny where it is booked ([`Money::pennies`]).
@@ -50,6 +52,17 @@ impl Money {
             self.0
                 .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
         )
+    }
+
+    /// Whole pennies, rounded as [`Money::pennies`] (how the database keeps
+    /// money). Saturates beyond ±2^63 pennies, far past any real amount.
+    pub fn to_pennies(self) -> i64 {
+        let pennies = self.pennies().0 * Decimal::ONE_HUNDRED;
+        pennies.to_i64().unwrap_or(if pennies.is_sign_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
     }
 
     /// The nearest `f64`.
@@ -235,7 +248,9 @@ mod tests {
         for pennies in [0, 1, -1, 404_687, 92_456_000_093, -92_456] {
             let m = Money::from_pennies(pennies);
             assert_eq!(Money::from_f64(m.to_f64()), m);
+            assert_eq!(m.to_pennies(), pennies);
         }
+        assert_eq!(Money::new(Decimal::new(-1005, 3)).to_pennies(), -101);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backtest::{Backtest, Job, Progress, Report, Stored, data_files};
+use crate::backtest::{Backtest, Job, OpenedAhead, Progress, Report, Stored, data_files};
 use crate::engine::StrategyOutcome;
 use crate::market::MarketResult;
 use crate::runtime::{Runtime, RuntimeConfig};
@@ -92,6 +92,9 @@ impl Args {
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         let (jobs, stored) = self.jobs()?;
+        let format = crate::betfair::StreamFormat;
+        // The first files start decompressing while the plugins load.
+        let ahead = OpenedAhead::open(&format, &jobs, threads);
         let runtime = Runtime::new(RuntimeConfig {
             limits,
             ..RuntimeConfig::default()
@@ -136,7 +139,7 @@ impl Args {
         };
         let backtest = Backtest {
             runtime: &runtime,
-            format: &crate::betfair::StreamFormat,
+            format: &format,
             plugins,
             params: self.params.clone(),
             risk,
@@ -153,7 +156,7 @@ impl Args {
             csv: csv.map(Mutex::new),
             saver,
         };
-        let mut report = backtest.run_jobs(&jobs, &bar)?;
+        let mut report = backtest.run_jobs_ahead(&jobs, &ahead, &bar)?;
         bar.bar.finish_and_clear();
         if let Some(csv) = bar.csv {
             csv.into_inner()

@@ -6,6 +6,8 @@
 //! the same work: the daily row is re-derived from the hours of its day, and
 //! retention drops whole day partitions on PostgreSQL (deletes on SQLite).
 
+use clever_market::Money;
+
 use super::connect::{Dialect, Store, StoreError, timed, ts, with_pool};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -17,13 +19,13 @@ pub struct Performance {
     /// Orders placed.
     pub orders: i64,
     /// Stake matched.
-    pub matched: f64,
+    pub matched: Money,
     /// Profit before commission.
-    pub gross_profit: f64,
+    pub gross_profit: Money,
     /// Commission.
-    pub commission: f64,
+    pub commission: Money,
     /// Net profit.
-    pub profit: f64,
+    pub profit: Money,
 }
 
 impl Store {
@@ -39,27 +41,37 @@ impl Store {
         let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
         let day = at.div_euclid(DAY_MS) * DAY_MS;
         const HOURLY: &str = "INSERT INTO strategy_performance_hourly \
-            (strategy_version, hour, orders, matched, gross_profit, commission, profit) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            (strategy_version, hour, orders, matched_pennies, gross_profit_pennies, \
+            commission_pennies, profit_pennies) VALUES ($1, $2, $3, $4, $5, $6, $7) \
             ON CONFLICT (strategy_version, hour) DO UPDATE SET \
             orders = strategy_performance_hourly.orders + excluded.orders, \
-            matched = strategy_performance_hourly.matched + excluded.matched, \
-            gross_profit = strategy_performance_hourly.gross_profit + excluded.gross_profit, \
-            commission = strategy_performance_hourly.commission + excluded.commission, \
-            profit = strategy_performance_hourly.profit + excluded.profit";
+            matched_pennies = strategy_performance_hourly.matched_pennies \
+                + excluded.matched_pennies, \
+            gross_profit_pennies = strategy_performance_hourly.gross_profit_pennies \
+                + excluded.gross_profit_pennies, \
+            commission_pennies = strategy_performance_hourly.commission_pennies \
+                + excluded.commission_pennies, \
+            profit_pennies = strategy_performance_hourly.profit_pennies \
+                + excluded.profit_pennies";
         const DAILY: &str = "INSERT INTO strategy_performance_daily \
-            (strategy_version, day, orders, matched, gross_profit, commission, profit) \
-            SELECT $1, $2, sum(orders), sum(matched), sum(gross_profit), sum(commission), \
-            sum(profit) FROM strategy_performance_hourly \
+            (strategy_version, day, orders, matched_pennies, gross_profit_pennies, \
+            commission_pennies, profit_pennies) \
+            SELECT $1, $2, sum(orders), sum(matched_pennies), sum(gross_profit_pennies), \
+            sum(commission_pennies), sum(profit_pennies) FROM strategy_performance_hourly \
             WHERE strategy_version = $1 AND hour >= $2 AND hour < $3 \
             ON CONFLICT (strategy_version, day) DO UPDATE SET orders = excluded.orders, \
-            matched = excluded.matched, gross_profit = excluded.gross_profit, \
-            commission = excluded.commission, profit = excluded.profit";
+            matched_pennies = excluded.matched_pennies, \
+            gross_profit_pennies = excluded.gross_profit_pennies, \
+            commission_pennies = excluded.commission_pennies, \
+            profit_pennies = excluded.profit_pennies";
         with_pool!(self, |pool, time| {
             let mut tx = timed(what, pool.begin()).await?;
             let q = sqlx::query(HOURLY).bind(version).bind(time(hour));
-            let q = q.bind(p.orders).bind(p.matched).bind(p.gross_profit);
-            let q = q.bind(p.commission).bind(p.profit);
+            let q = q.bind(p.orders).bind(p.matched.to_pennies());
+            let q = q.bind(p.gross_profit.to_pennies());
+            let q = q
+                .bind(p.commission.to_pennies())
+                .bind(p.profit.to_pennies());
             timed(what, q.execute(&mut *tx)).await?;
             // Under TimescaleDB the roll-up is a continuous aggregate; SQLite
             // and plain partitions roll up here.

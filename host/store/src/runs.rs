@@ -25,6 +25,22 @@ pub struct VersionRow<'a> {
     pub parameters: &'a str,
 }
 
+/// Money as the database keeps it: whole pennies in an integer column.
+#[derive(Debug, Clone, Copy, sqlx::Type)]
+#[sqlx(transparent)]
+struct Pennies(i64);
+
+impl From<Pennies> for Money {
+    fn from(p: Pennies) -> Money {
+        Money::from_pennies(p.0)
+    }
+}
+
+/// A stake or size from the order model (`f64`), in pennies.
+fn pennies(size: f64) -> i64 {
+    Money::from_f64(size).to_pennies()
+}
+
 /// One strategy version's result in a run.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ResultRow {
@@ -35,16 +51,16 @@ pub struct ResultRow {
     /// Orders accepted.
     pub orders: i64,
     /// Stake matched.
-    #[sqlx(try_from = "f64")]
+    #[sqlx(try_from = "Pennies")]
     pub matched: Money,
     /// Profit before commission.
-    #[sqlx(try_from = "f64")]
+    #[sqlx(try_from = "Pennies")]
     pub gross_profit: Money,
     /// Commission.
-    #[sqlx(try_from = "f64")]
+    #[sqlx(try_from = "Pennies")]
     pub commission: Money,
     /// Net profit.
-    #[sqlx(try_from = "f64")]
+    #[sqlx(try_from = "Pennies")]
     pub profit: Money,
     /// Net profit over matched stake.
     pub roi: f64,
@@ -109,27 +125,27 @@ fn status(s: OrderStatus) -> &'static str {
     }
 }
 
-/// An order's life as events: (at, kind, price, size).
-fn events(o: &SettledOrder) -> Vec<(i64, &'static str, Option<f64>, Option<f64>)> {
+/// An order's life as events: (at, kind, price, amount in pennies).
+fn events(o: &SettledOrder) -> Vec<(i64, &'static str, Option<f64>, i64)> {
     let r = &o.order.request;
     let mut out = vec![(
         o.order.placed_at.0,
         "placed",
         Some(r.price.get()),
-        Some(r.size),
+        pennies(r.size),
     )];
     for f in &o.fills {
         let kind = if f.void { "voided" } else { "matched" };
-        out.push((f.at.0, kind, Some(f.price), Some(f.size)));
+        out.push((f.at.0, kind, Some(f.price), pennies(f.size)));
     }
     if o.order.size_cancelled > 0.0 {
         let at = o.cancel_at.unwrap_or(o.settled_at).0;
-        out.push((at, "cancelled", None, Some(o.order.size_cancelled)));
+        out.push((at, "cancelled", None, pennies(o.order.size_cancelled)));
     }
     if o.order.size_lapsed > 0.0 {
-        out.push((o.settled_at.0, "lapsed", None, Some(o.order.size_lapsed)));
+        out.push((o.settled_at.0, "lapsed", None, pennies(o.order.size_lapsed)));
     }
-    out.push((o.settled_at.0, "settled", None, Some(o.profit.to_f64())));
+    out.push((o.settled_at.0, "settled", None, o.profit.to_pennies()));
     out
 }
 
@@ -199,12 +215,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         let what = "saving an order";
         const ORDER: &str = "INSERT INTO orders (run, strategy_version, venue_order_id, market, \
-            selection_id, side, order_type, persistence, price, size, customer_ref, \
-            placed_at, status, size_matched, average_price_matched, size_cancelled, \
-            size_lapsed, size_voided, settled_at, profit, commission) VALUES \
+            selection_id, side, order_type, persistence, price, size_pennies, customer_ref, \
+            placed_at, status, size_matched_pennies, average_price_matched, \
+            size_cancelled_pennies, size_lapsed_pennies, size_voided_pennies, settled_at, \
+            profit_pennies, commission_pennies) VALUES \
             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
             $17, $18, $19, $20, $21) RETURNING id";
-        const EVENT: &str = "INSERT INTO order_events (order_id, seq, at, kind, price, size) \
+        const EVENT: &str = "INSERT INTO order_events (order_id, seq, at, kind, price, amount_pennies) \
             VALUES ($1, $2, $3, $4, $5, $6) RETURNING order_id";
         let r = &o.order.request;
         let voided: f64 = o.fills.iter().filter(|f| f.void).map(|f| f.size).sum();
@@ -219,18 +236,18 @@ impl Store {
                 .bind(order_type(r.order_type))
                 .bind(persistence(r.persistence))
                 .bind(r.price.get())
-                .bind(r.size)
+                .bind(pennies(r.size))
                 .bind(r.customer_ref.clone())
                 .bind(time(o.order.placed_at.0))
                 .bind(status(o.order.status))
-                .bind(o.order.size_matched - voided)
+                .bind(pennies(o.order.size_matched - voided))
                 .bind(o.order.average_price_matched)
-                .bind(o.order.size_cancelled)
-                .bind(o.order.size_lapsed)
-                .bind(voided)
+                .bind(pennies(o.order.size_cancelled))
+                .bind(pennies(o.order.size_lapsed))
+                .bind(pennies(voided))
                 .bind(time(o.settled_at.0))
-                .bind(o.profit.to_f64())
-                .bind(o.commission.to_f64());
+                .bind(o.profit.to_pennies())
+                .bind(o.commission.to_pennies());
             let id: i64 = timed(what, q.fetch_one(pool)).await?;
             for (seq, (at, kind, price, size)) in events(o).into_iter().enumerate() {
                 let q = sqlx::query_scalar(EVENT)
@@ -257,7 +274,8 @@ impl Store {
         const RUN: &str = "UPDATE backtest_runs SET markets = $1, updates = $2, elapsed_ms = $3 \
             WHERE id = $4 RETURNING id";
         const RESULT: &str = "INSERT INTO backtest_results (run, strategy_version, orders, \
-            matched, gross_profit, commission, profit, roi, rejected, faults, quarantined) \
+            matched_pennies, gross_profit_pennies, commission_pennies, profit_pennies, roi, \
+            rejected, faults, quarantined) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING run";
         with_pool!(self, |pool| {
             let q = sqlx::query_scalar(RUN)
@@ -271,10 +289,10 @@ impl Store {
                     .bind(run)
                     .bind(version)
                     .bind(r.orders)
-                    .bind(r.matched.to_f64())
-                    .bind(r.gross_profit.to_f64())
-                    .bind(r.commission.to_f64())
-                    .bind(r.profit.to_f64())
+                    .bind(r.matched.to_pennies())
+                    .bind(r.gross_profit.to_pennies())
+                    .bind(r.commission.to_pennies())
+                    .bind(r.profit.to_pennies())
                     .bind(r.roi)
                     .bind(r.rejected.clone())
                     .bind(r.faults)
@@ -308,8 +326,10 @@ impl Store {
         const RUN_PG: &str = "SELECT (extract(epoch FROM started_at) * 1000)::bigint, elapsed_ms, \
             markets, updates, config, (SELECT count(*) FROM orders WHERE run = $1) \
             FROM backtest_runs WHERE id = $1";
-        const RESULTS: &str = "SELECT s.name, v.version, r.orders, r.matched, r.gross_profit, \
-            r.commission, r.profit, r.roi, r.rejected, r.faults, r.quarantined \
+        const RESULTS: &str = "SELECT s.name, v.version, r.orders, \
+            r.matched_pennies AS matched, r.gross_profit_pennies AS gross_profit, \
+            r.commission_pennies AS commission, r.profit_pennies AS profit, \
+            r.roi, r.rejected, r.faults, r.quarantined \
             FROM backtest_results r JOIN strategy_versions v ON v.id = r.strategy_version \
             JOIN strategies s ON s.id = v.strategy WHERE r.run = $1 ORDER BY s.name, v.version";
         type Head = (i64, i64, i64, i64, String, i64);

@@ -421,9 +421,10 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("pending"), "{}", stdout(&out));
     let out = clever(&["db", "migrate", "--db", &url]);
-    // Every migration this build has (the schema, then the registry).
+    // Every migration this build has (the schema, the registry, money
+    // in pennies).
     assert!(
-        stdout(&out).contains("2 migration(s) applied"),
+        stdout(&out).contains("3 migration(s) applied"),
         "{}",
         stdout(&out)
     );

@@ -390,6 +390,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
 
 #[test]
 fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
+    use clever_host::market::Money;
     use clever_host::store::{Performance, VersionRow};
     on_both(|db| {
         block_on(async {
@@ -406,32 +407,35 @@ fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
                 .await
                 .unwrap();
             let day = 1_667_779_200_000; // 2022-11-07 00:00 UTC
+            // Ten pence matched per order: as doubles, three of them would
+            // sum to 0.30000000000000004.
             let p = |profit| Performance {
                 orders: 1,
-                matched: 2.0,
-                gross_profit: profit,
-                commission: 0.0,
-                profit,
+                matched: Money::from_pennies(10),
+                gross_profit: Money::from_pennies(profit),
+                commission: Money::ZERO,
+                profit: Money::from_pennies(profit),
             };
             store
-                .add_performance(version, day + 3_600_000, p(1.5))
+                .add_performance(version, day + 3_600_000, p(150))
                 .await
                 .unwrap();
             store
-                .add_performance(version, day + 3_700_000, p(-0.5))
+                .add_performance(version, day + 3_700_000, p(-50))
                 .await
                 .unwrap();
             store
-                .add_performance(version, day + 7_300_000, p(2.0))
+                .add_performance(version, day + 7_300_000, p(200))
                 .await
                 .unwrap();
             store
-                .add_performance(version, day + 86_400_000, p(9.0))
+                .add_performance(version, day + 86_400_000, p(900))
                 .await
                 .unwrap();
             let sql_h = "SELECT count(*) FROM strategy_performance_hourly";
-            let sql_d = "SELECT orders, profit FROM strategy_performance_daily ORDER BY day";
-            let (hours, days): (i64, Vec<(i64, f64)>) = match &store {
+            let sql_d = "SELECT orders, matched_pennies, profit_pennies \
+                FROM strategy_performance_daily ORDER BY day";
+            let (hours, days): (i64, Vec<(i64, i64, i64)>) = match &store {
                 Store::Sqlite { pool, .. } => (
                     sqlx::query_scalar(sql_h).fetch_one(pool).await.unwrap(),
                     sqlx::query_as(sql_d).fetch_all(pool).await.unwrap(),
@@ -442,7 +446,7 @@ fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
                 ),
             };
             assert_eq!(hours, 3, "{}", db.url);
-            assert_eq!(days, [(3, 3.0), (1, 9.0)], "{}", db.url);
+            assert_eq!(days, [(3, 30, 300), (1, 10, 900)], "{}", db.url);
             // Retention: ingest the 2022-11-07 race, then drop what is older
             // than 2022-11-07 (only its 2022-11-06 part goes).
             let race = crate::backtest::betfair_data().join("1-206064380.bz2");
@@ -456,6 +460,85 @@ fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
                 dropped > 0 && after < before && after > 0,
                 "{dropped} {before} {after}"
             );
+            store.close().await;
+        })
+    });
+}
+
+/// A database an older build left (migrations 0001 and 0002, money as
+/// doubles) keeps its figures, to the penny, when 0003 makes them pennies.
+#[test]
+fn money_saved_as_doubles_reads_back_to_the_penny_after_the_pennies_migration() {
+    use clever_host::market::Money;
+    use sqlx::migrate::Migrator;
+    fn up_to_0002(mut all: Migrator) -> Migrator {
+        let old: Vec<_> = all.iter().filter(|m| m.version < 3).cloned().collect();
+        all.migrations = old.into();
+        all
+    }
+    // 0.30000000000000004 is what three 0.10s summed as doubles give.
+    const FIGURES: &str = "INSERT INTO backtest_results (run, strategy_version, orders, \
+        matched, gross_profit, commission, profit, roi, rejected, faults, quarantined) \
+        VALUES (1, 1, 3, 4046.8700000000003, -900.56, 24.0, -924.5600000000093, -0.23, '{}', \
+        0, false); \
+        INSERT INTO strategy_performance_hourly (strategy_version, hour, orders, matched, \
+        gross_profit, commission, profit) VALUES (1, TS, 3, 0.30000000000000004, -0.005, 0, \
+        -0.005)";
+    on_both(|db| {
+        block_on(async {
+            let sqlite = db.url.starts_with("sqlite:");
+            let (ts, blob) = if sqlite {
+                ("0", "x'00'")
+            } else {
+                ("now()", "'\\x00'")
+            };
+            let rows = format!(
+                "INSERT INTO strategies (id, name) VALUES (1, 's'); \
+                 INSERT INTO strategy_versions (id, strategy, version, wit_version, component, \
+                 sha256, created_at) VALUES (1, 1, '1.0.0', '1.0.0', {blob}, 'ab', {ts}); \
+                 INSERT INTO backtest_runs (id, started_at, elapsed_ms, config, markets, updates) \
+                 VALUES (1, {ts}, 0, '{{}}', 1, 1); {}",
+                FIGURES.replace("TS", ts)
+            );
+            if sqlite {
+                let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().unwrap();
+                let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
+                    .await
+                    .unwrap();
+                up_to_0002(sqlx::migrate!("../migrations/sqlite"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(&rows).execute(&pool).await.unwrap();
+                pool.close().await;
+            } else {
+                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+                up_to_0002(sqlx::migrate!("../migrations/postgres"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(&rows).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            let store = Store::open(&db.url).await.unwrap();
+            let run = store.run(1).await.unwrap().unwrap();
+            let r = &run.results[0];
+            let figures = (r.matched, r.gross_profit, r.commission, r.profit);
+            let pennies = Money::from_pennies;
+            let want = (
+                pennies(404_687),
+                pennies(-90_056),
+                pennies(2_400),
+                pennies(-92_456),
+            );
+            assert_eq!(figures, want, "{}", db.url);
+            let sql = "SELECT matched_pennies, profit_pennies FROM strategy_performance_hourly";
+            let hour: (i64, i64) = match &store {
+                Store::Sqlite { pool, .. } => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+                Store::Postgres { pool, .. } => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+            };
+            // Half a penny rounds away from zero, as Money rounds.
+            assert_eq!(hour, (30, -1), "{}", db.url);
             store.close().await;
         })
     });
