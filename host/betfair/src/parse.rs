@@ -118,30 +118,49 @@ struct MessageInto<'a>(&'a mut Message);
 impl<'de> DeserializeSeed<'de> for MessageInto<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        ObjectInto(self.0).deserialize(d)
+        let mut fill = MessageFill {
+            m: self.0,
+            mc_seen: false,
+        };
+        ObjectInto(&mut fill).deserialize(d)?;
+        if !fill.mc_seen {
+            let m = fill.m;
+            m.spare_mc.extend(m.mc.drain(..).rev());
+        }
+        Ok(())
     }
 }
 
-impl<'de> Fill<'de> for Message {
+/// A message being read. Its market changes stay in place from line to
+/// line (moving them is a copy of each), so a line without `mc` must
+/// empty the list once it is read.
+struct MessageFill<'a> {
+    m: &'a mut Message,
+    mc_seen: bool,
+}
+
+impl<'de> Fill<'de> for MessageFill<'_> {
     const WHAT: &'static str = "a stream message (an object)";
     fn clear(&mut self) {
-        self.op.clear();
-        (self.pt, self.ct) = (0, ChangeType::Delta);
-        for change in &mut self.mc {
-            self.spare.extend(change.rc.drain(..).rev());
-        }
-        self.spare_mc.extend(self.mc.drain(..).rev());
+        let m = &mut *self.m;
+        m.op.clear();
+        (m.pt, m.ct) = (0, ChangeType::Delta);
+        self.mc_seen = false;
     }
     fn key<A: MapAccess<'de>>(&mut self, key: Key, map: &mut A) -> Result<(), A::Error> {
+        let m = &mut *self.m;
         match key {
-            Key::Op => map.next_value_seed(StrInto(&mut self.op))?,
-            Key::Pt => self.pt = map.next_value::<Option<i64>>()?.unwrap_or(0),
-            Key::Ct => self.ct = map.next_value::<Option<_>>()?.unwrap_or_default(),
-            Key::Mc => map.next_value_seed(ListInto {
-                list: &mut self.mc,
-                spare: &mut self.spare_mc,
-                ctx: &mut self.spare,
-            })?,
+            Key::Op => map.next_value_seed(StrInto(&mut m.op))?,
+            Key::Pt => m.pt = map.next_value::<Option<i64>>()?.unwrap_or(0),
+            Key::Ct => m.ct = map.next_value::<Option<_>>()?.unwrap_or_default(),
+            Key::Mc => {
+                self.mc_seen = true;
+                map.next_value_seed(ListInto {
+                    list: &mut m.mc,
+                    spare: &mut m.spare_mc,
+                    ctx: &mut m.spare,
+                })?
+            }
             _ => {
                 map.next_value::<Skip>()?;
             }
@@ -186,10 +205,10 @@ impl Slot for RunnerChange {
     }
 }
 
-/// A list (`null` reads as empty) into `list`, each element into a slot
-/// taken from `spare`. Slots go back to `spare` in reverse, so the n-th
-/// element of a list reuses the n-th slot of the list before it, whose
-/// buffers have grown for such lines.
+/// A list (`null` reads as empty) into `list`, the n-th element into the
+/// n-th slot the list already holds (whose buffers have grown for such
+/// lines), more slots taken from `spare`. Slots past the end go back to
+/// `spare`, last first, so that they come back in the same order.
 struct ListInto<'a, T: Slot> {
     list: &'a mut Vec<T>,
     spare: &'a mut Vec<T>,
@@ -209,9 +228,11 @@ impl<'de, T: Slot> Visitor<'de> for ListInto<'_, T> {
         f.write_str(T::WHAT)
     }
     fn visit_none<E>(self) -> Result<(), E> {
+        self.spare.extend(self.list.drain(..).rev());
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
+        self.spare.extend(self.list.drain(..).rev());
         Ok(())
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -219,15 +240,16 @@ impl<'de, T: Slot> Visitor<'de> for ListInto<'_, T> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let ListInto { list, spare, ctx } = self;
+        let mut n = 0;
         loop {
-            list.push(spare.pop().unwrap_or_default());
-            let Some(slot) = list.last_mut() else {
-                unreachable!("pushed above");
-            };
-            if T::read(&mut seq, slot, ctx)?.is_none() {
-                spare.extend(list.pop());
+            if n == list.len() {
+                list.push(spare.pop().unwrap_or_default());
+            }
+            if T::read(&mut seq, &mut list[n], ctx)?.is_none() {
+                spare.extend(list.drain(n..).rev());
                 return Ok(());
             }
+            n += 1;
         }
     }
 }
@@ -239,14 +261,25 @@ impl<'de> DeserializeSeed<'de> for ChangeInto<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let ChangeInto(change, spare) = self;
-        let mut fill = ChangeFill { change, spare };
-        ObjectInto(&mut fill).deserialize(d)
+        let mut fill = ChangeFill {
+            change,
+            spare,
+            rc_seen: false,
+        };
+        ObjectInto(&mut fill).deserialize(d)?;
+        if !fill.rc_seen {
+            fill.spare.extend(fill.change.rc.drain(..).rev());
+        }
+        Ok(())
     }
 }
 
+/// A market change being read; its runner changes stay in place, as a
+/// message's market changes do (see `MessageFill`).
 struct ChangeFill<'a> {
     change: &'a mut MarketChange,
     spare: &'a mut Vec<RunnerChange>,
+    rc_seen: bool,
 }
 
 impl<'de> Fill<'de> for ChangeFill<'_> {
@@ -255,7 +288,7 @@ impl<'de> Fill<'de> for ChangeFill<'_> {
         let c = &mut *self.change;
         c.id.clear();
         (c.img, c.tv, c.market_definition) = (false, None, None);
-        self.spare.extend(c.rc.drain(..).rev());
+        self.rc_seen = false;
     }
     fn key<A: MapAccess<'de>>(&mut self, key: Key, map: &mut A) -> Result<(), A::Error> {
         let c = &mut *self.change;
@@ -264,11 +297,14 @@ impl<'de> Fill<'de> for ChangeFill<'_> {
             Key::Img => c.img = map.next_value::<Option<bool>>()?.unwrap_or(false),
             Key::Tv => c.tv = map.next_value()?,
             Key::MarketDefinition => c.market_definition = map.next_value()?,
-            Key::Rc => map.next_value_seed(ListInto {
-                list: &mut c.rc,
-                spare: self.spare,
-                ctx: &mut (),
-            })?,
+            Key::Rc => {
+                self.rc_seen = true;
+                map.next_value_seed(ListInto {
+                    list: &mut c.rc,
+                    spare: self.spare,
+                    ctx: &mut (),
+                })?
+            }
             _ => {
                 map.next_value::<Skip>()?;
             }
@@ -530,6 +566,18 @@ mod tests {
         assert_eq!(r.atl.get(), Some(&[[4.0, 1.0]][..]));
         m.parse(r#"{"op":"status"}"#).unwrap();
         assert!(m.mc.is_empty() && m.pt == 0 && m.op == "status");
+        // Changes and runner changes are reused in place: a change without
+        // `rc`, or a `null` list, leaves none behind.
+        m.parse(DELTA).unwrap();
+        assert!(!m.mc[0].rc.is_empty());
+        m.parse(r#"{"op":"mcm","pt":7,"mc":[{"id":"1.3","tv":5}]}"#)
+            .unwrap();
+        assert_eq!(
+            (m.mc.len(), m.mc[0].rc.len(), m.mc[0].tv),
+            (1, 0, Some(5.0))
+        );
+        m.parse(r#"{"op":"mcm","pt":8,"mc":null}"#).unwrap();
+        assert!(m.mc.is_empty());
     }
 
     #[test]
