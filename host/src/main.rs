@@ -8,5 +8,17 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    no_huge_pages();
     clever_host::cli::main()
+}
+
+/// Transparent huge pages off for this process. mimalloc asks the kernel
+/// for them, and when the kernel has no zeroed huge page at hand, each
+/// fresh 2 MiB page is zeroed in the page fault: a backtest of the real
+/// race took 94 ms instead of 63 ms when it ran right after another
+/// program had kept a core busy (docs/BENCHMARKS.md). Ordinary 4 KiB
+/// pages cost nothing measurable here. Not being able to is harmless.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
 }

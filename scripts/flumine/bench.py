@@ -6,13 +6,15 @@ Usage: bench.py RUNS NAME=COMMAND [NAME=COMMAND ...]
 Each COMMAND is split as a shell splits words (no shell runs it), its output
 thrown away. One warm-up run of each, then RUNS rounds, each round running
 every command once in the order given, so that a drift of the machine's
-speed touches all of them alike. Each timed run comes right after an
-untimed run of the same command (WARM=0 turns this off): on this machine
-the first short run after a different load is erratic (measured: after a
-1.1 s CPU-bound Python loop, `clever backtest` took 64 to 92 ms, the run
-after it 64 ms in 13 runs of 14; `bzcat` was not affected), which says more
-about the virtual machine than about either program. Prints one JSON
-object: per name the median, min and max in milliseconds, and the samples.
+speed touches all of them alike. Prints one JSON object: per name the
+median, min and max in milliseconds, and the samples.
+
+WARM=1 times each run right after an untimed run of the same command.
+It was the default while `clever` ran erratically when it came after a
+different load: after a 1.1 s CPU-bound Python loop it took 64 to 111 ms
+instead of 63. The cause was transparent huge pages, which mimalloc asks
+for and the kernel zeroed in the page fault; `clever` now turns them off
+for itself (host/src/main.rs), and both ways give the same figures.
 """
 
 import json
@@ -26,7 +28,7 @@ import time
 
 def main() -> None:
     runs = int(sys.argv[1])
-    warm = os.environ.get("WARM", "1") != "0"
+    warm = os.environ.get("WARM", "0") == "1"
     commands = []
     for spec in sys.argv[2:]:
         name, _, command = spec.partition("=")
