@@ -8,7 +8,8 @@
 //! [`MarketSource`](clever_engine::MarketSource) over a file or stored lines
 //! (`source`), ingestion into the store (`ingest`, with the record checks of
 //! `validate`), and plausible generated racing markets (`generate`,
-//! `clever gen`).
+//! `clever gen`), and the Exchange Stream API's control messages and
+//! framing for live connections (`esa`).
 //!
 //! Owns: everything that knows Betfair's formats. Converts at its border:
 //! no Betfair type leaves this crate.
@@ -16,6 +17,7 @@
 
 pub mod background;
 pub mod cache;
+pub mod esa;
 pub mod file;
 pub mod generate;
 pub mod ingest;
