@@ -18,6 +18,7 @@ fn main() -> std::process::ExitCode {
 /// race took 94 ms instead of 63 ms when it ran right after another
 /// program had kept a core busy (docs/BENCHMARKS.md). Ordinary 4 KiB
 /// pages cost nothing measurable here. Not being able to is harmless.
+/// Child processes (`clever build` runs cargo) inherit the setting.
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);

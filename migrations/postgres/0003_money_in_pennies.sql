@@ -38,8 +38,11 @@ ALTER TABLE order_events
     ALTER COLUMN amount_pennies TYPE BIGINT USING round(amount_pennies::numeric * 100)::bigint;
 
 -- Under TimescaleDB the daily roll-up is a continuous aggregate over the
--- hours: it is dropped while the hours change type, then made again (and
--- filled from them).
+-- hours: it is dropped while the hours change type, then made again. A
+-- continuous aggregate cannot be filled inside a transaction or a DO
+-- block, so it is made WITH NO DATA and reads the hours directly
+-- (materialized_only = false) until a refresh. Untested here: no machine
+-- of this project has TimescaleDB.
 DO $$
 DECLARE
     aggregate BOOLEAN := EXISTS (
@@ -59,14 +62,16 @@ BEGIN
         ALTER COLUMN profit_pennies TYPE BIGINT USING round(profit_pennies::numeric * 100)::bigint;
     IF aggregate THEN
         EXECUTE 'CREATE MATERIALIZED VIEW strategy_performance_daily
-            WITH (timescaledb.continuous) AS
+            WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
             SELECT strategy_version, time_bucket(INTERVAL ''1 day'', hour) AS day,
-                   sum(orders) AS orders, sum(matched_pennies) AS matched_pennies,
-                   sum(gross_profit_pennies) AS gross_profit_pennies,
-                   sum(commission_pennies) AS commission_pennies,
-                   sum(profit_pennies) AS profit_pennies
+                   sum(orders)::bigint AS orders,
+                   sum(matched_pennies)::bigint AS matched_pennies,
+                   sum(gross_profit_pennies)::bigint AS gross_profit_pennies,
+                   sum(commission_pennies)::bigint AS commission_pennies,
+                   sum(profit_pennies)::bigint AS profit_pennies
             FROM strategy_performance_hourly
-            GROUP BY strategy_version, time_bucket(INTERVAL ''1 day'', hour)';
+            GROUP BY strategy_version, time_bucket(INTERVAL ''1 day'', hour)
+            WITH NO DATA';
     ELSE
         ALTER TABLE strategy_performance_daily RENAME COLUMN matched TO matched_pennies;
         ALTER TABLE strategy_performance_daily RENAME COLUMN gross_profit TO gross_profit_pennies;

@@ -25,15 +25,17 @@ def ours(db):
         "SELECT v.id, s.name FROM strategy_versions v JOIN strategies s ON s.id = v.strategy"))
     fills = defaultdict(list)
     for oid, at, kind, price, size in c.execute(
-            "SELECT order_id, at, kind, price, size FROM order_events ORDER BY order_id, seq"):
+            "SELECT order_id, at, kind, price, amount_pennies / 100.0 FROM order_events"
+            " ORDER BY order_id, seq"):
         if kind == "matched":
             fills[oid].append((at, price, size))
     out = []
     for (oid, version, sel, side, price, size, placed, matched, cancelled, lapsed, voided,
          profit) in c.execute(
-            "SELECT id, strategy_version, selection_id, side, price, size, placed_at,"
-            " size_matched, size_cancelled, size_lapsed, size_voided, profit FROM orders"
-            " ORDER BY id"):
+            "SELECT id, strategy_version, selection_id, side, price, size_pennies / 100.0,"
+            " placed_at, size_matched_pennies / 100.0, size_cancelled_pennies / 100.0,"
+            " size_lapsed_pennies / 100.0, size_voided_pennies / 100.0,"
+            " profit_pennies / 100.0 FROM orders ORDER BY id"):
         out.append(dict(strategy=names[version], selection_id=sel, side=side, price=price,
                         size=size, placed_ms=placed, size_matched=matched,
                         size_cancelled=cancelled, size_lapsed=lapsed, size_voided=voided,

@@ -16,8 +16,19 @@ impl Message {
     /// and keeping its buffers.
     pub fn parse(&mut self, text: &str) -> serde_json::Result<()> {
         let mut de = serde_json::Deserializer::from_str(text);
-        MessageInto(self).deserialize(&mut de)?;
-        de.end()
+        let read = MessageInto(self)
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        if read.is_err() {
+            // Half a line, or the line before it, must not look read.
+            self.forget_changes();
+        }
+        read
+    }
+
+    /// Empty `mc`, keeping its changes' buffers for later lines.
+    pub(crate) fn forget_changes(&mut self) {
+        self.spare_mc.extend(self.mc.drain(..).rev());
     }
 }
 
@@ -124,8 +135,7 @@ impl<'de> DeserializeSeed<'de> for MessageInto<'_> {
         };
         ObjectInto(&mut fill).deserialize(d)?;
         if !fill.mc_seen {
-            let m = fill.m;
-            m.spare_mc.extend(m.mc.drain(..).rev());
+            fill.m.forget_changes();
         }
         Ok(())
     }
@@ -577,6 +587,16 @@ mod tests {
             (1, 0, Some(5.0))
         );
         m.parse(r#"{"op":"mcm","pt":8,"mc":null}"#).unwrap();
+        assert!(m.mc.is_empty());
+        // A bad line, before or after its `mc`, leaves no change behind.
+        m.parse(DELTA).unwrap();
+        assert!(m.parse(r#"{"op":"mcm","pt":"late","mc":[]}"#).is_err());
+        assert!(m.mc.is_empty());
+        m.parse(DELTA).unwrap();
+        assert!(
+            m.parse(r#"{"op":"mcm","mc":[{"id":"1.3","rc":[{"id":"x"}]}]}"#)
+                .is_err()
+        );
         assert!(m.mc.is_empty());
     }
 

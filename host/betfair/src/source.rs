@@ -98,14 +98,14 @@ impl<R: Records> StreamSource<R> {
             self.next_change = 0;
             match self.records.read_into(&mut self.message) {
                 None => {
-                    self.message.mc.clear();
+                    self.message.forget_changes();
                     return false;
                 }
                 Some(Err(e)) => {
-                    self.message.mc.clear();
+                    self.message.forget_changes();
                     self.failed = Some(e);
                 }
-                Some(Ok(_)) if self.message.op != "mcm" => self.message.mc.clear(),
+                Some(Ok(_)) if self.message.op != "mcm" => self.message.forget_changes(),
                 Some(Ok(_)) => {}
             }
         }
