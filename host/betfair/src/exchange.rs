@@ -118,8 +118,14 @@ impl StreamServer {
     /// Serve connections until the task is dropped; each on its own task.
     pub async fn serve(self) {
         loop {
-            let Ok((tcp, peer)) = self.listener.accept().await else {
-                continue;
+            let (tcp, peer) = match self.listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors, say: wait rather than spin.
+                    tracing::warn!("stream endpoint: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
             };
             let number = self.connections.fetch_add(1, Ordering::Relaxed) + 1;
             let (tls, access, wait) = (self.tls.clone(), self.access.clone(), self.first_message);
