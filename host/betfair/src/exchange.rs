@@ -168,7 +168,9 @@ async fn connection(
             read.await?
         };
         first = false;
-        let Some(()) = read else { return Ok(()) };
+        if !read {
+            return Ok(());
+        }
         let text = String::from_utf8_lossy(&line);
         let status = reply(
             Request::from_line(text.trim_end()),
@@ -213,18 +215,18 @@ fn reply(request: Result<Request, Status>, access: &Access, authenticated: &mut 
     }
 }
 
-/// Read one line (up to `MAX_LINE` bytes and its LF) into `line`; `None`
+/// Read one line (up to `MAX_LINE` bytes and its LF) into `line`; false
 /// at the end of the stream.
 async fn next_line<R: AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
     line: &mut Vec<u8>,
-) -> io::Result<Option<()>> {
+) -> io::Result<bool> {
     line.clear();
     let limit = MAX_LINE as u64 + 2;
     let n = AsyncReadExt::take(&mut *reader, limit)
         .read_until(b'\n', line)
         .await?;
-    Ok((n > 0).then_some(()))
+    Ok(n > 0)
 }
 
 async fn send<W: AsyncWrite + Unpin, T: serde::Serialize>(

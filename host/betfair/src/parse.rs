@@ -28,7 +28,7 @@ impl Message {
 
     /// Empty `mc`, keeping its changes' buffers for later lines.
     pub(crate) fn forget_changes(&mut self) {
-        self.spare_mc.extend(self.mc.drain(..).rev());
+        park(&mut self.mc, 0, &mut self.spare_mc);
     }
 }
 
@@ -215,10 +215,16 @@ impl Slot for RunnerChange {
     }
 }
 
+/// Move the slots of `list` past the first `keep` to `spare`, last first,
+/// so that they come back in the order they had.
+fn park<T>(list: &mut Vec<T>, keep: usize, spare: &mut Vec<T>) {
+    spare.extend(list.drain(keep..).rev());
+}
+
 /// A list (`null` reads as empty) into `list`, the n-th element into the
 /// n-th slot the list already holds (whose buffers have grown for such
-/// lines), more slots taken from `spare`. Slots past the end go back to
-/// `spare`, last first, so that they come back in the same order.
+/// lines), more slots taken from `spare`; slots past the end are parked
+/// there ([`park`]).
 struct ListInto<'a, T: Slot> {
     list: &'a mut Vec<T>,
     spare: &'a mut Vec<T>,
@@ -238,11 +244,11 @@ impl<'de, T: Slot> Visitor<'de> for ListInto<'_, T> {
         f.write_str(T::WHAT)
     }
     fn visit_none<E>(self) -> Result<(), E> {
-        self.spare.extend(self.list.drain(..).rev());
+        park(self.list, 0, self.spare);
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.spare.extend(self.list.drain(..).rev());
+        park(self.list, 0, self.spare);
         Ok(())
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -256,7 +262,7 @@ impl<'de, T: Slot> Visitor<'de> for ListInto<'_, T> {
                 list.push(spare.pop().unwrap_or_default());
             }
             if T::read(&mut seq, &mut list[n], ctx)?.is_none() {
-                spare.extend(list.drain(n..).rev());
+                park(list, n, spare);
                 return Ok(());
             }
             n += 1;
@@ -278,7 +284,7 @@ impl<'de> DeserializeSeed<'de> for ChangeInto<'_> {
         };
         ObjectInto(&mut fill).deserialize(d)?;
         if !fill.rc_seen {
-            fill.spare.extend(fill.change.rc.drain(..).rev());
+            park(&mut fill.change.rc, 0, fill.spare);
         }
         Ok(())
     }
