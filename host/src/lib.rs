@@ -12,6 +12,7 @@
 //! * [`risk`]: the checks every order passes, in every mode.
 //! * [`sim`]: the simulated exchange and settlement.
 //! * [`betfair`]: the Betfair adapter: stream files, cache, ingestion.
+//! * [`betfair_exchange`]: a local Betfair Exchange (`clever exchange`).
 //! * [`store`]: the database (SQLite or PostgreSQL through sqlx).
 //! * [`backtest`]: plugins over market files, in parallel, with a report.
 //! * [`serve`]: the long-running host and its HTTP API.
@@ -21,6 +22,7 @@ pub mod cli;
 
 pub use clever_backtest as backtest;
 pub use clever_betfair as betfair;
+pub use clever_betfair_exchange as betfair_exchange;
 pub use clever_engine as engine;
 pub use clever_market as market;
 pub use clever_risk as risk;

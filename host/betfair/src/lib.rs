@@ -9,9 +9,8 @@
 //! (`source`), ingestion into the store (`ingest`, with the record checks of
 //! `validate`), and plausible generated racing markets (`generate`,
 //! `clever gen`), and the Exchange Stream API's control messages and
-//! framing for live connections (`esa`), and the local exchange's Stream
-//! API endpoint so far (`exchange`: TLS, greeting, authentication,
-//! heartbeats).
+//! framing for live connections and the local exchange
+//! (`clever-betfair-exchange`) alike (`esa`).
 //!
 //! Owns: everything that knows Betfair's formats. Converts at its border:
 //! no Betfair type leaves this crate.
@@ -20,7 +19,6 @@
 pub mod background;
 pub mod cache;
 pub mod esa;
-pub mod exchange;
 pub mod file;
 pub mod generate;
 pub mod ingest;

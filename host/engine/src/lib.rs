@@ -5,7 +5,8 @@
 //! real venue too (DESIGN section 2). Plugins cannot tell them apart, and
 //! neither can the engine: it sees [`MarketBook`](clever_market::MarketBook)s
 //! from a [`MarketSource`], sends approved orders to a [`Venue`], and reads
-//! the time from one [`Clock`].
+//! the time from one [`Clock`]. A replay keeps to the wall clock with a
+//! [`Pacer`].
 //!
 //! Owns: time order (timers due before an update fire first, at their own
 //! time), routing by each plugin's [`MarketFilter`](clever_sdk::MarketFilter),
@@ -20,6 +21,7 @@
 pub mod clock;
 pub mod desk;
 pub mod event_loop;
+pub mod pace;
 pub mod source;
 pub mod venue;
 pub mod versions;
@@ -27,6 +29,7 @@ pub mod versions;
 pub use clock::{Clock, SimClock, WallClock};
 pub use desk::{Desk, Tally, TimerPass};
 pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
+pub use pace::Pacer;
 pub use source::{Format, MarketSource, SourceError};
 pub use venue::{MarketState, OrderChange, Venue};
 pub use versions::{VersionBook, VersionFigures};

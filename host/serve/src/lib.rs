@@ -5,7 +5,7 @@
 //! strategies added, hot-swapped and killed while markets keep streaming;
 //! and the HTTP API over it ([`api`]).
 //!
-//! Owns: pacing ([`pace`]), the loop thread and the commands it takes
+//! Owns: the loop thread and the commands it takes
 //! between events ([`live`]), the slow side of every change, done off the
 //! event path ([`handle`]), and the routes ([`api`]). Does not know: the
 //! files' format (it is handed a [`Format`](clever_engine::Format)), how
@@ -14,8 +14,6 @@
 pub mod api;
 pub mod handle;
 pub mod live;
-pub mod pace;
 
 pub use handle::{Activation, HostError, HostHandle, Publication, Setup, Started};
 pub use live::{Command, HostStatus, LiveLoop, ReplayStatus, SwapDone, SwapReport};
-pub use pace::Pacer;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::handle::HostError;
-use super::pace::Pacer;
+use clever_engine::Pacer;
 use clever_engine::{Engine, Format, MarketSource, SimClock};
 use clever_engine::{StrategyStatus, SwapError};
 use clever_runtime::PluginInstance;

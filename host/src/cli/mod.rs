@@ -5,6 +5,7 @@
 mod backtest;
 mod build;
 mod db;
+mod exchange;
 mod generate;
 mod ingest;
 mod inspect;
@@ -37,6 +38,8 @@ enum Command {
     Build(build::Args),
     /// Apply or show the database's migrations.
     Db(db::Args),
+    /// Run a local Betfair Exchange that replays stream files over Betfair's protocols.
+    Exchange(Box<exchange::Args>),
     /// Write generated racing markets as Betfair stream files.
     Gen(generate::Args),
     /// Read Betfair stream files into the database, validated.
@@ -67,6 +70,7 @@ pub fn main() -> ExitCode {
         Command::Backtest(args) => args.run(),
         Command::Build(args) => args.run(),
         Command::Db(args) => args.run(),
+        Command::Exchange(args) => args.run(),
         Command::Gen(args) => args.run(),
         Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),

@@ -1,0 +1,127 @@
+//! The exchange's market data: stream files replayed on the wall clock at a
+//! chosen speed, several files merged by publish time as if their markets
+//! ran side by side. Each applied message advances the exchange's tick and
+//! wakes every subscriber. Publish times are the recorded ones, so a
+//! strategy sees the same times before the off live as in a backtest.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use clever_betfair::{ReadError, Record, StreamFile};
+use clever_engine::Pacer;
+use clever_sdk::Timestamp;
+use tokio::sync::watch;
+
+use crate::markets::Markets;
+
+/// What every connection of the exchange shares.
+#[derive(Debug)]
+pub struct Shared {
+    markets: Mutex<Markets>,
+    tick: watch::Sender<u64>,
+    /// When the latest message was applied (for the clock between them).
+    applied: Mutex<Instant>,
+    speed: f64,
+}
+
+impl Shared {
+    /// An exchange with no markets yet, whose clock runs at `speed`.
+    pub fn new(speed: f64) -> Arc<Shared> {
+        Arc::new(Shared {
+            markets: Mutex::new(Markets::default()),
+            tick: watch::Sender::new(0),
+            applied: Mutex::new(Instant::now()),
+            speed,
+        })
+    }
+
+    /// The markets, locked (briefly: the replay waits on it).
+    pub fn markets(&self) -> MutexGuard<'_, Markets> {
+        // A panic while holding the lock leaves whole messages applied or
+        // not: the data stays consistent, so carry on.
+        self.markets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes when the tick advances.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.tick.subscribe()
+    }
+
+    /// The exchange's time, epoch ms: the latest publish time, moved on by
+    /// the wall time since, at the replay's speed.
+    pub fn now(&self) -> i64 {
+        let pt = self.markets().pt;
+        let since = self
+            .applied
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed();
+        pt + (since.as_secs_f64() * 1000.0 * self.speed) as i64
+    }
+
+    /// Apply one recorded line; a line that is not a message is logged and
+    /// skipped (the rest of the replay still runs).
+    pub fn apply(&self, raw: &str) {
+        let applied = self.markets().apply_line(raw);
+        match applied {
+            Ok(true) => {
+                *self.applied.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+                let tick = self.markets().tick;
+                self.tick.send_replace(tick);
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!("replay: a line that is not a message: {e}"),
+        }
+    }
+}
+
+/// Replay `files` into `shared` at its speed (0: as fast as it goes),
+/// merged by publish time; returns when all are done. Run it on a thread
+/// of its own: it reads and sleeps.
+pub fn replay(files: &[PathBuf], shared: &Shared) -> Result<u64, ReadError> {
+    let mut open = Vec::new();
+    for path in files {
+        let mut file = StreamFile::open(path)?.keep_raw();
+        if let Some(first) = next_record(&mut file) {
+            open.push((file, first));
+        }
+    }
+    let mut pacer = Pacer::new(shared.speed);
+    let mut lines = 0;
+    while let Some(at) = earliest(&open) {
+        let (file, record) = &mut open[at];
+        if let Some(due) = pacer.due(Timestamp(record.message.pt)) {
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
+        if let Some(raw) = &record.raw {
+            shared.apply(raw);
+            lines += 1;
+        }
+        match next_record(file) {
+            Some(next) => *record = next,
+            None => drop(open.swap_remove(at)),
+        }
+    }
+    Ok(lines)
+}
+
+/// The file's next message; a line that is not one is logged and skipped,
+/// a file that cannot be read further ends.
+fn next_record(file: &mut StreamFile) -> Option<Record> {
+    loop {
+        match file.next()? {
+            Ok(record) => return Some(record),
+            Err(e @ ReadError::Json { .. }) => tracing::warn!("replay: {e}"),
+            Err(e) => {
+                tracing::warn!("replay: {e}");
+                return None;
+            }
+        }
+    }
+}
+
+/// The open file whose next message was published first.
+fn earliest(open: &[(StreamFile, Record)]) -> Option<usize> {
+    (0..open.len()).min_by_key(|&i| open[i].1.message.pt)
+}

@@ -1,0 +1,159 @@
+//! `clever exchange`: a local Betfair Exchange on loopback (or any address)
+//! that replays stream files and speaks Betfair's protocols over TLS, for
+//! the live path's tests and for trying a client without a Betfair account.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clever_betfair::esa::Secret;
+use clever_betfair_exchange::https::{identity_routes, serve};
+use clever_betfair_exchange::{Account, Identity, Limits, Sessions, Shared, StreamServer, replay};
+
+use crate::backtest::data_files;
+
+/// Environment variables holding the exchange's one account.
+const ACCOUNT_ENV: [&str; 3] = [
+    "CLEVER_EXCHANGE_USERNAME",
+    "CLEVER_EXCHANGE_PASSWORD",
+    "CLEVER_EXCHANGE_APP_KEY",
+];
+
+/// Run a local Betfair Exchange over replayed stream files. The account
+/// clients log in to comes from $CLEVER_EXCHANGE_USERNAME,
+/// $CLEVER_EXCHANGE_PASSWORD and $CLEVER_EXCHANGE_APP_KEY.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stream files or directories to replay, merged by publish time.
+    #[arg(long, required = true, num_args = 1..)]
+    replay: Vec<PathBuf>,
+    /// Replay speed: 1 is real time, 10 ten times faster, 0 as fast as possible.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Address of the Exchange Stream API (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    stream_listen: SocketAddr,
+    /// Address of the identity and Betting API endpoints (HTTPS).
+    #[arg(long, default_value = "127.0.0.1:8444")]
+    https_listen: SocketAddr,
+    /// Write the exchange's certificate (PEM) here, for clients to trust.
+    #[arg(long)]
+    cert_out: Option<PathBuf>,
+    /// Serve this certificate (PEM) instead of a self-signed one made at start.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// The certificate's PKCS #8 private key (PEM).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Seconds a session lives after login or keep-alive.
+    #[arg(long, default_value_t = 12 * 3600)]
+    session_secs: u64,
+    /// Markets one stream subscription may select.
+    #[arg(long, default_value_t = Limits::default().markets)]
+    max_markets: usize,
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<()> {
+        if !(self.speed.is_finite() && self.speed >= 0.0) {
+            anyhow::bail!(
+                "--speed must be 0 (as fast as possible) or more, not {}",
+                self.speed
+            );
+        }
+        let account = account_from_env()?;
+        let identity = self.identity()?;
+        if let Some(path) = &self.cert_out {
+            std::fs::write(path, identity.certificate_pem())
+                .with_context(|| format!("writing the certificate to {}", path.display()))?;
+        }
+        let files = data_files(&self.replay)?;
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        tokio.block_on(self.serve(account, identity, files))
+    }
+
+    fn identity(&self) -> anyhow::Result<Identity> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => {
+                let read = |p: &PathBuf| {
+                    std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+                };
+                Identity::from_pem(&read(cert)?, &read(key)?)
+                    .with_context(|| format!("{} and {}", cert.display(), key.display()))
+            }
+            _ => Identity::self_signed(&["localhost", "127.0.0.1"])
+                .context("making a self-signed certificate"),
+        }
+    }
+
+    async fn serve(
+        self,
+        account: Account,
+        identity: Identity,
+        files: Vec<PathBuf>,
+    ) -> anyhow::Result<()> {
+        let lifetime = Duration::from_secs(self.session_secs);
+        let sessions = Arc::new(Sessions::new(account, lifetime));
+        let shared = Shared::new(self.speed);
+        let limits = Limits {
+            markets: self.max_markets,
+            ..Limits::default()
+        };
+        let stream = StreamServer::bind(
+            self.stream_listen,
+            &identity,
+            sessions.clone(),
+            shared.clone(),
+            limits,
+        )
+        .await
+        .with_context(|| format!("listening on {}", self.stream_listen))?;
+        let stream_addr = stream.local_addr()?;
+        tokio::spawn(stream.serve());
+        let https = serve(self.https_listen, &identity, identity_routes(sessions))
+            .await
+            .with_context(|| format!("listening on {}", self.https_listen))?;
+        // One line for scripts to read where to connect.
+        println!(
+            "{}",
+            serde_json::json!({"stream": stream_addr.to_string(), "https": https.to_string(),
+                "certificate": self.cert_out.as_ref().map(|p| p.display().to_string())})
+        );
+        let replaying = tokio::task::spawn_blocking(move || replay(&files, &shared));
+        match replaying.await.context("the replay thread failed")? {
+            Ok(lines) => eprintln!("replay done: {lines} messages; still serving (Ctrl-C stops)"),
+            Err(e) => eprintln!("replay stopped: {e}; still serving (Ctrl-C stops)"),
+        }
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        Ok(())
+    }
+}
+
+fn account_from_env() -> anyhow::Result<Account> {
+    let [user, password, app_key] = ACCOUNT_ENV.map(|name| std::env::var(name).ok());
+    match (user, password, app_key) {
+        (Some(username), Some(password), Some(app_key))
+            if !username.is_empty() && !password.is_empty() && !app_key.is_empty() =>
+        {
+            Ok(Account {
+                username,
+                password: Secret::new(password),
+                app_key: Secret::new(app_key),
+            })
+        }
+        _ => anyhow::bail!(
+            "the exchange's account comes from the environment: set {}, {} and {} (none may be empty)",
+            ACCOUNT_ENV[0],
+            ACCOUNT_ENV[1],
+            ACCOUNT_ENV[2]
+        ),
+    }
+}
