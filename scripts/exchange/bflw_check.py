@@ -5,8 +5,12 @@ subscribes to the replayed markets on the Stream API and follows them to
 the end; then reads the same files with betfairlightweight's own historical
 reader and asserts that both views of every market end the same: status,
 every runner's full back and lay ladders, traded ladder, last traded price
-and traded volume. Also checks the refusals a client gets for a wrong
-password, a wrong session and a wrong app key.
+and traded volume. While the first market is open it trades on the Betting
+API: a bet that matches at once, one that rests and is cancelled, one that
+is replaced, a repeated customerRef, a price off the ladder and a call
+without a session; once the markets have closed, the cleared orders.
+Also checks the refusals a client gets for a wrong password, a wrong
+session and a wrong app key.
 
 Usage: bflw_check.py HTTPS_PORT STREAM_PORT CERT_PEM FILE...
 The account is $CLEVER_EXCHANGE_USERNAME / _PASSWORD / _APP_KEY.
@@ -23,7 +27,7 @@ import time
 import betfairlightweight
 import requests
 from betfairlightweight import filters
-from betfairlightweight.exceptions import ListenerError, LoginError
+from betfairlightweight.exceptions import APIError, ListenerError, LoginError
 
 FIELDS = ["EX_ALL_OFFERS", "EX_TRADED", "EX_TRADED_VOL", "EX_LTP", "EX_MARKET_DEF",
           "SP_TRADED", "SP_PROJECTED"]
@@ -124,10 +128,67 @@ def refusals(https_port, stream_port, cert):
     stream_refused(bad_key, stream_port, "INVALID_APP_KEY")
 
 
+def limit(selection, side, price, size, ref=None):
+    return filters.place_instruction(
+        order_type="LIMIT", selection_id=selection, side=side, customer_order_ref=ref,
+        limit_order=filters.limit_order(size=size, price=price, persistence_type="LAPSE"))
+
+
+def trade(trading, market, selection):
+    """Orders on the open market; returns the bet ids that must clear."""
+    betting = trading.betting
+    matched = betting.place_orders(market, [limit(selection, "BACK", 1.01, 2.0, "at-once")],
+                                   customer_ref="req-1", customer_strategy_ref="bflw")
+    assert matched.status == "SUCCESS", matched._data
+    at_once = matched.place_instruction_reports[0].bet_id
+    resting = betting.place_orders(market, [limit(selection, "BACK", 1000, 2.0)],
+                                   customer_strategy_ref="bflw")
+    rest_id = resting.place_instruction_reports[0].bet_id
+    current = betting.list_current_orders(bet_ids=[rest_id]).orders
+    assert [o.bet_id for o in current] == [rest_id], current
+    assert current[0].status == "EXECUTABLE" and current[0].customer_strategy_ref == "bflw"
+    moved = betting.place_orders(market, [limit(selection, "BACK", 1000, 3.0)])
+    moved_id = moved.place_instruction_reports[0].bet_id
+    replaced = betting.replace_orders(market, [{"betId": moved_id, "newPrice": 990}])
+    report = replaced.replace_instruction_reports[0]
+    assert replaced.status == "SUCCESS", replaced._data
+    new_id = report.place_instruction_reports.bet_id
+    assert new_id != moved_id and report.cancel_instruction_reports.size_cancelled == 3.0
+    cancelled = betting.cancel_orders(market)  # every open bet of the market
+    assert cancelled.status == "SUCCESS", cancelled._data
+    again = betting.place_orders(market, [limit(selection, "BACK", 1000, 2.0)], customer_ref="req-1")
+    assert (again.status, again.error_code) == ("FAILURE", "DUPLICATE_TRANSACTION"), again._data
+    off = betting.place_orders(market, [limit(selection, "BACK", 3.33, 2.0)])
+    assert (off.error_code, off.place_instruction_reports[0].error_code) == \
+        ("BET_ACTION_ERROR", "INVALID_ODDS"), off._data
+    stranger = client(trading._https_port, trading._cert)
+    stranger.set_session_token("not-a-session")
+    try:
+        stranger.betting.list_current_orders()
+        raise AssertionError("a call without a session was answered")
+    except APIError as e:
+        code = e.response["error"]["data"]["APINGException"]["errorCode"]
+        assert code == "INVALID_SESSION_INFORMATION", e.response
+    return at_once, rest_id
+
+
+def cleared(trading, at_once, rest_id):
+    settled = trading.betting.list_cleared_orders(bet_status="SETTLED").orders
+    won_or_lost = {o.bet_id: o for o in settled}
+    assert at_once in won_or_lost, [o.bet_id for o in settled]
+    bet = won_or_lost[at_once]
+    assert bet.bet_outcome in ("WON", "LOST") and bet.size_settled == 2.0, bet._data
+    gone = trading.betting.list_cleared_orders(bet_status="CANCELLED").orders
+    assert rest_id in [o.bet_id for o in gone], [o.bet_id for o in gone]
+    assert not trading.betting.list_current_orders().orders
+    return bet
+
+
 def main():
     https_port, stream_port, cert = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     files = sys.argv[4:]
     trading = client(https_port, cert)
+    trading._https_port, trading._cert = https_port, cert
     trading.login_interactive()
     trading.login()  # certificate login, a second session
     trading.keep_alive()
@@ -140,7 +201,13 @@ def main():
     )
     t = threading.Thread(target=s.start, daemon=True)
     t.start()
-    live, updates, closed = {}, 0, set()
+    order_q = queue.Queue()
+    o, _ = stream(trading, stream_port, order_q)
+    o.subscribe_to_orders(order_filter=filters.streaming_order_filter(
+        customer_strategy_refs=["bflw"]))
+    ot = threading.Thread(target=o.start, daemon=True)
+    ot.start()
+    live, updates, closed, bets = {}, 0, set(), None
     deadline = time.time() + 120
     while len(closed) < len(files):
         assert time.time() < deadline, f"markets still open after 120 s: {sorted(live)}"
@@ -149,8 +216,18 @@ def main():
             live[b.market_id] = book_state(b)
             if b.status == "CLOSED":
                 closed.add(b.market_id)
+            active = [r.selection_id for r in b.runners if r.status == "ACTIVE"]
+            if bets is None and b.status == "OPEN" and active:
+                bets = trade(trading, b.market_id, active[0])
     s.stop()
     t.join(5)
+    order_books = {}
+    while not order_q.empty():
+        for current in order_q.get():
+            for order in current.orders:
+                order_books[order.bet_id] = order
+    o.stop()
+    ot.join(5)
     expected = {}
     for path in files:
         expected.update(historical(trading, path))
@@ -162,10 +239,18 @@ def main():
                 if got != runner:
                     print(f"{market} runner {sid}:\n  file:   {runner}\n  stream: {got}")
             raise AssertionError(f"{market}: the stream's book differs from the file's")
+    assert bets is not None, "no open market to trade in"
+    settled = cleared(trading, *bets)
+    heard = order_books.get(bets[0])
+    assert heard is not None, f"the order stream never sent bet {bets[0]}: {sorted(order_books)}"
+    assert (heard.status, heard.size_matched) == ("EXECUTION_COMPLETE", 2.0), heard.__dict__
+    assert order_books[bets[1]].size_cancelled == 2.0, order_books[bets[1]].__dict__
     refusals(https_port, stream_port, cert)
     trading.logout()
     print(f"betfairlightweight: {len(live)} markets followed to the close over the stream "
-          f"({updates} market books) equal its reading of the files; refusals as Betfair's")
+          f"({updates} market books) equal its reading of the files; placed, replaced, cancelled "
+          f"and settled over the Betting API, each order heard on the order stream (the bet at 1.01: {settled.bet_outcome}, "
+          f"profit {settled.profit}); refusals as Betfair's")
 
 
 if __name__ == "__main__":

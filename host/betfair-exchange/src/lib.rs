@@ -12,14 +12,18 @@
 //! `clever_betfair::esa`. Must not know: the engine's loop, plugins, the
 //! store.
 
+pub mod betting;
 pub mod https;
 pub mod markets;
+pub mod order_view;
+pub mod orders;
 pub mod replay;
 pub mod sessions;
 pub mod stream;
 pub mod tls;
 pub mod view;
 
+pub use orders::Orders;
 pub use replay::{Shared, replay};
 pub use sessions::{Account, Sessions};
 pub use stream::{Limits, StreamServer};

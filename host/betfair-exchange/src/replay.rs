@@ -8,29 +8,35 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use clever_betfair::{ReadError, Record, StreamFile};
+use clever_betfair::{Message, ReadError, Record, StreamFile};
 use clever_engine::Pacer;
 use clever_sdk::Timestamp;
 use tokio::sync::watch;
 
 use crate::markets::Markets;
+use crate::orders::Orders;
 
 /// What every connection of the exchange shares.
 #[derive(Debug)]
 pub struct Shared {
     markets: Mutex<Markets>,
     tick: watch::Sender<u64>,
+    orders: Mutex<Orders>,
+    order_tick: watch::Sender<u64>,
     /// When the latest message was applied (for the clock between them).
     applied: Mutex<Instant>,
     speed: f64,
 }
 
 impl Shared {
-    /// An exchange with no markets yet, whose clock runs at `speed`.
-    pub fn new(speed: f64) -> Arc<Shared> {
+    /// An exchange with no markets yet, whose clock runs at `speed`, and
+    /// whose orders match by `orders`' rules.
+    pub fn new(speed: f64, orders: Orders) -> Arc<Shared> {
         Arc::new(Shared {
             markets: Mutex::new(Markets::default()),
             tick: watch::Sender::new(0),
+            orders: Mutex::new(orders),
+            order_tick: watch::Sender::new(0),
             applied: Mutex::new(Instant::now()),
             speed,
         })
@@ -41,6 +47,22 @@ impl Shared {
         // A panic while holding the lock leaves whole messages applied or
         // not: the data stays consistent, so carry on.
         self.markets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The account's orders, locked (briefly).
+    pub fn orders(&self) -> MutexGuard<'_, Orders> {
+        self.orders.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes when an order changes.
+    pub fn watch_orders(&self) -> watch::Receiver<u64> {
+        self.order_tick.subscribe()
+    }
+
+    /// Tell order subscribers that orders changed (placed or cancelled
+    /// from the Betting API).
+    pub fn orders_changed(&self, tick: u64) {
+        self.order_tick.send_replace(tick);
     }
 
     /// Wakes when the tick advances.
@@ -63,15 +85,32 @@ impl Shared {
     /// Apply one recorded line; a line that is not a message is logged and
     /// skipped (the rest of the replay still runs).
     pub fn apply(&self, raw: &str) {
-        let applied = self.markets().apply_line(raw);
-        match applied {
-            Ok(true) => {
-                *self.applied.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
-                let tick = self.markets().tick;
-                self.tick.send_replace(tick);
+        let mut message = Message::default();
+        if let Err(e) = message.parse(raw) {
+            tracing::warn!("replay: a line that is not a message: {e}");
+            return;
+        }
+        self.apply_message(raw, &message);
+    }
+
+    /// Apply a line and its parsed message: the stream's markets first,
+    /// then the orders, so an order subscriber never hears of a fill
+    /// before the market data that caused it.
+    pub fn apply_message(&self, raw: &str, message: &Message) {
+        match self.markets().apply_line(raw) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!("replay: a line that is not a message: {e}");
+                return;
             }
-            Ok(false) => {}
-            Err(e) => tracing::warn!("replay: a line that is not a message: {e}"),
+        }
+        *self.applied.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        let tick = self.markets().tick;
+        self.tick.send_replace(tick);
+        let mut orders = self.orders();
+        if orders.on_message(message) {
+            self.order_tick.send_replace(orders.tick);
         }
     }
 }
@@ -95,7 +134,7 @@ pub fn replay(files: &[PathBuf], shared: &Shared) -> Result<u64, ReadError> {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
         if let Some(raw) = &record.raw {
-            shared.apply(raw);
+            shared.apply_message(raw, &record.message);
             lines += 1;
         }
         match next_record(file) {

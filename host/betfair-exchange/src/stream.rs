@@ -5,9 +5,9 @@
 //! (`SUB_IMAGE`, segmented when large), then deltas as the replay moves,
 //! conflated to `conflateMs`, `HEARTBEAT`s when quiet, and a resume from a
 //! clock (`RESUB_DELTA`, or `INVALID_CLOCK` for a token it never issued).
-//! A request before a good `authentication` gets `NO_SESSION`. Order
-//! subscriptions are refused with `INVALID_REQUEST`, "not served yet",
-//! without closing, until the exchange takes orders.
+//! Order subscriptions are served the same way from the account's orders
+//! (`ocm`, see `order_view`). A request before a good `authentication`
+//! gets `NO_SESSION`.
 
 use std::io;
 use std::net::SocketAddr;
@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use clever_betfair::esa::{
-    Connection, ErrorCode, MAX_LINE, MarketSubscription, Request, Secret, Status,
-    conflation_in_force, heartbeat_in_force, to_line,
+    Connection, ErrorCode, MAX_LINE, MarketSubscription, OrderSubscription, Request, Secret,
+    Settings, Status, conflation_in_force, heartbeat_in_force, to_line,
 };
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_rustls::TlsAcceptor;
 
+use crate::order_view::OrderView;
 use crate::replay::Shared;
 use crate::sessions::Sessions;
 use crate::tls::Identity;
@@ -134,10 +135,10 @@ impl StreamServer {
     }
 }
 
-/// A market subscription being served.
-struct Markets {
+/// The pacing of one subscription's messages.
+struct Feed {
+    /// The subscription's request id, on every message.
     id: Option<i32>,
-    view: View,
     /// The tick the client has everything up to.
     tick: u64,
     conflate: Duration,
@@ -146,8 +147,55 @@ struct Markets {
     last_sent: Instant,
     /// When the last delta was made.
     last_flush: Instant,
-    /// When the next delta is due, if the markets moved.
+    /// When the next delta is due, if the data moved.
     flush_at: Option<Instant>,
+}
+
+impl Feed {
+    fn new(id: Option<i32>, tick: u64, settings: &Settings) -> Feed {
+        Feed {
+            id,
+            tick,
+            conflate: Duration::from_millis(conflation_in_force(settings.conflate_ms)),
+            heartbeat: Duration::from_millis(heartbeat_in_force(settings.heartbeat_ms)),
+            last_sent: Instant::now(),
+            last_flush: Instant::now(),
+            flush_at: None,
+        }
+    }
+
+    /// The data moved: a delta is due now, or once the conflation
+    /// interval since the last one has passed.
+    fn moved(&mut self) {
+        if self.flush_at.is_none() {
+            self.flush_at = Some((self.last_flush + self.conflate).max(Instant::now()));
+        }
+    }
+
+    /// A delta is being made up to `tick`.
+    fn flushed(&mut self, tick: u64) {
+        (self.flush_at, self.last_flush, self.tick) = (None, Instant::now(), tick);
+    }
+
+    fn beat_at(&self) -> Instant {
+        self.last_sent + self.heartbeat
+    }
+}
+
+/// Which of a connection's two subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Markets,
+    Orders,
+}
+
+impl Kind {
+    fn op(self) -> &'static str {
+        match self {
+            Kind::Markets => "mcm",
+            Kind::Orders => "ocm",
+        }
+    }
 }
 
 /// One connection's state.
@@ -155,7 +203,8 @@ struct Session<'a> {
     context: &'a Context,
     number: u64,
     authenticated: bool,
-    markets: Option<Markets>,
+    markets: Option<(Feed, View)>,
+    orders: Option<(Feed, OrderView)>,
 }
 
 impl Drop for Session<'_> {
@@ -173,7 +222,27 @@ impl<'a> Session<'a> {
             number,
             authenticated: false,
             markets: None,
+            orders: None,
         }
+    }
+
+    fn feed(&mut self, kind: Kind) -> Option<&mut Feed> {
+        match kind {
+            Kind::Markets => self.markets.as_mut().map(|(f, _)| f),
+            Kind::Orders => self.orders.as_mut().map(|(f, _)| f),
+        }
+    }
+
+    /// When each feed's next delta and heartbeat are due.
+    fn timers(&self) -> [Option<Instant>; 4] {
+        let m = self.markets.as_ref().map(|(f, _)| f);
+        let o = self.orders.as_ref().map(|(f, _)| f);
+        [
+            m.and_then(|f| f.flush_at),
+            o.and_then(|f| f.flush_at),
+            m.map(Feed::beat_at),
+            o.map(Feed::beat_at),
+        ]
     }
 
     async fn run<S>(mut self, stream: S) -> io::Result<()>
@@ -183,29 +252,29 @@ impl<'a> Session<'a> {
         let (read, mut write) = tokio::io::split(stream);
         let (tx, mut requests) = mpsc::channel(16);
         let _reader = AbortOnDrop(tokio::spawn(read_requests(read, tx)));
-        let mut ticks = self.context.shared.watch();
+        let shared = &self.context.shared;
+        let (mut market_ticks, mut order_ticks) = (shared.watch(), shared.watch_orders());
         let connection_id = format!("local-{:06}", self.number);
         send(&mut write, &to_line(&Connection { connection_id })?).await?;
         let silent_until = Instant::now() + self.context.limits.first_message;
         let mut heard = false;
         loop {
-            let flush_at = self.markets.as_ref().and_then(|m| m.flush_at);
-            let beat_at = self.markets.as_ref().map(|m| m.last_sent + m.heartbeat);
+            let [m_flush, o_flush, m_beat, o_beat] = self.timers();
             let far = Instant::now() + Duration::from_secs(3600);
-            tokio::select! {
+            let at = |t: Option<Instant>| sleep_until(t.unwrap_or(far));
+            let (markets, orders) = (self.markets.is_some(), self.orders.is_some());
+            let lines = tokio::select! {
                 request = requests.recv() => {
                     let Some(request) = request else { return Ok(()) };
                     heard = true;
                     let (lines, open) = self.answer(request);
-                    for line in &lines {
-                        send(&mut write, line).await?;
-                    }
+                    market_ticks.borrow_and_update();
+                    order_ticks.borrow_and_update();
                     if !open {
+                        send_all(&mut write, &lines).await?;
                         return write.shutdown().await;
                     }
-                    if self.markets.is_some() {
-                        ticks.borrow_and_update();
-                    }
+                    lines
                 }
                 _ = sleep_until(silent_until), if !heard => {
                     let wait = self.context.limits.first_message.as_millis();
@@ -214,22 +283,22 @@ impl<'a> Session<'a> {
                     send(&mut write, &to_line(&status)?).await?;
                     return write.shutdown().await;
                 }
-                moved = ticks.changed(), if self.markets.is_some() => {
-                    if moved.is_err() {
-                        return Ok(());
-                    }
-                    self.moved();
+                moved = market_ticks.changed(), if markets => {
+                    moved.map_err(io::Error::other)?;
+                    self.feed(Kind::Markets).map(Feed::moved);
+                    Vec::new()
                 }
-                _ = sleep_until(flush_at.unwrap_or(far)), if flush_at.is_some() => {
-                    if let Some(line) = self.delta()? {
-                        send(&mut write, &line).await?;
-                    }
+                moved = order_ticks.changed(), if orders => {
+                    moved.map_err(io::Error::other)?;
+                    self.feed(Kind::Orders).map(Feed::moved);
+                    Vec::new()
                 }
-                _ = sleep_until(beat_at.unwrap_or(far)), if beat_at.is_some() => {
-                    let line = self.heartbeat()?;
-                    send(&mut write, &line).await?;
-                }
-            }
+                _ = at(m_flush), if m_flush.is_some() => self.delta(Kind::Markets)?,
+                _ = at(o_flush), if o_flush.is_some() => self.delta(Kind::Orders)?,
+                _ = at(m_beat), if m_beat.is_some() => self.heartbeat(Kind::Markets)?,
+                _ = at(o_beat), if o_beat.is_some() => self.heartbeat(Kind::Orders)?,
+            };
+            send_all(&mut write, &lines).await?;
         }
     }
 
@@ -248,17 +317,10 @@ impl<'a> Session<'a> {
             }
             Ok(Request::Heartbeat { id }) => Status::success(id),
             Ok(Request::MarketSubscription(subscription)) => {
-                return match self.subscribe(&subscription) {
-                    Ok(lines) => (lines, true),
-                    Err(status) => (line_of(&status), !status.connection_closed),
-                };
+                return outcome(self.subscribe_markets(&subscription));
             }
-            Ok(Request::OrderSubscription(s)) => {
-                let mut refused =
-                    Status::failure(s.id, ErrorCode::InvalidRequest, "not served yet");
-                // Refusing what is not built yet should not end the session.
-                refused.connection_closed = false;
-                refused
+            Ok(Request::OrderSubscription(subscription)) => {
+                return outcome(self.subscribe_orders(&subscription));
             }
         };
         (line_of(&status), !status.connection_closed)
@@ -294,21 +356,13 @@ impl<'a> Session<'a> {
 
     /// Replace the market subscription: its status, then its image or,
     /// resuming from a clock, what changed since.
-    fn subscribe(&mut self, subscription: &MarketSubscription) -> Result<Vec<Vec<u8>>, Status> {
-        let id = subscription.id;
-        let settings = &subscription.settings;
-        let token = settings.clk.as_deref().or(settings.initial_clk.as_deref());
+    fn subscribe_markets(
+        &mut self,
+        subscription: &MarketSubscription,
+    ) -> Result<Vec<Vec<u8>>, Status> {
+        let (id, settings) = (subscription.id, &subscription.settings);
         let markets = self.context.shared.markets();
-        let resume = match token {
-            None => None,
-            Some(token) => Some(self.clock_tick(token, markets.tick).ok_or_else(|| {
-                Status::failure(
-                    id,
-                    ErrorCode::InvalidClock,
-                    "a clock this exchange never sent",
-                )
-            })?),
-        };
+        let resume = self.resume_tick(id, settings, markets.tick)?;
         let mut view = View::new(subscription);
         let selected = view.count(&markets);
         let limit = self.context.limits.markets;
@@ -320,91 +374,143 @@ impl<'a> Session<'a> {
                 why,
             ));
         }
-        let (conflate, heartbeat) = (
-            conflation_in_force(settings.conflate_ms),
-            heartbeat_in_force(settings.heartbeat_ms),
-        );
-        let mut head = self.head(id, markets.pt, markets.tick);
-        head.insert("conflateMs".into(), json!(conflate));
-        head.insert("heartbeatMs".into(), json!(heartbeat));
-        let mut lines = line_of(&Status::success(id));
-        match resume {
+        let feed = Feed::new(id, markets.tick, settings);
+        let items = match resume {
             Some(since) => {
                 view.resume(&markets, since);
                 let mut items = view.delta(&markets, since);
                 mark_conflated(&mut items, markets.tick > since + 1);
-                head.insert("ct".into(), json!("RESUB_DELTA"));
-                head.insert("mc".into(), Value::Array(items));
-                lines.push(to_line(&head).map_err(internal)?);
+                items
             }
-            None => {
-                let items = view.image(&markets);
-                let segment = settings.segmentation_enabled.unwrap_or(true);
-                let limit = segment.then_some(self.context.limits.segment_bytes);
-                head.insert("initialClk".into(), head["clk"].clone());
-                head.insert("ct".into(), json!("SUB_IMAGE"));
-                lines.extend(image_lines(head, items, limit).map_err(internal)?);
-            }
+            None => view.image(&markets),
+        };
+        let lines = self.first_lines(Kind::Markets, &feed, markets.pt, resume, items, settings);
+        self.markets = Some((feed, view));
+        lines
+    }
+
+    /// Replace the order subscription, as for markets.
+    fn subscribe_orders(
+        &mut self,
+        subscription: &OrderSubscription,
+    ) -> Result<Vec<Vec<u8>>, Status> {
+        let (id, settings) = (subscription.id, &subscription.settings);
+        let now = self.context.shared.now();
+        let orders = self.context.shared.orders();
+        let resume = self.resume_tick(id, settings, orders.tick)?;
+        let view = OrderView::new(subscription);
+        let feed = Feed::new(id, orders.tick, settings);
+        let items = match resume {
+            Some(since) => view.delta(&orders, since),
+            None => view.image(&orders),
+        };
+        drop(orders);
+        let lines = self.first_lines(Kind::Orders, &feed, now, resume, items, settings);
+        self.orders = Some((feed, view));
+        lines
+    }
+
+    /// The tick a subscription resumes from, if it gave a clock.
+    fn resume_tick(&self, id: Option<i32>, s: &Settings, now: u64) -> Result<Option<u64>, Status> {
+        let Some(token) = s.clk.as_deref().or(s.initial_clk.as_deref()) else {
+            return Ok(None);
+        };
+        let tick = self.clock_tick(token, now).ok_or_else(|| {
+            Status::failure(
+                id,
+                ErrorCode::InvalidClock,
+                "a clock this exchange never sent",
+            )
+        })?;
+        Ok(Some(tick))
+    }
+
+    /// A subscription's status line, then its image (segmented if big) or
+    /// its `RESUB_DELTA`.
+    fn first_lines(
+        &self,
+        kind: Kind,
+        feed: &Feed,
+        pt: i64,
+        resume: Option<u64>,
+        items: Vec<Value>,
+        settings: &Settings,
+    ) -> Result<Vec<Vec<u8>>, Status> {
+        let mut head = self.head(kind, feed.id, pt, feed.tick);
+        head.insert("conflateMs".into(), json!(feed.conflate.as_millis() as u64));
+        head.insert(
+            "heartbeatMs".into(),
+            json!(feed.heartbeat.as_millis() as u64),
+        );
+        let mut lines = line_of(&Status::success(feed.id));
+        let key = if kind == Kind::Markets { "mc" } else { "oc" };
+        if resume.is_some() {
+            head.insert("ct".into(), json!("RESUB_DELTA"));
+            head.insert(key.into(), Value::Array(items));
+            lines.push(to_line(&head).map_err(internal)?);
+        } else {
+            let segment = settings.segmentation_enabled.unwrap_or(true);
+            let limit = segment.then_some(self.context.limits.segment_bytes);
+            head.insert("initialClk".into(), head["clk"].clone());
+            head.insert("ct".into(), json!("SUB_IMAGE"));
+            lines.extend(image_lines(head, key, items, limit).map_err(internal)?);
         }
-        self.markets = Some(Markets {
-            id,
-            view,
-            tick: markets.tick,
-            conflate: Duration::from_millis(conflate),
-            heartbeat: Duration::from_millis(heartbeat),
-            last_sent: Instant::now(),
-            last_flush: Instant::now(),
-            flush_at: None,
-        });
         Ok(lines)
     }
 
-    /// The markets moved: a delta is due now, or once the conflation
-    /// interval since the last one has passed.
-    fn moved(&mut self) {
-        if let Some(m) = &mut self.markets
-            && m.flush_at.is_none()
-        {
-            m.flush_at = Some((m.last_flush + m.conflate).max(Instant::now()));
-        }
-    }
-
     /// What changed since the client's tick, if anything it subscribed to.
-    fn delta(&mut self) -> io::Result<Option<Vec<u8>>> {
-        let markets = self.context.shared.markets();
-        let Some(m) = &mut self.markets else {
-            return Ok(None);
+    fn delta(&mut self, kind: Kind) -> io::Result<Vec<Vec<u8>>> {
+        let shared = self.context.shared.clone();
+        let (items, tick, pt) = match kind {
+            Kind::Markets => {
+                let markets = shared.markets();
+                let Some((feed, view)) = &mut self.markets else {
+                    return Ok(Vec::new());
+                };
+                let mut items = view.delta(&markets, feed.tick);
+                mark_conflated(&mut items, markets.tick > feed.tick + 1);
+                (items, markets.tick, markets.pt)
+            }
+            Kind::Orders => {
+                let now = shared.now();
+                let orders = shared.orders();
+                let Some((feed, view)) = &self.orders else {
+                    return Ok(Vec::new());
+                };
+                (view.delta(&orders, feed.tick), orders.tick, now)
+            }
         };
-        let mut items = m.view.delta(&markets, m.tick);
-        mark_conflated(&mut items, markets.tick > m.tick + 1);
-        (m.flush_at, m.last_flush) = (None, Instant::now());
-        m.tick = markets.tick;
-        if items.is_empty() {
-            return Ok(None);
-        }
-        m.last_sent = Instant::now();
-        let id = m.id;
-        let mut head = self.head(id, markets.pt, markets.tick);
-        head.insert("mc".into(), Value::Array(items));
-        Ok(Some(to_line(&head)?))
-    }
-
-    fn heartbeat(&mut self) -> io::Result<Vec<u8>> {
-        let now = self.context.shared.now();
-        let Some(m) = &mut self.markets else {
+        let Some(feed) = self.feed(kind) else {
             return Ok(Vec::new());
         };
-        m.last_sent = Instant::now();
-        let (id, tick) = (m.id, m.tick);
-        let mut head = self.head(id, now, tick);
+        feed.flushed(tick);
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        feed.last_sent = Instant::now();
+        let id = feed.id;
+        let mut head = self.head(kind, id, pt, tick);
+        let key = if kind == Kind::Markets { "mc" } else { "oc" };
+        head.insert(key.into(), Value::Array(items));
+        Ok(vec![to_line(&head)?])
+    }
+
+    fn heartbeat(&mut self, kind: Kind) -> io::Result<Vec<Vec<u8>>> {
+        let now = self.context.shared.now();
+        let Some(feed) = self.feed(kind) else {
+            return Ok(Vec::new());
+        };
+        feed.last_sent = Instant::now();
+        let (id, tick) = (feed.id, feed.tick);
+        let mut head = self.head(kind, id, now, tick);
         head.insert("ct".into(), json!("HEARTBEAT"));
-        Ok(to_line(&head)?)
+        Ok(vec![to_line(&head)?])
     }
 
     /// The keys every change message starts with.
-    fn head(&self, id: Option<i32>, pt: i64, tick: u64) -> Map<String, Value> {
+    fn head(&self, kind: Kind, id: Option<i32>, pt: i64, tick: u64) -> Map<String, Value> {
         let mut head = Map::new();
-        head.insert("op".into(), json!("mcm"));
+        head.insert("op".into(), json!(kind.op()));
         head.insert("id".into(), json!(id));
         head.insert("clk".into(), json!(self.clock(tick)));
         head.insert("pt".into(), json!(pt));
@@ -439,6 +545,7 @@ fn mark_conflated(items: &mut [Value], merged: bool) {
 /// that a client cut off mid-image does not resume from it.
 fn image_lines(
     head: Map<String, Value>,
+    key: &str,
     items: Vec<Value>,
     limit: Option<usize>,
 ) -> serde_json::Result<Vec<Vec<u8>>> {
@@ -471,10 +578,17 @@ fn image_lines(
                 message.remove("initialClk");
             }
         }
-        message.insert("mc".into(), Value::Array(part));
+        message.insert(key.into(), Value::Array(part));
         lines.push(to_line(&message)?);
     }
     Ok(lines)
+}
+
+fn outcome(lines: Result<Vec<Vec<u8>>, Status>) -> (Vec<Vec<u8>>, bool) {
+    match lines {
+        Ok(lines) => (lines, true),
+        Err(status) => (line_of(&status), !status.connection_closed),
+    }
 }
 
 fn line_of(status: &Status) -> Vec<Vec<u8>> {
@@ -521,6 +635,13 @@ impl Drop for AbortOnDrop {
     }
 }
 
+async fn send_all<W: AsyncWrite + Unpin>(write: &mut W, lines: &[Vec<u8>]) -> io::Result<()> {
+    for line in lines {
+        send(write, line).await?;
+    }
+    Ok(())
+}
+
 async fn send<W: AsyncWrite + Unpin>(write: &mut W, line: &[u8]) -> io::Result<()> {
     write.write_all(line).await?;
     write.flush().await
@@ -549,7 +670,11 @@ mod tests {
             first_message: wait,
             ..Limits::default()
         };
-        start_with(Shared::new(1.0), limits).await
+        start_with(
+            Shared::new(1.0, crate::Orders::new(Default::default())),
+            limits,
+        )
+        .await
     }
 
     async fn start_with(shared: Arc<Shared>, limits: Limits) -> (SocketAddr, TlsConnector) {
@@ -619,9 +744,11 @@ mod tests {
             (Some(7), Some("SUCCESS"))
         );
         let sub = ask(&mut client, r#"{"op":"orderSubscription","id":2}"#).await;
+        assert_eq!(sub["statusCode"], "SUCCESS");
+        let image = next(&mut client).await.unwrap();
         assert_eq!(
-            (sub["errorCode"].as_str(), sub["connectionClosed"].as_bool()),
-            (Some("INVALID_REQUEST"), Some(false))
+            (image["op"].as_str(), image["ct"].as_str(), &image["oc"]),
+            (Some("ocm"), Some("SUB_IMAGE"), &json!([]))
         );
         // Garbage is INVALID_INPUT, and the server hangs up.
         let bad = ask(&mut client, "{not json").await;
@@ -696,7 +823,7 @@ mod tests {
     }
 
     async fn replayed() -> (Arc<Shared>, SocketAddr, TlsConnector) {
-        let shared = Shared::new(0.0);
+        let shared = Shared::new(0.0, crate::Orders::new(Default::default()));
         shared.apply(TWO_MARKETS);
         let (addr, tls) = start_with(shared.clone(), Limits::default()).await;
         (shared, addr, tls)
@@ -779,7 +906,7 @@ mod tests {
 
     #[tokio::test]
     async fn big_images_come_in_segments_with_the_clock_on_the_last() {
-        let shared = Shared::new(0.0);
+        let shared = Shared::new(0.0, crate::Orders::new(Default::default()));
         shared.apply(TWO_MARKETS);
         let limits = Limits {
             segment_bytes: 10,
@@ -809,7 +936,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_markets_and_connections_limits_answer_with_betfairs_codes() {
-        let shared = Shared::new(0.0);
+        let shared = Shared::new(0.0, crate::Orders::new(Default::default()));
         shared.apply(TWO_MARKETS);
         let limits = Limits {
             markets: 1,
@@ -846,5 +973,63 @@ mod tests {
             assert!(attempt < 50, "the slot never freed");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    #[tokio::test]
+    async fn an_order_subscription_hears_of_each_order_and_its_fill() {
+        let shared = Shared::new(0.0, crate::Orders::new(Default::default()));
+        let open = r#"{"op":"mcm","pt":1000,"mc":[{"id":"1.2","img":true,
+            "marketDefinition":{"status":"OPEN","inPlay":false,"betDelay":0,
+                "runners":[{"id":7,"status":"ACTIVE","sortPriority":1}]},
+            "rc":[{"id":7,"atb":[[2.0,10]],"atl":[[2.1,30]]}]}]}"#;
+        shared.apply(&open.replace('\n', ""));
+        let (addr, tls) = start_with(shared.clone(), Limits::default()).await;
+        let mut client = logged_in(addr, &tls).await;
+        let sub =
+            r#"{"op":"orderSubscription","id":4,"orderFilter":{"customerStrategyRefs":["s1"]}}"#;
+        assert_eq!(ask(&mut client, sub).await["statusCode"], "SUCCESS");
+        assert_eq!(next(&mut client).await.unwrap()["oc"], json!([]));
+
+        let back = crate::orders::Placement {
+            selection_id: 7,
+            handicap: 0.0,
+            side: clever_sdk::Side::Back,
+            price: 2.0,
+            size: 2.0,
+            persistence: clever_sdk::Persistence::Lapse,
+            customer_order_ref: Some("o-1".into()),
+        };
+        let tick = {
+            let mut orders = shared.orders();
+            orders
+                .place("1.2", &[back], Some("s1"), None, 1000)
+                .unwrap();
+            orders.tick
+        };
+        shared.orders_changed(tick);
+        let placed = next(&mut client).await.unwrap();
+        let uo = &placed["oc"][0]["orc"][0]["uo"][0];
+        assert_eq!(
+            (
+                uo["status"].as_str(),
+                uo["sm"].as_f64(),
+                uo["rfs"].as_str(),
+                uo["rfo"].as_str()
+            ),
+            (Some("E"), Some(0.0), Some("s1"), Some("o-1"))
+        );
+        shared.apply(
+            r#"{"op":"mcm","pt":2000,"mc":[{"id":"1.2","rc":[{"id":7,"atb":[[2.0,11]]}]}]}"#,
+        );
+        let filled = next(&mut client).await.unwrap();
+        let runner = &filled["oc"][0]["orc"][0];
+        assert_eq!(
+            (
+                runner["uo"][0]["status"].as_str(),
+                runner["uo"][0]["sm"].as_f64()
+            ),
+            (Some("EC"), Some(2.0))
+        );
+        assert_eq!(runner["mb"], json!([[2.0, 2.0]]));
     }
 }

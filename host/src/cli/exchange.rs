@@ -9,8 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clever_betfair::esa::Secret;
+use clever_betfair_exchange::betting::{Betting, betting_routes};
 use clever_betfair_exchange::https::{identity_routes, serve};
-use clever_betfair_exchange::{Account, Identity, Limits, Sessions, Shared, StreamServer, replay};
+use clever_betfair_exchange::{
+    Account, Identity, Limits, Orders, Sessions, Shared, StreamServer, replay,
+};
 
 use crate::backtest::data_files;
 
@@ -50,6 +53,10 @@ pub struct Args {
     /// Seconds a session lives after login or keep-alive.
     #[arg(long, default_value_t = 12 * 3600)]
     session_secs: u64,
+    /// How orders match: a TOML file with a `[simulation]` table, as for
+    /// backtests (see docs/SIMULATION.md).
+    #[arg(long)]
+    simulation: Option<PathBuf>,
     /// Markets one stream subscription may select.
     #[arg(long, default_value_t = Limits::default().markets)]
     max_markets: usize,
@@ -100,7 +107,8 @@ impl Args {
     ) -> anyhow::Result<()> {
         let lifetime = Duration::from_secs(self.session_secs);
         let sessions = Arc::new(Sessions::new(account, lifetime));
-        let shared = Shared::new(self.speed);
+        let matching = super::settings::simulation(self.simulation.as_deref())?;
+        let shared = Shared::new(self.speed, Orders::new(matching));
         let limits = Limits {
             markets: self.max_markets,
             ..Limits::default()
@@ -116,7 +124,12 @@ impl Args {
         .with_context(|| format!("listening on {}", self.stream_listen))?;
         let stream_addr = stream.local_addr()?;
         tokio::spawn(stream.serve());
-        let https = serve(self.https_listen, &identity, identity_routes(sessions))
+        let betting = Betting {
+            sessions: sessions.clone(),
+            shared: shared.clone(),
+        };
+        let routes = identity_routes(sessions).merge(betting_routes(betting));
+        let https = serve(self.https_listen, &identity, routes)
             .await
             .with_context(|| format!("listening on {}", self.https_listen))?;
         // One line for scripts to read where to connect.
