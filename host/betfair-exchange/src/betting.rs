@@ -17,6 +17,7 @@ use clever_sdk::{Order, OrderId, OrderStatus, Persistence, Side};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::faults::CallFault;
 use crate::https::header;
 use crate::markets::Market;
 use crate::orders::{Booked, MAX_CANCEL, Orders, Placement, Refused};
@@ -56,9 +57,14 @@ async fn json_rpc(State(betting): State<Betting>, headers: HeaderMap, body: Byte
         header(&headers, "X-Application"),
         header(&headers, "X-Authentication"),
     );
-    let answer = |call: &Value| match access {
-        Err(refused) => reply(call, Err(Fault(refused.api_code(), String::new()))),
-        Ok(()) => reply(call, betting.call(call)),
+    let fault = betting.shared.faults.take_call();
+    if let Some(CallFault::Slow(wait)) = fault {
+        tokio::time::sleep(wait).await;
+    }
+    let answer = |call: &Value| match (access, fault) {
+        (Err(refused), _) => reply(call, Err(Fault(refused.api_code(), String::new()))),
+        (Ok(()), Some(fault)) => reply(call, betting.faulty(call, fault)),
+        (Ok(()), None) => reply(call, betting.call(call)),
     };
     Json(match &parsed {
         Value::Array(calls) => Value::Array(calls.iter().map(answer).collect()),
@@ -110,6 +116,40 @@ fn params<T: for<'de> Deserialize<'de>>(call: &Value) -> Result<T, Fault> {
 }
 
 impl Betting {
+    /// A call answered the way `fault` says (see [`CallFault`]).
+    fn faulty(&self, call: &Value, fault: CallFault) -> Outcome {
+        let placing = call
+            .get("method")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.ends_with("placeOrders"));
+        let market = call
+            .pointer("/params/marketId")
+            .cloned()
+            .unwrap_or(Value::Null);
+        match fault {
+            CallFault::Slow(_) => self.call(call),
+            CallFault::TooManyRequests => Err(Fault("TOO_MANY_REQUESTS", "fault injected".into())),
+            CallFault::InvalidSession => Err(Fault("INVALID_SESSION_INFORMATION", String::new())),
+            CallFault::DuplicateTransaction if placing => Ok(json!({"status": "FAILURE",
+                "errorCode": "DUPLICATE_TRANSACTION", "marketId": market, "instructionReports": []})),
+            CallFault::DuplicateTransaction => self.call(call),
+            CallFault::Timeout if placing => {
+                let mut report = self.call(call)?;
+                report["status"] = json!("TIMEOUT");
+                if let Some(list) = report["instructionReports"].as_array_mut() {
+                    for r in list {
+                        *r = json!({"status": "TIMEOUT", "instruction": r["instruction"].clone()});
+                    }
+                }
+                Ok(report)
+            }
+            CallFault::Timeout => {
+                self.call(call)?;
+                Err(Fault("TIMEOUT_ERROR", "fault injected".into()))
+            }
+        }
+    }
+
     fn call(&self, call: &Value) -> Outcome {
         let method = call.get("method").and_then(Value::as_str).unwrap_or("");
         let operation = method.strip_prefix("SportsAPING/v1.0/").unwrap_or(method);

@@ -13,6 +13,8 @@
 //! store.
 
 pub mod betting;
+pub mod exchange;
+pub mod faults;
 pub mod https;
 pub mod markets;
 pub mod order_view;
@@ -23,6 +25,8 @@ pub mod stream;
 pub mod tls;
 pub mod view;
 
+pub use exchange::{Exchange, Running};
+pub use faults::{CallFault, Faults};
 pub use orders::Orders;
 pub use replay::{Shared, replay};
 pub use sessions::{Account, Sessions};

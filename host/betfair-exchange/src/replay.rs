@@ -13,6 +13,7 @@ use clever_engine::Pacer;
 use clever_sdk::Timestamp;
 use tokio::sync::watch;
 
+use crate::faults::Faults;
 use crate::markets::Markets;
 use crate::orders::Orders;
 
@@ -26,6 +27,8 @@ pub struct Shared {
     /// When the latest message was applied (for the clock between them).
     applied: Mutex<Instant>,
     speed: f64,
+    /// What the exchange is told to get wrong.
+    pub faults: Faults,
 }
 
 impl Shared {
@@ -39,6 +42,7 @@ impl Shared {
             order_tick: watch::Sender::new(0),
             applied: Mutex::new(Instant::now()),
             speed,
+            faults: Faults::default(),
         })
     }
 

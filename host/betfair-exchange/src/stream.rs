@@ -254,6 +254,7 @@ impl<'a> Session<'a> {
         let _reader = AbortOnDrop(tokio::spawn(read_requests(read, tx)));
         let shared = &self.context.shared;
         let (mut market_ticks, mut order_ticks) = (shared.watch(), shared.watch_orders());
+        let mut drops = shared.faults.watch_drops();
         let connection_id = format!("local-{:06}", self.number);
         send(&mut write, &to_line(&Connection { connection_id })?).await?;
         let silent_until = Instant::now() + self.context.limits.first_message;
@@ -276,6 +277,7 @@ impl<'a> Session<'a> {
                     }
                     lines
                 }
+                _ = drops.changed() => return Ok(()),
                 _ = sleep_until(silent_until), if !heard => {
                     let wait = self.context.limits.first_message.as_millis();
                     let why = format!("no message within {wait} ms");
@@ -298,6 +300,9 @@ impl<'a> Session<'a> {
                 _ = at(m_beat), if m_beat.is_some() => self.heartbeat(Kind::Markets)?,
                 _ = at(o_beat), if o_beat.is_some() => self.heartbeat(Kind::Orders)?,
             };
+            if let Some(until) = shared.faults.stalled_until() {
+                sleep_until(until).await;
+            }
             send_all(&mut write, &lines).await?;
         }
     }
@@ -514,6 +519,9 @@ impl<'a> Session<'a> {
         head.insert("id".into(), json!(id));
         head.insert("clk".into(), json!(self.clock(tick)));
         head.insert("pt".into(), json!(pt));
+        if self.context.shared.faults.stale() {
+            head.insert("status".into(), json!(503));
+        }
         head
     }
 

@@ -18,6 +18,7 @@
 
 pub mod background;
 pub mod cache;
+pub mod client;
 pub mod esa;
 pub mod file;
 pub mod generate;

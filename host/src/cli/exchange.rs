@@ -4,16 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clever_betfair::esa::Secret;
-use clever_betfair_exchange::betting::{Betting, betting_routes};
-use clever_betfair_exchange::https::{identity_routes, serve};
-use clever_betfair_exchange::{
-    Account, Identity, Limits, Orders, Sessions, Shared, StreamServer, replay,
-};
+use clever_betfair_exchange::{Account, Exchange, Identity, Limits};
 
 use crate::backtest::data_files;
 
@@ -105,41 +100,36 @@ impl Args {
         identity: Identity,
         files: Vec<PathBuf>,
     ) -> anyhow::Result<()> {
-        let lifetime = Duration::from_secs(self.session_secs);
-        let sessions = Arc::new(Sessions::new(account, lifetime));
-        let matching = super::settings::simulation(self.simulation.as_deref())?;
-        let shared = Shared::new(self.speed, Orders::new(matching));
-        let limits = Limits {
-            markets: self.max_markets,
-            ..Limits::default()
+        let exchange = Exchange {
+            account,
+            speed: self.speed,
+            matching: super::settings::simulation(self.simulation.as_deref())?,
+            limits: Limits {
+                markets: self.max_markets,
+                ..Limits::default()
+            },
+            stream_listen: self.stream_listen,
+            https_listen: self.https_listen,
+            identity,
+            session_lifetime: Duration::from_secs(self.session_secs),
         };
-        let stream = StreamServer::bind(
-            self.stream_listen,
-            &identity,
-            sessions.clone(),
-            shared.clone(),
-            limits,
-        )
-        .await
-        .with_context(|| format!("listening on {}", self.stream_listen))?;
-        let stream_addr = stream.local_addr()?;
-        tokio::spawn(stream.serve());
-        let betting = Betting {
-            sessions: sessions.clone(),
-            shared: shared.clone(),
-        };
-        let routes = identity_routes(sessions).merge(betting_routes(betting));
-        let https = serve(self.https_listen, &identity, routes)
-            .await
-            .with_context(|| format!("listening on {}", self.https_listen))?;
+        let running = exchange.start().await.with_context(|| {
+            format!(
+                "listening on {} and {}",
+                self.stream_listen, self.https_listen
+            )
+        })?;
         // One line for scripts to read where to connect.
         println!(
             "{}",
-            serde_json::json!({"stream": stream_addr.to_string(), "https": https.to_string(),
+            serde_json::json!({"stream": running.stream.to_string(), "https": running.https.to_string(),
                 "certificate": self.cert_out.as_ref().map(|p| p.display().to_string())})
         );
-        let replaying = tokio::task::spawn_blocking(move || replay(&files, &shared));
-        match replaying.await.context("the replay thread failed")? {
+        match running
+            .replay(files)
+            .await
+            .context("the replay thread failed")?
+        {
             Ok(lines) => eprintln!("replay done: {lines} messages; still serving (Ctrl-C stops)"),
             Err(e) => eprintln!("replay stopped: {e}; still serving (Ctrl-C stops)"),
         }

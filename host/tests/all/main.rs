@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod generate;
 mod hostile;
 mod limits;
+mod live;
 mod load;
 mod market_delivery;
 mod market_golden;

@@ -1,0 +1,234 @@
+//! The live path over the wire: the host's Betfair clients against the
+//! local exchange (`clever-betfair-exchange`) running in-process on
+//! loopback, with faults injected.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clever_host::betfair::client::stream::{
+    Endpoint, Event, Retry, StreamError, Subscription, follow,
+};
+use clever_host::betfair::esa::{Field, MarketDataFilter, MarketSubscription, Secret, Settings};
+use clever_host::betfair::{Message, StreamCache, StreamFile};
+use clever_host::betfair_exchange::{Account, Exchange, Limits, Running};
+use tokio::sync::{mpsc, watch};
+
+fn greyhound_win() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/betfair/1.197931750")
+}
+
+fn account() -> Account {
+    Account {
+        username: "trader".into(),
+        password: Secret::new("a password"),
+        app_key: Secret::new("app-key"),
+    }
+}
+
+async fn exchange(speed: f64, limits: Limits) -> (Running, Secret) {
+    let mut exchange = Exchange::local(account()).unwrap();
+    (exchange.speed, exchange.limits) = (speed, limits);
+    let running = exchange.start().await.unwrap();
+    let token = running.sessions.login("trader", "a password").unwrap();
+    (running, token)
+}
+
+fn endpoint(running: &Running) -> Endpoint {
+    Endpoint {
+        address: running.stream.to_string(),
+        server_name: "127.0.0.1".into(),
+        extra_roots_pem: Some(running.certificate_pem.clone().into_bytes()),
+        app_key: Secret::new("app-key"),
+    }
+}
+
+fn quick() -> Retry {
+    Retry {
+        first: Duration::from_millis(50),
+        most: Duration::from_millis(400),
+        connect_timeout: Duration::from_secs(5),
+    }
+}
+
+/// Every field, heartbeats every 500 ms (silence after 1 s).
+fn all_markets(clk: Option<&str>) -> Subscription {
+    use Field::*;
+    let fields = vec![
+        ExAllOffers,
+        ExTraded,
+        ExTradedVol,
+        ExLtp,
+        ExMarketDef,
+        SpTraded,
+        SpProjected,
+    ];
+    Subscription::Markets(MarketSubscription {
+        id: Some(1),
+        market_filter: None,
+        market_data_filter: Some(MarketDataFilter {
+            fields,
+            ladder_levels: None,
+        }),
+        settings: Settings {
+            heartbeat_ms: Some(500),
+            clk: clk.map(str::to_owned),
+            ..Settings::default()
+        },
+    })
+}
+
+/// The tick in one of the local exchange's clocks ("epoch-tick").
+fn tick(clk: &str) -> u64 {
+    clk.rsplit_once('-')
+        .and_then(|(_, t)| t.parse().ok())
+        .unwrap()
+}
+
+/// A cache fed straight from the file: what the client's must end as.
+fn from_file(path: &Path) -> StreamCache {
+    let mut cache = StreamCache::new();
+    for record in StreamFile::open(path).unwrap() {
+        let message = record.unwrap().message;
+        for change in &message.mc {
+            cache.apply(message.pt, change);
+        }
+    }
+    cache
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_client_rides_out_a_drop_and_a_stall_and_misses_nothing() {
+    let (running, token) = exchange(100.0, Limits::default()).await;
+    let (_session_tx, session) = watch::channel(token);
+    let (tx, mut events) = mpsc::channel(1024);
+    let client = tokio::spawn(follow(
+        endpoint(&running),
+        quick(),
+        session,
+        all_markets(None),
+        tx,
+    ));
+    let mut cache = StreamCache::new();
+    let mut message = Message::default();
+    let (mut last_tick, mut changes, mut resumed, mut reconnects) = (0, 0, 0, 0);
+    let replay = running.replay(vec![greyhound_win()]);
+    let faults = &running.shared.faults;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.recv()).await;
+        match event
+            .expect("an event within 20 s")
+            .expect("the client stopped")
+        {
+            Event::Subscribed { resumed: r, .. } => resumed += usize::from(r),
+            Event::Reconnecting { .. } => reconnects += 1,
+            Event::Change(line) => {
+                message.parse(&line).unwrap();
+                let clk: serde_json::Value = serde_json::from_str(&line).unwrap();
+                if let Some(clk) = clk["clk"].as_str()
+                    && !message.mc.is_empty()
+                {
+                    // No update is sent twice: every data message moves on.
+                    assert!(
+                        tick(clk) > last_tick,
+                        "tick {} after {last_tick}",
+                        tick(clk)
+                    );
+                    last_tick = tick(clk);
+                }
+                for change in &message.mc {
+                    cache.apply(message.pt, change);
+                }
+                changes += 1;
+                match changes {
+                    20 => faults.drop_streams(),
+                    60 => faults.stall_streams(Duration::from_millis(1500)),
+                    _ => {}
+                }
+                let closed = cache
+                    .markets()
+                    .all(|m| m.book.view.status == clever_sdk::MarketStatus::Closed);
+                if closed && cache.markets().count() > 0 {
+                    break;
+                }
+            }
+        }
+    }
+    client.abort();
+    replay.await.unwrap().unwrap();
+    assert!(
+        reconnects >= 2 && resumed >= 2,
+        "{reconnects} reconnects, {resumed} resumed"
+    );
+    let want = from_file(&greyhound_win());
+    for market in want.markets() {
+        let got = cache.get(market.book.view.id.as_str()).unwrap();
+        assert_eq!(
+            got.book.depth, market.book.depth,
+            "{}",
+            market.book.view.id.0
+        );
+        // Merged deltas carry the latest publish time; the rest is equal.
+        let mut view = got.book.view.clone();
+        view.publish_time = market.book.view.publish_time;
+        assert_eq!(view, market.book.view);
+    }
+}
+
+#[tokio::test]
+async fn a_clock_the_exchange_never_sent_gets_a_fresh_image() {
+    let (running, token) = exchange(0.0, Limits::default()).await;
+    running
+        .replay(vec![greyhound_win()])
+        .await
+        .unwrap()
+        .unwrap();
+    let (_session_tx, session) = watch::channel(token);
+    let (tx, mut events) = mpsc::channel(64);
+    let stale = all_markets(Some("0-1"));
+    let client = tokio::spawn(follow(endpoint(&running), quick(), session, stale, tx));
+    let first = events.recv().await.unwrap();
+    assert!(
+        matches!(first, Event::Subscribed { resumed: false, .. }),
+        "{first:?}"
+    );
+    let Some(Event::Change(image)) = events.recv().await else {
+        panic!("no image");
+    };
+    assert!(image.contains("\"ct\":\"SUB_IMAGE\""), "{image}");
+    client.abort();
+}
+
+#[tokio::test]
+async fn limits_and_a_bad_app_key_stop_the_client_instead_of_retrying() {
+    let limits = Limits {
+        markets: 0,
+        ..Limits::default()
+    };
+    let (running, token) = exchange(0.0, limits).await;
+    // The market's first message only: it is open, so it counts.
+    let text = std::fs::read_to_string(greyhound_win()).unwrap();
+    running.shared.apply(text.lines().next().unwrap());
+    let (_session_tx, session) = watch::channel(token);
+    let (tx, _events) = mpsc::channel(64);
+    let over = follow(
+        endpoint(&running),
+        quick(),
+        session.clone(),
+        all_markets(None),
+        tx.clone(),
+    );
+    let over = tokio::time::timeout(Duration::from_secs(10), over)
+        .await
+        .expect("over: hung");
+    let Err(StreamError::Fatal(why)) = over else {
+        panic!("the client retried a subscription over the limit");
+    };
+    assert!(why.contains("SubscriptionLimitExceeded"), "{why}");
+    let mut wrong = endpoint(&running);
+    wrong.app_key = Secret::new("not-it");
+    let refused = follow(wrong, quick(), session, all_markets(None), tx);
+    let refused = tokio::time::timeout(Duration::from_secs(10), refused)
+        .await
+        .expect("key: hung");
+    assert!(matches!(refused, Err(StreamError::Fatal(why)) if why.contains("InvalidAppKey")));
+}
