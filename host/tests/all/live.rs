@@ -5,12 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clever_host::betfair::client::betting::{
+    BettingClient, BettingConfig, BettingError, Credentials,
+};
 use clever_host::betfair::client::stream::{
     Endpoint, Event, Retry, StreamError, Subscription, follow,
 };
 use clever_host::betfair::esa::{Field, MarketDataFilter, MarketSubscription, Secret, Settings};
 use clever_host::betfair::{Message, StreamCache, StreamFile};
-use clever_host::betfair_exchange::{Account, Exchange, Limits, Running};
+use clever_host::betfair_exchange::{Account, CallFault, Exchange, Limits, Running};
 use tokio::sync::{mpsc, watch};
 
 fn greyhound_win() -> PathBuf {
@@ -231,4 +234,87 @@ async fn limits_and_a_bad_app_key_stop_the_client_instead_of_retrying() {
         .await
         .expect("key: hung");
     assert!(matches!(refused, Err(StreamError::Fatal(why)) if why.contains("InvalidAppKey")));
+}
+
+async fn betting_client(running: &Running) -> BettingClient {
+    let base = format!("https://127.0.0.1:{}", running.https.port());
+    let config = BettingConfig {
+        identity_url: format!("{base}/api/"),
+        betting_url: format!("{base}/exchange/betting/json-rpc/v1"),
+        extra_root_pem: Some(running.certificate_pem.clone().into_bytes()),
+        requests_per_second: 20,
+        timeout: Duration::from_secs(10),
+    };
+    let credentials = Credentials {
+        username: "trader".into(),
+        password: Secret::new("a password"),
+        app_key: Secret::new("app-key"),
+    };
+    BettingClient::connect(config, credentials).await.unwrap()
+}
+
+fn back(selection: u64, price: f64) -> serde_json::Value {
+    serde_json::json!({"selectionId": selection, "side": "BACK", "orderType": "LIMIT",
+        "limitOrder": {"size": 2.0, "price": price, "persistenceType": "LAPSE"}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_betting_client_logs_in_again_only_when_its_session_is_refused() {
+    let (running, _) = exchange(0.0, Limits::default()).await;
+    let text = std::fs::read_to_string(greyhound_win()).unwrap();
+    running.shared.apply(text.lines().next().unwrap());
+    let client = betting_client(&running).await;
+    assert_eq!(client.logins(), 1);
+    client.keep_alive().await.unwrap();
+    let market = "1.197931750";
+    let place = |price, r: &str| {
+        serde_json::json!({"marketId": market, "customerRef": r,
+            "instructions": [back(44331354, price)]})
+    };
+    let placed = client
+        .call("placeOrders", place(1000.0, "r-1"))
+        .await
+        .unwrap();
+    assert_eq!(placed["status"], "SUCCESS", "{placed}");
+
+    // The session ends on the exchange: the next call logs in once more
+    // and goes through; the stream client sees the new token.
+    let session = client.session();
+    running.sessions.expire_all();
+    let current = client
+        .call("listCurrentOrders", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(current["currentOrders"].as_array().map(Vec::len), Some(1));
+    assert_eq!(client.logins(), 2);
+    assert!(
+        running
+            .sessions
+            .check(Some("app-key"), Some(session.borrow().expose()))
+            .is_ok()
+    );
+
+    // A rate refusal is an error to the caller, not a re-login.
+    running.shared.faults.next_call(CallFault::TooManyRequests);
+    let refused = client
+        .call("listCurrentOrders", serde_json::json!({}))
+        .await;
+    assert!(
+        matches!(refused, Err(BettingError::Refused { ref code, .. }) if code == "TOO_MANY_REQUESTS")
+    );
+    assert_eq!(client.logins(), 2);
+
+    // A placement answered TIMEOUT is on the book all the same: the
+    // client must look before placing again (issue 13 builds on this).
+    running.shared.faults.next_call(CallFault::Timeout);
+    let unsure = client
+        .call("placeOrders", place(990.0, "r-2"))
+        .await
+        .unwrap();
+    assert_eq!(unsure["status"], "TIMEOUT");
+    let current = client
+        .call("listCurrentOrders", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(current["currentOrders"].as_array().map(Vec::len), Some(2));
 }

@@ -1,4 +1,5 @@
 //! The host's clients of Betfair's live services: the Exchange Stream API
-//! ([`stream`]).
+//! ([`stream`]) and the Betting API with login ([`betting`]).
 
+pub mod betting;
 pub mod stream;
