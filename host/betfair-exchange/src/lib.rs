@@ -3,7 +3,7 @@
 //! A server that other tools can talk to as if it were Betfair (issue 12),
 //! so the live path is tested over the wire, and Betfair's own client
 //! libraries can be pointed at it. It replays stream files on the wall
-//! clock ([`replay`]), keeps their markets in the Stream API's terms
+//! clock ([`mod@replay`]), keeps their markets in the Stream API's terms
 //! ([`markets`]), and serves them over TLS ([`tls`]) on the Exchange Stream
 //! API ([`stream`]), each subscription seeing them through its filters
 //! ([`view`]).
