@@ -318,3 +318,114 @@ async fn the_betting_client_logs_in_again_only_when_its_session_is_refused() {
         .unwrap();
     assert_eq!(current["currentOrders"].as_array().map(Vec::len), Some(2));
 }
+
+/// Back-fav-preoff and steam-chaser through one engine with the simulated
+/// exchange (paper trading) over `source`: their order counts, matched
+/// stakes and profits.
+fn paper(source: &mut dyn clever_host::engine::MarketSource) -> Vec<(String, u64, String, String)> {
+    use clever_host::engine::{Desk, Engine, SimClock};
+    use clever_host::risk::{RiskBook, RiskLimits};
+    use clever_host::sim::SimVenue;
+    use clever_plugin_artifacts as artifacts;
+    let rt = crate::support::runtime();
+    let mut engine = Engine::new(SimClock::default());
+    for path in [artifacts::BACK_FAV_PREOFF, artifacts::STEAM_CHASER] {
+        let desk = Desk::new(
+            RiskBook::new(RiskLimits::default()),
+            Box::new(SimVenue::new(Default::default())),
+        );
+        let plugin = rt.load(path);
+        let instance = rt
+            .runtime
+            .instantiate(&plugin, "{}", clever_sdk::Timestamp(0), Box::new(desk))
+            .unwrap();
+        engine.add_strategy(instance);
+    }
+    engine.run(source, |e| panic!("a bad line: {e}"));
+    engine.finish(source);
+    let outcomes = engine.outcomes();
+    outcomes
+        .iter()
+        .map(|o| {
+            let orders = o.tally.placed;
+            let matched: clever_host::market::Money =
+                o.markets.iter().map(|m| m.figures.matched).sum();
+            let profit: clever_host::market::Money =
+                o.markets.iter().map(|m| m.figures.profit).sum();
+            (
+                o.name.clone(),
+                orders,
+                matched.to_string(),
+                profit.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The engine keeps the data's clock (`SimClock`), and the stream carries
+/// the recorded publish times, so both runs see the same times: equality
+/// is exact. It holds while the client keeps up; a client that lags gets
+/// merged deltas (`con`), its plugins see fewer updates, and orders may
+/// then differ (live mode proper, on the wall clock, will need a stated
+/// tolerance).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_trading_on_the_live_stream_places_what_a_backtest_of_the_file_places() {
+    use clever_host::betfair::{BetfairFileSource, StoredRecords, StreamSource};
+    let file = greyhound_win();
+    let backtest = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || paper(&mut BetfairFileSource::open(&file).unwrap()))
+            .await
+            .unwrap()
+    };
+    let (running, token) = exchange(40.0, Limits::default()).await;
+    let (_session_tx, session) = watch::channel(token);
+    let (tx, mut events) = mpsc::channel(1024);
+    let client = tokio::spawn(follow(
+        endpoint(&running),
+        quick(),
+        session,
+        all_markets(None),
+        tx,
+    ));
+    // The live stream as lines for the engine's thread, until the last
+    // tick of the replay has come through.
+    let (lines_tx, lines) = std::sync::mpsc::channel::<(u64, String)>();
+    let (last_tx, last) = watch::channel(u64::MAX);
+    let forward = tokio::spawn(async move {
+        let mut n = 0;
+        while let Some(event) = events.recv().await {
+            let Event::Change(line) = event else { continue };
+            let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+            n += 1;
+            if lines_tx.send((n, line)).is_err() {
+                return;
+            }
+            if value["clk"]
+                .as_str()
+                .is_some_and(|c| tick(c) >= *last.borrow())
+            {
+                return;
+            }
+        }
+    });
+    let live = tokio::task::spawn_blocking(move || {
+        let mut source =
+            StreamSource::new(StoredRecords::new(lines.into_iter(), "live stream"), None);
+        paper(&mut source)
+    });
+    running.replay(vec![file]).await.unwrap().unwrap();
+    last_tx.send_replace(running.shared.markets().tick);
+    tokio::time::timeout(Duration::from_secs(30), forward)
+        .await
+        .unwrap()
+        .unwrap();
+    client.abort();
+    let live = live.await.unwrap();
+    assert!(
+        backtest.iter().any(|(_, orders, _, _)| *orders > 0),
+        "{backtest:?}"
+    );
+    eprintln!("paper vs backtest: {live:?}");
+    assert_eq!(live, backtest);
+}
