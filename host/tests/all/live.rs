@@ -99,18 +99,32 @@ fn from_file(path: &Path) -> StreamCache {
     cache
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_stream_client_rides_out_a_drop_and_a_stall_and_misses_nothing() {
-    let (running, token) = exchange(100.0, Limits::default()).await;
-    let (_session_tx, session) = watch::channel(token);
-    let (tx, mut events) = mpsc::channel(1024);
+type Following = (
+    Running,
+    tokio::task::JoinHandle<Result<(), StreamError>>,
+    mpsc::Receiver<Event>,
+    watch::Sender<Secret>,
+);
+
+/// An exchange at `speed` and a stream client following all its markets.
+async fn following(speed: f64) -> Following {
+    let (running, token) = exchange(speed, Limits::default()).await;
+    let (session_tx, session) = watch::channel(token);
+    let (tx, events) = mpsc::channel(1024);
+    let subscription = all_markets(None);
     let client = tokio::spawn(follow(
         endpoint(&running),
         quick(),
         session,
-        all_markets(None),
+        subscription,
         tx,
     ));
+    (running, client, events, session_tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_client_rides_out_a_drop_and_a_stall_and_misses_nothing() {
+    let (running, client, mut events, _session) = following(100.0).await;
     let mut cache = StreamCache::new();
     let mut message = Message::default();
     let (mut last_tick, mut changes, mut resumed, mut reconnects) = (0, 0, 0, 0);
@@ -378,16 +392,7 @@ async fn paper_trading_on_the_live_stream_places_what_a_backtest_of_the_file_pla
             .await
             .unwrap()
     };
-    let (running, token) = exchange(40.0, Limits::default()).await;
-    let (_session_tx, session) = watch::channel(token);
-    let (tx, mut events) = mpsc::channel(1024);
-    let client = tokio::spawn(follow(
-        endpoint(&running),
-        quick(),
-        session,
-        all_markets(None),
-        tx,
-    ));
+    let (running, client, mut events, _session) = following(40.0).await;
     // The live stream as lines for the engine's thread, until the last
     // tick of the replay has come through.
     let (lines_tx, lines) = std::sync::mpsc::channel::<(u64, String)>();
