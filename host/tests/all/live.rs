@@ -8,6 +8,7 @@ use std::time::Duration;
 use clever_host::betfair::client::betting::{
     BettingClient, BettingConfig, BettingError, Credentials,
 };
+use clever_host::betfair::client::record::Recorder;
 use clever_host::betfair::client::stream::{
     Endpoint, Event, Retry, StreamError, Subscription, follow,
 };
@@ -383,7 +384,7 @@ fn paper(source: &mut dyn clever_host::engine::MarketSource) -> Vec<(String, u64
 /// then differ (live mode proper, on the wall clock, will need a stated
 /// tolerance).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn paper_trading_on_the_live_stream_places_what_a_backtest_of_the_file_places() {
+async fn paper_trading_on_the_live_stream_and_its_recording_place_what_a_backtest_places() {
     use clever_host::betfair::{BetfairFileSource, StoredRecords, StreamSource};
     let file = greyhound_win();
     let backtest = {
@@ -397,11 +398,16 @@ async fn paper_trading_on_the_live_stream_places_what_a_backtest_of_the_file_pla
     // tick of the replay has come through.
     let (lines_tx, lines) = std::sync::mpsc::channel::<(u64, String)>();
     let (last_tx, last) = watch::channel(u64::MAX);
+    let folder = tempfile::tempdir().unwrap();
+    let recording = folder.path().join("recorded");
+    let mut recorder = Recorder::create(&recording).unwrap();
     let forward = tokio::spawn(async move {
         let mut n = 0;
         while let Some(event) = events.recv().await {
             let Event::Change(line) = event else { continue };
             let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+            recorder.record(&line).unwrap();
+            recorder.flush().unwrap();
             n += 1;
             if lines_tx.send((n, line)).is_err() {
                 return;
@@ -433,4 +439,9 @@ async fn paper_trading_on_the_live_stream_places_what_a_backtest_of_the_file_pla
     );
     eprintln!("paper vs backtest: {live:?}");
     assert_eq!(live, backtest);
+    // The recorded stream is a file a backtest reads: the same orders again.
+    let replayed = tokio::task::spawn_blocking(move || {
+        paper(&mut BetfairFileSource::open(&recording).unwrap())
+    });
+    assert_eq!(replayed.await.unwrap(), backtest);
 }
