@@ -144,6 +144,8 @@ impl Orders {
             self.venue.on_market(now, book, &mut self.changes);
             if book.view.status == MarketStatus::Closed {
                 results.push(self.venue.settle(book, &mut self.changes));
+                // `closed` answers for it from now on: memory stays bounded.
+                self.cache.remove(&change.id);
                 self.closed.insert(change.id.clone());
             }
         }
@@ -151,12 +153,12 @@ impl Orders {
         if changed {
             self.tick += 1;
         }
-        let changes = std::mem::take(&mut self.changes);
-        for change in &changes {
+        // Drained through a taken buffer (record needs `self`), kept for reuse.
+        let mut changes = std::mem::take(&mut self.changes);
+        for change in changes.drain(..) {
             self.record(&change.order, message.pt);
         }
         self.changes = changes;
-        self.changes.clear();
         for result in results {
             for settled in &result.settled {
                 self.settle(settled, message.pt);

@@ -10,7 +10,8 @@
 //! `validate`), and plausible generated racing markets (`generate`,
 //! `clever gen`), and the Exchange Stream API's control messages and
 //! framing for live connections and the local exchange
-//! (`clever-betfair-exchange`) alike (`esa`).
+//! (`clever-betfair-exchange`) alike (`esa`), and the live clients
+//! (`client`: the Stream API, the Betting API with login, recording).
 //!
 //! Owns: everything that knows Betfair's formats. Converts at its border:
 //! no Betfair type leaves this crate.
