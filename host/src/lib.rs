@@ -13,6 +13,7 @@
 //! * [`sim`]: the simulated exchange and settlement.
 //! * [`betfair`]: the Betfair adapter: stream files, cache, ingestion.
 //! * [`betfair_exchange`]: a local Betfair Exchange (`clever exchange`).
+//! * [`betfair_venue`]: trading on Betfair through the engine (`clever live`).
 //! * [`store`]: the database (SQLite or PostgreSQL through sqlx).
 //! * [`backtest`]: plugins over market files, in parallel, with a report.
 //! * [`serve`]: the long-running host and its HTTP API.
@@ -23,6 +24,7 @@ pub mod cli;
 pub use clever_backtest as backtest;
 pub use clever_betfair as betfair;
 pub use clever_betfair_exchange as betfair_exchange;
+pub use clever_betfair_venue as betfair_venue;
 pub use clever_engine as engine;
 pub use clever_market as market;
 pub use clever_risk as risk;

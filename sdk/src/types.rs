@@ -289,6 +289,22 @@ pub struct Order {
 }
 
 impl Order {
+    /// A new order `id` for `request`, accepted at `placed_at`, nothing
+    /// matched yet.
+    pub fn pending(id: OrderId, request: OrderRequest, placed_at: Timestamp) -> Order {
+        Order {
+            id,
+            request,
+            status: OrderStatus::Pending,
+            size_matched: 0.0,
+            average_price_matched: None,
+            size_cancelled: 0.0,
+            size_lapsed: 0.0,
+            placed_at,
+            rejection: None,
+        }
+    }
+
     /// Stake neither matched, cancelled nor lapsed.
     pub fn size_remaining(&self) -> f64 {
         if self.status == OrderStatus::Rejected {

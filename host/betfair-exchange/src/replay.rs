@@ -27,6 +27,8 @@ pub struct Shared {
     /// When the latest message was applied (for the clock between them).
     applied: Mutex<Instant>,
     speed: f64,
+    /// Market subscriptions taken so far.
+    subscribed: watch::Sender<u64>,
     /// What the exchange is told to get wrong.
     pub faults: Faults,
 }
@@ -42,8 +44,20 @@ impl Shared {
             order_tick: watch::Sender::new(0),
             applied: Mutex::new(Instant::now()),
             speed,
+            subscribed: watch::Sender::new(0),
             faults: Faults::default(),
         })
+    }
+
+    /// A market subscription was taken.
+    pub fn market_subscribed(&self) {
+        self.subscribed.send_modify(|n| *n += 1);
+    }
+
+    /// Wait until a market subscription has been taken.
+    pub async fn first_market_subscriber(&self) {
+        let mut subscribed = self.subscribed.subscribe();
+        let _ = subscribed.wait_for(|n| *n > 0).await;
     }
 
     /// The markets, locked (briefly: the replay waits on it).

@@ -390,7 +390,9 @@ impl<'a> Session<'a> {
             None => view.image(&markets),
         };
         let lines = self.first_lines(Kind::Markets, &feed, markets.pt, resume, items, settings);
+        drop(markets);
         self.markets = Some((feed, view));
+        self.context.shared.market_subscribed();
         lines
     }
 

@@ -181,6 +181,19 @@ pub struct MarketDataFilter {
     pub ladder_levels: Option<u8>,
 }
 
+impl MarketDataFilter {
+    /// Every data set the market cache reads: the full ladders, traded
+    /// volume, last traded price, the definition and the BSP figures.
+    pub fn full_book() -> MarketDataFilter {
+        use Field::*;
+        let fields = [ExAllOffers, ExTraded, ExTradedVol, ExLtp, ExMarketDef];
+        MarketDataFilter {
+            fields: [&fields[..], &[SpTraded, SpProjected]].concat(),
+            ladder_levels: None,
+        }
+    }
+}
+
 /// A data set of a market subscription, and the change keys it brings (A.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clever_sdk::{MarketStatus, Timestamp};
 
-use clever_engine::{Format, MarketSource, SourceError};
+use clever_engine::{Arrivals, Format, MarketSource, SourceError};
 use clever_market::MarketBook;
 
 use crate::{Message, ReadError, StreamCache, StreamFile};
@@ -186,6 +186,13 @@ impl Format for StreamFormat {
     ) -> Box<dyn MarketSource + 'a> {
         let records = StoredRecords::new(lines, origin);
         Box::new(StreamSource::new(records, Some(market.to_owned())))
+    }
+
+    fn follow(&self, arrivals: Arrivals) -> Box<dyn MarketSource> {
+        Box::new(StreamSource::new(
+            StoredRecords::new(arrivals, "live stream"),
+            None,
+        ))
     }
 }
 

@@ -156,6 +156,19 @@ impl Desk {
         self.follow(&changes[first..]);
     }
 
+    /// Take what the venue did on its own since the last call (a live
+    /// venue's news), and keep risk in step.
+    pub fn poll(&mut self, now: Timestamp, changes: &mut Vec<OrderChange>) {
+        let first = changes.len();
+        self.venue.poll(now, changes);
+        self.follow(&changes[first..]);
+    }
+
+    /// When the earliest pending timer is due.
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        self.timers.first().map(|(at, _)| *at)
+    }
+
     /// The market closed (seen at `now`): settle it with the venue, book
     /// the profit with risk, and forget it. Returns the result.
     pub fn settle(

@@ -402,6 +402,47 @@ impl<C: Clock> Engine<C> {
         }
     }
 
+    /// Time has moved on to `now` with no update (a live feed between
+    /// messages): fire the timers due by then, and tell each plugin what
+    /// its venue did on its own meanwhile (see [`Engine::poll_venues`]).
+    pub fn tick(&mut self, now: Timestamp) {
+        if now > self.clock.now() {
+            self.begin_event();
+            self.fire_timers(now);
+            self.clock.advance_to(now);
+        }
+        self.poll_venues();
+    }
+
+    /// Tell each plugin of the orders its venue changed on its own since
+    /// the last call (a live venue's replies and order stream).
+    pub fn poll_venues(&mut self) {
+        let now = self.clock.now();
+        for slot in &mut self.slots {
+            self.changes.clear();
+            slot.desk_mut().poll(now, &mut self.changes);
+            if self.changes.is_empty() {
+                continue;
+            }
+            slot.instance.begin_event();
+            slot.instance.set_time(now);
+            tell_orders(slot, &self.changes);
+        }
+    }
+
+    /// When the earliest timer of any strategy is due.
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.desk().next_timer())
+            .min()
+    }
+
+    /// The engine's time now.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// Handle one market update.
     pub fn on_update(&mut self, book: &MarketBook) {
         let t = book.view.publish_time;

@@ -30,6 +30,6 @@ pub use clock::{Clock, SimClock, WallClock};
 pub use desk::{Desk, Tally, TimerPass};
 pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
 pub use pace::Pacer;
-pub use source::{Format, MarketSource, SourceError};
+pub use source::{Arrivals, Format, MarketSource, SourceError};
 pub use venue::{MarketState, OrderChange, Venue};
 pub use versions::{VersionBook, VersionFigures};

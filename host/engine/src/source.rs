@@ -3,7 +3,10 @@
 //! engine sees only [`MarketBook`]s; a [`Format`] opens sources for the
 //! parts of the host that are handed a file or stored lines to replay.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::path::Path;
+use std::rc::Rc;
 
 use clever_market::MarketBook;
 use clever_sdk::Timestamp;
@@ -43,4 +46,32 @@ pub trait Format: Send + Sync {
         origin: &str,
         market: &str,
     ) -> Box<dyn MarketSource + 'a>;
+    /// A live feed's lines, every market, as they arrive: its
+    /// `next_update` gives `None` once the lines pushed into `arrivals` so
+    /// far are applied, and goes on when more are pushed.
+    fn follow(&self, arrivals: Arrivals) -> Box<dyn MarketSource>;
+}
+
+/// Lines of a live feed handed to a [`Format::follow`] source on the
+/// engine's thread: push them as they come, then drain the source.
+#[derive(Debug, Clone, Default)]
+pub struct Arrivals {
+    lines: Rc<RefCell<VecDeque<(u64, String)>>>,
+    count: u64,
+}
+
+impl Arrivals {
+    /// Hand on one line.
+    pub fn push(&mut self, line: String) {
+        self.count += 1;
+        self.lines.borrow_mut().push_back((self.count, line));
+    }
+}
+
+/// What has arrived and not been read yet; `None` when dry for now.
+impl Iterator for Arrivals {
+    type Item = (u64, String);
+    fn next(&mut self) -> Option<(u64, String)> {
+        self.lines.borrow_mut().pop_front()
+    }
 }

@@ -88,6 +88,13 @@ pub trait Venue: Send {
     ) {
         let _ = (next, book, changes);
     }
+    /// Report what the venue did on its own since it was last asked (a
+    /// live venue's replies and order stream) into `changes`. Venues that
+    /// change orders only when told of the market (the simulated
+    /// exchange) have nothing to add.
+    fn poll(&mut self, now: Timestamp, changes: &mut Vec<OrderChange>) {
+        let _ = (now, changes);
+    }
     /// One order, as it is now.
     fn order(&self, id: OrderId) -> Option<Order>;
     /// Every order in a market, oldest first.

@@ -4,14 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::live::{Command, HostStatus, SwapReport};
-use clever_engine::{Desk, SwapError};
+use clever_engine::{Desk, SwapError, Venue};
 use clever_risk::{RiskBook, RiskLimits};
 use clever_runtime::{
     HookError, HostServices, InertServices, LoadedPlugin, PluginInstance, Runtime, RuntimeError,
@@ -81,15 +80,31 @@ pub struct Activation {
     pub swap: Option<SwapReport>,
 }
 
-/// Risk, simulation and parameters every strategy starts with.
-#[derive(Debug, Clone, Default)]
+/// Makes each strategy's venue: the simulated exchange on paper, a real
+/// venue live.
+pub type VenueMaker = Arc<dyn Fn() -> Box<dyn Venue> + Send + Sync>;
+
+/// Risk, venue and parameters every strategy starts with.
+#[derive(Clone)]
 pub struct Setup {
     /// Risk limits of each strategy's desk.
     pub risk: RiskLimits,
-    /// The simulated exchange's settings.
-    pub sim: SimConfig,
+    /// Each strategy's venue.
+    pub venue: VenueMaker,
     /// Parameters (JSON) by strategy name; `{}` for the others.
     pub params: HashMap<String, String>,
+}
+
+impl Setup {
+    /// Paper trading: every strategy matched by its own simulated exchange
+    /// with `sim`'s settings.
+    pub fn paper(risk: RiskLimits, sim: SimConfig, params: HashMap<String, String>) -> Setup {
+        Setup {
+            risk,
+            venue: Arc::new(move || Box::new(SimVenue::new(sim.clone()))),
+            params,
+        }
+    }
 }
 
 /// A strategy started on its own desk, not yet in the loop.
@@ -102,7 +117,7 @@ pub struct Started {
 
 /// The running host, as the API sees it.
 pub struct HostHandle {
-    commands: Sender<Command>,
+    commands: flume::Sender<Command>,
     runtime: Arc<Runtime>,
     store: Store,
     setup: Setup,
@@ -111,7 +126,7 @@ pub struct HostHandle {
 impl HostHandle {
     /// A handle sending to the loop behind `commands`.
     pub fn new(
-        commands: Sender<Command>,
+        commands: flume::Sender<Command>,
         runtime: Arc<Runtime>,
         store: Store,
         setup: Setup,
@@ -166,10 +181,7 @@ impl HostHandle {
         plugin: Arc<LoadedPlugin>,
         now: Timestamp,
     ) -> Result<Started, HostError> {
-        let desk = Desk::new(
-            RiskBook::new(self.setup.risk.clone()),
-            Box::new(SimVenue::new(self.setup.sim.clone())),
-        );
+        let desk = Desk::new(RiskBook::new(self.setup.risk.clone()), (self.setup.venue)());
         let instance = self
             .instantiate(&label, plugin, Box::new(desk), now)
             .await?;

@@ -15,5 +15,5 @@ pub mod api;
 pub mod handle;
 pub mod live;
 
-pub use handle::{Activation, HostError, HostHandle, Publication, Setup, Started};
-pub use live::{Command, HostStatus, LiveLoop, ReplayStatus, SwapDone, SwapReport};
+pub use handle::{Activation, HostError, HostHandle, Publication, Setup, Started, VenueMaker};
+pub use live::{Command, Feed, HostStatus, Input, LiveLoop, ReplayStatus, SwapDone, SwapReport};

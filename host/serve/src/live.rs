@@ -1,25 +1,56 @@
-//! [`LiveLoop`]: the engine running on its own thread over a paced replay,
-//! taking [`Command`]s between two events. Everything slow (compiling,
+//! [`LiveLoop`]: the engine running on its own thread over a [`Feed`] (a
+//! paced replay of files, or a live stream), taking [`Command`]s between
+//! two events. Everything slow (compiling,
 //! instantiating, `init`) happens before a command is sent; the loop only
 //! does what must happen between events: add a ready instance, hand state
 //! from one version to the next, kill, report.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
+
+use flume::{Receiver, RecvTimeoutError, TryRecvError};
 
 use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::handle::HostError;
 use clever_engine::Pacer;
-use clever_engine::{Engine, Format, MarketSource, SimClock};
+use clever_engine::{Arrivals, Engine, Format, MarketSource, SimClock};
 use clever_engine::{StrategyStatus, SwapError};
 use clever_runtime::PluginInstance;
+use clever_sdk::Timestamp;
 
 /// How long an activation waits for the new version's first event before
 /// answering without it.
 const READY_WAIT: Duration = Duration::from_secs(2);
+
+/// Where the loop's market updates come from.
+pub enum Feed {
+    /// Historical files, in order, paced to the wall clock at `speed`
+    /// (0: as fast as possible).
+    Replay {
+        /// The files.
+        files: Vec<PathBuf>,
+        /// The pace.
+        speed: f64,
+    },
+    /// A live stream: its lines, and word that a live venue has news.
+    Live(Receiver<Input>),
+}
+
+/// What a live feed hands the loop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// One line of the market stream, as received.
+    Line(String),
+    /// A live venue has news of orders: poll the venues.
+    Venue,
+    /// The stream stopped for good (why).
+    Ended(String),
+}
+
+/// Longest wait for input on a live feed before the clock moves on.
+const IDLE_TICK: Duration = Duration::from_millis(250);
 
 /// What the loop is asked to do between two events.
 pub enum Command {
@@ -109,6 +140,8 @@ pub struct ReplayStatus {
 /// The host as it stands.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostStatus {
+    /// `replay`, `paper` or `live`.
+    pub mode: &'static str,
     /// The replay's progress.
     pub replay: ReplayStatus,
     /// The kill switch is on.
@@ -132,25 +165,30 @@ pub struct LiveLoop {
     engine: Engine<SimClock>,
     commands: Receiver<Command>,
     pacer: Pacer,
-    files: Vec<PathBuf>,
+    feed: Option<Feed>,
     format: Box<dyn Format>,
+    mode: &'static str,
     status: ReplayStatus,
     killed: bool,
     watches: Vec<Watch>,
 }
 
 impl LiveLoop {
-    /// A loop over `files` of `format` at `speed`, with the strategies
-    /// already in `engine`.
+    /// A loop over `feed` in `format`, with the strategies already in
+    /// `engine`; `mode` names it in the status (`replay`, `paper`, `live`).
     pub fn new(
         engine: Engine<SimClock>,
         commands: Receiver<Command>,
-        files: Vec<PathBuf>,
+        feed: Feed,
         format: Box<dyn Format>,
-        speed: f64,
+        mode: &'static str,
     ) -> Self {
+        let (files, speed) = match &feed {
+            Feed::Replay { files, speed } => (files.len(), *speed),
+            Feed::Live(_) => (0, 1.0),
+        };
         let status = ReplayStatus {
-            files: files.len(),
+            files,
             speed,
             ..ReplayStatus::default()
         };
@@ -158,19 +196,37 @@ impl LiveLoop {
             engine,
             commands,
             pacer: Pacer::new(speed),
-            files,
+            feed: Some(feed),
             format,
+            mode,
             status,
             killed: false,
             watches: Vec::new(),
         }
     }
 
-    /// Replay every file, then keep answering commands until every sender
-    /// is gone.
+    /// Run the feed to its end, then keep answering commands until every
+    /// sender is gone.
     pub fn run(mut self) {
-        let files = std::mem::take(&mut self.files);
-        for path in &files {
+        let going_on = match self.feed.take() {
+            Some(Feed::Replay { files, .. }) => self.replay_files(&files),
+            Some(Feed::Live(inputs)) => self.follow(&inputs),
+            None => true,
+        };
+        if !going_on {
+            return;
+        }
+        self.status.finished = true;
+        self.answer_watches();
+        tracing::info!(updates = self.engine.updates(), "feed finished");
+        while let Ok(command) = self.commands.recv() {
+            self.handle(command);
+        }
+    }
+
+    /// Replay `files` in order; `false` if the host is shutting down.
+    fn replay_files(&mut self, files: &[PathBuf]) -> bool {
+        for path in files {
             self.status.started += 1;
             let mut source = match self.format.open_file(path) {
                 Ok(source) => source,
@@ -181,15 +237,88 @@ impl LiveLoop {
                 }
             };
             if !self.replay(source.as_mut()) {
-                return;
+                return false;
             }
             self.engine.finish(source.as_ref());
         }
-        self.status.finished = true;
-        self.answer_watches();
-        tracing::info!(updates = self.engine.updates(), "replay finished");
-        while let Ok(command) = self.commands.recv() {
-            self.handle(command);
+        true
+    }
+
+    /// Follow a live feed until it ends; `false` if the host is shutting
+    /// down. Between lines the clock runs on from the latest publish time
+    /// at the wall clock's pace, so timers fire when due.
+    fn follow(&mut self, inputs: &Receiver<Input>) -> bool {
+        let mut arrivals = Arrivals::default();
+        let mut source = self.format.follow(arrivals.clone());
+        let mut clock = FeedClock::default();
+        // Rare and short-lived: not worth boxing the command.
+        #[allow(clippy::large_enum_variant)]
+        enum Got {
+            Command(Result<Command, flume::RecvError>),
+            Input(Result<Input, flume::RecvError>),
+        }
+        loop {
+            let wait = match (self.engine.next_timer(), clock.now()) {
+                (Some(due), Some(now)) => {
+                    let ms = (due.0 - now.0).clamp(0, IDLE_TICK.as_millis() as i64);
+                    Duration::from_millis(ms as u64)
+                }
+                _ => IDLE_TICK,
+            };
+            let got = flume::Selector::new()
+                .recv(&self.commands, Got::Command)
+                .recv(inputs, Got::Input)
+                .wait_timeout(wait);
+            match got {
+                Err(_) => {
+                    if let Some(now) = clock.now() {
+                        self.engine.tick(now);
+                    }
+                }
+                Ok(Got::Command(Ok(command))) => self.handle(command),
+                Ok(Got::Command(Err(_))) => return false,
+                Ok(Got::Input(Ok(Input::Line(line)))) => {
+                    arrivals.push(line);
+                    self.drain(source.as_mut(), &mut clock);
+                }
+                Ok(Got::Input(Ok(Input::Venue))) => self.engine.poll_venues(),
+                Ok(Got::Input(Ok(Input::Ended(why)))) => {
+                    tracing::error!("the market stream ended: {why}");
+                    return true;
+                }
+                Ok(Got::Input(Err(_))) => return true,
+            }
+        }
+    }
+
+    /// Apply every update the lines so far make.
+    fn drain(&mut self, source: &mut dyn MarketSource, clock: &mut FeedClock) {
+        while let Some(next) = source.next_update() {
+            match next {
+                Ok(book) => {
+                    clock.saw(book.view.publish_time);
+                    self.update(book);
+                }
+                Err(e) => self.bad_line(e),
+            }
+        }
+    }
+
+    fn update(&mut self, book: &clever_market::MarketBook) {
+        let start = Instant::now();
+        self.engine.on_update(book);
+        let took = start.elapsed().as_micros() as u64;
+        self.status.longest_update_us = self.status.longest_update_us.max(took);
+        self.status.publish_time = Some(book.view.publish_time.0);
+        if !self.watches.is_empty() {
+            self.answer_watches();
+        }
+    }
+
+    fn bad_line(&mut self, e: clever_engine::SourceError) {
+        self.status.bad_lines += 1;
+        if self.status.bad_lines <= 3 {
+            tracing::warn!("feed: skipped {e}");
         }
     }
 
@@ -211,10 +340,7 @@ impl LiveLoop {
             let book = match next {
                 Ok(book) => book,
                 Err(e) => {
-                    self.status.bad_lines += 1;
-                    if self.status.bad_lines <= 3 {
-                        tracing::warn!("replay: skipped {e}");
-                    }
+                    self.bad_line(e);
                     continue;
                 }
             };
@@ -222,14 +348,7 @@ impl LiveLoop {
             if !self.take_commands(due) {
                 return false;
             }
-            let start = Instant::now();
-            self.engine.on_update(book);
-            let took = start.elapsed().as_micros() as u64;
-            self.status.longest_update_us = self.status.longest_update_us.max(took);
-            self.status.publish_time = Some(book.view.publish_time.0);
-            if !self.watches.is_empty() {
-                self.answer_watches();
-            }
+            self.update(book);
         }
         true
     }
@@ -292,6 +411,7 @@ impl LiveLoop {
                     ..self.status.clone()
                 };
                 let _ = reply.send(HostStatus {
+                    mode: self.mode,
                     replay,
                     killed: self.killed,
                     strategies: self.engine.statuses(),
@@ -362,5 +482,28 @@ impl LiveLoop {
             }));
         }
         self.watches = waiting;
+    }
+}
+
+/// A live feed's time: the latest publish time seen, run on by the wall
+/// clock since it arrived. Against Betfair it is the exchange's clock
+/// (within the network's latency); against a local exchange replaying old
+/// files it is the files' time, as a backtest of them sees it.
+#[derive(Debug, Default)]
+struct FeedClock {
+    last: Option<(Timestamp, Instant)>,
+}
+
+impl FeedClock {
+    fn saw(&mut self, t: Timestamp) {
+        if self.last.is_none_or(|(seen, _)| t >= seen) {
+            self.last = Some((t, Instant::now()));
+        }
+    }
+
+    /// `None` before the first update.
+    fn now(&self) -> Option<Timestamp> {
+        let (t, at) = self.last?;
+        Some(Timestamp(t.0 + at.elapsed().as_millis() as i64))
     }
 }

@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 
 use clever_sdk::{
-    MarketId, MarketStatus, Order, OrderId, OrderStatus, OrderType, Persistence, RejectReason,
-    RunnerStatus, SelectionId, Side, Timestamp,
+    MarketId, MarketStatus, Order, OrderId, OrderType, Persistence, RejectReason, RunnerStatus,
+    SelectionId, Side, Timestamp,
 };
 
 use super::book::{RunnerView, UsedVolume, cents, cross, round2};
@@ -81,17 +81,7 @@ impl Venue for SimVenue {
         };
         let arrives_at = now.plus_millis(self.config.placement_latency_ms + delay);
         let market = request.market_id.0.clone();
-        let order = Order {
-            id,
-            request,
-            status: OrderStatus::Pending,
-            size_matched: 0.0,
-            average_price_matched: None,
-            size_cancelled: 0.0,
-            size_lapsed: 0.0,
-            placed_at: now,
-            rejection: None,
-        };
+        let order = Order::pending(id, request, now);
         let m = self
             .markets
             .entry(market.clone())

@@ -52,6 +52,10 @@ pub struct Args {
     /// backtests (see docs/SIMULATION.md).
     #[arg(long)]
     simulation: Option<PathBuf>,
+    /// Start the replay only once a client has subscribed to markets (so
+    /// it sees every update, as a backtest of the files does).
+    #[arg(long)]
+    wait_for_subscriber: bool,
     /// Markets one stream subscription may select.
     #[arg(long, default_value_t = Limits::default().markets)]
     max_markets: usize,
@@ -125,6 +129,10 @@ impl Args {
             serde_json::json!({"stream": running.stream.to_string(), "https": running.https.to_string(),
                 "certificate": self.cert_out.as_ref().map(|p| p.display().to_string())})
         );
+        if self.wait_for_subscriber {
+            eprintln!("waiting for a market subscription before replaying");
+            running.shared.first_market_subscriber().await;
+        }
         match running
             .replay(files)
             .await

@@ -9,6 +9,7 @@ mod exchange;
 mod generate;
 mod ingest;
 mod inspect;
+mod live;
 mod output;
 mod plugin;
 mod remote;
@@ -54,6 +55,8 @@ enum Command {
     Run(run::Args),
     /// Run the host over a replay, in paper mode, with the HTTP API.
     Serve(Box<serve::Args>),
+    /// Trade the registry's active strategies on the live Betfair stream (or paper).
+    Live(Box<live::Args>),
 }
 
 /// Parse the arguments, run the command, print any error with its causes.
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => args.run(),
         Command::Runs(args) => args.run(),
         Command::Serve(args) => args.run(),
+        Command::Live(args) => args.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

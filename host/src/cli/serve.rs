@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -14,7 +14,7 @@ use crate::betfair::StreamFormat;
 use crate::engine::{Engine, SimClock};
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::serve::api::{ApiState, DEFAULT_MAX_UPLOAD, Token, router};
-use crate::serve::{HostHandle, LiveLoop, Setup};
+use crate::serve::{Command, Feed, HostHandle, LiveLoop, Setup};
 use crate::store::{Store, database_url};
 use clever_sdk::Timestamp;
 
@@ -69,11 +69,11 @@ impl Args {
                 self.speed
             );
         }
-        let setup = Setup {
-            risk: super::settings::risk(self.risk.as_deref())?,
-            sim: super::settings::simulation(self.simulation.as_deref())?,
-            params: self.params()?,
-        };
+        let setup = Setup::paper(
+            super::settings::risk(self.risk.as_deref())?,
+            super::settings::simulation(self.simulation.as_deref())?,
+            self.params()?,
+        );
         let files = data_files(&self.replay)?;
         let url = database_url(self.db.as_deref());
         let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -84,29 +84,14 @@ impl Args {
         tokio.block_on(self.serve(url, token, setup, files))
     }
 
-    /// The API token, or `None` under `--insecure-local`.
     fn token(&self) -> anyhow::Result<Option<Token>> {
-        let text = match &self.token_file {
-            Some(path) => Some(super::settings::read(path)?),
-            None => std::env::var(TOKEN_ENV).ok(),
-        };
-        match text.as_deref().and_then(Token::new) {
-            Some(token) => Ok(Some(token)),
-            None if text.is_some() => anyhow::bail!("the API token is empty"),
-            None if self.insecure_local => {
-                if !self.listen.ip().is_loopback() {
-                    anyhow::bail!(
-                        "--insecure-local serves on loopback addresses only, not {}",
-                        self.listen
-                    );
-                }
-                Ok(None)
-            }
-            None => anyhow::bail!(
-                "the API needs a bearer token: --token-file FILE or ${TOKEN_ENV} \
-                 (or --insecure-local to serve without one on a loopback address)"
-            ),
-        }
+        let names = ("--token-file FILE", "--insecure-local");
+        api_token(
+            self.token_file.as_deref(),
+            self.insecure_local,
+            self.listen,
+            names,
+        )
     }
 
     fn params(&self) -> anyhow::Result<HashMap<String, String>> {
@@ -115,10 +100,7 @@ impl Args {
             let (name, path) = spec
                 .split_once('=')
                 .ok_or_else(|| anyhow::anyhow!("--params {spec}: expected NAME=FILE"))?;
-            let text = super::settings::read(path.as_ref())?;
-            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
-                .with_context(|| format!("{path}: parameters must be a JSON object"))?;
-            params.insert(name.to_owned(), text);
+            params.insert(name.to_owned(), read_params(path.as_ref())?);
         }
         Ok(params)
     }
@@ -130,59 +112,168 @@ impl Args {
         setup: Setup,
         files: Vec<PathBuf>,
     ) -> anyhow::Result<()> {
-        let store = Store::open(&url).await?;
-        let runtime = Arc::new(Runtime::new(RuntimeConfig {
-            limits: super::settings::sandbox(self.limits.as_deref())?,
-            // Paper trading runs in real time beside other strategies: a
-            // call that overstays its deadline is interrupted.
-            deadline: true,
-            ..RuntimeConfig::default()
-        })?);
-        let (commands, receiver) = std::sync::mpsc::channel();
-        let host = Arc::new(HostHandle::new(commands, runtime, store.clone(), setup));
-        let mut engine = Engine::new(SimClock::default()).keep_totals_only();
-        // The active versions join before the first event, so they see every one.
-        for row in store.published("", None).await?.iter().filter(|r| r.active) {
-            let started = async {
-                let plugin = host.load(&row.name, &row.version).await?;
-                host.start(row.name.clone(), plugin, Timestamp(0)).await
-            };
-            match started.await {
-                Ok(s) => engine.add_strategy_as(s.label, s.instance),
-                Err(e) => eprintln!("warning: {}@{} not started: {e}", row.name, row.version),
-            }
-        }
+        let Host {
+            store,
+            handle: host,
+            engine,
+            commands: receiver,
+        } = open_host(&url, self.limits.as_deref(), setup).await?;
         let looping = std::thread::Builder::new()
             .name("event-loop".into())
             .spawn({
-                let speed = self.speed;
-                move || LiveLoop::new(engine, receiver, files, Box::new(StreamFormat), speed).run()
+                let feed = Feed::Replay {
+                    files,
+                    speed: self.speed,
+                };
+                move || {
+                    LiveLoop::new(engine, receiver, feed, Box::new(StreamFormat), "replay").run()
+                }
             })
             .context("starting the event loop")?;
-        let listener = tokio::net::TcpListener::bind(self.listen)
-            .await
-            .with_context(|| format!("listening on {}", self.listen))?;
-        let addr = listener.local_addr().context("reading the bound address")?;
-        println!("clever serve: listening on http://{addr}");
-        // Scripts and tests wait for that line.
-        std::io::stdout().flush().context("writing to stdout")?;
-        let state = Arc::new(ApiState {
-            host: host.clone(),
+        let api = Api {
+            listen: self.listen,
             token,
             max_upload: self.max_upload_mb.saturating_mul(1024 * 1024),
-        });
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving the API")?;
-        if let Ok(status) = host.status().await {
-            println!("{}", serde_json::to_string(&status)?);
-        }
-        drop(host);
-        let _ = looping.join();
+        };
+        serve_api(api, host, looping, "clever serve").await?;
         store.close().await;
         Ok(())
     }
+}
+
+/// The API token from `token_file` or $CLEVER_API_TOKEN, or `None` when
+/// `insecure_local` allows it on a loopback `listen` address. `names` are
+/// how the caller's settings spell the token file and insecure-local.
+pub(super) fn api_token(
+    token_file: Option<&Path>,
+    insecure_local: bool,
+    listen: SocketAddr,
+    names: (&str, &str),
+) -> anyhow::Result<Option<Token>> {
+    let (file, insecure) = names;
+    let text = match token_file {
+        Some(path) => Some(super::settings::read(path)?),
+        None => std::env::var(TOKEN_ENV).ok(),
+    };
+    match text.as_deref().and_then(Token::new) {
+        Some(token) => Ok(Some(token)),
+        None if text.is_some() => anyhow::bail!("the API token is empty"),
+        None if insecure_local => {
+            if !listen.ip().is_loopback() {
+                anyhow::bail!("{insecure} serves on loopback addresses only, not {listen}");
+            }
+            Ok(None)
+        }
+        None => anyhow::bail!(
+            "the API needs a bearer token: {file} or ${TOKEN_ENV} \
+             (or {insecure} to serve without one on a loopback address)"
+        ),
+    }
+}
+
+/// One strategy's parameters: a file holding a JSON object.
+pub(super) fn read_params(path: &Path) -> anyhow::Result<String> {
+    let text = super::settings::read(path)?;
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+        .with_context(|| format!("{}: parameters must be a JSON object", path.display()))?;
+    Ok(text)
+}
+
+/// A host before its loop starts: the store, the handle the API asks, an
+/// engine with the registry's active versions in it, and the commands the
+/// loop will take.
+pub(super) struct Host {
+    pub store: Store,
+    pub handle: Arc<HostHandle>,
+    pub engine: Engine<SimClock>,
+    pub commands: flume::Receiver<Command>,
+}
+
+/// Open the store at `url` and start its active versions under `setup`,
+/// with the sandbox limits of `limits` (a `[sandbox]` file) and the
+/// wall-clock deadline armed: a live host runs in real time beside other
+/// strategies, so a call that overstays its deadline is interrupted.
+pub(super) async fn open_host(
+    url: &str,
+    limits: Option<&Path>,
+    setup: Setup,
+) -> anyhow::Result<Host> {
+    let store = Store::open(url).await?;
+    let runtime = Arc::new(Runtime::new(RuntimeConfig {
+        limits: super::settings::sandbox(limits)?,
+        deadline: true,
+        ..RuntimeConfig::default()
+    })?);
+    let (commands, receiver) = flume::unbounded();
+    let handle = Arc::new(HostHandle::new(commands, runtime, store.clone(), setup));
+    let mut engine = Engine::new(SimClock::default()).keep_totals_only();
+    start_active(&store, &handle, &mut engine).await?;
+    Ok(Host {
+        store,
+        handle,
+        engine,
+        commands: receiver,
+    })
+}
+
+/// Start the registry's active versions in `engine` before the first
+/// event, so they see every one; a version that will not start is warned
+/// of and left out.
+async fn start_active(
+    store: &Store,
+    host: &HostHandle,
+    engine: &mut Engine<SimClock>,
+) -> anyhow::Result<()> {
+    for row in store.published("", None).await?.iter().filter(|r| r.active) {
+        let started = async {
+            let plugin = host.load(&row.name, &row.version).await?;
+            host.start(row.name.clone(), plugin, Timestamp(0)).await
+        };
+        match started.await {
+            Ok(s) => engine.add_strategy_as(s.label, s.instance),
+            Err(e) => eprintln!("warning: {}@{} not started: {e}", row.name, row.version),
+        }
+    }
+    Ok(())
+}
+
+/// Where and how the HTTP API serves.
+pub(super) struct Api {
+    pub listen: SocketAddr,
+    pub token: Option<Token>,
+    pub max_upload: usize,
+}
+
+/// Serve the HTTP API over `host` until Ctrl-C, then print the final
+/// status and wait for the event loop to stop.
+pub(super) async fn serve_api(
+    api: Api,
+    host: Arc<HostHandle>,
+    looping: std::thread::JoinHandle<()>,
+    name: &str,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(api.listen)
+        .await
+        .with_context(|| format!("listening on {}", api.listen))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    println!("{name}: listening on http://{addr}");
+    // Scripts and tests wait for that line.
+    std::io::stdout().flush().context("writing to stdout")?;
+    let state = Arc::new(ApiState {
+        host: host.clone(),
+        token: api.token,
+        max_upload: api.max_upload,
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving the API")?;
+    if let Ok(status) = host.status().await {
+        println!("{}", serde_json::to_string(&status)?);
+    }
+    drop(host);
+    let _ = looping.join();
+    Ok(())
 }

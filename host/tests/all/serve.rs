@@ -19,13 +19,13 @@ use serde_json::{Value, json};
 use super::store::TestDb;
 use super::support;
 
-const TOKEN: &str = "test-token-5e1f";
+pub(crate) const TOKEN: &str = "test-token-5e1f";
 
-fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-cache")
 }
 
-fn clever(args: &[&str]) -> Output {
+pub(crate) fn clever(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clever"))
         .args(args)
         .env("CLEVER_CACHE_DIR", cache_dir())
@@ -34,7 +34,7 @@ fn clever(args: &[&str]) -> Output {
         .expect("run clever")
 }
 
-fn ok(out: &Output) -> String {
+pub(crate) fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
         "clever failed: {}",
@@ -63,7 +63,7 @@ fn generated(markets: u32) -> tempfile::TempDir {
 /// may be descheduled for longer than the default 50 ms, and a deadline
 /// fault would rebuild the counter mid-test. The default deadline is
 /// tested in `hostile`.
-fn generous_deadline() -> &'static Path {
+pub(crate) fn generous_deadline() -> &'static Path {
     static FILE: std::sync::OnceLock<tempfile::NamedTempFile> = std::sync::OnceLock::new();
     FILE.get_or_init(|| {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
@@ -77,8 +77,8 @@ fn generous_deadline() -> &'static Path {
     .path()
 }
 
-/// A running `clever serve`, killed when dropped.
-struct Server {
+/// A running `clever serve` (or `clever live`), killed when dropped.
+pub(crate) struct Server {
     child: Child,
     url: String,
 }
@@ -107,19 +107,26 @@ impl Server {
         if let Some(token) = token {
             cmd.env("CLEVER_API_TOKEN", token);
         }
-        let mut child = cmd.spawn().expect("start clever serve");
+        Server::spawn(cmd, "clever serve: listening on ")
+    }
+
+    /// Run `cmd` and wait for the line starting `prefix` and ending in
+    /// its API's URL.
+    pub(crate) fn spawn(mut cmd: Command, prefix: &str) -> Server {
+        cmd.stdout(Stdio::piped());
+        let mut child = cmd.spawn().expect("start clever");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
             match lines.next() {
                 Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("clever serve: listening on ") {
+                    if let Some(url) = line.strip_prefix(prefix) {
                         break url.to_owned();
                     }
                 }
                 _ => {
                     let status = child.wait().expect("wait");
-                    panic!("clever serve stopped before listening: {status}");
+                    panic!("clever stopped before listening: {status}");
                 }
             }
         };
@@ -152,7 +159,7 @@ impl Server {
         )
     }
 
-    fn get(&self, path: &str) -> Value {
+    pub(crate) fn get(&self, path: &str) -> Value {
         let (status, body) = self.call("GET", path, None, b"");
         assert_eq!(status, 200, "GET {path}: {body}");
         body

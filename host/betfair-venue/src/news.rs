@@ -1,0 +1,203 @@
+//! What reaches a venue from the Betting API and the order stream, and the
+//! order reference that routes it there.
+
+use clever_sdk::OrderId;
+use serde::Deserialize;
+
+/// The `customerOrderRef` of one order: `{run}-{desk}-{order}`, unique per
+/// host run (Betfair allows 32 characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderRef {
+    /// The venue (one per strategy) that placed it.
+    pub desk: u32,
+    /// The desk's id for it.
+    pub order: OrderId,
+}
+
+impl OrderRef {
+    /// The reference as sent, for the host run `run`.
+    pub fn text(self, run: &str) -> String {
+        format!("{run}-{}-{}", self.desk, self.order.0)
+    }
+
+    /// Read a reference sent by the host run `run`; `None` for any other.
+    pub fn parse(run: &str, text: &str) -> Option<OrderRef> {
+        let rest = text.strip_prefix(run)?.strip_prefix('-')?;
+        let (desk, order) = rest.split_once('-')?;
+        Some(OrderRef {
+            desk: desk.parse().ok()?,
+            order: OrderId(order.parse().ok()?),
+        })
+    }
+}
+
+/// What one venue is told.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum News {
+    /// The exchange took the order as this bet.
+    Placed { id: OrderId, bet_id: String },
+    /// The exchange refused it (Betfair's error code): nothing was placed.
+    Refused { id: OrderId, code: String },
+    /// No answer, or one that does not say: it may or may not be on the
+    /// book. The order stays pending until the order stream tells.
+    Unknown { id: OrderId, why: String },
+    /// The order as the order stream reports it now.
+    Reported(Reported),
+}
+
+/// One order in an order stream message (A.10); sizes are cumulative.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Reported {
+    pub id: OrderId,
+    pub bet_id: String,
+    pub matched: f64,
+    pub average_price: Option<f64>,
+    pub cancelled: f64,
+    pub lapsed: f64,
+    /// Nothing left to match (`EC`).
+    pub complete: bool,
+}
+
+#[derive(Deserialize)]
+struct Ocm {
+    op: String,
+    #[serde(default)]
+    oc: Vec<MarketOrders>,
+}
+
+#[derive(Deserialize)]
+struct MarketOrders {
+    #[serde(default)]
+    orc: Vec<RunnerOrders>,
+}
+
+#[derive(Deserialize)]
+struct RunnerOrders {
+    #[serde(default)]
+    uo: Vec<Uo>,
+}
+
+#[derive(Deserialize)]
+struct Uo {
+    id: String,
+    status: String,
+    #[serde(default)]
+    sm: f64,
+    avp: Option<f64>,
+    #[serde(default)]
+    sc: f64,
+    #[serde(default)]
+    sl: f64,
+    rfo: Option<String>,
+}
+
+/// The orders of host run `run` in one order stream line, with where each
+/// goes; other lines and other runs' orders give nothing.
+pub(crate) fn read_orders(run: &str, line: &str) -> Result<Vec<(u32, Reported)>, String> {
+    let ocm: Ocm = serde_json::from_str(line).map_err(|e| format!("an order line: {e}"))?;
+    if ocm.op != "ocm" {
+        return Ok(Vec::new());
+    }
+    let orders = ocm.oc.into_iter().flat_map(|m| m.orc).flat_map(|r| r.uo);
+    Ok(orders
+        .filter_map(|uo| {
+            let to = OrderRef::parse(run, uo.rfo.as_deref()?)?;
+            Some((
+                to.desk,
+                Reported {
+                    id: to.order,
+                    bet_id: uo.id,
+                    matched: uo.sm,
+                    average_price: uo.avp,
+                    cancelled: uo.sc,
+                    lapsed: uo.sl,
+                    complete: uo.status == "EC",
+                },
+            ))
+        })
+        .collect())
+}
+
+/// What a `placeOrders` answer (one instruction) says.
+pub(crate) fn placed(id: OrderId, reply: &serde_json::Value) -> News {
+    let report = &reply["instructionReports"][0];
+    let code = || {
+        let code = report["errorCode"].as_str().or(reply["errorCode"].as_str());
+        code.unwrap_or("UNKNOWN").to_owned()
+    };
+    match (reply["status"].as_str(), report["betId"].as_str()) {
+        (Some("SUCCESS"), Some(bet_id)) => News::Placed {
+            id,
+            bet_id: bet_id.to_owned(),
+        },
+        (Some("FAILURE" | "PROCESSED_WITH_ERRORS"), _) => News::Refused { id, code: code() },
+        _ => News::Unknown {
+            id,
+            why: format!("placeOrders answered {}", reply["status"]),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_name_their_desk_and_order_and_other_runs_are_not_ours() {
+        let r = OrderRef {
+            desk: 3,
+            order: OrderId(42),
+        };
+        let text = r.text("k3x9f2");
+        assert_eq!(text, "k3x9f2-3-42");
+        assert!(text.len() <= 32);
+        assert_eq!(OrderRef::parse("k3x9f2", &text), Some(r));
+        assert_eq!(OrderRef::parse("other", &text), None);
+        assert_eq!(OrderRef::parse("k3x9f2", "k3x9f2-x-1"), None);
+    }
+
+    #[test]
+    fn an_order_line_is_read_into_each_orders_cumulative_sizes() {
+        let line = r#"{"op":"ocm","id":2,"clk":"AAA","pt":1,"oc":[{"id":"1.2","orc":[{"id":7,
+            "uo":[{"id":"101","p":2.0,"s":4.0,"side":"B","status":"E","sm":1.5,"avp":2.02,
+            "sc":0,"sl":0,"sr":2.5,"rfo":"run1-2-9"},{"id":"102","status":"EC","sm":0,"sc":2,
+            "rfo":"elsewhere-1-1"}]}]}]}"#;
+        let got = read_orders("run1", line).unwrap();
+        assert_eq!(got.len(), 1);
+        let (desk, r) = &got[0];
+        assert_eq!(*desk, 2);
+        assert_eq!(r.id, OrderId(9));
+        assert_eq!((r.matched, r.average_price), (1.5, Some(2.02)));
+        assert!(!r.complete);
+        assert!(
+            read_orders("run1", r#"{"op":"status"}"#)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(read_orders("run1", "not json").is_err());
+    }
+
+    #[test]
+    fn placement_answers_are_placed_refused_or_unknown() {
+        let ok = serde_json::json!({"status": "SUCCESS",
+            "instructionReports": [{"status": "SUCCESS", "betId": "55"}]});
+        assert_eq!(
+            placed(OrderId(1), &ok),
+            News::Placed {
+                id: OrderId(1),
+                bet_id: "55".into()
+            }
+        );
+        let refused = serde_json::json!({"status": "FAILURE", "errorCode": "BET_ACTION_ERROR",
+            "instructionReports": [{"status": "FAILURE", "errorCode": "INVALID_ODDS"}]});
+        assert_eq!(
+            placed(OrderId(1), &refused),
+            News::Refused {
+                id: OrderId(1),
+                code: "INVALID_ODDS".into()
+            }
+        );
+        let timeout = serde_json::json!({"status": "TIMEOUT"});
+        assert!(matches!(placed(OrderId(1), &timeout), News::Unknown { .. }));
+    }
+}

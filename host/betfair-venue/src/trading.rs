@@ -1,0 +1,222 @@
+//! [`Trading`]: what every strategy's [`BetfairVenue`] shares on one host:
+//! the logged-in Betting API client, the order stream, the keep-alive, and
+//! the routes that bring each order's news to the venue that placed it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clever_betfair::client::betting::{BettingClient, BettingError};
+use clever_betfair::client::stream::{Endpoint, Event, Retry, Subscription, follow};
+use clever_betfair::esa::{OrderFilter, OrderSubscription, Settings};
+use clever_sdk::OrderId;
+use serde_json::Value;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::news::{News, placed, read_orders};
+use crate::venue::BetfairVenue;
+
+/// Called whenever a venue has news, to wake the engine's thread (which
+/// then polls the venues).
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// How the host trades.
+pub struct TradingConfig {
+    /// The host's `customerStrategyRef` (Betfair allows 15 characters):
+    /// its order stream follows only orders placed with it.
+    pub strategy_ref: String,
+    /// The Stream API, for the order stream.
+    pub stream: Endpoint,
+    /// How the order stream reconnects.
+    pub retry: Retry,
+    /// How often the session is kept alive.
+    pub keep_alive: Duration,
+    /// Commission, percent, where a market does not say.
+    pub default_commission_rate: f64,
+    /// Wakes the engine's thread.
+    pub wake: Wake,
+}
+
+/// What the venues share (see the module's doc).
+pub(crate) struct Shared {
+    pub client: Arc<BettingClient>,
+    /// This host run's prefix of every `customerOrderRef`.
+    pub run: String,
+    pub strategy_ref: String,
+    pub default_commission_rate: f64,
+    routes: Mutex<HashMap<u32, Sender<News>>>,
+    next_desk: AtomicU32,
+    wake: Wake,
+    pub tokio: Handle,
+}
+
+impl Shared {
+    /// Hand `news` to the venue of `desk` and wake the engine.
+    pub fn tell(&self, desk: u32, news: News) {
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(to) = routes.get(&desk) {
+            let _ = to.send(news);
+        }
+        drop(routes);
+        (self.wake)();
+    }
+
+    pub fn forget(&self, desk: u32) {
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        routes.remove(&desk);
+    }
+
+    /// Place one instruction (`body` is the whole `placeOrders` params)
+    /// and tell the desk how it went.
+    pub fn place(self: &Arc<Self>, desk: u32, id: OrderId, body: Value) {
+        let shared = self.clone();
+        self.tokio.spawn(async move {
+            let news = match shared.client.call("placeOrders", body).await {
+                Ok(reply) => placed(id, &reply),
+                Err(BettingError::Refused { code, .. }) => News::Refused { id, code },
+                Err(e) => News::Unknown {
+                    id,
+                    why: e.to_string(),
+                },
+            };
+            if let News::Unknown { why, .. } = &news {
+                tracing::warn!(
+                    "order {}: outcome unknown ({why}); the order stream will tell",
+                    id.0
+                );
+            }
+            shared.tell(desk, news);
+        });
+    }
+
+    /// Cancel a bet's unmatched stake; the order stream reports the result.
+    pub fn cancel(self: &Arc<Self>, market: String, bet_id: String) {
+        let shared = self.clone();
+        self.tokio.spawn(async move {
+            let body = serde_json::json!({"marketId": market,
+                "instructions": [{"betId": bet_id}]});
+            if let Err(e) = shared.client.call("cancelOrders", body).await {
+                tracing::warn!("cancelling bet {bet_id}: {e}");
+            }
+        });
+    }
+}
+
+/// The host's trading on one Betfair account.
+pub struct Trading {
+    shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Trading {
+    /// Follow the account's orders of `config.strategy_ref` and keep the
+    /// session alive, on the current tokio runtime.
+    pub fn start(client: Arc<BettingClient>, config: TradingConfig) -> Trading {
+        let shared = Arc::new(Shared {
+            client,
+            run: run_tag(),
+            strategy_ref: config.strategy_ref.clone(),
+            default_commission_rate: config.default_commission_rate,
+            routes: Mutex::new(HashMap::new()),
+            next_desk: AtomicU32::new(1),
+            wake: config.wake.clone(),
+            tokio: Handle::current(),
+        });
+        let tasks = vec![
+            tokio::spawn(order_stream(shared.clone(), config.stream, config.retry)),
+            tokio::spawn(keep_alive(shared.client.clone(), config.keep_alive)),
+        ];
+        Trading { shared, tasks }
+    }
+
+    /// A venue for one more strategy, with a route of its own.
+    pub fn venue(&self) -> BetfairVenue {
+        let desk = self.shared.next_desk.fetch_add(1, Ordering::Relaxed);
+        let (tx, news) = std::sync::mpsc::channel();
+        let mut routes = (self.shared.routes.lock()).unwrap_or_else(|e| e.into_inner());
+        routes.insert(desk, tx);
+        drop(routes);
+        BetfairVenue::new(self.shared.clone(), desk, news)
+    }
+
+    /// This run's prefix of every `customerOrderRef`.
+    pub fn run(&self) -> &str {
+        &self.shared.run
+    }
+}
+
+impl Drop for Trading {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// A short tag unique to this host run: the start time in milliseconds,
+/// base 36 (8 characters until the year 2059).
+fn run_tag() -> String {
+    let mut n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut tag = Vec::new();
+    while n > 0 {
+        tag.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]);
+        n /= 36;
+    }
+    tag.reverse();
+    String::from_utf8(tag).unwrap_or_default()
+}
+
+/// Follow the order stream of the host's strategy reference, routing each
+/// order's state to its venue.
+async fn order_stream(shared: Arc<Shared>, endpoint: Endpoint, retry: Retry) {
+    let subscription = Subscription::Orders(OrderSubscription {
+        id: Some(2),
+        order_filter: Some(OrderFilter {
+            include_overall_position: Some(false),
+            customer_strategy_refs: Some(vec![shared.strategy_ref.clone()]),
+            partition_matched_by_strategy_ref: None,
+        }),
+        settings: Settings {
+            heartbeat_ms: Some(1_000),
+            ..Settings::default()
+        },
+    });
+    let (tx, mut events) = mpsc::channel(1024);
+    let session = shared.client.session();
+    let following = tokio::spawn(follow(endpoint, retry, session, subscription, tx));
+    while let Some(event) = events.recv().await {
+        let Event::Change(line) = event else { continue };
+        match read_orders(&shared.run, &line) {
+            Ok(orders) => {
+                for (desk, reported) in orders {
+                    shared.tell(desk, News::Reported(reported));
+                }
+            }
+            Err(e) => tracing::warn!("order stream: skipped {e}"),
+        }
+    }
+    match following.await {
+        Ok(Err(e)) => tracing::error!("order stream stopped: {e}"),
+        Ok(Ok(())) => {}
+        Err(e) => tracing::error!("order stream task: {e}"),
+    }
+}
+
+/// Keep the session alive every `every`; log in again if that fails.
+async fn keep_alive(client: Arc<BettingClient>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = client.keep_alive().await {
+            tracing::warn!("keep-alive failed ({e}); logging in again");
+            if let Err(e) = client.login().await {
+                tracing::error!("login failed: {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! `clever live --config FILE [--paper]`: the registry's active strategies
+//! on the live Betfair market stream, with the HTTP API of `clever serve`.
+//! Orders go to Betfair (or the local exchange the config names) through a
+//! `BetfairVenue`; with `--paper` they are matched by the simulated
+//! exchange instead. Credentials come from the environment or files the
+//! config names, never from the command line, and are never printed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::serve::{Api, Host, api_token, open_host, read_params, serve_api};
+use crate::betfair::StreamFormat;
+use crate::betfair::client::betting::{BettingClient, BettingConfig, Credentials};
+use crate::betfair::client::record::Recorder;
+use crate::betfair::client::stream::{Endpoint, Event, Retry, Subscription, follow};
+use crate::betfair::esa::Settings as StreamSettings;
+use crate::betfair::esa::{MarketDataFilter, MarketFilter, MarketSubscription, Secret};
+use crate::betfair_venue::{Trading, TradingConfig};
+use crate::serve::{Feed, Input, LiveLoop, Setup};
+use crate::store::database_url;
+
+/// Trade the registry's active strategies on the live market stream.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The live settings: a TOML file (see examples/live.toml).
+    #[arg(long)]
+    config: PathBuf,
+    /// Match orders in the simulated exchange instead of sending them.
+    #[arg(long)]
+    paper: bool,
+}
+
+/// The live settings file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// Database URL [default: $DATABASE_URL, else sqlite://clever.db].
+    db: Option<String>,
+    betfair: BetfairConfig,
+    #[serde(default)]
+    markets: MarketFilter,
+    #[serde(default)]
+    api: ApiConfig,
+    /// Risk limits: a TOML file with a `[risk]` table.
+    risk: Option<PathBuf>,
+    /// Paper trading's simulated exchange: a file with `[simulation]`.
+    simulation: Option<PathBuf>,
+    /// Sandbox limits: a file with `[sandbox]`.
+    limits: Option<PathBuf>,
+    /// Parameters by strategy name: each a file holding a JSON object.
+    #[serde(default)]
+    params: HashMap<String, PathBuf>,
+    /// Record the market stream here, one file per run, in Betfair's format.
+    record_dir: Option<PathBuf>,
+}
+
+/// Where Betfair is, and the account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BetfairConfig {
+    #[serde(default = "default_stream")]
+    stream: String,
+    #[serde(default = "default_identity")]
+    identity: String,
+    #[serde(default = "default_betting")]
+    betting: String,
+    /// A certificate (PEM) to trust besides the public roots: a local
+    /// exchange's.
+    certificate: Option<PathBuf>,
+    /// The name the stream's certificate carries [default: its host].
+    server_name: Option<String>,
+    #[serde(default = "default_rate")]
+    requests_per_second: u32,
+    #[serde(default = "default_strategy_ref")]
+    strategy_ref: String,
+    #[serde(default = "default_heartbeat")]
+    heartbeat_ms: u64,
+    conflate_ms: Option<u64>,
+    #[serde(default = "default_keep_alive")]
+    keep_alive_secs: u64,
+    #[serde(default = "default_commission")]
+    commission_rate: f64,
+    #[serde(default)]
+    credentials: CredentialSources,
+}
+
+/// Where each credential is read: an environment variable or a file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialSources {
+    username_env: Option<String>,
+    username_file: Option<PathBuf>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    app_key_env: Option<String>,
+    app_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiConfig {
+    #[serde(default = "default_listen")]
+    listen: SocketAddr,
+    token_file: Option<PathBuf>,
+    #[serde(default)]
+    insecure_local: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: default_listen(),
+            token_file: None,
+            insecure_local: false,
+        }
+    }
+}
+
+fn default_stream() -> String {
+    "stream-api.betfair.com:443".into()
+}
+fn default_identity() -> String {
+    "https://identitysso.betfair.com/api/".into()
+}
+fn default_betting() -> String {
+    "https://api.betfair.com/exchange/betting/json-rpc/v1".into()
+}
+fn default_rate() -> u32 {
+    20
+}
+fn default_strategy_ref() -> String {
+    "clever".into()
+}
+fn default_heartbeat() -> u64 {
+    5_000
+}
+fn default_keep_alive() -> u64 {
+    3_600
+}
+fn default_commission() -> f64 {
+    5.0
+}
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8780))
+}
+
+impl Config {
+    fn read(path: &Path) -> anyhow::Result<Config> {
+        let text = super::settings::read(path)?;
+        let config: Config = toml::from_str(&text)
+            .with_context(|| format!("{}: not live settings", path.display()))?;
+        let b = &config.betfair;
+        if b.strategy_ref.is_empty() || b.strategy_ref.len() > 15 {
+            anyhow::bail!(
+                "{}: betfair.strategy_ref must be 1 to 15 characters (Betfair's limit)",
+                path.display()
+            );
+        }
+        if b.requests_per_second == 0 {
+            anyhow::bail!(
+                "{}: betfair.requests_per_second must be 1 or more",
+                path.display()
+            );
+        }
+        Ok(config)
+    }
+
+    fn params(&self) -> anyhow::Result<HashMap<String, String>> {
+        let read = |(name, path): (&String, &PathBuf)| Ok((name.clone(), read_params(path)?));
+        self.params.iter().map(read).collect()
+    }
+}
+
+impl CredentialSources {
+    /// The credentials, each from its file or variable ($BETFAIR_USERNAME,
+    /// $BETFAIR_PASSWORD, $BETFAIR_APP_KEY by default). Errors name where
+    /// they looked, never what they found.
+    fn read(&self) -> anyhow::Result<Credentials> {
+        let username = secret(&self.username_file, &self.username_env, "BETFAIR_USERNAME")?;
+        Ok(Credentials {
+            username: username.expose().to_owned(),
+            password: secret(&self.password_file, &self.password_env, "BETFAIR_PASSWORD")?,
+            app_key: secret(&self.app_key_file, &self.app_key_env, "BETFAIR_APP_KEY")?,
+        })
+    }
+}
+
+fn secret(file: &Option<PathBuf>, env: &Option<String>, default: &str) -> anyhow::Result<Secret> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the credential file {}", path.display()))?,
+        None => {
+            let name = env.as_deref().unwrap_or(default);
+            std::env::var(name).map_err(|_| anyhow::anyhow!("${name} is not set"))?
+        }
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        anyhow::bail!(
+            "a credential is empty ({})",
+            file.as_ref().map_or_else(
+                || format!("${}", env.as_deref().unwrap_or(default)),
+                |p| p.display().to_string()
+            )
+        );
+    }
+    Ok(Secret::new(text))
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<()> {
+        let config = Config::read(&self.config)?;
+        let credentials = config.betfair.credentials.read()?;
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        tokio.block_on(self.live(config, credentials))
+    }
+
+    async fn live(self, config: Config, credentials: Credentials) -> anyhow::Result<()> {
+        let names = ("[api] token_file", "[api] insecure_local");
+        let api = &config.api;
+        let token = api_token(
+            api.token_file.as_deref(),
+            api.insecure_local,
+            api.listen,
+            names,
+        )?;
+        let b = &config.betfair;
+        let extra_root = match &b.certificate {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+            }
+            None => None,
+        };
+        let app_key = credentials.app_key.clone();
+        let betting = BettingConfig {
+            identity_url: b.identity.clone(),
+            betting_url: b.betting.clone(),
+            extra_root_pem: extra_root.clone(),
+            requests_per_second: b.requests_per_second,
+            timeout: Duration::from_secs(10),
+        };
+        let client = BettingClient::connect(betting, credentials)
+            .await
+            .with_context(|| format!("logging in at {}", b.identity))?;
+        let client = Arc::new(client);
+        let endpoint = Endpoint {
+            address: b.stream.clone(),
+            server_name: b.server_name.clone().unwrap_or_else(|| host_of(&b.stream)),
+            extra_roots_pem: extra_root,
+            app_key,
+        };
+        let (inputs_tx, inputs) = flume::unbounded();
+        let risk = super::settings::risk(config.risk.as_deref())?;
+        let params = config.params()?;
+        let (setup, _trading) = if self.paper {
+            let sim = super::settings::simulation(config.simulation.as_deref())?;
+            (Setup::paper(risk, sim, params), None)
+        } else {
+            let wake = inputs_tx.clone();
+            let trading = Arc::new(Trading::start(
+                client.clone(),
+                TradingConfig {
+                    strategy_ref: b.strategy_ref.clone(),
+                    stream: endpoint.clone(),
+                    retry: Retry::default(),
+                    keep_alive: Duration::from_secs(b.keep_alive_secs),
+                    default_commission_rate: b.commission_rate,
+                    wake: Arc::new(move || {
+                        let _ = wake.send(Input::Venue);
+                    }),
+                },
+            ));
+            let venues = trading.clone();
+            let venue: crate::serve::VenueMaker = Arc::new(move || Box::new(venues.venue()));
+            (
+                Setup {
+                    risk,
+                    venue,
+                    params,
+                },
+                Some(trading),
+            )
+        };
+        let url = database_url(config.db.as_deref());
+        let Host {
+            store,
+            handle: host,
+            engine,
+            commands: receiver,
+        } = open_host(&url, config.limits.as_deref(), setup).await?;
+        let recorder = match &config.record_dir {
+            Some(dir) => Some(recorder(dir)?),
+            None => None,
+        };
+        let subscription = market_subscription(&config);
+        tokio::spawn(market_stream(
+            endpoint,
+            client.session(),
+            subscription,
+            inputs_tx,
+            recorder,
+        ));
+        let mode = if self.paper { "paper" } else { "live" };
+        let looping = std::thread::Builder::new()
+            .name("event-loop".into())
+            .spawn(move || {
+                LiveLoop::new(
+                    engine,
+                    receiver,
+                    Feed::Live(inputs),
+                    Box::new(StreamFormat),
+                    mode,
+                )
+                .run()
+            })
+            .context("starting the event loop")?;
+        let api = Api {
+            listen: config.api.listen,
+            token,
+            max_upload: crate::serve::api::DEFAULT_MAX_UPLOAD,
+        };
+        serve_api(api, host, looping, &format!("clever live ({mode})")).await?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// The host part of `host:port`.
+fn host_of(address: &str) -> String {
+    let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
+    host.trim_matches(['[', ']']).to_owned()
+}
+
+fn market_subscription(config: &Config) -> Subscription {
+    Subscription::Markets(MarketSubscription {
+        id: Some(1),
+        market_filter: Some(config.markets.clone()),
+        market_data_filter: Some(MarketDataFilter::full_book()),
+        settings: StreamSettings {
+            heartbeat_ms: Some(config.betfair.heartbeat_ms),
+            conflate_ms: config.betfair.conflate_ms,
+            ..StreamSettings::default()
+        },
+    })
+}
+
+/// A new recording in `dir`, named for the time it starts.
+fn recorder(dir: &Path) -> anyhow::Result<Recorder> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = chrono::Utc::now()
+        .format("stream-%Y%m%dT%H%M%SZ")
+        .to_string();
+    let path = dir.join(name);
+    eprintln!("recording the market stream to {}", path.display());
+    Recorder::create(&path).with_context(|| format!("creating {}", path.display()))
+}
+
+/// Follow the market stream, handing each line to the event loop (and the
+/// recording); tell the loop if the stream stops for good.
+async fn market_stream(
+    endpoint: Endpoint,
+    session: tokio::sync::watch::Receiver<Secret>,
+    subscription: Subscription,
+    inputs: flume::Sender<Input>,
+    mut recorder: Option<Recorder>,
+) {
+    let (tx, mut events) = mpsc::channel(4096);
+    let following = tokio::spawn(follow(
+        endpoint,
+        Retry::default(),
+        session,
+        subscription,
+        tx,
+    ));
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Change(line) => {
+                // Flushed whenever the stream goes quiet, so a killed host
+                // loses at most the burst in hand.
+                let quiet = events.is_empty();
+                if let Some(r) = recorder.as_mut()
+                    && let Err(e) = r
+                        .record(&line)
+                        .and_then(|_| if quiet { r.flush() } else { Ok(()) })
+                {
+                    tracing::error!("recording stopped: {e}");
+                    recorder = None;
+                }
+                if inputs.send(Input::Line(line)).is_err() {
+                    break;
+                }
+            }
+            Event::Subscribed { resumed, .. } => {
+                tracing::info!(resumed, "market stream subscribed")
+            }
+            Event::Reconnecting { why, wait } => {
+                tracing::warn!("market stream: {why}; again in {wait:?}")
+            }
+        }
+    }
+    if let Some(r) = recorder.as_mut() {
+        let _ = r.flush();
+    }
+    let why = match following.await {
+        Ok(Err(e)) => e.to_string(),
+        Ok(Ok(())) => "the host is stopping".into(),
+        Err(e) => e.to_string(),
+    };
+    let _ = inputs.send(Input::Ended(why));
+}
