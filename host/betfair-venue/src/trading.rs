@@ -1,9 +1,9 @@
 //! [`Trading`]: what every strategy's [`BetfairVenue`] shares on one host:
-//! the logged-in Betting API client, the order stream, the keep-alive, and
-//! the routes that bring each order's news to the venue that placed it.
+//! the logged-in Betting API client, the order stream, and the routes that
+//! bring each order's news to the venue that placed it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,7 +14,7 @@ use clever_betfair::esa::{OrderFilter, OrderSubscription, Settings};
 use clever_sdk::OrderId;
 use serde_json::Value;
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::news::{News, placed, read_orders};
@@ -33,8 +33,6 @@ pub struct TradingConfig {
     pub stream: Endpoint,
     /// How the order stream reconnects.
     pub retry: Retry,
-    /// How often the session is kept alive.
-    pub keep_alive: Duration,
     /// Commission, percent, where a market does not say.
     pub default_commission_rate: f64,
     /// Wakes the engine's thread.
@@ -50,6 +48,8 @@ pub(crate) struct Shared {
     pub default_commission_rate: f64,
     routes: Mutex<HashMap<u32, Sender<News>>>,
     next_desk: AtomicU32,
+    /// Requests sent and not yet answered.
+    in_flight: AtomicUsize,
     wake: Wake,
     pub tokio: Handle,
 }
@@ -74,6 +74,7 @@ impl Shared {
     /// and tell the desk how it went.
     pub fn place(self: &Arc<Self>, desk: u32, id: OrderId, body: Value) {
         let shared = self.clone();
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.tokio.spawn(async move {
             let news = match shared.client.call("placeOrders", body).await {
                 Ok(reply) => placed(id, &reply),
@@ -90,18 +91,21 @@ impl Shared {
                 );
             }
             shared.tell(desk, news);
+            shared.in_flight.fetch_sub(1, Ordering::Relaxed);
         });
     }
 
     /// Cancel a bet's unmatched stake; the order stream reports the result.
     pub fn cancel(self: &Arc<Self>, market: String, bet_id: String) {
         let shared = self.clone();
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.tokio.spawn(async move {
             let body = serde_json::json!({"marketId": market,
                 "instructions": [{"betId": bet_id}]});
             if let Err(e) = shared.client.call("cancelOrders", body).await {
                 tracing::warn!("cancelling bet {bet_id}: {e}");
             }
+            shared.in_flight.fetch_sub(1, Ordering::Relaxed);
         });
     }
 }
@@ -110,6 +114,7 @@ impl Shared {
 pub struct Trading {
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
+    failed: watch::Receiver<Option<String>>,
 }
 
 impl Trading {
@@ -123,14 +128,22 @@ impl Trading {
             default_commission_rate: config.default_commission_rate,
             routes: Mutex::new(HashMap::new()),
             next_desk: AtomicU32::new(1),
+            in_flight: AtomicUsize::new(0),
             wake: config.wake.clone(),
             tokio: Handle::current(),
         });
-        let tasks = vec![
-            tokio::spawn(order_stream(shared.clone(), config.stream, config.retry)),
-            tokio::spawn(keep_alive(shared.client.clone(), config.keep_alive)),
-        ];
-        Trading { shared, tasks }
+        let (failed_tx, failed) = watch::channel(None);
+        let tasks = vec![tokio::spawn(order_stream(
+            shared.clone(),
+            config.stream,
+            config.retry,
+            failed_tx,
+        ))];
+        Trading {
+            shared,
+            tasks,
+            failed,
+        }
     }
 
     /// A venue for one more strategy, with a route of its own.
@@ -146,6 +159,27 @@ impl Trading {
     /// This run's prefix of every `customerOrderRef`.
     pub fn run(&self) -> &str {
         &self.shared.run
+    }
+
+    /// Why the order stream stopped for good, once it has: trading must
+    /// stop too, as fills, cancels and lapses would no longer be heard of.
+    pub fn failed(&self) -> watch::Receiver<Option<String>> {
+        self.failed.clone()
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Wait until every request sent has its answer, `most` at the longest;
+    /// how many are still unanswered then.
+    pub async fn answered(&self, most: Duration) -> usize {
+        let start = tokio::time::Instant::now();
+        while self.in_flight() > 0 && start.elapsed() < most {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.in_flight()
     }
 }
 
@@ -174,7 +208,12 @@ fn run_tag() -> String {
 
 /// Follow the order stream of the host's strategy reference, routing each
 /// order's state to its venue.
-async fn order_stream(shared: Arc<Shared>, endpoint: Endpoint, retry: Retry) {
+async fn order_stream(
+    shared: Arc<Shared>,
+    endpoint: Endpoint,
+    retry: Retry,
+    failed: watch::Sender<Option<String>>,
+) {
     let subscription = Subscription::Orders(OrderSubscription {
         id: Some(2),
         order_filter: Some(OrderFilter {
@@ -201,22 +240,11 @@ async fn order_stream(shared: Arc<Shared>, endpoint: Endpoint, retry: Retry) {
             Err(e) => tracing::warn!("order stream: skipped {e}"),
         }
     }
-    match following.await {
-        Ok(Err(e)) => tracing::error!("order stream stopped: {e}"),
-        Ok(Ok(())) => {}
-        Err(e) => tracing::error!("order stream task: {e}"),
-    }
-}
-
-/// Keep the session alive every `every`; log in again if that fails.
-async fn keep_alive(client: Arc<BettingClient>, every: Duration) {
-    loop {
-        tokio::time::sleep(every).await;
-        if let Err(e) = client.keep_alive().await {
-            tracing::warn!("keep-alive failed ({e}); logging in again");
-            if let Err(e) = client.login().await {
-                tracing::error!("login failed: {e}");
-            }
-        }
-    }
+    let why = match following.await {
+        Ok(Err(e)) => e.to_string(),
+        Ok(Ok(())) => "it ended".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    tracing::error!("the order stream stopped: {why}");
+    failed.send_replace(Some(format!("the order stream stopped: {why}")));
 }

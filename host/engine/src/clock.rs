@@ -1,5 +1,6 @@
-//! Where the engine's time comes from: the data's publish times in a
-//! backtest, the wall clock when trading.
+//! Where the engine's time comes from: the data's publish times, in a
+//! backtest and live alike (a live feed runs the clock on between its
+//! messages with `Engine::tick`, so timers fire when due).
 
 use clever_sdk::Timestamp;
 
@@ -25,20 +26,6 @@ impl Clock for SimClock {
     fn advance_to(&mut self, t: Timestamp) {
         self.now = self.now.max(t);
     }
-}
-
-/// Real time, for paper and live trading.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct WallClock;
-
-impl Clock for WallClock {
-    fn now(&self) -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        Timestamp(ms)
-    }
-    fn advance_to(&mut self, _: Timestamp) {}
 }
 
 #[cfg(test)]

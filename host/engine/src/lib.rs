@@ -1,7 +1,8 @@
 //! # clever-engine: one event loop for every mode
 //!
 //! A backtest is a file source, the simulated venue and a simulated clock;
-//! paper trading swaps in a live source and the wall clock; live trading a
+//! paper trading swaps in a live source, whose publish times the clock
+//! follows (run on between messages by [`Engine::tick`]); live trading a
 //! real venue too (DESIGN section 2). Plugins cannot tell them apart, and
 //! neither can the engine: it sees [`MarketBook`](clever_market::MarketBook)s
 //! from a [`MarketSource`], sends approved orders to a [`Venue`], and reads
@@ -26,7 +27,7 @@ pub mod source;
 pub mod venue;
 pub mod versions;
 
-pub use clock::{Clock, SimClock, WallClock};
+pub use clock::{Clock, SimClock};
 pub use desk::{Desk, Tally, TimerPass};
 pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
 pub use pace::Pacer;

@@ -1,15 +1,18 @@
 //! # clever-serve: the long-running host and its HTTP API
 //!
-//! `clever serve`: the engine on its own thread over a paced replay of
-//! historical files, in paper mode against the simulated exchange, with
+//! `clever serve` and `clever live`: the engine on its own thread over a
+//! [`Feed`] (a paced replay of historical files, or a live stream), with
 //! strategies added, hot-swapped and killed while markets keep streaming;
-//! and the HTTP API over it ([`api`]).
+//! and the HTTP API over it ([`api`]). `clever serve` trades on paper
+//! against the simulated exchange; `clever live` on Betfair, or on paper.
 //!
 //! Owns: the loop thread and the commands it takes
 //! between events ([`live`]), the slow side of every change, done off the
 //! event path ([`handle`]), and the routes ([`api`]). Does not know: the
-//! files' format (it is handed a [`Format`](clever_engine::Format)), how
-//! orders match (sim), or how plugins run (runtime).
+//! feed's format (it is handed a [`Format`](clever_engine::Format)), the
+//! venue (it is handed a [`VenueMaker`]; [`Setup::paper`] makes the
+//! simulated exchange), how orders match (sim), or how plugins run
+//! (runtime).
 
 pub mod api;
 pub mod handle;

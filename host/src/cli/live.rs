@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-use super::serve::{Api, Host, api_token, open_host, read_params, serve_api};
+use super::serve::{Api, Host, api_token, finish, open_host, read_params, serve_api, signalled};
 use crate::betfair::StreamFormat;
 use crate::betfair::client::betting::{BettingClient, BettingConfig, Credentials};
 use crate::betfair::client::record::Recorder;
@@ -23,7 +23,7 @@ use crate::betfair::client::stream::{Endpoint, Event, Retry, Subscription, follo
 use crate::betfair::esa::Settings as StreamSettings;
 use crate::betfair::esa::{MarketDataFilter, MarketFilter, MarketSubscription, Secret};
 use crate::betfair_venue::{Trading, TradingConfig};
-use crate::serve::{Feed, Input, LiveLoop, Setup};
+use crate::serve::{Feed, HostHandle, Input, LiveLoop, Setup};
 use crate::store::database_url;
 
 /// Trade the registry's active strategies on the live market stream.
@@ -156,6 +156,7 @@ impl Config {
         let text = super::settings::read(path)?;
         let config: Config = toml::from_str(&text)
             .with_context(|| format!("{}: not live settings", path.display()))?;
+        check_market_keys(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let b = &config.betfair;
         if b.strategy_ref.is_empty() || b.strategy_ref.len() > 15 {
             anyhow::bail!(
@@ -175,6 +176,28 @@ impl Config {
     fn params(&self) -> anyhow::Result<HashMap<String, String>> {
         let read = |(name, path): (&String, &PathBuf)| Ok((name.clone(), read_params(path)?));
         self.params.iter().map(read).collect()
+    }
+}
+
+/// `[markets]` is Betfair's market filter in Betfair's names
+/// (`eventTypeIds`, `marketTypes`, ...). Its wire format takes unknown keys
+/// quietly; here a misspelt key would widen the subscription to every
+/// market, so each key must be one the filter knows.
+fn check_market_keys(text: &str) -> Result<(), String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let Some(given) = table.get("markets").and_then(toml::Value::as_table) else {
+        return Ok(());
+    };
+    let filter: MarketFilter = given
+        .clone()
+        .try_into()
+        .map_err(|e| format!("[markets]: {e}"))?;
+    let known = serde_json::to_value(&filter).map_err(|e| e.to_string())?;
+    match given.keys().find(|k| known.get(k.as_str()).is_none()) {
+        Some(key) => Err(format!(
+            "[markets]: unknown key {key:?} (see examples/live.toml for the filter's keys)"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -263,7 +286,14 @@ impl Args {
         let (inputs_tx, inputs) = flume::unbounded();
         let risk = super::settings::risk(config.risk.as_deref())?;
         let params = config.params()?;
-        let (setup, _trading) = if self.paper {
+        tokio::spawn({
+            let client = client.clone();
+            let every = Duration::from_secs(b.keep_alive_secs);
+            async move { client.keep_alive_every(every).await }
+        });
+        // Why the host must stop, if a stream stops for good.
+        let (fatal, stopped) = watch::channel(None::<String>);
+        let (setup, trading) = if self.paper {
             let sim = super::settings::simulation(config.simulation.as_deref())?;
             (Setup::paper(risk, sim, params), None)
         } else {
@@ -274,13 +304,19 @@ impl Args {
                     strategy_ref: b.strategy_ref.clone(),
                     stream: endpoint.clone(),
                     retry: Retry::default(),
-                    keep_alive: Duration::from_secs(b.keep_alive_secs),
                     default_commission_rate: b.commission_rate,
                     wake: Arc::new(move || {
                         let _ = wake.send(Input::Venue);
                     }),
                 },
             ));
+            let mut failed = trading.failed();
+            let fatal = fatal.clone();
+            tokio::spawn(async move {
+                if let Ok(why) = failed.wait_for(Option::is_some).await {
+                    fatal.send_replace(why.clone());
+                }
+            });
             let venues = trading.clone();
             let venue: crate::serve::VenueMaker = Arc::new(move || Box::new(venues.venue()));
             (
@@ -308,7 +344,7 @@ impl Args {
             endpoint,
             client.session(),
             subscription,
-            inputs_tx,
+            (inputs_tx, fatal),
             recorder,
         ));
         let mode = if self.paper { "paper" } else { "live" };
@@ -330,9 +366,40 @@ impl Args {
             token,
             max_upload: crate::serve::api::DEFAULT_MAX_UPLOAD,
         };
-        serve_api(api, host, looping, &format!("clever live ({mode})")).await?;
+        let mut why = stopped.clone();
+        let stop = async move {
+            tokio::select! {
+                _ = signalled() => {}
+                _ = why.wait_for(Option::is_some) => {}
+            }
+        };
+        serve_api(api, host.clone(), &format!("clever live ({mode})"), stop).await?;
+        if let Some(trading) = &trading {
+            cancel_open_orders(&host, trading).await;
+        }
+        finish(host, looping).await;
         store.close().await;
-        Ok(())
+        match stopped.borrow().clone() {
+            Some(why) => anyhow::bail!("stopped: {why}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// On the way out of live trading: ask every open order to cancel and wait
+/// (10 s at most) for the exchange's answers.
+async fn cancel_open_orders(host: &HostHandle, trading: &Trading) {
+    match host.kill().await {
+        Ok(0) => {}
+        Ok(asked) => eprintln!("stopping: cancelling {asked} open orders"),
+        Err(e) => eprintln!("stopping: could not cancel open orders: {e}"),
+    }
+    let unanswered = trading.answered(Duration::from_secs(10)).await;
+    if unanswered > 0 {
+        eprintln!(
+            "warning: {unanswered} requests to Betfair still unanswered at exit; \
+             check the account's orders"
+        );
     }
 }
 
@@ -370,9 +437,9 @@ fn recorder(dir: &Path) -> anyhow::Result<Recorder> {
 /// recording); tell the loop if the stream stops for good.
 async fn market_stream(
     endpoint: Endpoint,
-    session: tokio::sync::watch::Receiver<Secret>,
+    session: watch::Receiver<Secret>,
     subscription: Subscription,
-    inputs: flume::Sender<Input>,
+    (inputs, fatal): (flume::Sender<Input>, watch::Sender<Option<String>>),
     mut recorder: Option<Recorder>,
 ) {
     let (tx, mut events) = mpsc::channel(4096);
@@ -413,9 +480,10 @@ async fn market_stream(
         let _ = r.flush();
     }
     let why = match following.await {
-        Ok(Err(e)) => e.to_string(),
-        Ok(Ok(())) => "the host is stopping".into(),
-        Err(e) => e.to_string(),
+        Ok(Err(e)) => format!("the market stream stopped: {e}"),
+        Ok(Ok(())) => return,
+        Err(e) => format!("the market stream stopped: {e}"),
     };
+    fatal.send_replace(Some(why.clone()));
     let _ = inputs.send(Input::Ended(why));
 }

@@ -135,7 +135,8 @@ impl Args {
             token,
             max_upload: self.max_upload_mb.saturating_mul(1024 * 1024),
         };
-        serve_api(api, host, looping, "clever serve").await?;
+        serve_api(api, host.clone(), "clever serve", signalled()).await?;
+        finish(host, looping).await;
         store.close().await;
         Ok(())
     }
@@ -244,13 +245,12 @@ pub(super) struct Api {
     pub max_upload: usize,
 }
 
-/// Serve the HTTP API over `host` until Ctrl-C, then print the final
-/// status and wait for the event loop to stop.
+/// Serve the HTTP API over `host` until `stop` completes.
 pub(super) async fn serve_api(
     api: Api,
     host: Arc<HostHandle>,
-    looping: std::thread::JoinHandle<()>,
     name: &str,
+    stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(api.listen)
         .await
@@ -260,20 +260,42 @@ pub(super) async fn serve_api(
     // Scripts and tests wait for that line.
     std::io::stdout().flush().context("writing to stdout")?;
     let state = Arc::new(ApiState {
-        host: host.clone(),
+        host,
         token: api.token,
         max_upload: api.max_upload,
     });
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stop)
         .await
-        .context("serving the API")?;
-    if let Ok(status) = host.status().await {
-        println!("{}", serde_json::to_string(&status)?);
+        .context("serving the API")
+}
+
+/// Print the host's final status and wait for its event loop to stop.
+pub(super) async fn finish(host: Arc<HostHandle>, looping: std::thread::JoinHandle<()>) {
+    if let Ok(status) = host.status().await
+        && let Ok(line) = serde_json::to_string(&status)
+    {
+        println!("{line}");
     }
     drop(host);
     let _ = looping.join();
-    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what a service manager sends): both stop the host
+/// the same way.
+pub(super) async fn signalled() {
+    let terminate = async {
+        #[cfg(unix)]
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            term.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
 }

@@ -488,7 +488,6 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
             strategy_ref: "test-host".into(),
             stream: endpoint(&running),
             retry: quick(),
-            keep_alive: Duration::from_secs(3600),
             default_commission_rate: 5.0,
             wake: std::sync::Arc::new(|| {}),
         },
@@ -811,4 +810,58 @@ insecure_local = true
             .path();
         assert_eq!(backtested(&recorded), want, "{mode}: the recording");
     }
+}
+
+/// Bad live settings are refused before anything starts, each with what
+/// was wrong and where, and no credential is ever printed.
+#[test]
+fn clever_live_refuses_bad_settings_naming_them_and_never_prints_a_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "s3cret-pw-81\n").unwrap();
+    let run = |config: &str, env: &[(&str, &str)]| {
+        let path = dir.path().join("live.toml");
+        std::fs::write(&path, config).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+            .arg("live")
+            .arg("--config")
+            .arg(&path)
+            .env_remove("BETFAIR_USERNAME")
+            .env_remove("BETFAIR_APP_KEY")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("s3cret-pw-81"), "{text}");
+        assert!(!text.contains("k3y-771"), "{text}");
+        text
+    };
+    // Nothing listens on port 9 of loopback.
+    let base = format!(
+        "[betfair]\nidentity = \"https://127.0.0.1:9/api/\"\nstream = \"127.0.0.1:9\"\n\
+         [betfair.credentials]\npassword_file = \"{}\"\n",
+        password.display()
+    );
+    let typo = format!("{base}[markets]\neventTypeId = [\"7\"]\n");
+    let text = run(&typo, &[]);
+    assert!(text.contains("unknown key \"eventTypeId\""), "{text}");
+    let text = run(&base, &[]);
+    assert!(text.contains("$BETFAIR_USERNAME is not set"), "{text}");
+    let creds = [
+        ("BETFAIR_USERNAME", "trader"),
+        ("BETFAIR_APP_KEY", "k3y-771"),
+    ];
+    let text = run(&format!("{base}[api]\ninsecure_local = true\n"), &creds);
+    assert!(
+        text.contains("logging in at https://127.0.0.1:9/api/"),
+        "{text}"
+    );
+    let long = base.replace(
+        "[betfair]\n",
+        "[betfair]\nstrategy_ref = \"a-reference-too-long\"\n",
+    );
+    let text = run(&long, &creds);
+    assert!(text.contains("1 to 15 characters"), "{text}");
 }

@@ -136,7 +136,11 @@ impl BettingClient {
         let at = (*next).max(now);
         *next = at + gap;
         drop(next);
-        tokio::time::sleep_until(at).await;
+        // A sleep, even one already due, waits for the timer's next
+        // millisecond tick: only sleep when there is a wait.
+        if at > now {
+            tokio::time::sleep_until(at).await;
+        }
     }
 
     async fn post(
@@ -193,6 +197,20 @@ impl BettingClient {
                 code: reply["error"].as_str().unwrap_or("FAIL").to_owned(),
                 details: String::new(),
             }),
+        }
+    }
+
+    /// Keep the session alive every `every`, for as long as the task
+    /// runs; a keep-alive that fails logs in again.
+    pub async fn keep_alive_every(&self, every: Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = self.keep_alive().await {
+                tracing::warn!("keep-alive failed ({e}); logging in again");
+                if let Err(e) = self.login().await {
+                    tracing::error!("login failed: {e}");
+                }
+            }
         }
     }
 

@@ -25,6 +25,7 @@ pub async fn health(State(state): State<Arc<ApiState>>) -> Answer {
     let status = state.host.status().await?;
     ok(json!({
         "status": "ok",
+        "mode": status.mode,
         "replay": status.replay,
         "killed": status.killed,
         "strategies": status.strategies.len(),
