@@ -74,6 +74,11 @@ impl TlsListener {
                         continue;
                     }
                 };
+                // A reply in more than one segment would otherwise wait
+                // for the client's acknowledgement of the first (Nagle).
+                if let Err(e) = stream.set_nodelay(true) {
+                    tracing::debug!("https endpoint: nodelay for {peer}: {e}");
+                }
                 let (tls, tx) = (tls.clone(), tx.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE, tls.accept(stream)).await {

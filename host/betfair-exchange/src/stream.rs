@@ -233,6 +233,21 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The data of `kind` moved: its delta now if one is due (no
+    /// conflation pending), else nothing until the flush timer. A sleep
+    /// that is already due still waits for the timer's next millisecond
+    /// tick, which would add that much to every message.
+    fn moved(&mut self, kind: Kind) -> io::Result<Vec<Vec<u8>>> {
+        let Some(feed) = self.feed(kind) else {
+            return Ok(Vec::new());
+        };
+        feed.moved();
+        if feed.flush_at.is_some_and(|at| at <= Instant::now()) {
+            return self.delta(kind);
+        }
+        Ok(Vec::new())
+    }
+
     /// When each feed's next delta and heartbeat are due.
     fn timers(&self) -> [Option<Instant>; 4] {
         let m = self.markets.as_ref().map(|(f, _)| f);
@@ -287,13 +302,11 @@ impl<'a> Session<'a> {
                 }
                 moved = market_ticks.changed(), if markets => {
                     moved.map_err(io::Error::other)?;
-                    self.feed(Kind::Markets).map(Feed::moved);
-                    Vec::new()
+                    self.moved(Kind::Markets)?
                 }
                 moved = order_ticks.changed(), if orders => {
                     moved.map_err(io::Error::other)?;
-                    self.feed(Kind::Orders).map(Feed::moved);
-                    Vec::new()
+                    self.moved(Kind::Orders)?
                 }
                 _ = at(m_flush), if m_flush.is_some() => self.delta(Kind::Markets)?,
                 _ = at(o_flush), if o_flush.is_some() => self.delta(Kind::Orders)?,

@@ -29,6 +29,9 @@ pub struct GenConfig {
     pub pre_off_updates: usize,
     /// Price updates in play, per market.
     pub in_play_updates: usize,
+    /// Time between one market's off and the next's, ms (0: every market
+    /// at once, to load a live host with many open markets).
+    pub spacing_ms: i64,
 }
 
 impl Default for GenConfig {
@@ -38,6 +41,7 @@ impl Default for GenConfig {
             seed: 1,
             pre_off_updates: 120,
             in_play_updates: 60,
+            spacing_ms: 900_000,
         }
     }
 }
@@ -67,7 +71,7 @@ pub fn generate(config: &GenConfig, dir: &Path) -> std::io::Result<Vec<PathBuf>>
         );
         let path = dir.join(&id);
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-        let off = FIRST_OFF_MS + i as i64 * 900_000;
+        let off = FIRST_OFF_MS + i as i64 * config.spacing_ms;
         for line in market_lines(config, &id, off, &mut rng) {
             serde_json::to_writer(&mut out, &line)?;
             out.write_all(b"\n")?;

@@ -22,6 +22,9 @@ pub struct Args {
     /// Price updates in play, per market.
     #[arg(long, default_value_t = 60)]
     in_play_updates: usize,
+    /// Seconds between one market's off and the next's (0: all at once).
+    #[arg(long, default_value_t = 900)]
+    spacing_secs: u32,
 }
 
 impl Args {
@@ -35,6 +38,7 @@ impl Args {
             seed: self.seed,
             pre_off_updates: self.pre_off_updates,
             in_play_updates: self.in_play_updates,
+            spacing_ms: i64::from(self.spacing_secs) * 1000,
         };
         let paths = generate(&config, &self.out)
             .map_err(|e| anyhow::anyhow!("writing into {}: {e}", self.out.display()))?;

@@ -1,7 +1,7 @@
 //! The host's Betting API client (venue-protocols B.1 to B.7), over reqwest:
 //! interactive login for a session token, keep-alive before the session
 //! expires, a re-login only when a call is refused for its session (and
-//! then that call once more), requests spaced to a rate limit, and
+//! then that call once more), requests held to a rate limit (bursts of a second's worth allowed), and
 //! JSON-RPC calls whose `APINGException`s come back as typed errors. The
 //! session token is published on a watch channel, so the stream client
 //! always logs in with the current one.
@@ -27,7 +27,7 @@ pub struct BettingConfig {
     /// A certificate to trust besides the public roots (PEM), for a local
     /// exchange.
     pub extra_root_pem: Option<Vec<u8>>,
-    /// Most requests a second.
+    /// Most requests a second (a second's worth may go at once).
     pub requests_per_second: u32,
     /// Each request must be answered within this.
     pub timeout: Duration,
@@ -80,14 +80,43 @@ impl BettingError {
     }
 }
 
+/// A rate limit of `rate` requests a second where a second's worth may go
+/// at once, then one every 1/rate s: a token bucket, kept as the time it
+/// would be empty again (GCRA). A burst of orders on one update is not
+/// spaced out, and a steady flow is held to the rate.
+#[derive(Debug)]
+struct RateLimit {
+    gap: Duration,
+    burst: u32,
+    empty_at: Instant,
+}
+
+impl RateLimit {
+    fn new(rate: u32, now: Instant) -> RateLimit {
+        let rate = rate.max(1);
+        RateLimit {
+            gap: Duration::from_secs(1) / rate,
+            burst: rate,
+            empty_at: now,
+        }
+    }
+
+    /// When a request asked for at `now` may go.
+    fn take(&mut self, now: Instant) -> Instant {
+        self.empty_at = self.empty_at.max(now) + self.gap;
+        let at = self.empty_at.checked_sub(self.gap * self.burst);
+        at.map_or(now, |at| at.max(now))
+    }
+}
+
 /// A logged-in Betting API client.
 pub struct BettingClient {
     http: reqwest::Client,
     config: BettingConfig,
     credentials: Credentials,
     session: watch::Sender<Secret>,
-    /// When the next request may go (rate limit).
-    next_slot: Mutex<Instant>,
+    /// The request rate limit.
+    limit: Mutex<RateLimit>,
     logins: AtomicU32,
 }
 
@@ -97,7 +126,9 @@ impl BettingClient {
         config: BettingConfig,
         credentials: Credentials,
     ) -> Result<BettingClient, BettingError> {
-        let mut builder = reqwest::Client::builder().timeout(config.timeout);
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .tcp_nodelay(true);
         if let Some(pem) = &config.extra_root_pem {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| BettingError::Malformed(format!("trusted certificate: {e}")))?;
@@ -106,12 +137,13 @@ impl BettingClient {
         let http = builder
             .build()
             .map_err(|e| BettingError::Malformed(format!("http client: {e}")))?;
+        let rate = config.requests_per_second;
         let client = BettingClient {
             http,
             config,
             credentials,
             session: watch::Sender::new(Secret::new("")),
-            next_slot: Mutex::new(Instant::now()),
+            limit: Mutex::new(RateLimit::new(rate, Instant::now())),
             logins: AtomicU32::new(0),
         };
         client.login().await?;
@@ -130,12 +162,8 @@ impl BettingClient {
 
     /// Wait for this request's turn under the rate limit.
     async fn slot(&self) {
-        let gap = Duration::from_secs(1) / self.config.requests_per_second.max(1);
-        let mut next = self.next_slot.lock().await;
         let now = Instant::now();
-        let at = (*next).max(now);
-        *next = at + gap;
-        drop(next);
+        let at = self.limit.lock().await.take(now);
         // A sleep, even one already due, waits for the timer's next
         // millisecond tick: only sleep when there is a wait.
         if at > now {
@@ -257,5 +285,28 @@ impl BettingClient {
             code: code.unwrap_or("UNKNOWN").to_owned(),
             details: exception["errorDetails"].as_str().unwrap_or("").to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seconds_worth_of_requests_goes_at_once_then_one_per_gap() {
+        let start = Instant::now();
+        let mut limit = RateLimit::new(4, start);
+        for _ in 0..4 {
+            assert_eq!(limit.take(start), start);
+        }
+        let gap = Duration::from_millis(250);
+        assert_eq!(limit.take(start), start + gap);
+        assert_eq!(limit.take(start), start + gap * 2);
+        // After a quiet second the bucket is full again.
+        let later = start + Duration::from_secs(3);
+        for _ in 0..4 {
+            assert_eq!(limit.take(later), later);
+        }
+        assert_eq!(limit.take(later), later + gap);
     }
 }
