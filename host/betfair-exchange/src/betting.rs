@@ -172,13 +172,12 @@ impl Betting {
             .collect::<Result<Vec<_>, _>>()?;
         let now = self.shared.now();
         let mut orders = self.shared.orders();
-        let placed = orders.place(
-            &p.market_id,
-            &placements,
+        let refs = (
             p.customer_strategy_ref.as_deref(),
             p.customer_ref.as_deref(),
-            now,
         );
+        let version = p.market_version.map(|v| v.version);
+        let placed = orders.place(&p.market_id, &placements, refs, version, now);
         let tick = orders.tick;
         drop(orders);
         let mut report = json!({"marketId": p.market_id});
@@ -376,7 +375,7 @@ fn replace_one(orders: &mut Orders, market: &str, i: &ReplaceInstruction, now: i
     let echo = json!({"selectionId": placement.selection_id, "handicap": placement.handicap,
         "side": side_name(placement.side), "orderType": "LIMIT", "limitOrder": limit});
     let strategy = old.strategy_ref.as_deref();
-    let placed = orders.place(market, &[placement], strategy, None, now);
+    let placed = orders.place(market, &[placement], (strategy, None), None, now);
     let place = match &placed {
         Ok(placed) => place_report(&echo, Ok(&placed[0])),
         Err(refused) => {
@@ -629,6 +628,12 @@ struct PlaceParams {
     instructions: Vec<Value>,
     customer_ref: Option<String>,
     customer_strategy_ref: Option<String>,
+    market_version: Option<MarketVersion>,
+}
+
+#[derive(Deserialize)]
+struct MarketVersion {
+    version: u64,
 }
 
 #[derive(Deserialize)]

@@ -14,8 +14,8 @@ use clever_market::SettledOrder;
 use clever_risk::{RiskBook, RiskLimits};
 use clever_sdk::rules::validate_price_and_size;
 use clever_sdk::{
-    MarketId, MarketStatus, Order, OrderId, OrderRequest, OrderType, Persistence, Price,
-    RejectReason, RunnerStatus, SelectionId, Side, Timestamp,
+    MarketId, MarketStatus, Order, OrderId, OrderRequest, OrderStatus, OrderType, Persistence,
+    Price, RejectReason, RunnerStatus, SelectionId, Side, Timestamp,
 };
 use clever_sim::{SimConfig, SimVenue};
 
@@ -195,19 +195,21 @@ impl Orders {
         }
         let book = &self.cache.get(market).ok_or("INVALID_MARKET_ID")?.book;
         match book.view.status {
-            MarketStatus::Open => Ok(MarketState::of(&book.view)),
+            MarketStatus::Open => Ok(MarketState::of(book)),
             MarketStatus::Suspended => Err("MARKET_SUSPENDED"),
             _ => Err("MARKET_NOT_OPEN_FOR_BETTING"),
         }
     }
 
-    /// Place `placements` in `market` at `now`, all or none (B.3).
+    /// Place `placements` in `market` at `now`, all or none (B.3). With
+    /// a `market_version` older than the market's, every bet is placed
+    /// lapsed (B.3's `marketVersion`).
     pub fn place(
         &mut self,
         market: &str,
         placements: &[Placement],
-        strategy_ref: Option<&str>,
-        customer_ref: Option<&str>,
+        (strategy_ref, customer_ref): (Option<&str>, Option<&str>),
+        market_version: Option<u64>,
         now: i64,
     ) -> Result<Vec<Order>, Refused> {
         let count = placements.len();
@@ -241,9 +243,14 @@ impl Orders {
             self.recent_refs.push_back((now, r.to_owned()));
         }
         self.tick += 1;
+        let stale = market_version.is_some_and(|v| state.version.is_some_and(|now| now > v));
         let mut placed = Vec::with_capacity(count);
         for (request, p) in requests.into_iter().zip(placements) {
-            let order = self.place_one(request, &state, now)?;
+            let order = if stale {
+                self.lapsed_one(request, now)
+            } else {
+                self.place_one(request, &state, now)?
+            };
             self.booked.insert(
                 order.id,
                 Booked {
@@ -276,6 +283,17 @@ impl Orders {
         self.venue
             .place(id, approved, Timestamp(now), state)
             .map_err(error)
+    }
+
+    /// A bet placed on a market version that has moved on: booked, and
+    /// lapsed whole at once, never matched.
+    fn lapsed_one(&mut self, request: OrderRequest, now: i64) -> Order {
+        let id = OrderId(self.next_bet);
+        self.next_bet += 1;
+        let mut order = Order::pending(id, request, Timestamp(now));
+        order.size_lapsed = order.request.size;
+        order.status = OrderStatus::ExecutionComplete;
+        order
     }
 
     fn forget_refs(&mut self, now: i64) {
@@ -376,16 +394,34 @@ mod tests {
     }
 
     #[test]
+    fn a_bet_on_a_market_version_that_has_moved_on_is_placed_lapsed() {
+        let mut orders = Orders::new(SimConfig::default());
+        let versioned = OPEN.replace(r#""betDelay":0,"#, r#""betDelay":0,"version":7,"#);
+        orders.on_message(&message(&versioned));
+        let (none, old, current) = (None, Some(6), Some(7));
+        let mut place = |version| {
+            let placed = orders.place("1.2", &[back(7, 2.0, 2.0)], (None, None), version, 1000);
+            placed.unwrap().remove(0)
+        };
+        let lapsed = place(old);
+        assert_eq!((lapsed.size_lapsed, lapsed.is_open()), (2.0, false));
+        for version in [none, current] {
+            let live = place(version);
+            assert_eq!((live.size_lapsed, live.is_open()), (0.0, true));
+        }
+    }
+
+    #[test]
     fn placements_are_checked_with_betfairs_codes_then_matched_by_the_simulated_exchange() {
         let mut orders = Orders::new(SimConfig::default());
-        let refused = orders.place("1.2", &[back(7, 2.1, 2.0)], None, None, 1000);
+        let refused = orders.place("1.2", &[back(7, 2.1, 2.0)], (None, None), None, 1000);
         assert_eq!(refused.unwrap_err().code, "INVALID_MARKET_ID");
         assert!(!orders.on_message(&message(OPEN)));
         let faults = orders
             .place(
                 "1.2",
                 &[back(7, 3.33, 2.0), back(8, 2.1, 2.0), back(9, 2.1, 2.0)],
-                None,
+                (None, None),
                 None,
                 1000,
             )
@@ -400,9 +436,21 @@ mod tests {
             ]
         );
         let placed = orders
-            .place("1.2", &[back(7, 2.0, 2.0)], Some("s1"), Some("r1"), 1000)
+            .place(
+                "1.2",
+                &[back(7, 2.0, 2.0)],
+                (Some("s1"), Some("r1")),
+                None,
+                1000,
+            )
             .unwrap();
-        let again = orders.place("1.2", &[back(7, 2.1, 2.0)], None, Some("r1"), 30_000);
+        let again = orders.place(
+            "1.2",
+            &[back(7, 2.1, 2.0)],
+            (None, Some("r1")),
+            None,
+            30_000,
+        );
         assert_eq!(again.unwrap_err().code, "DUPLICATE_TRANSACTION");
         // The next update comes after the placement latency: the back at
         // 2.0 meets the 10 available to back at 2.0 and matches.
@@ -421,7 +469,13 @@ mod tests {
         // A minute on, the customerRef may be used again.
         assert!(
             orders
-                .place("1.2", &[back(7, 1000.0, 2.0)], None, Some("r1"), 61_001)
+                .place(
+                    "1.2",
+                    &[back(7, 1000.0, 2.0)],
+                    (None, Some("r1")),
+                    None,
+                    61_001
+                )
                 .is_ok()
         );
     }

@@ -1025,7 +1025,7 @@ mod tests {
         let tick = {
             let mut orders = shared.orders();
             orders
-                .place("1.2", &[back], Some("s1"), None, 1000)
+                .place("1.2", &[back], (Some("s1"), None), None, 1000)
                 .unwrap();
             orders.tick
         };

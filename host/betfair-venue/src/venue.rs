@@ -48,8 +48,9 @@ impl BetfairVenue {
         }
     }
 
-    /// The `placeOrders` params of one order.
-    fn body(&self, id: OrderId, r: &OrderRequest) -> Value {
+    /// The `placeOrders` params of one order, placed in a market whose
+    /// definition is at `version` (the bet lapses if it has moved on).
+    fn body(&self, id: OrderId, r: &OrderRequest, version: Option<u64>) -> Value {
         let reference = OrderRef {
             desk: self.desk,
             order: id,
@@ -82,8 +83,12 @@ impl BetfairVenue {
                 instruction["marketOnCloseOrder"] = json!({"liability": size});
             }
         }
-        json!({"marketId": r.market_id.0, "instructions": [instruction],
-            "customerRef": reference, "customerStrategyRef": self.shared.strategy_ref})
+        let mut body = json!({"marketId": r.market_id.0, "instructions": [instruction],
+            "customerRef": reference, "customerStrategyRef": self.shared.strategy_ref});
+        if let Some(version) = version {
+            body["marketVersion"] = json!({ "version": version });
+        }
+        body
     }
 
     fn take(&mut self, news: News, changes: &mut Vec<OrderChange>) {
@@ -164,10 +169,10 @@ impl Venue for BetfairVenue {
         id: OrderId,
         order: Approved,
         now: Timestamp,
-        _state: &MarketState,
+        state: &MarketState,
     ) -> Result<Order, RejectReason> {
         let request = order.into_request();
-        let body = self.body(id, &request);
+        let body = self.body(id, &request, state.version);
         let order = Order::pending(id, request, now);
         let market = order.request.market_id.clone();
         self.markets.entry(market).or_default().push(id);

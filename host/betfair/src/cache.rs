@@ -193,6 +193,7 @@ fn apply_definition(market: &mut CachedMarket, def: &MarketDefinition) {
         view.start_time = Timestamp(t);
     }
     market.book.commission_rate = def.market_base_rate;
+    market.book.version = def.version;
     market.bsp_reconciled = def.bsp_reconciled;
     market.active_runners = def.number_of_active_runners;
     market.track = def.venue.clone();

@@ -159,6 +159,9 @@ pub struct MarketDefinition {
     /// Seconds of in-play delay.
     #[serde(default)]
     pub bet_delay: u32,
+    /// The definition's version: it moves on with every change to it.
+    #[serde(default)]
+    pub version: Option<u64>,
     /// Event type id.
     #[serde(default)]
     pub event_type_id: String,

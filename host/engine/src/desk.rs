@@ -135,8 +135,7 @@ impl Desk {
     pub fn on_market(&mut self, now: Timestamp, book: &MarketBook, changes: &mut Vec<OrderChange>) {
         let id = book.view.id.as_str();
         if book.definition_changed || !self.markets.contains_key(id) {
-            self.markets
-                .insert(id.to_owned(), MarketState::of(&book.view));
+            self.markets.insert(id.to_owned(), MarketState::of(book));
         }
         let first = changes.len();
         self.venue.on_market(now, book, changes);

@@ -3,8 +3,7 @@
 //! paper trading; real venues will implement it for live trading.
 
 use clever_sdk::{
-    Market, MarketId, MarketStatus, Order, OrderId, RejectReason, RunnerStatus, SelectionId,
-    Timestamp,
+    MarketId, MarketStatus, Order, OrderId, RejectReason, RunnerStatus, SelectionId, Timestamp,
 };
 
 use clever_market::{MarketBook, MarketResult};
@@ -22,12 +21,16 @@ pub struct MarketState {
     pub bet_delay: u32,
     /// Each runner's status.
     pub runners: Vec<(SelectionId, RunnerStatus)>,
+    /// The venue's version of the definition, if it says one.
+    pub version: Option<u64>,
 }
 
 impl MarketState {
-    /// The state of `market` now.
-    pub fn of(market: &Market) -> Self {
+    /// The state of `book`'s market now.
+    pub fn of(book: &MarketBook) -> Self {
+        let market = &book.view;
         MarketState {
+            version: book.version,
             status: market.status,
             in_play: market.in_play,
             bet_delay: market.bet_delay,

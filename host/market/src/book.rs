@@ -113,6 +113,10 @@ pub struct MarketBook {
     pub depth: Vec<RunnerDepth>,
     /// Commission on net market winnings, percent, if the venue said.
     pub commission_rate: Option<f64>,
+    /// The venue's version of the market's definition, if it says one
+    /// (Betfair's `marketDefinition.version`): an order may carry it, so
+    /// that it lapses if the definition changed before it arrived.
+    pub version: Option<u64>,
     /// Indexes (into `view.runners`) of the runners the last update touched.
     pub changed: Vec<usize>,
     /// The last update replaced the market or changed its definition

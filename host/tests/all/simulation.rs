@@ -77,7 +77,7 @@ impl Bench {
     }
 
     fn place(&mut self, request: OrderRequest) -> OrderId {
-        let state = MarketState::of(&self.cache.get(MARKET).unwrap().book.view);
+        let state = MarketState::of(&self.cache.get(MARKET).unwrap().book);
         let approved = self.risk.check(request, self.now).unwrap();
         let id = OrderId(self.next);
         self.next += 1;
