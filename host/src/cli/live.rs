@@ -258,107 +258,50 @@ impl Args {
             api.listen,
             names,
         )?;
-        let b = &config.betfair;
-        let extra_root = match &b.certificate {
-            Some(path) => {
-                Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
-            }
-            None => None,
-        };
-        let app_key = credentials.app_key.clone();
-        let betting = BettingConfig {
-            identity_url: b.identity.clone(),
-            betting_url: b.betting.clone(),
-            extra_root_pem: extra_root.clone(),
-            requests_per_second: b.requests_per_second,
-            timeout: Duration::from_secs(10),
-        };
-        let client = BettingClient::connect(betting, credentials)
-            .await
-            .with_context(|| format!("logging in at {}", b.identity))?;
-        let client = Arc::new(client);
-        let endpoint = Endpoint {
-            address: b.stream.clone(),
-            server_name: b.server_name.clone().unwrap_or_else(|| host_of(&b.stream)),
-            extra_roots_pem: extra_root,
-            app_key,
-        };
-        let (inputs_tx, inputs) = flume::unbounded();
-        let risk = super::settings::risk(config.risk.as_deref())?;
-        let params = config.params()?;
+        let (client, endpoint) = connect(&config.betfair, credentials).await?;
         tokio::spawn({
             let client = client.clone();
-            let every = Duration::from_secs(b.keep_alive_secs);
+            let every = Duration::from_secs(config.betfair.keep_alive_secs);
             async move { client.keep_alive_every(every).await }
         });
+        let (inputs_tx, inputs) = flume::unbounded();
         // Why the host must stop, if a stream stops for good.
         let (fatal, stopped) = watch::channel(None::<String>);
-        let (setup, trading) = if self.paper {
-            let sim = super::settings::simulation(config.simulation.as_deref())?;
-            (Setup::paper(risk, sim, params), None)
-        } else {
-            let wake = inputs_tx.clone();
-            let trading = Arc::new(Trading::start(
-                client.clone(),
-                TradingConfig {
-                    strategy_ref: b.strategy_ref.clone(),
-                    stream: endpoint.clone(),
-                    retry: Retry::default(),
-                    default_commission_rate: b.commission_rate,
-                    wake: Arc::new(move || {
-                        let _ = wake.send(Input::Venue);
-                    }),
-                },
-            ));
-            let mut failed = trading.failed();
-            let fatal = fatal.clone();
-            tokio::spawn(async move {
-                if let Ok(why) = failed.wait_for(Option::is_some).await {
-                    fatal.send_replace(why.clone());
-                }
-            });
-            let venues = trading.clone();
-            let venue: crate::serve::VenueMaker = Arc::new(move || Box::new(venues.venue()));
-            (
-                Setup {
-                    risk,
-                    venue,
-                    params,
-                },
-                Some(trading),
-            )
+        let live = Live {
+            client: &client,
+            endpoint: &endpoint,
+            inputs: &inputs_tx,
+            fatal: &fatal,
         };
+        let (setup, trading) = self.setup(&config, live)?;
         let url = database_url(config.db.as_deref());
-        let Host {
-            store,
-            handle: host,
-            engine,
-            commands: receiver,
-        } = open_host(&url, config.limits.as_deref(), setup).await?;
+        let host = open_host(&url, config.limits.as_deref(), setup).await?;
         let recorder = match &config.record_dir {
             Some(dir) => Some(recorder(dir)?),
             None => None,
         };
         let subscription = market_subscription(&config);
+        let session = client.session();
+        let feed = (inputs_tx, fatal);
         tokio::spawn(market_stream(
             endpoint,
-            client.session(),
+            session,
             subscription,
-            (inputs_tx, fatal),
+            feed,
             recorder,
         ));
         let mode = if self.paper { "paper" } else { "live" };
+        let Host {
+            store,
+            handle,
+            engine,
+            commands,
+        } = host;
         let looping = std::thread::Builder::new()
             .name("event-loop".into())
             .spawn(move || {
-                LiveLoop::new(
-                    engine,
-                    receiver,
-                    Feed::Live(inputs),
-                    Box::new(StreamFormat),
-                    mode,
-                )
-                .run()
+                let format = Box::new(StreamFormat);
+                LiveLoop::new(engine, commands, Feed::Live(inputs), format, mode).run()
             })
             .context("starting the event loop")?;
         let api = Api {
@@ -373,17 +316,99 @@ impl Args {
                 _ = why.wait_for(Option::is_some) => {}
             }
         };
-        serve_api(api, host.clone(), &format!("clever live ({mode})"), stop).await?;
+        serve_api(api, handle.clone(), &format!("clever live ({mode})"), stop).await?;
         if let Some(trading) = &trading {
-            cancel_open_orders(&host, trading).await;
+            cancel_open_orders(&handle, trading).await;
         }
-        finish(host, looping).await;
+        finish(handle, looping).await;
         store.close().await;
         match stopped.borrow().clone() {
             Some(why) => anyhow::bail!("stopped: {why}"),
             None => Ok(()),
         }
     }
+
+    /// Each strategy's venue: the simulated exchange on paper; live,
+    /// a `BetfairVenue` of one `Trading`, whose order stream failing stops
+    /// the host (through `fatal`).
+    fn setup(
+        &self,
+        config: &Config,
+        live: Live<'_>,
+    ) -> anyhow::Result<(Setup, Option<Arc<Trading>>)> {
+        let risk = super::settings::risk(config.risk.as_deref())?;
+        let params = config.params()?;
+        if self.paper {
+            let sim = super::settings::simulation(config.simulation.as_deref())?;
+            return Ok((Setup::paper(risk, sim, params), None));
+        }
+        let wake = live.inputs.clone();
+        let trading = Arc::new(Trading::start(
+            live.client.clone(),
+            TradingConfig {
+                strategy_ref: config.betfair.strategy_ref.clone(),
+                stream: live.endpoint.clone(),
+                retry: Retry::default(),
+                default_commission_rate: config.betfair.commission_rate,
+                wake: Arc::new(move || {
+                    let _ = wake.send(Input::Venue);
+                }),
+            },
+        ));
+        let (mut failed, fatal) = (trading.failed(), live.fatal.clone());
+        tokio::spawn(async move {
+            if let Ok(why) = failed.wait_for(Option::is_some).await {
+                fatal.send_replace(why.clone());
+            }
+        });
+        let venues = trading.clone();
+        let venue: crate::serve::VenueMaker = Arc::new(move || Box::new(venues.venue()));
+        let setup = Setup {
+            risk,
+            venue,
+            params,
+        };
+        Ok((setup, Some(trading)))
+    }
+}
+
+/// What a live setup is wired to.
+struct Live<'a> {
+    client: &'a Arc<BettingClient>,
+    endpoint: &'a Endpoint,
+    inputs: &'a flume::Sender<Input>,
+    fatal: &'a watch::Sender<Option<String>>,
+}
+
+/// Log in to the Betting API and say where the Stream API is.
+async fn connect(
+    b: &BetfairConfig,
+    credentials: Credentials,
+) -> anyhow::Result<(Arc<BettingClient>, Endpoint)> {
+    let extra_root = match &b.certificate {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+        }
+        None => None,
+    };
+    let app_key = credentials.app_key.clone();
+    let betting = BettingConfig {
+        identity_url: b.identity.clone(),
+        betting_url: b.betting.clone(),
+        extra_root_pem: extra_root.clone(),
+        requests_per_second: b.requests_per_second,
+        timeout: Duration::from_secs(10),
+    };
+    let client = BettingClient::connect(betting, credentials)
+        .await
+        .with_context(|| format!("logging in at {}", b.identity))?;
+    let endpoint = Endpoint {
+        address: b.stream.clone(),
+        server_name: b.server_name.clone().unwrap_or_else(|| host_of(&b.stream)),
+        extra_roots_pem: extra_root,
+        app_key,
+    };
+    Ok((Arc::new(client), endpoint))
 }
 
 /// On the way out of live trading: ask every open order to cancel and wait
