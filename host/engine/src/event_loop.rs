@@ -522,6 +522,7 @@ impl<C: Clock> Engine<C> {
                 note(&e);
             }
             slot.in_sync.remove(&handle);
+            slot.instance.forget_market(handle);
             slot.totals.markets += 1;
             slot.totals.figures += &result.figures;
             if self.keep_results {

@@ -194,6 +194,7 @@ impl PluginInstance {
             timers: 0,
             state_entries: kv.entries.len(),
             state_bytes: kv.bytes,
+            markets: self.seen.len(),
         }
     }
 
@@ -296,6 +297,13 @@ impl PluginInstance {
         self.call(Hook::OnMarketClosed, fuel, |p, s| {
             p.clever_strategy_hooks().call_on_market_closed(s, &market)
         })
+    }
+
+    /// The market behind `handle` has closed: forget what was last sent
+    /// of it (a host that runs for weeks would otherwise keep every market
+    /// it ever delivered).
+    pub fn forget_market(&mut self, handle: u32) {
+        self.seen.remove(&handle);
     }
 
     /// The plugin's state for a hot swap.

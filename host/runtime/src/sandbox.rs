@@ -148,6 +148,9 @@ pub struct HostHeld {
     pub state_entries: usize,
     /// Key-value bytes, with the per-entry overhead.
     pub state_bytes: usize,
+    /// Markets whose last delivery is kept, to send the next as a delta;
+    /// each is forgotten when it closes.
+    pub markets: usize,
 }
 
 /// The host side of a plugin: outlives any one Wasm instance, so state,

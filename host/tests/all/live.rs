@@ -865,3 +865,53 @@ fn clever_live_refuses_bad_settings_naming_them_and_never_prints_a_credential() 
     let text = run(&long, &creds);
     assert!(text.contains("1 to 15 characters"), "{text}");
 }
+
+/// A host that runs for weeks keeps nothing of a market once it has
+/// closed: each plugin instance forgets what it last sent of it (it kept
+/// every market it ever delivered, about 0.4 KiB each, before).
+#[test]
+fn a_running_host_forgets_each_market_when_it_closes() {
+    use clever_host::betfair::BetfairFileSource;
+    use clever_host::betfair::generate::{GenConfig, generate};
+    use clever_host::engine::{Desk, Engine, SimClock};
+    use clever_host::risk::{RiskBook, RiskLimits};
+    use clever_host::sim::SimVenue;
+    use clever_plugin_artifacts as artifacts;
+    let dir = tempfile::tempdir().unwrap();
+    let config = GenConfig {
+        markets: 12,
+        ..GenConfig::default()
+    };
+    let files = generate(&config, dir.path()).unwrap();
+    let rt = crate::support::runtime();
+    let mut engine = Engine::new(SimClock::default()).keep_totals_only();
+    for path in [
+        artifacts::BACK_FAV_PREOFF,
+        artifacts::LAY_LOW_INPLAY,
+        artifacts::STEAM_CHASER,
+    ] {
+        let desk = Desk::new(
+            RiskBook::new(RiskLimits::default()),
+            Box::new(SimVenue::new(Default::default())),
+        );
+        let plugin = rt.load(path);
+        let instance = rt
+            .runtime
+            .instantiate(&plugin, "{}", clever_sdk::Timestamp(0), Box::new(desk))
+            .unwrap();
+        engine.add_strategy(instance);
+    }
+    for file in &files {
+        let mut source = BetfairFileSource::open(file).unwrap();
+        engine.run(&mut source, |e| panic!("a bad line: {e}"));
+    }
+    assert_eq!(engine.markets(), 12);
+    for outcome in engine.outcomes() {
+        assert!(outcome.updates > 0, "{}", outcome.name);
+        assert_eq!(
+            outcome.held.markets, 0,
+            "{} kept closed markets",
+            outcome.name
+        );
+    }
+}
