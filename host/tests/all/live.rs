@@ -321,17 +321,15 @@ async fn the_betting_client_logs_in_again_only_when_its_session_is_refused() {
     assert_eq!(current["currentOrders"].as_array().map(Vec::len), Some(2));
 }
 
-/// Back-fav-preoff and steam-chaser through one engine with the simulated
-/// exchange (paper trading) over `source`: their order counts, matched
-/// stakes and profits.
-fn paper(source: &mut dyn clever_host::engine::MarketSource) -> Vec<(String, u64, String, String)> {
+/// An engine running `plugins`, each on its own desk with the simulated
+/// exchange's defaults.
+fn on_paper(plugins: &[&str]) -> clever_host::engine::Engine<clever_host::engine::SimClock> {
     use clever_host::engine::{Desk, Engine, SimClock};
     use clever_host::risk::{RiskBook, RiskLimits};
     use clever_host::sim::SimVenue;
-    use clever_plugin_artifacts as artifacts;
     let rt = crate::support::runtime();
     let mut engine = Engine::new(SimClock::default());
-    for path in [artifacts::BACK_FAV_PREOFF, artifacts::STEAM_CHASER] {
+    for path in plugins {
         let desk = Desk::new(
             RiskBook::new(RiskLimits::default()),
             Box::new(SimVenue::new(Default::default())),
@@ -343,6 +341,15 @@ fn paper(source: &mut dyn clever_host::engine::MarketSource) -> Vec<(String, u64
             .unwrap();
         engine.add_strategy(instance);
     }
+    engine
+}
+
+/// Back-fav-preoff and steam-chaser through one engine with the simulated
+/// exchange (paper trading) over `source`: their order counts, matched
+/// stakes and profits.
+fn paper(source: &mut dyn clever_host::engine::MarketSource) -> Vec<(String, u64, String, String)> {
+    use clever_plugin_artifacts as artifacts;
+    let mut engine = on_paper(&[artifacts::BACK_FAV_PREOFF, artifacts::STEAM_CHASER]);
     engine.run(source, |e| panic!("a bad line: {e}"));
     engine.finish(source);
     let outcomes = engine.outcomes();
@@ -873,9 +880,6 @@ fn clever_live_refuses_bad_settings_naming_them_and_never_prints_a_credential() 
 fn a_running_host_forgets_each_market_when_it_closes() {
     use clever_host::betfair::BetfairFileSource;
     use clever_host::betfair::generate::{GenConfig, generate};
-    use clever_host::engine::{Desk, Engine, SimClock};
-    use clever_host::risk::{RiskBook, RiskLimits};
-    use clever_host::sim::SimVenue;
     use clever_plugin_artifacts as artifacts;
     let dir = tempfile::tempdir().unwrap();
     let config = GenConfig {
@@ -883,24 +887,11 @@ fn a_running_host_forgets_each_market_when_it_closes() {
         ..GenConfig::default()
     };
     let files = generate(&config, dir.path()).unwrap();
-    let rt = crate::support::runtime();
-    let mut engine = Engine::new(SimClock::default()).keep_totals_only();
-    for path in [
+    let mut engine = on_paper(&[
         artifacts::BACK_FAV_PREOFF,
         artifacts::LAY_LOW_INPLAY,
         artifacts::STEAM_CHASER,
-    ] {
-        let desk = Desk::new(
-            RiskBook::new(RiskLimits::default()),
-            Box::new(SimVenue::new(Default::default())),
-        );
-        let plugin = rt.load(path);
-        let instance = rt
-            .runtime
-            .instantiate(&plugin, "{}", clever_sdk::Timestamp(0), Box::new(desk))
-            .unwrap();
-        engine.add_strategy(instance);
-    }
+    ]);
     for file in &files {
         let mut source = BetfairFileSource::open(file).unwrap();
         engine.run(&mut source, |e| panic!("a bad line: {e}"));
