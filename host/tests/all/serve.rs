@@ -565,3 +565,33 @@ fn money(v: &Value) -> Money {
     assert_eq!(exact, exact.round_dp(2), "{text} is not whole pennies");
     Money::new(exact)
 }
+
+/// SIGTERM, what a service manager sends, stops the host as Ctrl-C does:
+/// the API stops, the final status is printed, and it exits cleanly.
+#[test]
+fn sigterm_stops_the_host_as_gracefully_as_ctrl_c() {
+    let db = TestDb::sqlite();
+    let data = generated(3);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(["serve", "--db", &db.url, "--listen", "127.0.0.1:0", "--replay"])
+        .arg(data.path())
+        .args(["--speed", "0", "--insecure-local"])
+        .env("CLEVER_CACHE_DIR", cache_dir())
+        .env_remove("CLEVER_API_TOKEN")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start clever serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    assert!(first.contains("listening on"), "{first}");
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+    let last = lines.map_while(Result::ok).last().expect("the final status");
+    let last: Value = serde_json::from_str(&last).expect("JSON");
+    assert_eq!(last["mode"], "replay", "{last}");
+}
