@@ -41,6 +41,8 @@ pub(crate) enum News {
     /// No answer, or one that does not say: it may or may not be on the
     /// book. The order stays pending until the order stream tells.
     Unknown { id: OrderId, why: String },
+    /// A cancel was not done (or not answered): it may be asked again.
+    CancelFailed { id: OrderId, why: String },
     /// The order as the order stream reports it now.
     Reported(Reported),
 }
@@ -74,7 +76,7 @@ struct MarketOrders {
 #[derive(Deserialize)]
 struct RunnerOrders {
     #[serde(default)]
-    uo: Vec<Uo>,
+    uo: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -99,7 +101,16 @@ pub(crate) fn read_orders(run: &str, line: &str) -> Result<Vec<(u32, Reported)>,
         return Ok(Vec::new());
     }
     let orders = ocm.oc.into_iter().flat_map(|m| m.orc).flat_map(|r| r.uo);
+    // Each order on its own: one that does not read is skipped, not the
+    // others' news in the same line.
     Ok(orders
+        .filter_map(|uo| match serde_json::from_value::<Uo>(uo) {
+            Ok(uo) => Some(uo),
+            Err(e) => {
+                tracing::warn!("order stream: skipped an order that does not read: {e}");
+                None
+            }
+        })
         .filter_map(|uo| {
             let to = OrderRef::parse(run, uo.rfo.as_deref()?)?;
             Some((
@@ -118,22 +129,70 @@ pub(crate) fn read_orders(run: &str, line: &str) -> Result<Vec<(u32, Reported)>,
         .collect())
 }
 
+/// Betfair's codes that say a request, or an instruction, was refused
+/// before anything was done (B.3, B.7). Any other failure may have left a
+/// bet on the book (`ERROR_IN_MATCHER`, `BET_IN_PROGRESS`,
+/// `TIMEOUT_ERROR`, `SERVICE_BUSY`, ...): the order then stays pending
+/// until the order stream tells.
+pub(crate) fn nothing_done(code: &str) -> bool {
+    const REFUSED: &[&str] = &[
+        // The request, refused whole (APINGException).
+        "TOO_MANY_REQUESTS",
+        "INVALID_INPUT_DATA",
+        "INVALID_SESSION_INFORMATION",
+        "NO_SESSION",
+        "NO_APP_KEY",
+        "INVALID_APP_KEY",
+        "ACCESS_DENIED",
+        "REQUEST_SIZE_EXCEEDS_LIMIT",
+        "DUPLICATE_TRANSACTION",
+        // An instruction, refused on its checks.
+        "INVALID_BET_SIZE",
+        "INVALID_RUNNER",
+        "INVALID_ODDS",
+        "INVALID_MARKET_ID",
+        "INVALID_ORDER",
+        "INVALID_PERSISTENCE_TYPE",
+        "INVALID_ORDER_TYPE",
+        "INVALID_MIN_FILL_SIZE",
+        "INVALID_CUSTOMER_ORDER_REF",
+        "INVALID_BID_TYPE",
+        "INSUFFICIENT_FUNDS",
+        "LOSS_LIMIT_EXCEEDED",
+        "MARKET_SUSPENDED",
+        "MARKET_NOT_OPEN_FOR_BETTING",
+        "RUNNER_REMOVED",
+        "BET_TAKEN_OR_LAPSED",
+        "NO_ACTION_REQUIRED",
+        "REGULATOR_IS_NOT_AVAILABLE",
+        "TOO_MANY_INSTRUCTIONS",
+        "PERMISSION_DENIED",
+    ];
+    REFUSED.contains(&code)
+}
+
 /// What a `placeOrders` answer (one instruction) says.
 pub(crate) fn placed(id: OrderId, reply: &serde_json::Value) -> News {
     let report = &reply["instructionReports"][0];
-    let code = || {
-        let code = report["errorCode"].as_str().or(reply["errorCode"].as_str());
-        code.unwrap_or("UNKNOWN").to_owned()
-    };
-    match (reply["status"].as_str(), report["betId"].as_str()) {
-        (Some("SUCCESS"), Some(bet_id)) => News::Placed {
+    let code = report["errorCode"].as_str().or(reply["errorCode"].as_str());
+    match (reply["status"].as_str(), report["betId"].as_str(), code) {
+        (Some("SUCCESS"), Some(bet_id), _) => News::Placed {
             id,
             bet_id: bet_id.to_owned(),
         },
-        (Some("FAILURE" | "PROCESSED_WITH_ERRORS"), _) => News::Refused { id, code: code() },
-        _ => News::Unknown {
+        (Some("FAILURE" | "PROCESSED_WITH_ERRORS"), _, Some(code)) if nothing_done(code) => {
+            News::Refused {
+                id,
+                code: code.to_owned(),
+            }
+        }
+        (status, _, code) => News::Unknown {
             id,
-            why: format!("placeOrders answered {}", reply["status"]),
+            why: format!(
+                "placeOrders answered {} {}",
+                status.unwrap_or("nothing"),
+                code.unwrap_or("")
+            ),
         },
     }
 }
@@ -161,7 +220,7 @@ mod tests {
         let line = r#"{"op":"ocm","id":2,"clk":"AAA","pt":1,"oc":[{"id":"1.2","orc":[{"id":7,
             "uo":[{"id":"101","p":2.0,"s":4.0,"side":"B","status":"E","sm":1.5,"avp":2.02,
             "sc":0,"sl":0,"sr":2.5,"rfo":"run1-2-9"},{"id":"102","status":"EC","sm":0,"sc":2,
-            "rfo":"elsewhere-1-1"}]}]}]}"#;
+            "rfo":"elsewhere-1-1"},{"id":"103","status":"E","sm":null,"rfo":"run1-2-10"}]}]}]}"#;
         let got = read_orders("run1", line).unwrap();
         assert_eq!(got.len(), 1);
         let (desk, r) = &got[0];
@@ -199,5 +258,9 @@ mod tests {
         );
         let timeout = serde_json::json!({"status": "TIMEOUT"});
         assert!(matches!(placed(OrderId(1), &timeout), News::Unknown { .. }));
+        // A matcher error may have left the bet on the book.
+        let unsure = serde_json::json!({"status": "FAILURE", "errorCode": "BET_ACTION_ERROR",
+            "instructionReports": [{"status": "FAILURE", "errorCode": "ERROR_IN_MATCHER"}]});
+        assert!(matches!(placed(OrderId(1), &unsure), News::Unknown { .. }));
     }
 }

@@ -17,7 +17,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::news::{News, placed, read_orders};
+use crate::news::{News, nothing_done, placed, read_orders};
 use crate::venue::BetfairVenue;
 
 /// Called whenever a venue has news, to wake the engine's thread (which
@@ -78,7 +78,9 @@ impl Shared {
         self.tokio.spawn(async move {
             let news = match shared.client.call("placeOrders", body).await {
                 Ok(reply) => placed(id, &reply),
-                Err(BettingError::Refused { code, .. }) => News::Refused { id, code },
+                Err(BettingError::Refused { code, .. }) if nothing_done(&code) => {
+                    News::Refused { id, code }
+                }
                 Err(e) => News::Unknown {
                     id,
                     why: e.to_string(),
@@ -95,18 +97,40 @@ impl Shared {
         });
     }
 
-    /// Cancel a bet's unmatched stake; the order stream reports the result.
-    pub fn cancel(self: &Arc<Self>, market: String, bet_id: String) {
+    /// Cancel a bet's unmatched stake; the order stream reports the
+    /// result. A cancel not done (refused, or no answer) is told to the
+    /// desk, so it may be asked again.
+    pub fn cancel(self: &Arc<Self>, (desk, id): (u32, OrderId), market: String, bet_id: String) {
         let shared = self.clone();
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.tokio.spawn(async move {
             let body = serde_json::json!({"marketId": market,
                 "instructions": [{"betId": bet_id}]});
-            if let Err(e) = shared.client.call("cancelOrders", body).await {
-                tracing::warn!("cancelling bet {bet_id}: {e}");
+            let failed = match shared.client.call("cancelOrders", body).await {
+                Ok(reply) => cancel_failed(&reply),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(why) = failed {
+                tracing::warn!("cancelling bet {bet_id}: {why}");
+                shared.tell(desk, News::CancelFailed { id, why });
             }
             shared.in_flight.fetch_sub(1, Ordering::Relaxed);
         });
+    }
+}
+
+/// Why a `cancelOrders` answer (one instruction) says the cancel was not
+/// done; `None` if it was, or if there was nothing left to cancel.
+fn cancel_failed(reply: &Value) -> Option<String> {
+    let report = &reply["instructionReports"][0];
+    let code = report["errorCode"].as_str().or(reply["errorCode"].as_str());
+    match (reply["status"].as_str(), code) {
+        (Some("SUCCESS"), _) | (_, Some("BET_TAKEN_OR_LAPSED")) => None,
+        (status, code) => Some(format!(
+            "cancelOrders answered {} {}",
+            status.unwrap_or("nothing"),
+            code.unwrap_or("")
+        )),
     }
 }
 
@@ -165,6 +189,36 @@ impl Trading {
     /// stop too, as fills, cancels and lapses would no longer be heard of.
     pub fn failed(&self) -> watch::Receiver<Option<String>> {
         self.failed.clone()
+    }
+
+    /// Cancel every bet of the host's strategy reference still
+    /// executable at the exchange, whoever placed it (the last sweep of a
+    /// stopping host, for orders whose cancel never went: placements of
+    /// unknown outcome, cancels put off until a bet id that never came).
+    /// How many were asked to cancel.
+    pub async fn cancel_remaining(&self) -> Result<usize, BettingError> {
+        let client = &self.shared.client;
+        let query = serde_json::json!({"customerStrategyRefs": [self.shared.strategy_ref],
+            "orderProjection": "EXECUTABLE"});
+        let current = client.call("listCurrentOrders", query).await?;
+        let mut by_market: HashMap<String, Vec<Value>> = HashMap::new();
+        for bet in current["currentOrders"].as_array().into_iter().flatten() {
+            if let (Some(market), Some(bet_id)) = (bet["marketId"].as_str(), bet["betId"].as_str())
+            {
+                let instruction = serde_json::json!({ "betId": bet_id });
+                by_market
+                    .entry(market.to_owned())
+                    .or_default()
+                    .push(instruction);
+            }
+        }
+        let mut asked = 0;
+        for (market, instructions) in by_market {
+            asked += instructions.len();
+            let body = serde_json::json!({"marketId": market, "instructions": instructions});
+            client.call("cancelOrders", body).await?;
+        }
+        Ok(asked)
     }
 
     /// Requests sent and not yet answered.

@@ -97,14 +97,24 @@ impl BetfairVenue {
                 let Some(live) = self.orders.get_mut(&id) else {
                     return;
                 };
-                live.bet_id = Some(bet_id.clone());
+                // The order stream may have told first (and sent the cancel).
+                let first = live.bet_id.replace(bet_id.clone()).is_none();
                 if live.order.status == OrderStatus::Pending {
                     live.order.status = OrderStatus::Executable;
                     changes.push(change(&live.order, 0.0));
                 }
-                if live.cancel_asked && live.order.is_open() {
+                if first && live.cancel_asked && live.order.is_open() {
                     let market = live.order.request.market_id.0.clone();
-                    self.shared.cancel(market, bet_id);
+                    self.shared.cancel((self.desk, id), market, bet_id);
+                }
+            }
+            News::CancelFailed { id, why } => {
+                if let Some(live) = self.orders.get_mut(&id) {
+                    tracing::warn!(
+                        "order {}: cancel not done ({why}); it may be asked again",
+                        id.0
+                    );
+                    live.cancel_asked = false;
                 }
             }
             News::Refused { id, code } => {
@@ -132,6 +142,17 @@ impl BetfairVenue {
         let cancel_now = live.bet_id.is_none() && live.cancel_asked && !r.complete;
         live.bet_id = Some(r.bet_id.clone());
         let o = &mut live.order;
+        if o.status == OrderStatus::Rejected {
+            // Refused by a code that should mean nothing was done, yet on
+            // the book: risk released its stake when it was refused.
+            tracing::error!(
+                "order {}: refused, yet the exchange has it as bet {} (its stake is not \
+                 counted by risk)",
+                r.id.0,
+                r.bet_id
+            );
+            o.rejection = None;
+        }
         let gone_before = o.size_cancelled + o.size_lapsed;
         let status = if r.complete {
             OrderStatus::ExecutionComplete
@@ -151,7 +172,7 @@ impl BetfairVenue {
         changes.push(change(o, reduced));
         if cancel_now {
             let market = o.request.market_id.0.clone();
-            self.shared.cancel(market, r.bet_id);
+            self.shared.cancel((self.desk, r.id), market, r.bet_id);
         }
     }
 }
@@ -196,7 +217,7 @@ impl Venue for BetfairVenue {
         live.cancel_asked = true;
         if let Some(bet_id) = &live.bet_id {
             let market = live.order.request.market_id.0.clone();
-            self.shared.cancel(market, bet_id.clone());
+            self.shared.cancel((self.desk, id), market, bet_id.clone());
         }
         Ok(())
     }

@@ -406,11 +406,12 @@ impl<C: Clock> Engine<C> {
     /// messages): fire the timers due by then, and tell each plugin what
     /// its venue did on its own meanwhile (see [`Engine::poll_venues`]).
     pub fn tick(&mut self, now: Timestamp) {
-        if now > self.clock.now() {
+        let now = now.max(self.clock.now());
+        if self.next_timer().is_some_and(|due| due <= now) {
             self.begin_event();
             self.fire_timers(now);
-            self.clock.advance_to(now);
         }
+        self.clock.advance_to(now);
         self.poll_venues();
     }
 

@@ -258,9 +258,14 @@ impl LiveLoop {
             Input(Result<Input, flume::RecvError>),
         }
         loop {
-            let wait = match (self.engine.next_timer(), clock.now()) {
+            // The feed's clock may trail the engine's (a message published
+            // a little earlier than the last): wait against the later. A
+            // timer already due (set while timers fired) waits a
+            // millisecond, so a plugin re-arming one cannot spin the loop.
+            let now = clock.now().map(|now| now.max(self.engine.now()));
+            let wait = match (self.engine.next_timer(), now) {
                 (Some(due), Some(now)) => {
-                    let ms = (due.0 - now.0).clamp(0, IDLE_TICK.as_millis() as i64);
+                    let ms = (due.0 - now.0).clamp(1, IDLE_TICK.as_millis() as i64);
                     Duration::from_millis(ms as u64)
                 }
                 _ => IDLE_TICK,

@@ -411,8 +411,10 @@ async fn connect(
     Ok((Arc::new(client), endpoint))
 }
 
-/// On the way out of live trading: ask every open order to cancel and wait
-/// (10 s at most) for the exchange's answers.
+/// On the way out of live trading: ask every open order to cancel, wait
+/// (10 s at most) for the exchange's answers, then cancel whatever of the
+/// host's strategy reference is still executable there (placements of
+/// unknown outcome, cancels that never went), and say what is left.
 async fn cancel_open_orders(host: &HostHandle, trading: &Trading) {
     match host.kill().await {
         Ok(0) => {}
@@ -420,6 +422,13 @@ async fn cancel_open_orders(host: &HostHandle, trading: &Trading) {
         Err(e) => eprintln!("stopping: could not cancel open orders: {e}"),
     }
     let unanswered = trading.answered(Duration::from_secs(10)).await;
+    match trading.cancel_remaining().await {
+        Ok(0) => {}
+        Ok(more) => {
+            eprintln!("stopping: cancelled {more} more bets still executable at the exchange")
+        }
+        Err(e) => eprintln!("warning: could not list the account's open bets ({e}); check them"),
+    }
     if unanswered > 0 {
         eprintln!(
             "warning: {unanswered} requests to Betfair still unanswered at exit; \

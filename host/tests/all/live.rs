@@ -607,6 +607,21 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
         );
         assert!(reference.starts_with(trading.run()), "{reference}");
     }
+
+    // A bet of the host's reference the desk never heard of (a placement
+    // whose answer was lost): a stopping host's last sweep cancels it.
+    let lost = serde_json::json!({"marketId": "1.197931750", "customerStrategyRef": "test-host",
+        "instructions": [self::back(42930960, 1000.0)]});
+    let placed = client.call("placeOrders", lost).await.unwrap();
+    assert_eq!(placed["status"], "SUCCESS", "{placed}");
+    assert_eq!(trading.cancel_remaining().await.unwrap(), 1);
+    race.step(&running);
+    race.step(&running);
+    let executable = serde_json::json!({"customerStrategyRefs": ["test-host"],
+        "orderProjection": "EXECUTABLE"});
+    let left = client.call("listCurrentOrders", executable).await.unwrap();
+    assert_eq!(left["currentOrders"], serde_json::json!([]), "{left}");
+    assert_eq!(trading.cancel_remaining().await.unwrap(), 0);
 }
 
 /// Each strategy's (orders, matched, profit) as `clever backtest --json`

@@ -573,7 +573,14 @@ fn sigterm_stops_the_host_as_gracefully_as_ctrl_c() {
     let db = TestDb::sqlite();
     let data = generated(3);
     let mut child = Command::new(env!("CARGO_BIN_EXE_clever"))
-        .args(["serve", "--db", &db.url, "--listen", "127.0.0.1:0", "--replay"])
+        .args([
+            "serve",
+            "--db",
+            &db.url,
+            "--listen",
+            "127.0.0.1:0",
+            "--replay",
+        ])
         .arg(data.path())
         .args(["--speed", "0", "--insecure-local"])
         .env("CLEVER_CACHE_DIR", cache_dir())
@@ -591,7 +598,10 @@ fn sigterm_stops_the_host_as_gracefully_as_ctrl_c() {
     assert!(term.success());
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status}");
-    let last = lines.map_while(Result::ok).last().expect("the final status");
+    let last = lines
+        .map_while(Result::ok)
+        .last()
+        .expect("the final status");
     let last: Value = serde_json::from_str(&last).expect("JSON");
     assert_eq!(last["mode"], "replay", "{last}");
 }
