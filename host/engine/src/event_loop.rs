@@ -306,6 +306,13 @@ impl<C: Clock> Engine<C> {
         self.slots.iter_mut().map(|s| s.desk_mut().kill(now)).sum()
     }
 
+    /// Release the kill switch: every desk takes new orders again.
+    pub fn release(&mut self) {
+        for slot in &mut self.slots {
+            slot.desk_mut().risk_mut().set_kill_switch(false);
+        }
+    }
+
     /// Stop the strategy called `label` trading, as [`Engine::kill`] does
     /// for all; how many orders were asked to cancel (0 if none is called so).
     pub fn kill_one(&mut self, label: &str) -> usize {

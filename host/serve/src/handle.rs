@@ -280,11 +280,32 @@ impl HostHandle {
         self.activate(name, &version, false).await
     }
 
-    /// Stop all trading; how many orders were asked to cancel.
+    /// Stop all trading; how many orders were asked to cancel. The switch
+    /// is kept in the database: a restarted host starts killed until it
+    /// is released.
     pub async fn kill(&self) -> Result<usize, HostError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.store.engage_kill_switch(now).await?;
+        self.stop_trading().await
+    }
+
+    /// Stop all trading for this run only (a stopping host cancelling its
+    /// orders): the switch is not kept for the next start.
+    pub async fn stop_trading(&self) -> Result<usize, HostError> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Kill(reply))?;
         answer.await.map_err(|_| HostError::Stopped)
+    }
+
+    /// Release the kill switch, here and in the database; whether it was on.
+    pub async fn release(&self) -> Result<bool, HostError> {
+        let was = self.store.release_kill_switch().await?;
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Release(reply))?;
+        answer.await.map_err(|_| HostError::Stopped)?;
+        Ok(was)
     }
 
     /// The replay and every strategy as they stand.

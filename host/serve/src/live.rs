@@ -79,6 +79,8 @@ pub enum Command {
     Status(oneshot::Sender<HostStatus>),
     /// Stop all trading; answers how many orders were asked to cancel.
     Kill(oneshot::Sender<usize>),
+    /// Trade again after a kill.
+    Release(oneshot::Sender<()>),
 }
 
 /// How a hot swap went.
@@ -203,6 +205,14 @@ impl LiveLoop {
             killed: false,
             watches: Vec::new(),
         }
+    }
+
+    /// Start killed (the kill switch was on when the host last stopped):
+    /// every strategy, and any added later, refuses new orders.
+    pub fn killed(mut self) -> Self {
+        self.killed = true;
+        self.engine.kill();
+        self
     }
 
     /// Run the feed to its end, then keep answering commands until every
@@ -425,6 +435,11 @@ impl LiveLoop {
             Command::Kill(reply) => {
                 self.killed = true;
                 let _ = reply.send(self.engine.kill());
+            }
+            Command::Release(reply) => {
+                self.killed = false;
+                self.engine.release();
+                let _ = reply.send(());
             }
         }
     }

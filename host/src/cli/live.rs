@@ -15,15 +15,14 @@ use anyhow::Context;
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 
-use super::serve::{Api, Host, api_token, finish, open_host, read_params, serve_api, signalled};
-use crate::betfair::StreamFormat;
+use super::serve::{Api, api_token, finish, open_host, read_params, serve_api, signalled};
 use crate::betfair::client::betting::{BettingClient, BettingConfig, Credentials};
 use crate::betfair::client::record::Recorder;
 use crate::betfair::client::stream::{Endpoint, Event, Retry, Subscription, follow};
 use crate::betfair::esa::Settings as StreamSettings;
 use crate::betfair::esa::{MarketDataFilter, MarketFilter, MarketSubscription, Secret};
 use crate::betfair_venue::{Trading, TradingConfig};
-use crate::serve::{Feed, HostHandle, Input, LiveLoop, Setup};
+use crate::serve::{Feed, HostHandle, Input, Setup};
 use crate::store::database_url;
 
 /// Trade the registry's active strategies on the live market stream.
@@ -291,19 +290,7 @@ impl Args {
             recorder,
         ));
         let mode = if self.paper { "paper" } else { "live" };
-        let Host {
-            store,
-            handle,
-            engine,
-            commands,
-        } = host;
-        let looping = std::thread::Builder::new()
-            .name("event-loop".into())
-            .spawn(move || {
-                let format = Box::new(StreamFormat);
-                LiveLoop::new(engine, commands, Feed::Live(inputs), format, mode).run()
-            })
-            .context("starting the event loop")?;
+        let (store, handle, looping) = host.start_loop(Feed::Live(inputs), mode)?;
         let api = Api {
             listen: config.api.listen,
             token,
@@ -416,7 +403,7 @@ async fn connect(
 /// host's strategy reference is still executable there (placements of
 /// unknown outcome, cancels that never went), and say what is left.
 async fn cancel_open_orders(host: &HostHandle, trading: &Trading) {
-    match host.kill().await {
+    match host.stop_trading().await {
         Ok(0) => {}
         Ok(asked) => eprintln!("stopping: cancelling {asked} open orders"),
         Err(e) => eprintln!("stopping: could not cancel open orders: {e}"),

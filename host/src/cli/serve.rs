@@ -112,24 +112,12 @@ impl Args {
         setup: Setup,
         files: Vec<PathBuf>,
     ) -> anyhow::Result<()> {
-        let Host {
-            store,
-            handle: host,
-            engine,
-            commands: receiver,
-        } = open_host(&url, self.limits.as_deref(), setup).await?;
-        let looping = std::thread::Builder::new()
-            .name("event-loop".into())
-            .spawn({
-                let feed = Feed::Replay {
-                    files,
-                    speed: self.speed,
-                };
-                move || {
-                    LiveLoop::new(engine, receiver, feed, Box::new(StreamFormat), "replay").run()
-                }
-            })
-            .context("starting the event loop")?;
+        let feed = Feed::Replay {
+            files,
+            speed: self.speed,
+        };
+        let host = open_host(&url, self.limits.as_deref(), setup).await?;
+        let (store, host, looping) = host.start_loop(feed, "replay")?;
         let api = Api {
             listen: self.listen,
             token,
@@ -188,6 +176,43 @@ pub(super) struct Host {
     pub handle: Arc<HostHandle>,
     pub engine: Engine<SimClock>,
     pub commands: flume::Receiver<Command>,
+    /// The kill switch was on when the host last stopped.
+    pub killed: bool,
+}
+
+impl Host {
+    /// The event loop over `feed`, killed from the start if the switch
+    /// is on, on a thread of its own.
+    pub fn start_loop(
+        self,
+        feed: Feed,
+        mode: &'static str,
+    ) -> anyhow::Result<(Store, Arc<HostHandle>, std::thread::JoinHandle<()>)> {
+        let Host {
+            store,
+            handle,
+            engine,
+            commands,
+            killed,
+        } = self;
+        if killed {
+            eprintln!(
+                "the kill switch is on (pulled before this start): no orders until \
+                 POST /kill/release"
+            );
+        }
+        let looping = std::thread::Builder::new()
+            .name("event-loop".into())
+            .spawn(move || {
+                let looping = LiveLoop::new(engine, commands, feed, Box::new(StreamFormat), mode);
+                match killed {
+                    true => looping.killed().run(),
+                    false => looping.run(),
+                }
+            })
+            .context("starting the event loop")?;
+        Ok((store, handle, looping))
+    }
 }
 
 /// Open the store at `url` and start its active versions under `setup`,
@@ -209,11 +234,13 @@ pub(super) async fn open_host(
     let handle = Arc::new(HostHandle::new(commands, runtime, store.clone(), setup));
     let mut engine = Engine::new(SimClock::default()).keep_totals_only();
     start_active(&store, &handle, &mut engine).await?;
+    let killed = store.kill_switch().await?.is_some();
     Ok(Host {
         store,
         handle,
         engine,
         commands: receiver,
+        killed,
     })
 }
 

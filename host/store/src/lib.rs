@@ -18,6 +18,7 @@ mod registry;
 mod replay;
 pub mod rows;
 mod runs;
+mod switches;
 mod write;
 
 pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};

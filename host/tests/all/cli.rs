@@ -422,9 +422,9 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     assert!(stdout(&out).contains("pending"), "{}", stdout(&out));
     let out = clever(&["db", "migrate", "--db", &url]);
     // Every migration this build has (the schema, the registry, money
-    // in pennies).
+    // in pennies, the kill switch).
     assert!(
-        stdout(&out).contains("3 migration(s) applied"),
+        stdout(&out).contains("4 migration(s) applied"),
         "{}",
         stdout(&out)
     );

@@ -341,6 +341,17 @@ fn a_version_swapped_in_mid_replay_takes_over_without_losing_or_repeating_an_eve
     let killed = server.post("/kill", json!({}));
     assert_eq!(killed["killed"], true);
     assert_eq!(server.get("/health")["killed"], true);
+
+    // The switch survives a restart, until it is released.
+    drop(server);
+    let server = Server::start(&db, data.path(), &["--speed", "0"], Some(TOKEN));
+    assert_eq!(server.get("/health")["killed"], true);
+    let released = server.post("/kill/release", json!({}));
+    assert_eq!(released["was_killed"], true, "{released}");
+    assert_eq!(server.get("/health")["killed"], false);
+    drop(server);
+    let server = Server::start(&db, data.path(), &["--speed", "0"], Some(TOKEN));
+    assert_eq!(server.get("/health")["killed"], false);
 }
 
 #[test]

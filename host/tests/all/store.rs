@@ -101,6 +101,7 @@ const TABLES: &[&str] = &[
     "backtest_results",
     "orders",
     "order_events",
+    "kill_switch",
     "strategy_performance_hourly",
     "strategy_performance_daily",
     "models",
@@ -138,6 +139,31 @@ fn migrations_apply_on_open_once_and_status_shows_them() {
             for table in TABLES {
                 assert_eq!(count(&store, table).await, 0, "{table} on {}", db.url);
             }
+            store.close().await;
+        })
+    });
+}
+
+/// The kill switch is kept until it is released, in either database.
+#[test]
+fn the_kill_switch_is_kept_until_released() {
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            assert_eq!(store.kill_switch().await.unwrap(), None);
+            store.engage_kill_switch(1_000).await.unwrap();
+            store.engage_kill_switch(2_000).await.unwrap();
+            store.close().await;
+            let store = Store::open(&db.url).await.unwrap();
+            assert_eq!(
+                store.kill_switch().await.unwrap(),
+                Some(1_000),
+                "{}",
+                db.url
+            );
+            assert!(store.release_kill_switch().await.unwrap());
+            assert!(!store.release_kill_switch().await.unwrap());
+            assert_eq!(store.kill_switch().await.unwrap(), None);
             store.close().await;
         })
     });

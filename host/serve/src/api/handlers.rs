@@ -117,6 +117,12 @@ pub async fn kill(State(state): State<Arc<ApiState>>) -> Answer {
     ok(json!({ "killed": true, "cancelled": cancelled }))
 }
 
+/// `POST /kill/release`: trade again; says whether the switch was on.
+pub async fn release(State(state): State<Arc<ApiState>>) -> Answer {
+    let was = state.host.release().await?;
+    ok(json!({ "killed": false, "was_killed": was }))
+}
+
 /// Anything else.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(

@@ -82,6 +82,7 @@ fn table(max_upload: usize) -> Vec<(Route, Handler)> {
         (change("/plugins/{name}/rollback"), post(handlers::rollback)),
         (read("/strategies"), get(handlers::strategies)),
         (change("/kill"), post(handlers::kill)),
+        (change("/kill/release"), post(handlers::release)),
     ]
 }
 
