@@ -12,6 +12,7 @@ use clever_betfair::ReadError;
 use clever_sim::SimConfig;
 
 use crate::betting::{Betting, betting_routes};
+use crate::faults::fault_routes;
 use crate::https::{identity_routes, serve};
 use crate::orders::Orders;
 use crate::replay::{Shared, replay};
@@ -37,6 +38,9 @@ pub struct Exchange {
     pub identity: Identity,
     /// How long a session lives after login or keep-alive.
     pub session_lifetime: Duration,
+    /// Faults may be switched over HTTPS (`POST /_exchange/faults`), for
+    /// tests that hold the exchange as a process.
+    pub fault_control: bool,
 }
 
 impl Exchange {
@@ -53,6 +57,7 @@ impl Exchange {
             https_listen: loopback,
             identity: Identity::self_signed(&["localhost", "127.0.0.1"])?,
             session_lifetime: SESSION_LIFETIME,
+            fault_control: false,
         })
     }
 
@@ -75,7 +80,10 @@ impl Exchange {
             sessions: sessions.clone(),
             shared: shared.clone(),
         };
-        let routes = identity_routes(sessions.clone()).merge(betting_routes(betting));
+        let mut routes = identity_routes(sessions.clone()).merge(betting_routes(betting));
+        if self.fault_control {
+            routes = routes.merge(fault_routes(shared.clone(), sessions.clone()));
+        }
         let https = serve(self.https_listen, identity, routes).await?;
         Ok(Running {
             stream: stream_addr,

@@ -26,7 +26,7 @@ pub mod tls;
 pub mod view;
 
 pub use exchange::{Exchange, Running};
-pub use faults::{CallFault, Faults};
+pub use faults::{CallFault, FaultRequest, Faults, fault_routes};
 pub use orders::Orders;
 pub use replay::{Shared, replay};
 pub use sessions::{Account, Sessions};

@@ -56,6 +56,11 @@ pub struct Args {
     /// it sees every update, as a backtest of the files does).
     #[arg(long)]
     wait_for_subscriber: bool,
+    /// Let faults be switched from outside the process: `POST
+    /// /_exchange/faults` on the HTTPS address, with the account's app key
+    /// as `X-Application` (for tests; see docs/ARCHITECTURE.md).
+    #[arg(long)]
+    fault_control: bool,
     /// Markets one stream subscription may select.
     #[arg(long, default_value_t = Limits::default().markets)]
     max_markets: usize,
@@ -116,6 +121,7 @@ impl Args {
             https_listen: self.https_listen,
             identity,
             session_lifetime: Duration::from_secs(self.session_secs),
+            fault_control: self.fault_control,
         };
         let running = exchange.start().await.with_context(|| {
             format!(

@@ -664,10 +664,12 @@ fn exchange_process(
     file: &Path,
     speed: &str,
     cert: &Path,
+    extra: &[&str],
 ) -> (std::process::Child, String, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
         .args(["exchange", "--speed", speed, "--wait-for-subscriber"])
+        .args(extra)
         .args([
             "--stream-listen",
             "127.0.0.1:0",
@@ -736,7 +738,7 @@ fn clever_live_and_paper_on_the_local_exchange_place_what_a_backtest_places() {
     for paper in [false, true] {
         let dir = tempfile::tempdir().unwrap();
         let cert = dir.path().join("exchange.pem");
-        let (mut exchange, stream, https) = exchange_process(&file, "10", &cert);
+        let (mut exchange, stream, https) = exchange_process(&file, "10", &cert, &[]);
         let config = dir.path().join("live.toml");
         let recordings = dir.path().join("recorded");
         std::fs::write(
@@ -920,4 +922,64 @@ fn a_running_host_forgets_each_market_when_it_closes() {
             outcome.name
         );
     }
+}
+
+/// A test holding `clever exchange` as a process switches its faults over
+/// HTTPS (`--fault-control`), with the account's app key only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_are_switched_from_outside_the_exchange_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("exchange.pem");
+    let (mut process, _, https) =
+        exchange_process(&greyhound_win(), "0", &cert, &["--fault-control"]);
+    let pem = std::fs::read(&cert).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let url = format!("https://{https}/_exchange/faults");
+    let switch = |key: &'static str, body: serde_json::Value| {
+        http.post(&url)
+            .header("X-Application", key)
+            .json(&body)
+            .send()
+    };
+    let faults = serde_json::json!({"next_calls": ["TOO_MANY_REQUESTS"]});
+    let refused = switch("not-the-key", faults.clone()).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let bad = switch("app-key", serde_json::json!({"next_calls": ["LATE"]}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("unknown call fault \\\"LATE\\\"")
+    );
+    assert_eq!(switch("app-key", faults).await.unwrap().status(), 200);
+
+    let base = format!("https://{https}");
+    let config = BettingConfig {
+        identity_url: format!("{base}/api/"),
+        betting_url: format!("{base}/exchange/betting/json-rpc/v1"),
+        extra_root_pem: Some(pem),
+        requests_per_second: 20,
+        timeout: Duration::from_secs(10),
+    };
+    let credentials = Credentials {
+        username: "trader".into(),
+        password: Secret::new("a password"),
+        app_key: Secret::new("app-key"),
+    };
+    let client = BettingClient::connect(config, credentials).await.unwrap();
+    let call = || client.call("listCurrentOrders", serde_json::json!({}));
+    let first = call().await;
+    assert!(
+        matches!(first, Err(BettingError::Refused { ref code, .. }) if code == "TOO_MANY_REQUESTS"),
+        "{first:?}"
+    );
+    assert!(call().await.is_ok(), "one fault, then as usual");
+    let _ = process.kill();
+    let _ = process.wait();
 }
