@@ -239,11 +239,17 @@ async fn limits_and_a_bad_app_key_stop_the_client_instead_of_retrying() {
 }
 
 async fn betting_client(running: &Running) -> BettingClient {
-    let base = format!("https://127.0.0.1:{}", running.https.port());
+    let pem = running.certificate_pem.clone().into_bytes();
+    betting_client_at(&format!("127.0.0.1:{}", running.https.port()), pem).await
+}
+
+/// The trader's client of the exchange whose HTTPS side is at `https`.
+async fn betting_client_at(https: &str, pem: Vec<u8>) -> BettingClient {
+    let base = format!("https://{https}");
     let config = BettingConfig {
         identity_url: format!("{base}/api/"),
         betting_url: format!("{base}/exchange/betting/json-rpc/v1"),
-        extra_root_pem: Some(running.certificate_pem.clone().into_bytes()),
+        extra_root_pem: Some(pem),
         requests_per_second: 20,
         timeout: Duration::from_secs(10),
     };
@@ -959,20 +965,7 @@ async fn faults_are_switched_from_outside_the_exchange_process() {
     );
     assert_eq!(switch("app-key", faults).await.unwrap().status(), 200);
 
-    let base = format!("https://{https}");
-    let config = BettingConfig {
-        identity_url: format!("{base}/api/"),
-        betting_url: format!("{base}/exchange/betting/json-rpc/v1"),
-        extra_root_pem: Some(pem),
-        requests_per_second: 20,
-        timeout: Duration::from_secs(10),
-    };
-    let credentials = Credentials {
-        username: "trader".into(),
-        password: Secret::new("a password"),
-        app_key: Secret::new("app-key"),
-    };
-    let client = BettingClient::connect(config, credentials).await.unwrap();
+    let client = betting_client_at(&https, pem).await;
     let call = || client.call("listCurrentOrders", serde_json::json!({}));
     let first = call().await;
     assert!(
