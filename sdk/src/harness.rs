@@ -74,15 +74,8 @@ impl Recorded {
         self.next_order += 1;
         let id = OrderId(self.next_order);
         self.orders.push(Order {
-            id,
-            request: request.clone(),
             status: OrderStatus::Executable,
-            size_matched: 0.0,
-            average_price_matched: None,
-            size_cancelled: 0.0,
-            size_lapsed: 0.0,
-            placed_at: self.now,
-            rejection: None,
+            ..Order::pending(id, request.clone(), self.now)
         });
         Ok(id)
     }

@@ -186,9 +186,16 @@ impl MarketDataFilter {
     /// volume, last traded price, the definition and the BSP figures.
     pub fn full_book() -> MarketDataFilter {
         use Field::*;
-        let fields = [ExAllOffers, ExTraded, ExTradedVol, ExLtp, ExMarketDef];
         MarketDataFilter {
-            fields: [&fields[..], &[SpTraded, SpProjected]].concat(),
+            fields: vec![
+                ExAllOffers,
+                ExTraded,
+                ExTradedVol,
+                ExLtp,
+                ExMarketDef,
+                SpTraded,
+                SpProjected,
+            ],
             ladder_levels: None,
         }
     }

@@ -210,9 +210,14 @@ impl LiveLoop {
     /// Start killed (the kill switch was on when the host last stopped):
     /// every strategy, and any added later, refuses new orders.
     pub fn killed(mut self) -> Self {
-        self.killed = true;
-        self.engine.kill();
+        self.kill();
         self
+    }
+
+    /// Stop all trading; how many orders were asked to cancel.
+    fn kill(&mut self) -> usize {
+        self.killed = true;
+        self.engine.kill()
     }
 
     /// Run the feed to its end, then keep answering commands until every
@@ -433,8 +438,8 @@ impl LiveLoop {
                 });
             }
             Command::Kill(reply) => {
-                self.killed = true;
-                let _ = reply.send(self.engine.kill());
+                let asked = self.kill();
+                let _ = reply.send(asked);
             }
             Command::Release(reply) => {
                 self.killed = false;

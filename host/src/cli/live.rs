@@ -447,7 +447,7 @@ fn market_subscription(config: &Config) -> Subscription {
 fn recorder(dir: &Path) -> anyhow::Result<Recorder> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = chrono::Utc::now()
-        .format("stream-%Y%m%dT%H%M%SZ")
+        .format("stream-%Y%m%dT%H%M%S%.3fZ")
         .to_string();
     let path = dir.join(name);
     eprintln!("recording the market stream to {}", path.display());
