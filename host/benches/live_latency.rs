@@ -36,8 +36,10 @@ use clever_host::betfair_venue::{BetfairVenue, Trading, TradingConfig};
 use clever_host::engine::{Desk, Engine, MarketState, OrderChange, SimClock, Venue};
 use clever_host::market::{MarketBook, MarketResult};
 use clever_host::risk::{Approved, RiskBook, RiskLimits};
-use clever_host::runtime::{Runtime, RuntimeConfig};
+use clever_host::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
+use clever_host::serve::handle::version_row;
 use clever_host::serve::{Feed, Input, LiveLoop};
+use clever_host::store::Store;
 use clever_sdk::{MarketId, Order, OrderId, RejectReason, Timestamp};
 
 type Stamps = Arc<Mutex<Vec<Instant>>>;
@@ -68,6 +70,9 @@ impl Venue for Timed {
     }
     fn on_market(&mut self, now: Timestamp, book: &MarketBook, changes: &mut Vec<OrderChange>) {
         self.inner.on_market(now, book, changes)
+    }
+    fn switch_version(&mut self, version: &str) {
+        self.inner.switch_version(version)
     }
     fn order(&self, id: OrderId) -> Option<Order> {
         self.inner.order(id)
@@ -125,6 +130,14 @@ async fn measure(samples: usize) {
     };
     let (inputs_tx, inputs) = flume::unbounded();
     let wake = inputs_tx.clone();
+    // The order journal, written before each order is sent, is part of
+    // what is measured: a SQLite file, with the reader fixture published.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Store::open(&url).await.expect("the journal's database");
+    let (runtime, plugin) = reader();
+    let bytes = std::fs::read(clever_plugin_artifacts::FIXTURE_READER).expect("reader");
+    (store.publish(&version_row(&plugin, &bytes, "{}")).await).expect("publish the reader");
     let trading = Trading::start(
         client.clone(),
         TradingConfig {
@@ -135,10 +148,13 @@ async fn measure(samples: usize) {
             wake: Arc::new(move || {
                 let _ = wake.send(Input::Venue);
             }),
+            store,
+            pending_grace: Duration::from_secs(10),
+            settle_every: Duration::from_secs(5),
         },
     );
     let placed = Stamps::default();
-    let engine = host_engine(&trading, &placed);
+    let engine = host_engine(&trading, &placed, (&runtime, &plugin));
     let (_commands, commands) = flume::unbounded();
     let looping = std::thread::spawn(move || {
         LiveLoop::new(
@@ -197,7 +213,33 @@ async fn measure(samples: usize) {
 
 /// An engine with the reader fixture backing on every update through a
 /// timed `BetfairVenue`.
-fn host_engine(trading: &Trading, placed: &Stamps) -> Engine<SimClock> {
+fn host_engine(
+    trading: &Trading,
+    placed: &Stamps,
+    (runtime, plugin): (&Runtime, &Arc<LoadedPlugin>),
+) -> Engine<SimClock> {
+    let limits = RiskLimits {
+        max_open_orders: usize::MAX,
+        max_orders_per_hour: usize::MAX,
+        max_market_liability: 1e12,
+        max_selection_liability: 1e12,
+        ..RiskLimits::default()
+    };
+    let venue = Timed {
+        inner: trading.venue(&plugin.descriptor().name),
+        placed: placed.clone(),
+    };
+    let desk = Desk::new(RiskBook::new(limits), Box::new(venue));
+    let instance = runtime
+        .instantiate(plugin, r#"{"orders": true}"#, Timestamp(0), Box::new(desk))
+        .expect("start reader");
+    let mut engine = Engine::new(SimClock::default()).keep_totals_only();
+    engine.add_strategy(instance);
+    engine
+}
+
+/// The runtime, and the reader fixture loaded in it.
+fn reader() -> (Runtime, Arc<LoadedPlugin>) {
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: Some(std::env::temp_dir().join("clever-bench-cache")),
         ..RuntimeConfig::default()
@@ -208,24 +250,7 @@ fn host_engine(trading: &Trading, placed: &Stamps) -> Engine<SimClock> {
             clever_plugin_artifacts::FIXTURE_READER,
         ))
         .expect("load reader");
-    let limits = RiskLimits {
-        max_open_orders: usize::MAX,
-        max_orders_per_hour: usize::MAX,
-        max_market_liability: 1e12,
-        max_selection_liability: 1e12,
-        ..RiskLimits::default()
-    };
-    let venue = Timed {
-        inner: trading.venue(),
-        placed: placed.clone(),
-    };
-    let desk = Desk::new(RiskBook::new(limits), Box::new(venue));
-    let instance = runtime
-        .instantiate(&plugin, r#"{"orders": true}"#, Timestamp(0), Box::new(desk))
-        .expect("start reader");
-    let mut engine = Engine::new(SimClock::default()).keep_totals_only();
-    engine.add_strategy(instance);
-    engine
+    (runtime, plugin)
 }
 
 /// Follow every market, noting when each line comes out of the client.

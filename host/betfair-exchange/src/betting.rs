@@ -317,6 +317,10 @@ impl Betting {
                 && among(
                     &p.customer_strategy_refs,
                     b.strategy_ref.as_deref().unwrap_or(""),
+                )
+                && among(
+                    &p.customer_order_refs,
+                    o.request.customer_ref.as_deref().unwrap_or(""),
                 );
             if let Some(row) = keep
                 .then(|| cleared_order(b, &p.bet_status, markets.get(&o.request.market_id.0)))
@@ -706,6 +710,7 @@ struct ClearedParams {
     market_ids: Option<Vec<String>>,
     bet_ids: Option<Vec<String>>,
     customer_strategy_refs: Option<Vec<String>>,
+    customer_order_refs: Option<Vec<String>>,
     from_record: Option<usize>,
     record_count: Option<usize>,
 }

@@ -16,10 +16,13 @@
 //! Must not know: the event loop, plugins, the store; risk (it takes
 //! approved orders only).
 
+mod journal;
 mod news;
+mod reconcile;
 mod trading;
 mod venue;
 
 pub use news::OrderRef;
+pub use reconcile::Reconciled;
 pub use trading::{Trading, TradingConfig, Wake};
 pub use venue::BetfairVenue;

@@ -1,7 +1,9 @@
 //! What reaches a venue from the Betting API and the order stream, and the
 //! order reference that routes it there.
 
-use clever_sdk::OrderId;
+use clever_market::Money;
+use clever_sdk::{OrderId, Persistence, Side};
+use clever_store::BetReport;
 use serde::Deserialize;
 
 /// The `customerOrderRef` of one order: `{run}-{desk}-{order}`, unique per
@@ -69,20 +71,33 @@ struct Ocm {
 
 #[derive(Deserialize)]
 struct MarketOrders {
+    id: String,
     #[serde(default)]
     orc: Vec<RunnerOrders>,
 }
 
 #[derive(Deserialize)]
 struct RunnerOrders {
+    id: u64,
     #[serde(default)]
     uo: Vec<serde_json::Value>,
 }
 
+/// One unmatched order of an order stream line (A.10).
 #[derive(Deserialize)]
 struct Uo {
     id: String,
     status: String,
+    #[serde(default)]
+    p: f64,
+    #[serde(default)]
+    s: f64,
+    #[serde(default)]
+    side: String,
+    #[serde(default)]
+    pt: String,
+    #[serde(default)]
+    pd: i64,
     #[serde(default)]
     sm: f64,
     avp: Option<f64>,
@@ -90,50 +105,122 @@ struct Uo {
     sc: f64,
     #[serde(default)]
     sl: f64,
+    #[serde(default)]
+    sv: f64,
     rfo: Option<String>,
 }
 
-/// The orders of host run `run` in one order stream line, with where each
-/// goes; other lines and other runs' orders give nothing.
-pub(crate) fn read_orders(run: &str, line: &str) -> Result<Vec<(u32, Reported)>, String> {
+/// Every order in one order stream line that carries a `customerOrderRef`
+/// (the stream follows the host's strategy reference only); other lines
+/// give nothing.
+pub(crate) fn read_bets(line: &str) -> Result<Vec<BetReport>, String> {
     let ocm: Ocm = serde_json::from_str(line).map_err(|e| format!("an order line: {e}"))?;
     if ocm.op != "ocm" {
         return Ok(Vec::new());
     }
-    let orders = ocm.oc.into_iter().flat_map(|m| m.orc).flat_map(|r| r.uo);
-    // Each order on its own: one that does not read is skipped, not the
-    // others' news in the same line.
-    Ok(orders
-        .filter_map(|uo| match serde_json::from_value::<Uo>(uo) {
-            Ok(uo) => Some(uo),
-            Err(e) => {
-                tracing::warn!("order stream: skipped an order that does not read: {e}");
-                None
-            }
-        })
-        .filter_map(|uo| {
-            let to = OrderRef::parse(run, uo.rfo.as_deref()?)?;
-            Some((
-                to.desk,
-                Reported {
-                    id: to.order,
+    let mut bets = Vec::new();
+    for market in ocm.oc {
+        for runner in market.orc {
+            for uo in runner.uo {
+                // Each order on its own: one that does not read is
+                // skipped, not the others' news in the same line.
+                let uo: Uo = match serde_json::from_value(uo) {
+                    Ok(uo) => uo,
+                    Err(e) => {
+                        tracing::warn!("order stream: skipped an order that does not read: {e}");
+                        continue;
+                    }
+                };
+                let Some(customer_ref) = uo.rfo else { continue };
+                bets.push(BetReport {
+                    customer_ref,
                     bet_id: uo.id,
-                    matched: uo.sm,
+                    market_id: market.id.clone(),
+                    selection_id: runner.id,
+                    side: if uo.side == "L" {
+                        Side::Lay
+                    } else {
+                        Side::Back
+                    },
+                    price: uo.p,
+                    size: Money::from_f64(uo.s),
+                    persistence: match uo.pt.as_str() {
+                        "P" => Persistence::Persist,
+                        "MOC" => Persistence::MarketOnClose,
+                        _ => Persistence::Lapse,
+                    },
+                    placed_at: uo.pd,
+                    matched: Money::from_f64(uo.sm),
                     average_price: uo.avp,
-                    cancelled: uo.sc,
-                    lapsed: uo.sl,
+                    cancelled: Money::from_f64(uo.sc),
+                    lapsed: Money::from_f64(uo.sl),
+                    voided: Money::from_f64(uo.sv),
                     complete: uo.status == "EC",
-                },
-            ))
-        })
-        .collect())
+                });
+            }
+        }
+    }
+    Ok(bets)
+}
+
+/// One order of `listCurrentOrders` (B.5), if it carries a reference.
+pub(crate) fn current_bet(row: &serde_json::Value) -> Option<BetReport> {
+    let money = |key: &str| Money::from_f64(row[key].as_f64().unwrap_or(0.0));
+    let placed_at = (row["placedDate"].as_str())
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        .map_or(0, |d| d.timestamp_millis());
+    Some(BetReport {
+        customer_ref: row["customerOrderRef"].as_str()?.to_owned(),
+        bet_id: row["betId"].as_str()?.to_owned(),
+        market_id: row["marketId"].as_str()?.to_owned(),
+        selection_id: row["selectionId"].as_u64()?,
+        side: if row["side"] == "LAY" {
+            Side::Lay
+        } else {
+            Side::Back
+        },
+        price: row["priceSize"]["price"].as_f64().unwrap_or(0.0),
+        size: Money::from_f64(row["priceSize"]["size"].as_f64().unwrap_or(0.0)),
+        persistence: match row["persistenceType"].as_str() {
+            Some("PERSIST") => Persistence::Persist,
+            Some("MARKET_ON_CLOSE") => Persistence::MarketOnClose,
+            _ => Persistence::Lapse,
+        },
+        placed_at,
+        matched: money("sizeMatched"),
+        average_price: row["averagePriceMatched"].as_f64().filter(|p| *p > 0.0),
+        cancelled: money("sizeCancelled"),
+        lapsed: money("sizeLapsed"),
+        voided: money("sizeVoided"),
+        complete: row["status"] == "EXECUTION_COMPLETE",
+    })
+}
+
+/// Where a bet of host run `run` goes, as the venue's news: its desk and
+/// its figures. `None` for another run's bets.
+pub(crate) fn route(run: &str, bet: &BetReport) -> Option<(u32, Reported)> {
+    let to = OrderRef::parse(run, &bet.customer_ref)?;
+    Some((
+        to.desk,
+        Reported {
+            id: to.order,
+            bet_id: bet.bet_id.clone(),
+            matched: bet.matched.to_f64(),
+            average_price: bet.average_price,
+            cancelled: bet.cancelled.to_f64(),
+            lapsed: bet.lapsed.to_f64(),
+            complete: bet.complete,
+        },
+    ))
 }
 
 /// Betfair's codes that say a request, or an instruction, was refused
 /// before anything was done (B.3, B.7). Any other failure may have left a
 /// bet on the book (`ERROR_IN_MATCHER`, `BET_IN_PROGRESS`,
 /// `TIMEOUT_ERROR`, `SERVICE_BUSY`, ...): the order then stays pending
-/// until the order stream tells.
+/// until the order stream or the current orders tell. So does
+/// `DUPLICATE_TRANSACTION`: the same `customerRef` was placed within the
+/// last 60 seconds, so this very order may be on the book.
 pub(crate) fn nothing_done(code: &str) -> bool {
     const REFUSED: &[&str] = &[
         // The request, refused whole (APINGException).
@@ -145,7 +232,6 @@ pub(crate) fn nothing_done(code: &str) -> bool {
         "INVALID_APP_KEY",
         "ACCESS_DENIED",
         "REQUEST_SIZE_EXCEEDS_LIMIT",
-        "DUPLICATE_TRANSACTION",
         // An instruction, refused on its checks.
         "INVALID_BET_SIZE",
         "INVALID_RUNNER",
@@ -216,24 +302,51 @@ mod tests {
     }
 
     #[test]
-    fn an_order_line_is_read_into_each_orders_cumulative_sizes() {
+    fn an_order_line_is_read_into_each_bets_cumulative_sizes_and_routed_by_run() {
         let line = r#"{"op":"ocm","id":2,"clk":"AAA","pt":1,"oc":[{"id":"1.2","orc":[{"id":7,
             "uo":[{"id":"101","p":2.0,"s":4.0,"side":"B","status":"E","sm":1.5,"avp":2.02,
-            "sc":0,"sl":0,"sr":2.5,"rfo":"run1-2-9"},{"id":"102","status":"EC","sm":0,"sc":2,
-            "rfo":"elsewhere-1-1"},{"id":"103","status":"E","sm":null,"rfo":"run1-2-10"}]}]}]}"#;
-        let got = read_orders("run1", line).unwrap();
-        assert_eq!(got.len(), 1);
-        let (desk, r) = &got[0];
-        assert_eq!(*desk, 2);
+            "sc":0,"sl":0,"sr":2.5,"pt":"L","pd":1700000000000,"rfo":"run1-2-9"},
+            {"id":"102","status":"EC","side":"L","sm":0,"sc":2,"rfo":"elsewhere-1-1"},
+            {"id":"104","status":"E"},
+            {"id":"103","status":"E","sm":null,"rfo":"run1-2-10"}]}]}]}"#;
+        let bets = read_bets(line).unwrap();
+        assert_eq!(
+            bets.len(),
+            2,
+            "one without a reference, one that does not read"
+        );
+        let mine = &bets[0];
+        assert_eq!((mine.market_id.as_str(), mine.selection_id), ("1.2", 7));
+        assert_eq!(mine.matched, Money::from_f64(1.5));
+        assert_eq!((mine.side, mine.placed_at), (Side::Back, 1_700_000_000_000));
+        assert_eq!(bets[1].side, Side::Lay);
+        assert!(bets[1].complete);
+        let (desk, r) = route("run1", mine).unwrap();
+        assert_eq!(desk, 2);
         assert_eq!(r.id, OrderId(9));
         assert_eq!((r.matched, r.average_price), (1.5, Some(2.02)));
         assert!(!r.complete);
-        assert!(
-            read_orders("run1", r#"{"op":"status"}"#)
-                .unwrap()
-                .is_empty()
+        assert_eq!(route("run1", &bets[1]), None, "another run's bet");
+        assert!(read_bets(r#"{"op":"status"}"#).unwrap().is_empty());
+        assert!(read_bets("not json").is_err());
+    }
+
+    #[test]
+    fn a_current_order_reads_as_a_bet_report() {
+        let row = serde_json::json!({"betId": "55", "marketId": "1.9", "selectionId": 3,
+            "side": "LAY", "priceSize": {"price": 3.5, "size": 10.0}, "status": "EXECUTABLE",
+            "persistenceType": "PERSIST", "placedDate": "2026-12-01T10:00:00.000Z",
+            "averagePriceMatched": 0.0, "sizeMatched": 0.0, "sizeCancelled": 2.0,
+            "sizeLapsed": 0.0, "sizeVoided": 0.0, "customerOrderRef": "r-1-1"});
+        let bet = current_bet(&row).unwrap();
+        assert_eq!(
+            (bet.side, bet.persistence),
+            (Side::Lay, Persistence::Persist)
         );
-        assert!(read_orders("run1", "not json").is_err());
+        assert_eq!(bet.average_price, None);
+        assert_eq!(bet.cancelled, Money::from_f64(2.0));
+        assert_eq!(bet.placed_at, 1_796_119_200_000);
+        assert!(current_bet(&serde_json::json!({"betId": "56"})).is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the logged-in Betting API client, the order stream, and the routes that
 //! bring each order's news to the venue that placed it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
@@ -12,12 +12,15 @@ use clever_betfair::client::betting::{BettingClient, BettingError};
 use clever_betfair::client::stream::{Endpoint, Event, Retry, Subscription, follow};
 use clever_betfair::esa::{OrderFilter, OrderSubscription, Settings};
 use clever_sdk::OrderId;
+use clever_store::{BetReport, JournalStatus, NewOrder, Reported, Store};
 use serde_json::Value;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::news::{News, nothing_done, placed, read_orders};
+use crate::journal::Journal;
+use crate::news::{News, OrderRef, nothing_done, placed, read_bets, route};
+use crate::reconcile::{reconcile, resolve};
 use crate::venue::BetfairVenue;
 
 /// Called whenever a venue has news, to wake the engine's thread (which
@@ -37,6 +40,14 @@ pub struct TradingConfig {
     pub default_commission_rate: f64,
     /// Wakes the engine's thread.
     pub wake: Wake,
+    /// The order journal's database.
+    pub store: Store,
+    /// How long a placement of unknown outcome may stay pending before
+    /// the exchange is asked whether it has it (a request may still be in
+    /// its queue until then).
+    pub pending_grace: Duration,
+    /// How often unsettled orders are looked for among cleared ones.
+    pub settle_every: Duration,
 }
 
 /// What the venues share (see the module's doc).
@@ -52,6 +63,17 @@ pub(crate) struct Shared {
     in_flight: AtomicUsize,
     wake: Wake,
     pub tokio: Handle,
+    pub journal: Journal,
+    /// New orders wait while this is true (a reconciliation runs).
+    held: watch::Sender<bool>,
+    /// The `customerOrderRef`s of placements sent and not yet answered.
+    sending: Mutex<HashSet<String>>,
+    /// When this process first found each pending order's outcome unknown
+    /// (the grace period runs from then).
+    pending_since: Mutex<HashMap<String, std::time::Instant>>,
+    pub pending_grace: Duration,
+    /// Why trading must stop, once it must.
+    fail: watch::Sender<Option<String>>,
 }
 
 impl Shared {
@@ -70,30 +92,120 @@ impl Shared {
         routes.remove(&desk);
     }
 
-    /// Place one instruction (`body` is the whole `placeOrders` params)
-    /// and tell the desk how it went.
-    pub fn place(self: &Arc<Self>, desk: u32, id: OrderId, body: Value) {
+    /// Place one instruction (`body` is the whole `placeOrders` params),
+    /// journalled as `order` before it is sent, and tell the desk how it
+    /// went. While a reconciliation runs it waits; an order the journal
+    /// cannot write is refused unsent.
+    pub fn place(self: &Arc<Self>, desk: u32, id: OrderId, body: Value, order: NewOrder) {
         let shared = self.clone();
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.tokio.spawn(async move {
-            let news = match shared.client.call("placeOrders", body).await {
-                Ok(reply) => placed(id, &reply),
-                Err(BettingError::Refused { code, .. }) if nothing_done(&code) => {
-                    News::Refused { id, code }
-                }
-                Err(e) => News::Unknown {
-                    id,
-                    why: e.to_string(),
-                },
-            };
-            if let News::Unknown { why, .. } = &news {
-                tracing::warn!(
-                    "order {}: outcome unknown ({why}); the order stream will tell",
-                    id.0
-                );
-            }
+            let news = shared.send(id, body, &order).await;
             shared.tell(desk, news);
             shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+
+    async fn send(&self, id: OrderId, body: Value, order: &NewOrder) -> News {
+        let mut held = self.held.subscribe();
+        let _ = held.wait_for(|held| !held).await;
+        if let Err(e) = self.journal.order(order).await {
+            tracing::error!(
+                "order {}: not sent, as it could not be journalled: {e}",
+                id.0
+            );
+            let code = "NOT_JOURNALLED".to_owned();
+            return News::Refused { id, code };
+        }
+        let customer_ref = &order.customer_ref;
+        self.sending_now(customer_ref, true);
+        let news = match self.client.call("placeOrders", body).await {
+            Ok(reply) => placed(id, &reply),
+            Err(BettingError::Refused { code, .. }) if nothing_done(&code) => {
+                News::Refused { id, code }
+            }
+            Err(e) => News::Unknown {
+                id,
+                why: e.to_string(),
+            },
+        };
+        match &news {
+            News::Placed { bet_id, .. } => self.journal.placed(customer_ref, bet_id).await,
+            News::Refused { code, .. } => {
+                (self.journal)
+                    .ended(customer_ref, JournalStatus::Rejected, code)
+                    .await
+            }
+            News::Unknown { why, .. } => tracing::warn!(
+                "order {customer_ref}: outcome unknown ({why}); it stays pending until the \
+                 exchange says"
+            ),
+            _ => {}
+        }
+        self.sending_now(customer_ref, false);
+        news
+    }
+
+    fn sending_now(&self, customer_ref: &str, sending: bool) {
+        let mut refs = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        match sending {
+            true => refs.insert(customer_ref.to_owned()),
+            false => refs.remove(customer_ref),
+        };
+    }
+
+    /// A placement of `customer_ref` is on its way (its outcome is not
+    /// known yet, and must not be guessed).
+    pub fn in_flight(&self, customer_ref: &str) -> bool {
+        let refs = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        refs.contains(customer_ref)
+    }
+
+    /// How long this process has known `customer_ref` pending with an
+    /// unknown outcome (from now, the first time it is asked).
+    pub fn pending_for(&self, customer_ref: &str) -> Duration {
+        let mut since = self.pending_since.lock().unwrap_or_else(|e| e.into_inner());
+        let first = since
+            .entry(customer_ref.to_owned())
+            .or_insert_with(std::time::Instant::now);
+        first.elapsed()
+    }
+
+    /// `customer_ref` is pending no longer.
+    pub fn not_pending(&self, customer_ref: &str) {
+        let mut since = self.pending_since.lock().unwrap_or_else(|e| e.into_inner());
+        since.remove(customer_ref);
+    }
+
+    /// The exchange's word on a bet: into the journal, then to its desk
+    /// if this host run placed it. `None` if the journal failed.
+    pub async fn report(&self, bet: &BetReport) -> Option<Reported> {
+        let done = self.journal.report(bet).await?;
+        self.not_pending(&bet.customer_ref);
+        if let Some((desk, reported)) = route(&self.run, bet) {
+            self.tell(desk, News::Reported(reported));
+        }
+        Some(done)
+    }
+
+    /// A pending order of this run the exchange never received: its desk
+    /// hears it was refused, so risk releases its stake.
+    pub fn never_received(&self, customer_ref: &str) {
+        if let Some(to) = OrderRef::parse(&self.run, customer_ref) {
+            let code = "NEVER_RECEIVED".to_owned();
+            self.tell(to.desk, News::Refused { id: to.order, code });
+        }
+    }
+
+    /// Stop trading for `why` (the first reason is kept).
+    pub fn stop(&self, why: String) {
+        tracing::error!("{why}");
+        self.fail.send_if_modified(|was| {
+            let first = was.is_none();
+            if first {
+                *was = Some(why);
+            }
+            first
         });
     }
 
@@ -138,13 +250,16 @@ fn cancel_failed(reply: &Value) -> Option<String> {
 pub struct Trading {
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
-    failed: watch::Receiver<Option<String>>,
 }
 
 impl Trading {
     /// Follow the account's orders of `config.strategy_ref` and keep the
     /// session alive, on the current tokio runtime.
     pub fn start(client: Arc<BettingClient>, config: TradingConfig) -> Trading {
+        let (fail, _) = watch::channel(None);
+        // Orders are held until the first reconciliation is done.
+        let (held, _) = watch::channel(true);
+        let journal = Journal::new(config.store, config.strategy_ref.clone(), fail.clone());
         let shared = Arc::new(Shared {
             client,
             run: run_tag(),
@@ -155,29 +270,29 @@ impl Trading {
             in_flight: AtomicUsize::new(0),
             wake: config.wake.clone(),
             tokio: Handle::current(),
+            journal,
+            held,
+            sending: Mutex::new(HashSet::new()),
+            pending_since: Mutex::new(HashMap::new()),
+            pending_grace: config.pending_grace,
+            fail,
         });
-        let (failed_tx, failed) = watch::channel(None);
-        let tasks = vec![tokio::spawn(order_stream(
-            shared.clone(),
-            config.stream,
-            config.retry,
-            failed_tx,
-        ))];
-        Trading {
-            shared,
-            tasks,
-            failed,
-        }
+        let tasks = vec![
+            tokio::spawn(order_stream(shared.clone(), config.stream, config.retry)),
+            tokio::spawn(keep_settling(shared.clone(), config.settle_every)),
+        ];
+        Trading { shared, tasks }
     }
 
-    /// A venue for one more strategy, with a route of its own.
-    pub fn venue(&self) -> BetfairVenue {
+    /// A venue for one more strategy (`name`; the engine tells it its
+    /// version), with a route of its own.
+    pub fn venue(&self, name: &str) -> BetfairVenue {
         let desk = self.shared.next_desk.fetch_add(1, Ordering::Relaxed);
         let (tx, news) = std::sync::mpsc::channel();
         let mut routes = (self.shared.routes.lock()).unwrap_or_else(|e| e.into_inner());
         routes.insert(desk, tx);
         drop(routes);
-        BetfairVenue::new(self.shared.clone(), desk, news)
+        BetfairVenue::new(self.shared.clone(), desk, news, name)
     }
 
     /// This run's prefix of every `customerOrderRef`.
@@ -188,7 +303,12 @@ impl Trading {
     /// Why the order stream stopped for good, once it has: trading must
     /// stop too, as fills, cancels and lapses would no longer be heard of.
     pub fn failed(&self) -> watch::Receiver<Option<String>> {
-        self.failed.clone()
+        self.shared.fail.subscribe()
+    }
+
+    /// Whether new orders are held (until a reconciliation is done).
+    pub fn held(&self) -> watch::Receiver<bool> {
+        self.shared.held.subscribe()
     }
 
     /// Cancel every bet of the host's strategy reference still
@@ -260,14 +380,11 @@ fn run_tag() -> String {
     String::from_utf8(tag).unwrap_or_default()
 }
 
-/// Follow the order stream of the host's strategy reference, routing each
-/// order's state to its venue.
-async fn order_stream(
-    shared: Arc<Shared>,
-    endpoint: Endpoint,
-    retry: Retry,
-    failed: watch::Sender<Option<String>>,
-) {
+/// Follow the order stream of the host's strategy reference: journal each
+/// order's state and route it to its venue. Each time the stream
+/// subscribes (first, and after any reconnect), new orders are held until
+/// a reconciliation is done; one that fails stops trading.
+async fn order_stream(shared: Arc<Shared>, endpoint: Endpoint, retry: Retry) {
     let subscription = Subscription::Orders(OrderSubscription {
         id: Some(2),
         order_filter: Some(OrderFilter {
@@ -284,14 +401,40 @@ async fn order_stream(
     let session = shared.client.session();
     let following = tokio::spawn(follow(endpoint, retry, session, subscription, tx));
     while let Some(event) = events.recv().await {
-        let Event::Change(line) = event else { continue };
-        match read_orders(&shared.run, &line) {
-            Ok(orders) => {
-                for (desk, reported) in orders {
-                    shared.tell(desk, News::Reported(reported));
+        match event {
+            Event::Change(line) => match read_bets(&line) {
+                Ok(bets) => {
+                    for bet in bets {
+                        if shared.report(&bet).await.is_none() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("order stream: skipped {e}"),
+            },
+            Event::Subscribed { .. } => {
+                shared.held.send_replace(true);
+                match reconcile(&shared).await {
+                    Ok(found) => {
+                        tracing::info!(?found, "orders reconciled");
+                        if found.adopted > 0 || found.failed > 0 {
+                            eprintln!(
+                                "reconciled: {} current orders, {} adopted (placed under this \
+                                 strategy reference, unknown to the journal), {} never received",
+                                found.current, found.adopted, found.failed
+                            );
+                        }
+                        shared.held.send_replace(false);
+                    }
+                    Err(why) => {
+                        shared.stop(format!("reconciling orders failed: {why}"));
+                        return;
+                    }
                 }
             }
-            Err(e) => tracing::warn!("order stream: skipped {e}"),
+            Event::Reconnecting { why, .. } => {
+                tracing::warn!("order stream: {why}; orders will be held until it reconciles")
+            }
         }
     }
     let why = match following.await {
@@ -299,6 +442,26 @@ async fn order_stream(
         Ok(Ok(())) => "it ended".to_owned(),
         Err(e) => e.to_string(),
     };
-    tracing::error!("the order stream stopped: {why}");
-    failed.send_replace(Some(format!("the order stream stopped: {why}")));
+    shared.stop(format!("the order stream stopped: {why}"));
+}
+
+/// Every `every`: settle what the exchange has cleared, and end pending
+/// orders it never received. A call that fails is tried again next time.
+async fn keep_settling(shared: Arc<Shared>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if *shared.held.borrow() {
+            continue;
+        }
+        let unsettled = match shared.journal.unsettled().await {
+            Ok(unsettled) => unsettled,
+            Err(e) => {
+                shared.stop(format!("reading the order journal failed: {e}"));
+                return;
+            }
+        };
+        if let Err(e) = resolve(&shared, unsettled, false).await {
+            tracing::warn!("settling orders: {e}; trying again in {every:?}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
 use clever_engine::{MarketState, OrderChange, Venue};
-use clever_market::{Fill, MarketBook, MarketResult, round2};
+use clever_market::{Fill, MarketBook, MarketResult, Money, round2};
 use clever_risk::Approved;
 use clever_sdk::{
     MarketId, Order, OrderId, OrderRequest, OrderStatus, OrderType, Persistence, RejectReason,
@@ -15,6 +15,7 @@ use clever_sdk::{
 };
 use clever_sim::order::SimOrder;
 use clever_sim::settle::settle;
+use clever_store::NewOrder;
 use serde_json::{Value, json};
 
 use crate::news::{News, OrderRef, Reported};
@@ -35,16 +36,48 @@ pub struct BetfairVenue {
     news: Receiver<News>,
     orders: HashMap<OrderId, Live>,
     markets: HashMap<MarketId, Vec<OrderId>>,
+    /// The strategy placing, and its running version (journalled with
+    /// each order).
+    strategy: String,
+    version: String,
 }
 
 impl BetfairVenue {
-    pub(crate) fn new(shared: Arc<Shared>, desk: u32, news: Receiver<News>) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        desk: u32,
+        news: Receiver<News>,
+        strategy: &str,
+    ) -> Self {
         BetfairVenue {
             shared,
             desk,
             news,
             orders: HashMap::new(),
             markets: HashMap::new(),
+            strategy: strategy.to_owned(),
+            version: String::new(),
+        }
+    }
+
+    /// The journal's record of an order about to be sent as `reference`,
+    /// placed at `now` (the market's clock, which risk limits count by).
+    fn journalled(&self, reference: String, r: &OrderRequest, now: Timestamp) -> NewOrder {
+        NewOrder {
+            customer_ref: reference,
+            strategy_ref: self.shared.strategy_ref.clone(),
+            mode: "live",
+            strategy: self.strategy.clone(),
+            version: self.version.clone(),
+            venue: "betfair",
+            market_id: r.market_id.0.clone(),
+            selection_id: r.selection_id.0,
+            side: r.side,
+            order_type: r.order_type,
+            persistence: r.persistence,
+            price: r.price.0,
+            size: Money::from_f64(round2(r.size)),
+            placed_at: now.0,
         }
     }
 
@@ -194,6 +227,11 @@ impl Venue for BetfairVenue {
     ) -> Result<Order, RejectReason> {
         let request = order.into_request();
         let body = self.body(id, &request, state.version);
+        let reference = OrderRef {
+            desk: self.desk,
+            order: id,
+        };
+        let journalled = self.journalled(reference.text(&self.shared.run), &request, now);
         let order = Order::pending(id, request, now);
         let market = order.request.market_id.clone();
         self.markets.entry(market).or_default().push(id);
@@ -205,7 +243,7 @@ impl Venue for BetfairVenue {
                 cancel_asked: false,
             },
         );
-        self.shared.place(self.desk, id, body);
+        self.shared.place(self.desk, id, body, journalled);
         Ok(order)
     }
 
@@ -230,6 +268,10 @@ impl Venue for BetfairVenue {
 
     fn on_market(&mut self, now: Timestamp, _book: &MarketBook, changes: &mut Vec<OrderChange>) {
         self.poll(now, changes);
+    }
+
+    fn switch_version(&mut self, version: &str) {
+        self.version = version.to_owned();
     }
 
     fn order(&self, id: OrderId) -> Option<Order> {

@@ -89,6 +89,13 @@ impl Desk {
         &self.versions
     }
 
+    /// The strategy now runs `version`: what it places from now on is
+    /// counted, and sent, as that version's.
+    pub fn switch_version(&mut self, version: &str) {
+        self.versions.switch_to(version);
+        self.venue.switch_version(version);
+    }
+
     /// The version book, to switch versions or count events.
     pub fn versions_mut(&mut self) -> &mut VersionBook {
         &mut self.versions

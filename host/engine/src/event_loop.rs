@@ -226,7 +226,7 @@ impl<C: Clock> Engine<C> {
         let filter = instance.descriptor().markets.clone();
         let version = instance.descriptor().version.clone();
         let desk: &mut Desk = instance.services_mut().expect(ON_A_DESK);
-        desk.versions_mut().switch_to(&version);
+        desk.switch_version(&version);
         self.slots.push(Slot {
             label,
             instance,
@@ -288,7 +288,7 @@ impl<C: Clock> Engine<C> {
         }
         slot.filter = next.descriptor().markets.clone();
         let retired = std::mem::replace(&mut slot.instance, next);
-        slot.desk_mut().versions_mut().switch_to(&new);
+        slot.desk_mut().switch_version(&new);
         Ok(Swapped {
             from: old,
             to: new,

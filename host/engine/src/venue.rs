@@ -98,6 +98,11 @@ pub trait Venue: Send {
     fn poll(&mut self, now: Timestamp, changes: &mut Vec<OrderChange>) {
         let _ = (now, changes);
     }
+    /// The strategy now runs `version` (a hot swap): orders placed from
+    /// now on are its. Venues that record no version ignore it.
+    fn switch_version(&mut self, version: &str) {
+        let _ = version;
+    }
     /// One order, as it is now.
     fn order(&self, id: OrderId) -> Option<Order>;
     /// Every order in a market, oldest first.

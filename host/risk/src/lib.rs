@@ -175,6 +175,22 @@ impl RiskBook {
         }
     }
 
+    /// Carry over what earlier runs of this strategy did, so the hourly
+    /// order count and the daily loss hold across restarts: the times of
+    /// their orders (epoch ms; each counts for an hour from its time) and
+    /// the profit settled on the day that `at` falls in.
+    pub fn carry_over(&mut self, placed: &[i64], (at, day_profit): (i64, Money)) {
+        let mut times: Vec<i64> = placed
+            .iter()
+            .copied()
+            .chain(self.placed_at.drain(..))
+            .collect();
+        times.sort_unstable();
+        self.placed_at = times.into();
+        self.day = at.div_euclid(DAY_MS);
+        self.day_profit = day_profit;
+    }
+
     /// Pull (or release) the kill switch: every order is refused while on.
     pub fn set_kill_switch(&mut self, on: bool) {
         self.killed = on;
@@ -431,6 +447,42 @@ mod tests {
         assert_eq!(
             place(&mut book, 1, order(Side::Back, 1, 2.0, 1.0), DAY_MS + 1),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn orders_and_the_days_loss_of_an_earlier_run_count_after_a_restart() {
+        let limits = RiskLimits {
+            max_orders_per_hour: 3,
+            daily_loss_limit: 10.0,
+            ..RiskLimits::default()
+        };
+        let now = 5 * DAY_MS + HOUR_MS;
+        let mut book = RiskBook::new(limits.clone());
+        book.carry_over(&[now - 10, now - 20], (now - 5, Money::ZERO));
+        assert!(book.check(order(Side::Back, 1, 2.0, 2.0), now).is_ok());
+        let approved = book.check(order(Side::Back, 1, 2.0, 2.0), now).unwrap();
+        book.placed(OrderId(1), &approved, now);
+        assert_eq!(
+            book.check(order(Side::Back, 1, 2.0, 2.0), now).unwrap_err(),
+            RejectReason::RiskLimit(RiskLimit::MaxOrdersPerHour)
+        );
+        // An hour on, the carried orders no longer count.
+        assert!(
+            book.check(order(Side::Back, 1, 2.0, 2.0), now + HOUR_MS)
+                .is_ok()
+        );
+
+        let mut book = RiskBook::new(limits);
+        book.carry_over(&[], (now - 5, Money::from_pennies(-1_000)));
+        assert_eq!(
+            book.check(order(Side::Back, 1, 2.0, 2.0), now).unwrap_err(),
+            RejectReason::RiskLimit(RiskLimit::DailyLoss)
+        );
+        assert!(
+            book.check(order(Side::Back, 1, 2.0, 2.0), now + DAY_MS)
+                .is_ok(),
+            "next day"
         );
     }
 

@@ -19,6 +19,8 @@ use clever_sdk::Timestamp;
 use clever_sim::{SimConfig, SimVenue};
 use clever_store::{RegistryError, Store, StoreError, VersionRow};
 
+use crate::paper::PaperJournal;
+
 /// Why the host refused or failed a request.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -80,9 +82,9 @@ pub struct Activation {
     pub swap: Option<SwapReport>,
 }
 
-/// Makes each strategy's venue: the simulated exchange on paper, a real
-/// venue live.
-pub type VenueMaker = Arc<dyn Fn() -> Box<dyn Venue> + Send + Sync>;
+/// Makes each strategy's venue (given the strategy's name): the simulated
+/// exchange on paper, a real venue live.
+pub type VenueMaker = Arc<dyn Fn(&str) -> Box<dyn Venue> + Send + Sync>;
 
 /// Risk, venue and parameters every strategy starts with.
 #[derive(Clone)]
@@ -93,6 +95,36 @@ pub struct Setup {
     pub venue: VenueMaker,
     /// Parameters (JSON) by strategy name; `{}` for the others.
     pub params: HashMap<String, String>,
+    /// How orders are kept in the order journal.
+    pub journal: Journalling,
+}
+
+/// How a host's orders reach the order journal. Its orders of a mode
+/// count toward each new desk's risk limits (orders in the last hour, the
+/// day's loss), so they hold across restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journalling {
+    /// Not kept (tests, benchmarks).
+    Off,
+    /// The venue writes each order before it sends it (live), as `mode`.
+    ByVenue(&'static str),
+    /// Each order is written as its market settles (paper), as `mode`,
+    /// its market named as `venue`'s.
+    AtSettlement {
+        /// `paper`, `replay`.
+        mode: &'static str,
+        /// The venue whose markets these are (`betfair`).
+        venue: &'static str,
+    },
+}
+
+impl Journalling {
+    fn mode(self) -> Option<&'static str> {
+        match self {
+            Journalling::Off => None,
+            Journalling::ByVenue(mode) | Journalling::AtSettlement { mode, .. } => Some(mode),
+        }
+    }
 }
 
 impl Setup {
@@ -101,9 +133,15 @@ impl Setup {
     pub fn paper(risk: RiskLimits, sim: SimConfig, params: HashMap<String, String>) -> Setup {
         Setup {
             risk,
-            venue: Arc::new(move || Box::new(SimVenue::new(sim.clone()))),
+            venue: Arc::new(move |_| Box::new(SimVenue::new(sim.clone()))),
             params,
+            journal: Journalling::Off,
         }
+    }
+
+    /// The same, with orders journalled as `journal` says.
+    pub fn journalled(self, journal: Journalling) -> Setup {
+        Setup { journal, ..self }
     }
 }
 
@@ -121,21 +159,46 @@ pub struct HostHandle {
     runtime: Arc<Runtime>,
     store: Store,
     setup: Setup,
+    /// Writes paper orders to the journal, if they are kept.
+    paper: Option<PaperJournal>,
+    /// Desks started, to name paper orders' references.
+    desks: std::sync::atomic::AtomicU32,
 }
 
 impl HostHandle {
-    /// A handle sending to the loop behind `commands`.
+    /// A handle sending to the loop behind `commands` (on a tokio runtime
+    /// when `setup` journals paper orders: the writer runs there).
     pub fn new(
         commands: flume::Sender<Command>,
         runtime: Arc<Runtime>,
         store: Store,
         setup: Setup,
     ) -> Self {
+        let paper = match setup.journal {
+            Journalling::AtSettlement { mode, venue } => {
+                Some(PaperJournal::start(store.clone(), (mode, venue)))
+            }
+            _ => None,
+        };
         HostHandle {
             commands,
             runtime,
             store,
             setup,
+            paper,
+            desks: std::sync::atomic::AtomicU32::new(1),
+        }
+    }
+
+    /// A wait until every paper order settled before it is first polled
+    /// is in the journal; it holds nothing of the host, so the loop may
+    /// stop (and settle) before it is awaited.
+    pub fn journal_flushed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let paper = self.paper.clone();
+        async move {
+            if let Some(paper) = paper {
+                paper.flush().await;
+            }
         }
     }
 
@@ -181,7 +244,20 @@ impl HostHandle {
         plugin: Arc<LoadedPlugin>,
         now: Timestamp,
     ) -> Result<Started, HostError> {
-        let desk = Desk::new(RiskBook::new(self.setup.risk.clone()), (self.setup.venue)());
+        let name = &plugin.descriptor().name;
+        let mut risk = RiskBook::new(self.setup.risk.clone());
+        if let Some(mode) = self.setup.journal.mode() {
+            let history = self.store.journal_history(name, mode).await?;
+            risk.carry_over(&history.placed, (history.at, history.day_profit));
+        }
+        let mut venue = (self.setup.venue)(name);
+        if let Some(paper) = &self.paper {
+            let desk = self
+                .desks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            venue = paper.venue(venue, name, desk);
+        }
+        let desk = Desk::new(risk, venue);
         let instance = self
             .instantiate(&label, plugin, Box::new(desk), now)
             .await?;

@@ -8,7 +8,8 @@
 //!
 //! Owns: the loop thread and the commands it takes
 //! between events ([`live`]), the slow side of every change, done off the
-//! event path ([`handle`]), and the routes ([`api`]). Does not know: the
+//! event path ([`handle`]), writing paper orders to the order journal as
+//! their markets settle (`paper.rs`), and the routes ([`api`]). Does not know: the
 //! feed's format (it is handed a [`Format`](clever_engine::Format)), the
 //! venue (it is handed a [`VenueMaker`]; [`Setup::paper`] makes the
 //! simulated exchange), how orders match (sim), or how plugins run
@@ -17,6 +18,9 @@
 pub mod api;
 pub mod handle;
 pub mod live;
+mod paper;
 
-pub use handle::{Activation, HostError, HostHandle, Publication, Setup, Started, VenueMaker};
+pub use handle::{
+    Activation, HostError, HostHandle, Journalling, Publication, Setup, Started, VenueMaker,
+};
 pub use live::{Command, Feed, HostStatus, Input, LiveLoop, ReplayStatus, SwapDone, SwapReport};

@@ -144,7 +144,12 @@ impl Args {
             .await
             .context("the replay thread failed")?
         {
-            Ok(lines) => eprintln!("replay done: {lines} messages; still serving (Ctrl-C stops)"),
+            Ok(lines) => {
+                eprintln!("replay done: {lines} messages; still serving (Ctrl-C stops)");
+                // A second line for scripts: every market is settled now.
+                println!("{}", serde_json::json!({ "replayed": lines }));
+                std::io::Write::flush(&mut std::io::stdout()).context("writing to stdout")?;
+            }
             Err(e) => eprintln!("replay stopped: {e}; still serving (Ctrl-C stops)"),
         }
         tokio::signal::ctrl_c()

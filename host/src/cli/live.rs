@@ -22,8 +22,8 @@ use crate::betfair::client::stream::{Endpoint, Event, Retry, Subscription, follo
 use crate::betfair::esa::Settings as StreamSettings;
 use crate::betfair::esa::{MarketDataFilter, MarketFilter, MarketSubscription, Secret};
 use crate::betfair_venue::{Trading, TradingConfig};
-use crate::serve::{Feed, HostHandle, Input, Setup};
-use crate::store::database_url;
+use crate::serve::{Feed, HostHandle, Input, Journalling, Setup};
+use crate::store::{Store, database_url};
 
 /// Trade the registry's active strategies on the live market stream.
 #[derive(Debug, clap::Args)]
@@ -86,6 +86,16 @@ struct BetfairConfig {
     keep_alive_secs: u64,
     #[serde(default = "default_commission")]
     commission_rate: f64,
+    /// Each Betting API request must be answered within this.
+    #[serde(default = "default_request_timeout")]
+    request_timeout_ms: u64,
+    /// How long a placement of unknown outcome stays pending before the
+    /// exchange is asked whether it has it.
+    #[serde(default = "default_pending_grace")]
+    pending_grace_ms: u64,
+    /// How often unsettled orders are looked for among cleared ones.
+    #[serde(default = "default_settle_every")]
+    settle_every_ms: u64,
     #[serde(default)]
     credentials: CredentialSources,
 }
@@ -145,6 +155,15 @@ fn default_keep_alive() -> u64 {
 }
 fn default_commission() -> f64 {
     5.0
+}
+fn default_request_timeout() -> u64 {
+    10_000
+}
+fn default_pending_grace() -> u64 {
+    10_000
+}
+fn default_settle_every() -> u64 {
+    5_000
 }
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8780))
@@ -266,15 +285,17 @@ impl Args {
         let (inputs_tx, inputs) = flume::unbounded();
         // Why the host must stop, if a stream stops for good.
         let (fatal, stopped) = watch::channel(None::<String>);
+        let url = database_url(config.db.as_deref());
+        let store = Store::open(&url).await?;
         let live = Live {
             client: &client,
             endpoint: &endpoint,
             inputs: &inputs_tx,
             fatal: &fatal,
+            store: &store,
         };
         let (setup, trading) = self.setup(&config, live)?;
-        let url = database_url(config.db.as_deref());
-        let host = open_host(&url, config.limits.as_deref(), setup).await?;
+        let host = open_host(store, config.limits.as_deref(), setup).await?;
         let recorder = match &config.record_dir {
             Some(dir) => Some(recorder(dir)?),
             None => None,
@@ -327,7 +348,14 @@ impl Args {
         let params = config.params()?;
         if self.paper {
             let sim = super::settings::simulation(config.simulation.as_deref())?;
-            return Ok((Setup::paper(risk, sim, params), None));
+            let setup = Setup::paper(risk, sim, params);
+            return Ok((
+                setup.journalled(Journalling::AtSettlement {
+                    mode: "paper",
+                    venue: "betfair",
+                }),
+                None,
+            ));
         }
         let wake = live.inputs.clone();
         let trading = Arc::new(Trading::start(
@@ -340,6 +368,9 @@ impl Args {
                 wake: Arc::new(move || {
                     let _ = wake.send(Input::Venue);
                 }),
+                store: live.store.clone(),
+                pending_grace: Duration::from_millis(config.betfair.pending_grace_ms),
+                settle_every: Duration::from_millis(config.betfair.settle_every_ms),
             },
         ));
         let (mut failed, fatal) = (trading.failed(), live.fatal.clone());
@@ -349,11 +380,12 @@ impl Args {
             }
         });
         let venues = trading.clone();
-        let venue: crate::serve::VenueMaker = Arc::new(move || Box::new(venues.venue()));
+        let venue: crate::serve::VenueMaker = Arc::new(move |name| Box::new(venues.venue(name)));
         let setup = Setup {
             risk,
             venue,
             params,
+            journal: Journalling::ByVenue("live"),
         };
         Ok((setup, Some(trading)))
     }
@@ -365,6 +397,7 @@ struct Live<'a> {
     endpoint: &'a Endpoint,
     inputs: &'a flume::Sender<Input>,
     fatal: &'a watch::Sender<Option<String>>,
+    store: &'a Store,
 }
 
 /// Log in to the Betting API and say where the Stream API is.
@@ -384,7 +417,7 @@ async fn connect(
         betting_url: b.betting.clone(),
         extra_root_pem: extra_root.clone(),
         requests_per_second: b.requests_per_second,
-        timeout: Duration::from_secs(10),
+        timeout: Duration::from_millis(b.request_timeout_ms),
     };
     let client = BettingClient::connect(betting, credentials)
         .await

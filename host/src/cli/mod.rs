@@ -10,6 +10,7 @@ mod generate;
 mod ingest;
 mod inspect;
 mod live;
+mod orders;
 mod output;
 mod plugin;
 mod remote;
@@ -49,6 +50,8 @@ enum Command {
     Inspect(inspect::Args),
     /// List saved backtest runs, or show one.
     Runs(runs::Args),
+    /// The orders running hosts placed (live and paper), and each version's results.
+    Orders(orders::Args),
     /// The plugin registry: publish, list, show, activate, roll back.
     Plugin(plugin::Args),
     /// Drive plugins over a synthetic market and report what they did.
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Plugin(args) => args.run(),
         Command::Run(args) => args.run(),
         Command::Runs(args) => args.run(),
+        Command::Orders(args) => args.run(),
         Command::Serve(args) => args.run(),
         Command::Live(args) => args.run(),
     };

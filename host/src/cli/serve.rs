@@ -14,7 +14,7 @@ use crate::betfair::StreamFormat;
 use crate::engine::{Engine, SimClock};
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::serve::api::{ApiState, DEFAULT_MAX_UPLOAD, Token, router};
-use crate::serve::{Command, Feed, HostHandle, LiveLoop, Setup};
+use crate::serve::{Command, Feed, HostHandle, Journalling, LiveLoop, Setup};
 use crate::store::{Store, database_url};
 use clever_sdk::Timestamp;
 
@@ -73,7 +73,11 @@ impl Args {
             super::settings::risk(self.risk.as_deref())?,
             super::settings::simulation(self.simulation.as_deref())?,
             self.params()?,
-        );
+        )
+        .journalled(Journalling::AtSettlement {
+            mode: "replay",
+            venue: "betfair",
+        });
         let files = data_files(&self.replay)?;
         let url = database_url(self.db.as_deref());
         let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -116,7 +120,7 @@ impl Args {
             files,
             speed: self.speed,
         };
-        let host = open_host(&url, self.limits.as_deref(), setup).await?;
+        let host = open_host(Store::open(&url).await?, self.limits.as_deref(), setup).await?;
         let (store, host, looping) = host.start_loop(feed, "replay")?;
         let api = Api {
             listen: self.listen,
@@ -215,16 +219,15 @@ impl Host {
     }
 }
 
-/// Open the store at `url` and start its active versions under `setup`,
+/// Start `store`'s active versions under `setup`,
 /// with the sandbox limits of `limits` (a `[sandbox]` file) and the
 /// wall-clock deadline armed: a live host runs in real time beside other
 /// strategies, so a call that overstays its deadline is interrupted.
 pub(super) async fn open_host(
-    url: &str,
+    store: Store,
     limits: Option<&Path>,
     setup: Setup,
 ) -> anyhow::Result<Host> {
-    let store = Store::open(url).await?;
     let runtime = Arc::new(Runtime::new(RuntimeConfig {
         limits: super::settings::sandbox(limits)?,
         deadline: true,
@@ -297,15 +300,18 @@ pub(super) async fn serve_api(
         .context("serving the API")
 }
 
-/// Print the host's final status and wait for its event loop to stop.
+/// Print the host's final status, wait for its event loop to stop and
+/// for its paper orders to be journalled.
 pub(super) async fn finish(host: Arc<HostHandle>, looping: std::thread::JoinHandle<()>) {
     if let Ok(status) = host.status().await
         && let Ok(line) = serde_json::to_string(&status)
     {
         println!("{line}");
     }
+    let journalled = host.journal_flushed();
     drop(host);
-    let _ = looping.join();
+    let _ = tokio::task::spawn_blocking(move || looping.join()).await;
+    journalled.await;
 }
 
 /// Ctrl-C, or SIGTERM (what a service manager sends): both stop the host

@@ -88,6 +88,9 @@ pub enum StoreError {
     /// An input file could not be read (not a bad line: those are dead letters).
     #[error("{0}")]
     Input(String),
+    /// What was asked cannot be done (named in the message).
+    #[error("{0}")]
+    Invalid(String),
     /// A query took longer than [`QUERY_TIMEOUT`].
     #[error("{what}: timed out after {0:?}", QUERY_TIMEOUT)]
     Timeout {

@@ -11,6 +11,7 @@
 
 mod connect;
 mod ingest;
+mod journal;
 pub mod ladder;
 mod maintain;
 mod migrate;
@@ -23,6 +24,9 @@ mod write;
 
 pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
 pub use ingest::{IngestSummary, Ingester};
+pub use journal::{
+    BetReport, History, JournalOrder, JournalStatus, NewOrder, OrderQuery, Reported, VersionResult,
+};
 pub use maintain::Performance;
 pub use migrate::MigrationState;
 pub use registry::{Published, RegistryError};

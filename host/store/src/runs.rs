@@ -93,14 +93,14 @@ pub struct RunRow {
     pub results: Vec<ResultRow>,
 }
 
-fn side(s: Side) -> &'static str {
+pub(crate) fn side(s: Side) -> &'static str {
     match s {
         Side::Back => "BACK",
         Side::Lay => "LAY",
     }
 }
 
-fn order_type(t: OrderType) -> &'static str {
+pub(crate) fn order_type(t: OrderType) -> &'static str {
     match t {
         OrderType::Limit => "LIMIT",
         OrderType::LimitOnClose => "LIMIT_ON_CLOSE",
@@ -108,7 +108,7 @@ fn order_type(t: OrderType) -> &'static str {
     }
 }
 
-fn persistence(p: Persistence) -> &'static str {
+pub(crate) fn persistence(p: Persistence) -> &'static str {
     match p {
         Persistence::Lapse => "LAPSE",
         Persistence::Persist => "PERSIST",
@@ -213,14 +213,56 @@ impl Store {
         market: i64,
         o: &SettledOrder,
     ) -> Result<(), StoreError> {
+        let customer_ref = o.order.request.customer_ref.as_deref();
+        self.insert_settled(Some(run), version, market, (None, customer_ref), o)
+            .await
+    }
+
+    /// Journal one order a running host settled itself (paper: the
+    /// simulated exchange matched it), with its events, under
+    /// `customer_ref`, placed by `strategy` at `version` (a published one)
+    /// in `mode`.
+    pub async fn journal_settled_order(
+        &self,
+        (strategy, version): (&str, &str),
+        (mode, customer_ref): (&str, &str),
+        venue: &str,
+        o: &SettledOrder,
+    ) -> Result<(), StoreError> {
+        const VERSION: &str = "SELECT v.id FROM strategy_versions v \
+            JOIN strategies s ON s.id = v.strategy \
+            WHERE s.name = $1 AND v.version = $2 AND v.published";
+        let what = format!("journalling order {customer_ref}");
+        let id: Option<i64> = with_pool!(self, |pool| {
+            let q = sqlx::query_scalar(VERSION).bind(strategy).bind(version);
+            timed(&what, q.fetch_optional(pool)).await?
+        });
+        let id = id.ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "{what}: {strategy}@{version} is not a published version"
+            ))
+        })?;
+        let market = self.market_row(venue, &o.order.request.market_id.0).await?;
+        self.insert_settled(None, id, market, (Some(mode), Some(customer_ref)), o)
+            .await
+    }
+
+    async fn insert_settled(
+        &self,
+        run: Option<i64>,
+        version: i64,
+        market: i64,
+        (mode, customer_ref): (Option<&str>, Option<&str>),
+        o: &SettledOrder,
+    ) -> Result<(), StoreError> {
         let what = "saving an order";
         const ORDER: &str = "INSERT INTO orders (run, strategy_version, venue_order_id, market, \
             selection_id, side, order_type, persistence, price, size_pennies, customer_ref, \
             placed_at, status, size_matched_pennies, average_price_matched, \
             size_cancelled_pennies, size_lapsed_pennies, size_voided_pennies, settled_at, \
-            profit_pennies, commission_pennies) VALUES \
+            profit_pennies, commission_pennies, mode) VALUES \
             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-            $17, $18, $19, $20, $21) RETURNING id";
+            $17, $18, $19, $20, $21, $22) RETURNING id";
         const EVENT: &str = "INSERT INTO order_events (order_id, seq, at, kind, price, amount_pennies) \
             VALUES ($1, $2, $3, $4, $5, $6) RETURNING order_id";
         let r = &o.order.request;
@@ -237,7 +279,7 @@ impl Store {
                 .bind(persistence(r.persistence))
                 .bind(r.price.get())
                 .bind(pennies(r.size))
-                .bind(r.customer_ref.clone())
+                .bind(customer_ref)
                 .bind(time(o.order.placed_at.0))
                 .bind(status(o.order.status))
                 .bind(pennies(o.order.size_matched - voided))
@@ -247,7 +289,8 @@ impl Store {
                 .bind(pennies(voided))
                 .bind(time(o.settled_at.0))
                 .bind(o.profit.to_pennies())
-                .bind(o.commission.to_pennies());
+                .bind(o.commission.to_pennies())
+                .bind(mode);
             let id: i64 = timed(what, q.fetch_one(pool)).await?;
             for (seq, (at, kind, price, size)) in events(o).into_iter().enumerate() {
                 let q = sqlx::query_scalar(EVENT)

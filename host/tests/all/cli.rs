@@ -424,7 +424,7 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     // Every migration this build has (the schema, the registry, money
     // in pennies, the kill switch).
     assert!(
-        stdout(&out).contains("4 migration(s) applied"),
+        stdout(&out).contains("5 migration(s) applied"),
         "{}",
         stdout(&out)
     );

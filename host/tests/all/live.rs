@@ -244,7 +244,7 @@ async fn betting_client(running: &Running) -> BettingClient {
 }
 
 /// The trader's client of the exchange whose HTTPS side is at `https`.
-async fn betting_client_at(https: &str, pem: Vec<u8>) -> BettingClient {
+pub(crate) async fn betting_client_at(https: &str, pem: Vec<u8>) -> BettingClient {
     let base = format!("https://{https}");
     let config = BettingConfig {
         identity_url: format!("{base}/api/"),
@@ -495,6 +495,9 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
     let mut race = Stepped::new();
     race.step(&running);
     let client = std::sync::Arc::new(betting_client(&running).await);
+    let db = crate::store::TestDb::sqlite();
+    let (name, version) = published(&db.url, clever_plugin_artifacts::BACK_FAV_PREOFF);
+    let store = clever_host::store::Store::open(&db.url).await.unwrap();
     let trading = Trading::start(
         client.clone(),
         TradingConfig {
@@ -503,12 +506,16 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
             retry: quick(),
             default_commission_rate: 5.0,
             wake: std::sync::Arc::new(|| {}),
+            store: store.clone(),
+            pending_grace: Duration::from_secs(1),
+            settle_every: Duration::from_millis(200),
         },
     );
     let mut desk = Desk::new(
         RiskBook::new(RiskLimits::default()),
-        Box::new(trading.venue()),
+        Box::new(trading.venue(&name)),
     );
+    desk.switch_version(&version);
     let now = Timestamp(0);
     let mut changes = Vec::new();
     desk.on_market(now, race.step(&running), &mut changes);
@@ -547,6 +554,7 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
             race.step(&running);
         }
     };
+    let start_journal = std::time::Instant::now();
     let resting = desk.place_order(now, back(42930960, 1000.0)).unwrap();
     let doomed = desk.place_order(now, back(40095374, 1000.0)).unwrap();
     let executable = |id| {
@@ -621,6 +629,30 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
     let placed = client.call("placeOrders", lost).await.unwrap();
     assert_eq!(placed["status"], "SUCCESS", "{placed}");
     assert_eq!(trading.cancel_remaining().await.unwrap(), 1);
+
+    // Every order the desk placed is in the journal as the exchange has
+    // it, under the strategy's version; the bet the journal never wrote
+    // came by the order stream and was adopted, with no strategy.
+    let journal = loop {
+        let all = store.journal_orders(&Default::default()).await.unwrap();
+        if all.len() == 4 && all.iter().all(|o| o.bet_id.is_some()) {
+            break all;
+        }
+        assert!(start_journal.elapsed() < Duration::from_secs(20), "{all:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for order in &journal {
+        let reference = &order.customer_ref;
+        match reference.starts_with(trading.run()) {
+            true => {
+                assert_eq!(order.strategy.as_deref(), Some(name.as_str()));
+                assert_eq!(order.version.as_deref(), Some(version.as_str()));
+                let ours = &seen[&OrderId(reference.rsplit('-').next().unwrap().parse().unwrap())];
+                assert_eq!(order.matched.to_f64(), ours.size_matched, "{order:?}");
+            }
+            false => assert_eq!(order.strategy, None, "adopted: {order:?}"),
+        }
+    }
     race.step(&running);
     race.step(&running);
     let executable = serde_json::json!({"customerStrategyRefs": ["test-host"],
@@ -664,14 +696,37 @@ fn backtested(file: &Path) -> Vec<(String, u64, f64, f64)> {
     rows
 }
 
+/// Publish `plugin` into the database at `url` and make it active; its
+/// name and version.
+pub(crate) fn published(url: &str, plugin: &str) -> (String, String) {
+    use crate::serve::{clever, ok};
+    // "NAME@VERSION published (sha256 ...)"
+    let out = ok(&clever(&["plugin", "publish", plugin, "--db", url]));
+    let spec = out.split_whitespace().next().unwrap();
+    let (name, version) = spec.split_once('@').unwrap();
+    ok(&clever(&[
+        "plugin",
+        "activate",
+        &format!("{name}@{version}"),
+        "--db",
+        url,
+    ]));
+    (name.to_owned(), version.to_owned())
+}
+
 /// `clever exchange` replaying `file` at `speed`, started on subscription;
-/// its stream and HTTPS addresses.
-fn exchange_process(
+/// its stream and HTTPS addresses, and its later stdout lines.
+pub(crate) fn exchange_process(
     file: &Path,
     speed: &str,
     cert: &Path,
     extra: &[&str],
-) -> (std::process::Child, String, String) {
+) -> (
+    std::process::Child,
+    String,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
         .args(["exchange", "--speed", speed, "--wait-for-subscriber"])
@@ -694,9 +749,14 @@ fn exchange_process(
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
+    let (tx, later) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
     let address = |key: &str| first[key].as_str().unwrap().to_owned();
-    (child, address("stream"), address("https"))
+    (child, address("stream"), address("https"), later)
 }
 
 /// The whole live path through the `clever` command: `clever live` runs
@@ -716,35 +776,19 @@ fn exchange_process(
 /// matched stake would then differ by what traded in between.
 #[test]
 fn clever_live_and_paper_on_the_local_exchange_place_what_a_backtest_places() {
-    use crate::serve::{Server, clever, generous_deadline, ok};
+    use crate::serve::{Server, generous_deadline};
     use clever_plugin_artifacts as artifacts;
     let file = greyhound_win();
     let want = backtested(&file);
     assert!(want.iter().all(|(_, orders, _, _)| *orders > 0), "{want:?}");
     let db = crate::store::TestDb::sqlite();
     for plugin in [artifacts::BACK_FAV_PREOFF, artifacts::STEAM_CHASER] {
-        ok(&clever(&["plugin", "publish", plugin, "--db", &db.url]));
-    }
-    for name in ["back-fav-preoff", "steam-chaser"] {
-        let out = ok(&clever(&["plugin", "list", "--db", &db.url, "--json"]));
-        let list: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let version = (list.as_array().unwrap().iter())
-            .find(|p| p["name"] == name)
-            .and_then(|p| p["version"].as_str())
-            .unwrap()
-            .to_owned();
-        ok(&clever(&[
-            "plugin",
-            "activate",
-            &format!("{name}@{version}"),
-            "--db",
-            &db.url,
-        ]));
+        published(&db.url, plugin);
     }
     for paper in [false, true] {
         let dir = tempfile::tempdir().unwrap();
         let cert = dir.path().join("exchange.pem");
-        let (mut exchange, stream, https) = exchange_process(&file, "10", &cert, &[]);
+        let (mut exchange, stream, https, _) = exchange_process(&file, "10", &cert, &[]);
         let config = dir.path().join("live.toml");
         let recordings = dir.path().join("recorded");
         std::fs::write(
@@ -760,6 +804,7 @@ betting = "https://{https}/exchange/betting/json-rpc/v1"
 certificate = "{cert}"
 strategy_ref = "e2e"
 heartbeat_ms = 500
+settle_every_ms = 300
 [betfair.credentials]
 username_env = "E2E_USER"
 password_file = "{password}"
@@ -808,9 +853,42 @@ insecure_local = true
             );
             std::thread::sleep(Duration::from_millis(200));
         };
+        // The journal has every order, settled, under its version: live as
+        // Betfair's cleared orders settle them, on paper as the simulated
+        // exchange did.
+        let journal = loop {
+            let orders = server.get("/orders");
+            let versions: Vec<_> = (orders["versions"].as_array().cloned().unwrap_or_default())
+                .into_iter()
+                .filter(|v| v["mode"] == mode)
+                .collect();
+            let placed: u64 = got
+                .iter()
+                .map(|s| s["tally"]["placed"].as_u64().unwrap())
+                .sum();
+            let journalled: u64 = versions.iter().map(|v| v["orders"].as_u64().unwrap()).sum();
+            if journalled == placed && versions.iter().all(|v| v["unsettled"] == 0) {
+                break versions;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(150),
+                "{mode}: {orders}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        };
         drop(server);
         let _ = exchange.kill();
         let _ = exchange.wait();
+        let mut journalled: Vec<_> = (journal.iter())
+            .map(|v| {
+                let matched = v["matched"].as_f64().unwrap();
+                let name = v["strategy"].as_str().unwrap().to_owned();
+                (name, v["orders"].as_u64().unwrap(), matched)
+            })
+            .collect();
+        journalled.sort_by(|a, b| a.0.cmp(&b.0));
+        let placed: Vec<_> = want.iter().map(|w| (w.0.clone(), w.1, w.2)).collect();
+        assert_eq!(journalled, placed, "{mode}: the journal");
         let mut got: Vec<_> = got
             .iter()
             .map(|s| {
@@ -936,7 +1014,7 @@ fn a_running_host_forgets_each_market_when_it_closes() {
 async fn faults_are_switched_from_outside_the_exchange_process() {
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("exchange.pem");
-    let (mut process, _, https) =
+    let (mut process, _, https, _) =
         exchange_process(&greyhound_win(), "0", &cert, &["--fault-control"]);
     let pem = std::fs::read(&cert).unwrap();
     let http = reqwest::Client::builder()

@@ -6,6 +6,7 @@ mod support;
 
 mod backtest;
 mod cli;
+mod crash;
 mod desk;
 mod fuzz_regressions;
 mod generate;

@@ -159,6 +159,11 @@ impl Server {
         )
     }
 
+    /// Whether the process still runs.
+    pub(crate) fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub(crate) fn get(&self, path: &str) -> Value {
         let (status, body) = self.call("GET", path, None, b"");
         assert_eq!(status, 200, "GET {path}: {body}");

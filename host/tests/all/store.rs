@@ -492,7 +492,8 @@ fn the_daily_roll_up_follows_the_hours_and_old_odds_can_be_dropped() {
 }
 
 /// A database an older build left (migrations 0001 and 0002, money as
-/// doubles) keeps its figures, to the penny, when 0003 makes them pennies.
+/// doubles) keeps its figures, to the penny, when 0003 makes them pennies,
+/// and its orders and their events when 0005 rebuilds the order tables.
 #[test]
 fn money_saved_as_doubles_reads_back_to_the_penny_after_the_pennies_migration() {
     use clever_host::market::Money;
@@ -509,7 +510,14 @@ fn money_saved_as_doubles_reads_back_to_the_penny_after_the_pennies_migration() 
         0, false); \
         INSERT INTO strategy_performance_hourly (strategy_version, hour, orders, matched, \
         gross_profit, commission, profit) VALUES (1, TS, 3, 0.30000000000000004, -0.005, 0, \
-        -0.005)";
+        -0.005); \
+        INSERT INTO markets (id, venue, market_id, event_type, market_type, number_of_winners, \
+        status) VALUES (1, 'betfair', '1.5', '7', 'WIN', 1, 'CLOSED'); \
+        INSERT INTO orders (id, run, strategy_version, market, selection_id, side, order_type, \
+        persistence, price, size, placed_at, status) VALUES (1, 1, 1, 1, 7, 'BACK', 'LIMIT', \
+        'LAPSE', 2.0, 0.30000000000000004, TS, 'EXECUTION_COMPLETE'); \
+        INSERT INTO order_events (order_id, seq, at, kind, price, size) \
+        VALUES (1, 0, TS, 'placed', 2.0, 0.30000000000000004)";
     on_both(|db| {
         block_on(async {
             let sqlite = db.url.starts_with("sqlite:");
@@ -565,6 +573,13 @@ fn money_saved_as_doubles_reads_back_to_the_penny_after_the_pennies_migration() 
             };
             // Half a penny rounds away from zero, as Money rounds.
             assert_eq!(hour, (30, -1), "{}", db.url);
+            let sql = "SELECT o.size_pennies, e.amount_pennies, o.run FROM orders o \
+                JOIN order_events e ON e.order_id = o.id";
+            let order: Vec<(i64, i64, i64)> = match &store {
+                Store::Sqlite { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+                Store::Postgres { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+            };
+            assert_eq!(order, [(30, 30, 1)], "{}", db.url);
             store.close().await;
         })
     });
@@ -619,6 +634,184 @@ fn the_registry_refuses_other_bytes_under_a_published_version_and_rolls_back() {
             let listed = store.published("", None).await.unwrap();
             assert_eq!(listed.len(), 2, "{listed:?}");
             assert_eq!(listed[0].bytes, 2);
+            store.close().await;
+        })
+    });
+}
+
+/// The order journal, on both databases: an order is written before it is
+/// sent (of a published version only, under a reference used once), moves
+/// forward only whatever order reports come in, is settled once, a bet the
+/// journal never wrote is adopted, and each version's figures add up.
+#[test]
+fn the_order_journal_moves_orders_forward_only_adopts_strangers_and_settles_once() {
+    use clever_host::market::Money;
+    use clever_host::store::{
+        BetReport, JournalStatus, NewOrder, OrderQuery, Reported, VersionRow,
+    };
+    use clever_sdk::{OrderType, Persistence, Side};
+    let p = Money::from_pennies;
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let version = VersionRow {
+                name: "s",
+                version: "1.0.0",
+                wit_version: "1.0.0",
+                component: b"a",
+                sha256: "a1",
+                parameters: "{}",
+            };
+            store.publish(&version).await.unwrap();
+            let order = |r: &str| NewOrder {
+                customer_ref: r.into(),
+                strategy_ref: "host".into(),
+                mode: "live",
+                strategy: "s".into(),
+                version: "1.0.0".into(),
+                venue: "betfair",
+                market_id: "1.9".into(),
+                selection_id: 7,
+                side: Side::Back,
+                order_type: OrderType::Limit,
+                persistence: Persistence::Lapse,
+                price: 2.5,
+                size: p(1000),
+                placed_at: 1_000,
+            };
+            for r in ["r-1-1", "r-1-2", "r-1-3"] {
+                store.journal_order(&order(r)).await.unwrap();
+            }
+            let mut unknown = order("r-1-4");
+            unknown.version = "9.9.9".into();
+            let err = store.journal_order(&unknown).await.unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("s@9.9.9 is not a published version"),
+                "{err}"
+            );
+            assert!(
+                store.journal_order(&order("r-1-1")).await.is_err(),
+                "a reference is used once"
+            );
+
+            assert!(store.journal_placed("r-1-1", "101", 1_100).await.unwrap());
+            let bet = |matched: i64, lapsed: i64, complete| BetReport {
+                customer_ref: "r-1-1".into(),
+                bet_id: "101".into(),
+                market_id: "1.9".into(),
+                selection_id: 7,
+                side: Side::Back,
+                price: 2.5,
+                size: p(1000),
+                persistence: Persistence::Lapse,
+                placed_at: 1_000,
+                matched: p(matched),
+                average_price: Some(2.5),
+                cancelled: p(0),
+                lapsed: p(lapsed),
+                voided: p(0),
+                complete,
+            };
+            let id = ("betfair", "host", "live");
+            let report = |b: BetReport| {
+                let store = store.clone();
+                async move { store.journal_report(&b, id, 1_200).await.unwrap() }
+            };
+            assert_eq!(report(bet(400, 0, false)).await, Reported::Updated(true));
+            assert_eq!(
+                report(bet(400, 0, false)).await,
+                Reported::Updated(false),
+                "again"
+            );
+            assert_eq!(
+                report(bet(200, 0, false)).await,
+                Reported::Updated(false),
+                "older"
+            );
+            assert_eq!(report(bet(600, 400, true)).await, Reported::Updated(true));
+            assert_eq!(report(bet(600, 0, false)).await, Reported::Updated(false));
+            let late = store.journal_ended("r-1-1", JournalStatus::Rejected, "late", 1_300);
+            assert!(
+                !late.await.unwrap(),
+                "a refusal after the venue reported the bet"
+            );
+            let failed =
+                store.journal_ended("r-1-2", JournalStatus::Failed, "never received", 1_300);
+            assert!(failed.await.unwrap());
+
+            let mut stranger = bet(0, 0, false);
+            (stranger.customer_ref, stranger.bet_id) = ("other-1-1".into(), "555".into());
+            assert_eq!(report(stranger.clone()).await, Reported::Adopted);
+            assert_eq!(report(stranger).await, Reported::Updated(false));
+
+            let unsettled = store.journal_unsettled("host").await.unwrap();
+            let refs: Vec<&str> = unsettled.iter().map(|o| o.customer_ref.as_str()).collect();
+            assert_eq!(refs, ["r-1-1", "r-1-3", "other-1-1"], "{}", db.url);
+            assert!(store.journal_settled("r-1-1", p(900), 2_000).await.unwrap());
+            assert!(
+                !store.journal_settled("r-1-1", p(900), 2_000).await.unwrap(),
+                "once"
+            );
+            assert_eq!(report(bet(700, 300, true)).await, Reported::Settled);
+
+            let orders = store.journal_orders(&OrderQuery::default()).await.unwrap();
+            let settled = orders.iter().find(|o| o.customer_ref == "r-1-1").unwrap();
+            assert_eq!(settled.status, JournalStatus::ExecutionComplete);
+            assert_eq!(
+                (settled.matched, settled.lapsed, settled.profit),
+                (p(600), p(400), Some(p(900)))
+            );
+            assert_eq!(
+                (settled.placed_at, settled.settled_at),
+                (1_000, Some(2_000)),
+                "{}",
+                db.url
+            );
+            assert_eq!(settled.version.as_deref(), Some("1.0.0"));
+            let failed = OrderQuery {
+                status: Some("FAILED".into()),
+                ..OrderQuery::default()
+            };
+            let failed = store.journal_orders(&failed).await.unwrap();
+            assert_eq!(failed.len(), 1);
+            assert_eq!(failed[0].reason.as_deref(), Some("never received"));
+
+            let sql = "SELECT e.kind, e.amount_pennies FROM order_events e \
+                JOIN orders o ON o.id = e.order_id WHERE o.customer_ref = 'r-1-1' ORDER BY e.seq";
+            let events: Vec<(String, Option<i64>)> = match &store {
+                Store::Sqlite { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+                Store::Postgres { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+            };
+            let want = [
+                ("placed", Some(1000)),
+                ("accepted", None),
+                ("matched", Some(400)),
+                ("matched", Some(200)),
+                ("lapsed", Some(400)),
+                ("settled", Some(900)),
+            ];
+            let want: Vec<(String, Option<i64>)> =
+                want.iter().map(|(k, a)| (k.to_string(), *a)).collect();
+            assert_eq!(events, want, "{}", db.url);
+
+            let results = store.journal_results().await.unwrap();
+            let mine = results
+                .iter()
+                .find(|r| r.strategy.as_deref() == Some("s"))
+                .unwrap();
+            assert_eq!((mine.orders, mine.unsettled), (3, 1), "{results:?}");
+            assert_eq!((mine.matched, mine.profit), (p(600), p(900)));
+            let adopted = results.iter().find(|r| r.strategy.is_none()).unwrap();
+            assert_eq!((adopted.orders, adopted.unsettled), (1, 1));
+
+            // What a restarted host's risk limits carry over.
+            let history = store.journal_history("s", "live").await.unwrap();
+            assert_eq!(history.at, 2_000, "the latest placement or settlement");
+            assert_eq!(history.placed, [1_000, 1_000, 1_000], "{}", db.url);
+            assert_eq!(history.day_profit, p(900));
+            let none = store.journal_history("s", "paper").await.unwrap();
+            assert_eq!(none, Default::default());
             store.close().await;
         })
     });

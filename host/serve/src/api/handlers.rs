@@ -111,6 +111,35 @@ pub async fn strategies(State(state): State<Arc<ApiState>>) -> Answer {
     ok(state.host.status().await?.strategies)
 }
 
+/// What `GET /orders` may be asked.
+#[derive(Debug, Deserialize)]
+pub struct OrdersQuery {
+    strategy: Option<String>,
+    version: Option<String>,
+    status: Option<String>,
+    market: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /orders`: the order journal (newest first, 100 unless `limit`
+/// says) and each strategy version's results, kept across restarts.
+pub async fn orders(
+    State(state): State<Arc<ApiState>>,
+    axum::extract::Query(q): axum::extract::Query<OrdersQuery>,
+) -> Answer {
+    let query = clever_store::OrderQuery {
+        strategy: q.strategy,
+        version: q.version,
+        status: q.status,
+        market_id: q.market,
+        limit: Some(q.limit.unwrap_or(100).clamp(1, 10_000)),
+    };
+    let store = state.host.store();
+    let orders = (store.journal_orders(&query).await).map_err(crate::HostError::from)?;
+    let versions = (store.journal_results().await).map_err(crate::HostError::from)?;
+    ok(json!({ "orders": orders, "versions": versions }))
+}
+
 /// `POST /kill`: stop all trading.
 pub async fn kill(State(state): State<Arc<ApiState>>) -> Answer {
     let cancelled = state.host.kill().await?;

@@ -81,6 +81,7 @@ fn table(max_upload: usize) -> Vec<(Route, Handler)> {
         (change("/plugins/{name}/activate"), post(handlers::activate)),
         (change("/plugins/{name}/rollback"), post(handlers::rollback)),
         (read("/strategies"), get(handlers::strategies)),
+        (read("/orders"), get(handlers::orders)),
         (change("/kill"), post(handlers::kill)),
         (change("/kill/release"), post(handlers::release)),
     ]
