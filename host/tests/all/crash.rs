@@ -143,6 +143,109 @@ fn crash_test(db: &TestDb, seed: u64) {
     let _ = exchange.wait();
 }
 
+/// Reconciliation, on both databases: a host starts on a journal a
+/// crashed run left, against an exchange that went on without it. Before
+/// it trades it has brought the journal into line: the order the crashed
+/// run wrote but never sent is failed (never received), the one whose
+/// answer was lost has its bet, and the bet placed by hand under the
+/// host's strategy reference is adopted and reported.
+#[test]
+fn a_restarted_host_reconciles_the_journal_with_the_exchange_on_both_databases() {
+    crate::store::on_both(reconciles);
+}
+
+fn reconciles(db: &TestDb) {
+    use clever_host::store::NewOrder;
+    use clever_sdk::{OrderType, Persistence, Side};
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (running, _) = rt.block_on(crate::live::exchange(0.0, Default::default()));
+    let mut race = crate::live::Stepped::new();
+    for _ in 0..3 {
+        race.step(&running);
+    }
+    // The reader without parameters places nothing: the only orders are
+    // the ones this test makes.
+    let (name, version) = crate::live::published(&db.url, artifacts::FIXTURE_READER);
+    let store = rt.block_on(Store::open(&db.url)).unwrap();
+    let order = |customer_ref: &str| NewOrder {
+        customer_ref: customer_ref.into(),
+        strategy_ref: "rec".into(),
+        mode: "live",
+        strategy: name.clone(),
+        version: version.clone(),
+        venue: "betfair",
+        market_id: "1.197931750".into(),
+        selection_id: 42930960,
+        side: Side::Back,
+        order_type: OrderType::Limit,
+        persistence: Persistence::Lapse,
+        price: 1000.0,
+        size: Money::from_pennies(200),
+        placed_at: 1,
+    };
+    for never_sent in ["old-1-1", "old-1-2"] {
+        rt.block_on(store.journal_order(&order(never_sent)))
+            .unwrap();
+    }
+    let pem = running.certificate_pem.clone().into_bytes();
+    let https = running.https.to_string();
+    let client = rt.block_on(crate::live::betting_client_at(&https, pem.clone()));
+    // Sent, its answer lost in the crash; and one placed by hand.
+    for reference in ["old-1-2", "by-hand"] {
+        let body = json!({"marketId": "1.197931750", "customerStrategyRef": "rec",
+            "customerRef": reference, "instructions": [{"selectionId": 42930960,
+            "handicap": 0, "side": "BACK", "orderType": "LIMIT", "customerOrderRef": reference,
+            "limitOrder": {"size": 2.0, "price": 1000.0, "persistenceType": "LAPSE"}}]});
+        let placed = rt.block_on(client.call("placeOrders", body)).unwrap();
+        assert_eq!(placed["status"], "SUCCESS", "{placed}");
+    }
+    std::fs::write(dir.path().join("exchange.pem"), &pem).unwrap();
+    let config = dir.path().join("live.toml");
+    let at = ("rec", (running.stream.to_string(), https.clone()));
+    let at = (at.0, (at.1.0.as_str(), at.1.1.as_str()));
+    live_config(
+        &config,
+        &db.url,
+        at,
+        ("", "pending_grace_ms = 300\nsettle_every_ms = 200"),
+    );
+    let log = dir.path().join("host.log");
+    let host = live_host(&config, &log);
+    let start = Instant::now();
+    let journal = loop {
+        let orders = host.get("/orders")["orders"].clone();
+        let find = |r: &str| {
+            let all = orders.as_array().unwrap().iter();
+            all.clone().find(|o| o["customer_ref"] == r).cloned()
+        };
+        let (never, lost, hand) = (find("old-1-1"), find("old-1-2"), find("by-hand"));
+        let done = never.as_ref().is_some_and(|o| o["status"] == "FAILED")
+            && lost.as_ref().is_some_and(|o| o["status"] == "EXECUTABLE")
+            && hand.is_some();
+        if done {
+            break (never.unwrap(), lost.unwrap(), hand.unwrap());
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{}: {orders}",
+            db.url
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(host);
+    let (never, lost, hand) = journal;
+    assert_eq!(never["reason"], "never received by the exchange");
+    assert!(lost["bet_id"].is_string(), "{lost}");
+    assert_eq!(
+        (hand["strategy"].clone(), hand["reason"].clone()),
+        (Value::Null, json!("adopted"))
+    );
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains("1 adopted"), "{said}");
+    rt.block_on(store.close());
+}
+
 /// What every life of the host shares: its config, plugins and database.
 struct Setup {
     config: std::path::PathBuf,
@@ -185,8 +288,6 @@ impl Setup {
              max_selection_liability = 1e9\nmax_market_liability = 1e9\ndaily_loss_limit = 1e9\n",
         )
         .unwrap();
-        let password = dir.join("password");
-        std::fs::write(&password, "a password\n").unwrap();
         let cert = dir.join("exchange.pem");
         let logs = dir.join("logs");
         std::fs::create_dir_all(&logs).unwrap();
@@ -196,28 +297,53 @@ impl Setup {
             cert,
             logs,
         }
-        .with_config(db, (&reader, &risk, &password))
+        .with_config(db, (&reader, &risk))
     }
 
-    fn with_config(self, db: &str, (reader, risk, password): (&Path, &Path, &Path)) -> Setup {
-        // The exchange's addresses are known once it runs: written then.
-        let text = format!(
-            r#"db = "{db}"
+    fn with_config(self, db: &str, (reader, risk): (&Path, &Path)) -> Setup {
+        // The exchange's addresses are known once it runs: filled in then.
+        let top = format!(
+            "risk = \"{}\"\n[params]\n\"fixture-reader\" = \"{}\"\n",
+            risk.display(),
+            reader.display()
+        );
+        let betfair = "requests_per_second = 200\nrequest_timeout_ms = 1000\n\
+            pending_grace_ms = 2000\nsettle_every_ms = 500\n";
+        let names = ("crash", ("STREAM", "HTTPS"));
+        live_config(&self.config, db, names, (&top, betfair));
+        self
+    }
+
+    /// Start life `n` of the host, its stderr kept in a log.
+    fn host(&self, n: usize) -> Server {
+        live_host(&self.config, &self.logs.join(format!("host-{n}.log")))
+    }
+}
+
+/// Write a `clever live` config at `path` (the exchange's certificate
+/// beside it as `exchange.pem`, its account's password written there
+/// too) for `db`, trading as `strategy_ref` on the exchange at `stream`
+/// and `https`, with `top`-level and `[betfair]` lines added.
+pub(crate) fn live_config(
+    path: &Path,
+    db: &str,
+    (strategy_ref, (stream, https)): (&str, (&str, &str)),
+    (top, betfair): (&str, &str),
+) {
+    let password = path.with_file_name("password");
+    std::fs::write(&password, "a password\n").unwrap();
+    let text = format!(
+        r#"db = "{db}"
 limits = "{limits}"
-risk = "{risk}"
-[params]
-"fixture-reader" = "{reader}"
+{top}
 [betfair]
-stream = "STREAM"
-identity = "https://HTTPS/api/"
-betting = "https://HTTPS/exchange/betting/json-rpc/v1"
+stream = "{stream}"
+identity = "https://{https}/api/"
+betting = "https://{https}/exchange/betting/json-rpc/v1"
 certificate = "{cert}"
-strategy_ref = "crash"
+strategy_ref = "{strategy_ref}"
 heartbeat_ms = 500
-requests_per_second = 200
-request_timeout_ms = 1000
-pending_grace_ms = 2000
-settle_every_ms = 500
+{betfair}
 [betfair.credentials]
 username_env = "E2E_USER"
 password_file = "{password}"
@@ -226,31 +352,27 @@ app_key_env = "E2E_KEY"
 listen = "127.0.0.1:0"
 insecure_local = true
 "#,
-            limits = generous_deadline().display(),
-            risk = risk.display(),
-            reader = reader.display(),
-            cert = self.cert.display(),
-            password = password.display(),
-        );
-        std::fs::write(&self.config, text).unwrap();
-        self
-    }
+        limits = generous_deadline().display(),
+        cert = path.with_file_name("exchange.pem").display(),
+        password = password.display(),
+    );
+    std::fs::write(path, text).unwrap();
+}
 
-    /// Start life `n` of the host, its stderr kept in a log.
-    fn host(&self, n: usize) -> Server {
-        let log = std::fs::File::create(self.logs.join(format!("host-{n}.log"))).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_clever"));
-        cmd.arg("live")
-            .arg("--config")
-            .arg(&self.config)
-            .env("CLEVER_CACHE_DIR", cache_dir())
-            .env("E2E_USER", "trader")
-            .env("E2E_KEY", "app-key")
-            .env("CLEVER_LOG", "warn")
-            .env_remove("CLEVER_API_TOKEN")
-            .stderr(log);
-        Server::spawn(cmd, "clever live (live): listening on ")
-    }
+/// `clever live --config CONFIG`, its stderr written to `log`.
+pub(crate) fn live_host(config: &Path, log: &Path) -> Server {
+    let log = std::fs::File::create(log).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_clever"));
+    cmd.arg("live")
+        .arg("--config")
+        .arg(config)
+        .env("CLEVER_CACHE_DIR", cache_dir())
+        .env("E2E_USER", "trader")
+        .env("E2E_KEY", "app-key")
+        .env("CLEVER_LOG", "warn")
+        .env_remove("CLEVER_API_TOKEN")
+        .stderr(log);
+    Server::spawn(cmd, "clever live (live): listening on ")
 }
 
 /// `clever exchange` replaying `data` at 30x with fault control; its

@@ -29,7 +29,7 @@ fn account() -> Account {
     }
 }
 
-async fn exchange(speed: f64, limits: Limits) -> (Running, Secret) {
+pub(crate) async fn exchange(speed: f64, limits: Limits) -> (Running, Secret) {
     let mut exchange = Exchange::local(account()).unwrap();
     (exchange.speed, exchange.limits) = (speed, limits);
     let running = exchange.start().await.unwrap();
@@ -448,14 +448,14 @@ async fn paper_trading_on_the_live_stream_and_its_recording_place_what_a_backtes
 
 /// The greyhound race fed to an exchange one line at a time, and the same
 /// lines into a cache of our own (for the desk's view of the market).
-struct Stepped {
+pub(crate) struct Stepped {
     lines: Vec<String>,
     next: usize,
     cache: StreamCache,
 }
 
 impl Stepped {
-    fn new() -> Stepped {
+    pub(crate) fn new() -> Stepped {
         let text = std::fs::read_to_string(greyhound_win()).unwrap();
         Stepped {
             lines: text.lines().map(str::to_owned).collect(),
@@ -465,7 +465,7 @@ impl Stepped {
     }
 
     /// Apply the next line to the exchange and the cache.
-    fn step(&mut self, running: &Running) -> &clever_host::market::MarketBook {
+    pub(crate) fn step(&mut self, running: &Running) -> &clever_host::market::MarketBook {
         let line = &self.lines[self.next];
         self.next += 1;
         running.shared.apply(line);
@@ -776,7 +776,7 @@ pub(crate) fn exchange_process(
 /// matched stake would then differ by what traded in between.
 #[test]
 fn clever_live_and_paper_on_the_local_exchange_place_what_a_backtest_places() {
-    use crate::serve::{Server, generous_deadline};
+    use crate::serve::Server;
     use clever_plugin_artifacts as artifacts;
     let file = greyhound_win();
     let want = backtested(&file);
@@ -791,40 +791,9 @@ fn clever_live_and_paper_on_the_local_exchange_place_what_a_backtest_places() {
         let (mut exchange, stream, https, _) = exchange_process(&file, "10", &cert, &[]);
         let config = dir.path().join("live.toml");
         let recordings = dir.path().join("recorded");
-        std::fs::write(
-            &config,
-            format!(
-                r#"db = "{db}"
-limits = "{limits}"
-record_dir = "{recordings}"
-[betfair]
-stream = "{stream}"
-identity = "https://{https}/api/"
-betting = "https://{https}/exchange/betting/json-rpc/v1"
-certificate = "{cert}"
-strategy_ref = "e2e"
-heartbeat_ms = 500
-settle_every_ms = 300
-[betfair.credentials]
-username_env = "E2E_USER"
-password_file = "{password}"
-app_key_env = "E2E_KEY"
-[api]
-listen = "127.0.0.1:0"
-insecure_local = true
-"#,
-                db = db.url,
-                limits = generous_deadline().display(),
-                recordings = recordings.display(),
-                cert = cert.display(),
-                password = {
-                    let p = dir.path().join("password");
-                    std::fs::write(&p, "a password\n").unwrap();
-                    p.display().to_string()
-                },
-            ),
-        )
-        .unwrap();
+        let top = format!("record_dir = \"{}\"", recordings.display());
+        let at = ("e2e", (stream.as_str(), https.as_str()));
+        crate::crash::live_config(&config, &db.url, at, (&top, "settle_every_ms = 300"));
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
         cmd.arg("live").arg("--config").arg(&config);
         if paper {
