@@ -29,6 +29,18 @@ pub(crate) fn wall_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Tell `fail` why trading must stop (the first reason is kept), and log it.
+pub(crate) fn stop_trading(fail: &watch::Sender<Option<String>>, why: String) {
+    tracing::error!("{why}");
+    fail.send_if_modified(|was| {
+        let first = was.is_none();
+        if first {
+            *was = Some(why);
+        }
+        first
+    });
+}
+
 impl Journal {
     pub fn new(store: Store, strategy_ref: String, fail: watch::Sender<Option<String>>) -> Self {
         Journal {
@@ -41,14 +53,7 @@ impl Journal {
 
     /// Stop trading: a write failed.
     fn failed(&self, what: String) {
-        tracing::error!("{what}; trading stops");
-        self.fail.send_if_modified(|why| {
-            let first = why.is_none();
-            if first {
-                *why = Some(what);
-            }
-            first
-        });
+        stop_trading(&self.fail, format!("{what}; trading stops"));
     }
 
     /// Write an order before it is sent; an error means it must not be.

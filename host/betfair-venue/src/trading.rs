@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use clever_betfair::client::betting::{BettingClient, BettingError};
 use clever_betfair::client::stream::{Endpoint, Event, Retry, Subscription, follow};
@@ -18,7 +18,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::journal::Journal;
+use crate::journal::{Journal, stop_trading, wall_ms};
 use crate::news::{News, OrderRef, nothing_done, placed, read_bets, route};
 use crate::reconcile::{reconcile, resolve};
 use crate::venue::BetfairVenue;
@@ -199,14 +199,7 @@ impl Shared {
 
     /// Stop trading for `why` (the first reason is kept).
     pub fn stop(&self, why: String) {
-        tracing::error!("{why}");
-        self.fail.send_if_modified(|was| {
-            let first = was.is_none();
-            if first {
-                *was = Some(why);
-            }
-            first
-        });
+        stop_trading(&self.fail, why);
     }
 
     /// Cancel a bet's unmatched stake; the order stream reports the
@@ -368,9 +361,7 @@ impl Drop for Trading {
 /// A short tag unique to this host run: the start time in milliseconds,
 /// base 36 (8 characters until the year 2059).
 fn run_tag() -> String {
-    let mut n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+    let mut n = wall_ms();
     let mut tag = Vec::new();
     while n > 0 {
         tag.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]);

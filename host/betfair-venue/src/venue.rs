@@ -81,14 +81,10 @@ impl BetfairVenue {
         }
     }
 
-    /// The `placeOrders` params of one order, placed in a market whose
-    /// definition is at `version` (the bet lapses if it has moved on).
-    fn body(&self, id: OrderId, r: &OrderRequest, version: Option<u64>) -> Value {
-        let reference = OrderRef {
-            desk: self.desk,
-            order: id,
-        }
-        .text(&self.shared.run);
+    /// The `placeOrders` params of one order sent as `reference`, placed
+    /// in a market whose definition is at `version` (the bet lapses if it
+    /// has moved on).
+    fn body(&self, reference: &str, r: &OrderRequest, version: Option<u64>) -> Value {
         let persistence = match r.persistence {
             Persistence::Lapse => "LAPSE",
             Persistence::Persist => "PERSIST",
@@ -226,12 +222,13 @@ impl Venue for BetfairVenue {
         state: &MarketState,
     ) -> Result<Order, RejectReason> {
         let request = order.into_request();
-        let body = self.body(id, &request, state.version);
         let reference = OrderRef {
             desk: self.desk,
             order: id,
-        };
-        let journalled = self.journalled(reference.text(&self.shared.run), &request, now);
+        }
+        .text(&self.shared.run);
+        let body = self.body(&reference, &request, state.version);
+        let journalled = self.journalled(reference, &request, now);
         let order = Order::pending(id, request, now);
         let market = order.request.market_id.clone();
         self.markets.entry(market).or_default().push(id);
