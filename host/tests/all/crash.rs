@@ -246,6 +246,122 @@ fn reconciles(db: &TestDb) {
     rt.block_on(store.close());
 }
 
+/// Risk limits hold across restarts, on both databases: a host that used
+/// its hourly order limit and was killed places nothing when started
+/// again in the same hour (the orders it journalled count), and a host
+/// whose strategy lost its daily limit earlier that day (settled in the
+/// journal) refuses every order for the daily loss.
+#[test]
+fn a_restarted_host_keeps_the_hourly_and_daily_limits_it_carried_over_on_both_databases() {
+    crate::store::on_both(carries_over);
+}
+
+fn carries_over(db: &TestDb) {
+    const PER_HOUR: usize = 3;
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (running, _) = rt.block_on(crate::live::exchange(0.0, Default::default()));
+    let mut race = crate::live::Stepped::new();
+    for _ in 0..3 {
+        race.step(&running);
+    }
+    let (name, version) = crate::live::published(&db.url, artifacts::FIXTURE_READER);
+    std::fs::write(dir.path().join("exchange.pem"), &running.certificate_pem).unwrap();
+    let (reader, risk) = (dir.path().join("reader.json"), dir.path().join("risk.toml"));
+    // The reader backs at 1000 (never matched) on every update.
+    std::fs::write(&reader, r#"{"orders": true}"#).unwrap();
+    let limits = format!(
+        "[risk]\nmax_orders_per_hour = {PER_HOUR}\nmax_open_orders = 1000\n\
+         max_selection_liability = 1e9\nmax_market_liability = 1e9\ndaily_loss_limit = 50\n"
+    );
+    std::fs::write(&risk, limits).unwrap();
+    let config = dir.path().join("live.toml");
+    let top = format!(
+        "risk = \"{}\"\n[params]\n\"{name}\" = \"{}\"\n",
+        risk.display(),
+        reader.display()
+    );
+    let (stream, https) = (running.stream.to_string(), running.https.to_string());
+    live_config(&config, &db.url, ("limits", (&stream, &https)), (&top, ""));
+    let journalled = |host: &Server| host.get("/orders?limit=1000")["orders"].clone();
+    // Life 1 places its hourly limit, is refused the rest, and is killed.
+    let host = live_host(&config, &dir.path().join("host-1.log"));
+    let refused = until_refused(&host, &mut race, &running, "max-orders-per-hour");
+    assert_eq!(refused["placed"], PER_HOUR, "{}: {refused}", db.url);
+    let first = journalled(&host);
+    assert_eq!(first.as_array().unwrap().len(), PER_HOUR, "{first}");
+    drop(host); // SIGKILL
+    // Life 2, the same hour: the journal's orders count, so none is placed.
+    let host = live_host(&config, &dir.path().join("host-2.log"));
+    let refused = until_refused(&host, &mut race, &running, "max-orders-per-hour");
+    assert_eq!(refused["placed"], 0, "{}: {refused}", db.url);
+    assert_eq!(journalled(&host).as_array().unwrap().len(), PER_HOUR);
+    drop(host);
+    // Earlier that day a run of this strategy lost 60 (the limit is 50).
+    let placed_at = first[0]["placed_at"].as_i64().expect("placed_at in ms");
+    let store = rt.block_on(Store::open(&db.url)).unwrap();
+    rt.block_on(lost_earlier(
+        &store,
+        (&name, &version),
+        placed_at - 7_200_000,
+    ));
+    rt.block_on(store.close());
+    let host = live_host(&config, &dir.path().join("host-3.log"));
+    let refused = until_refused(&host, &mut race, &running, "daily-loss");
+    assert_eq!(refused["placed"], 0, "{}: {refused}", db.url);
+    drop(host);
+}
+
+/// Step the race until the one strategy's desk has been refused for the
+/// risk limit `limit` twice; its tally.
+fn until_refused(
+    host: &Server,
+    race: &mut crate::live::Stepped,
+    running: &clever_host::betfair_exchange::Running,
+    limit: &str,
+) -> Value {
+    let mut strategies = Value::Null;
+    // The race has 166 lines; three lives take a few dozen of them.
+    for _ in 0..40 {
+        race.step(running);
+        std::thread::sleep(Duration::from_millis(150));
+        strategies = host.get("/strategies");
+        let tally = strategies[0]["tally"].clone();
+        if tally["rejected"][format!("risk-limit:{limit}")].as_u64() >= Some(2) {
+            return tally;
+        }
+    }
+    panic!("never refused for {limit} in 40 updates: {strategies}");
+}
+
+/// Journal an order of `strategy` placed at `at` and settled an hour
+/// later with a loss of 60, as an earlier run on the same day would.
+async fn lost_earlier(store: &Store, (strategy, version): (&str, &str), at: i64) {
+    use clever_host::store::NewOrder;
+    use clever_sdk::{OrderType, Persistence, Side};
+    let order = NewOrder {
+        customer_ref: "earlier-1-1".into(),
+        strategy_ref: "limits".into(),
+        mode: "live",
+        strategy: strategy.into(),
+        version: version.into(),
+        venue: "betfair",
+        market_id: "1.197931751".into(),
+        selection_id: 42930960,
+        side: Side::Back,
+        order_type: OrderType::Limit,
+        persistence: Persistence::Lapse,
+        price: 2.0,
+        size: Money::from_pennies(6_000),
+        placed_at: at,
+    };
+    store.journal_order(&order).await.unwrap();
+    assert!(store.journal_placed("earlier-1-1", "1", at).await.unwrap());
+    let loss = Money::from_pennies(-6_000);
+    let settled = store.journal_settled("earlier-1-1", loss, at + 3_600_000);
+    assert!(settled.await.unwrap());
+}
+
 /// What every life of the host shares: its config, plugins and database.
 struct Setup {
     config: std::path::PathBuf,
