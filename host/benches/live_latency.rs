@@ -22,7 +22,8 @@
 //! over its limit waits for its turn by design, which is not latency.
 //!
 //! Run: `cargo bench -p clever-host --bench live_latency` (LIVE_SAMPLES
-//! lines, default 1000).
+//! lines, default 1000; LIVE_DB an empty PostgreSQL database for the
+//! journal instead of a SQLite file).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -131,9 +132,11 @@ async fn measure(samples: usize) {
     let (inputs_tx, inputs) = flume::unbounded();
     let wake = inputs_tx.clone();
     // The order journal, written before each order is sent, is part of
-    // what is measured: a SQLite file, with the reader fixture published.
+    // what is measured: a SQLite file, or the empty database `LIVE_DB`
+    // names (PostgreSQL), with the reader fixture published.
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let url = std::env::var("LIVE_DB")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let store = Store::open(&url).await.expect("the journal's database");
     let (runtime, plugin) = reader();
     let bytes = std::fs::read(clever_plugin_artifacts::FIXTURE_READER).expect("reader");

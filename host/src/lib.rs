@@ -16,11 +16,13 @@
 //! * [`betfair_venue`]: trading on Betfair through the engine (`clever live`).
 //! * [`store`]: the database (SQLite or PostgreSQL through sqlx).
 //! * [`backtest`]: plugins over market files, in parallel, with a report.
+//! * [`analytics`]: metrics and Monte Carlo over a run's settled markets.
 //! * [`serve`]: the long-running host and its HTTP API.
 #![deny(unsafe_code)]
 
 pub mod cli;
 
+pub use clever_analytics as analytics;
 pub use clever_backtest as backtest;
 pub use clever_betfair as betfair;
 pub use clever_betfair_exchange as betfair_exchange;

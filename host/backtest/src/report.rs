@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::run::FileOutcome;
-use clever_market::Figures;
+use clever_analytics::{Bankroll, MarketPoint, Metrics, MonteCarlo, Resampled};
+use clever_market::{Figures, MarketResult};
 use clever_runtime::LoadedPlugin;
 
 /// What `clever backtest --json` prints.
@@ -44,6 +45,39 @@ pub struct StrategyReport {
     pub faults: u64,
     /// Quarantined in any market file.
     pub quarantined: bool,
+    /// Its performance over the settled markets ([`Report::measure`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Metrics>,
+    /// Its settled markets resampled ([`Report::measure`] with a
+    /// [`MonteCarlo`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monte_carlo: Option<Resampled>,
+    /// Each market it traded, in file order: what the metrics are made of.
+    #[serde(skip)]
+    pub points: Vec<MarketPoint>,
+}
+
+impl Report {
+    /// Work out every strategy's metrics against `bankroll`, and resample
+    /// its markets if `monte_carlo` is asked for.
+    pub fn measure(&mut self, bankroll: Bankroll, monte_carlo: Option<MonteCarlo>) {
+        for s in &mut self.strategies {
+            s.metrics = Some(Metrics::of(&s.points, bankroll));
+            s.monte_carlo = monte_carlo.and_then(|mc| mc.run(&s.points, bankroll));
+        }
+    }
+}
+
+/// A settled market as a point of the equity curve: settled when its last
+/// order was; none if it had no order.
+pub fn point(market: &MarketResult) -> Option<MarketPoint> {
+    let at = market.settled.iter().map(|o| o.settled_at.0).max()?;
+    Some(MarketPoint {
+        at,
+        matched: market.figures.matched,
+        commission: market.figures.commission,
+        profit: market.figures.profit,
+    })
 }
 
 /// Adds per-file outcomes up, strictly in file order (the sums are exact
@@ -66,6 +100,9 @@ impl Totals {
                 sandbox_refused: BTreeMap::new(),
                 faults: 0,
                 quarantined: false,
+                metrics: None,
+                monte_carlo: None,
+                points: Vec::new(),
             })
             .collect();
         Totals {
@@ -86,6 +123,7 @@ impl Totals {
         for (total, outcome) in r.strategies.iter_mut().zip(&file.strategies) {
             for m in &outcome.markets {
                 total.figures += &m.figures;
+                total.points.extend(point(m).filter(MarketPoint::traded));
             }
             for (reason, n) in &outcome.tally.rejected {
                 *total.rejected.entry(reason.clone()).or_default() += n;

@@ -3,16 +3,17 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::analytics::{Bankroll, MonteCarlo};
 use crate::backtest::{Backtest, Job, OpenedAhead, Progress, Report, Stored, data_files};
 use crate::engine::StrategyOutcome;
 use crate::market::MarketResult;
-use crate::runtime::{Runtime, RuntimeConfig};
+use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
 
 use super::save::Saver;
@@ -52,16 +53,8 @@ pub struct Args {
     /// Strategy parameters as a JSON object, for every plugin.
     #[arg(long, default_value = "{}")]
     params: String,
-    /// Risk limits: a TOML file with a `[risk]` table (see examples/risk.toml).
-    #[arg(long)]
-    risk: Option<PathBuf>,
-    /// Simulated exchange settings: a TOML file with a `[simulation]` table
-    /// (see examples/simulation.toml).
-    #[arg(long)]
-    simulation: Option<PathBuf>,
-    /// Sandbox limits: a TOML file with a `[sandbox]` table.
-    #[arg(long)]
-    limits: Option<PathBuf>,
+    #[command(flatten)]
+    settings: super::settings::Files,
     /// Worker threads; default: every core.
     #[arg(long)]
     threads: Option<usize>,
@@ -73,6 +66,21 @@ pub struct Args {
     /// Also write each market's result per strategy to this CSV file.
     #[arg(long)]
     markets_csv: Option<PathBuf>,
+    /// The bankroll the metrics measure against (drawdown share, ROI on
+    /// bankroll, the daily returns of Sharpe, Sortino and Calmar).
+    #[arg(long, default_value = "1000", value_parser = bankroll)]
+    bankroll: Bankroll,
+    /// Resample each strategy's settled markets this many times (a
+    /// seeded bootstrap): percentiles of final profit and drawdown.
+    #[arg(long, value_name = "N")]
+    monte_carlo: Option<u32>,
+    /// The Monte Carlo generator's seed: the same seed, the same figures.
+    #[arg(long, default_value_t = 1, requires = "monte_carlo")]
+    seed: u64,
+    /// With --monte-carlo: the share of the bankroll (0 to 1) whose loss
+    /// at any point counts as ruin.
+    #[arg(long, default_value = "0.5", requires = "monte_carlo", value_parser = share)]
+    ruin: f64,
     /// One JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -83,14 +91,10 @@ impl Args {
         let started = Instant::now();
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.params)
             .context("--params must be a JSON object")?;
-        let risk = super::settings::risk(self.risk.as_deref())?;
-        let sim = super::settings::simulation(self.simulation.as_deref())?;
-        let limits = super::settings::sandbox(self.limits.as_deref())?;
-        let threads = match self.threads {
-            Some(0) => anyhow::bail!("--threads must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let risk = self.settings.risk()?;
+        let sim = self.settings.simulation()?;
+        let limits = self.settings.sandbox()?;
+        let threads = threads(self.threads)?;
         let (jobs, stored) = self.jobs()?;
         let format = crate::betfair::StreamFormat;
         // The first files start decompressing while the plugins load.
@@ -99,13 +103,7 @@ impl Args {
             limits,
             ..RuntimeConfig::default()
         })?;
-        let mut plugins = Vec::new();
-        for path in &self.plugins {
-            let plugin = runtime
-                .load_file(path)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            plugins.push(plugin);
-        }
+        let plugins = load(&runtime, &self.plugins)?;
         let saver = if self.save {
             let with_paths: Vec<_> = self.plugins.iter().cloned().zip(plugins.clone()).collect();
             let config = serde_json::json!({
@@ -164,6 +162,7 @@ impl Args {
                 .finish()?;
         }
         report.elapsed_ms = started.elapsed().as_millis() as u64;
+        report.measure(self.bankroll, self.monte_carlo());
         if let Some(saver) = bar.saver {
             let run = saver
                 .into_inner()
@@ -181,6 +180,14 @@ impl Args {
 }
 
 impl Args {
+    fn monte_carlo(&self) -> Option<MonteCarlo> {
+        self.monte_carlo.map(|samples| MonteCarlo {
+            samples,
+            seed: self.seed,
+            ruin: self.ruin,
+        })
+    }
+
     /// The files to run, or the stored markets the filters select (with
     /// the database they come from).
     fn jobs(&self) -> anyhow::Result<(Vec<Job>, Option<Stored>)> {
@@ -234,6 +241,40 @@ impl Args {
         );
         let jobs = found.into_iter().map(Job::Stored).collect();
         Ok((jobs, Some(Stored { store, runtime })))
+    }
+}
+
+/// `--threads`: at least one; every core if not given.
+pub fn threads(asked: Option<usize>) -> anyhow::Result<usize> {
+    match asked {
+        Some(0) => anyhow::bail!("--threads must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// Load every plugin at `paths`, naming the one that fails.
+pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<LoadedPlugin>>> {
+    let load = |path: &PathBuf| {
+        (runtime.load_file(path)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    };
+    paths.iter().map(load).collect()
+}
+
+/// `--bankroll`: an amount of money above zero.
+pub fn bankroll(text: &str) -> Result<Bankroll, String> {
+    let amount: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an amount"))?;
+    let money = crate::market::Money::try_from(amount).map_err(|e| e.to_string())?;
+    Bankroll::new(money).ok_or_else(|| format!("{text} is not above zero"))
+}
+
+/// `--ruin`: a share from 0 to 1.
+pub fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{text:?} is not a share from 0 to 1 (0.5 is half)")),
     }
 }
 
@@ -376,6 +417,17 @@ fn print_table(r: &Report) {
         }
         for (what, n) in &s.sandbox_refused {
             println!("  refused by the sandbox, {what}: {n}");
+        }
+    }
+    println!();
+    let columns: Vec<super::metrics::Column<'_>> = (r.strategies.iter())
+        .map(|s| (format!("{}@{}", s.name, s.version), s.metrics.as_ref()))
+        .collect();
+    super::metrics::print(&columns);
+    for s in &r.strategies {
+        if let Some(mc) = &s.monte_carlo {
+            println!();
+            super::metrics::print_monte_carlo(&format!("{}@{}", s.name, s.version), mc);
         }
     }
 }

@@ -10,6 +10,7 @@ mod generate;
 mod ingest;
 mod inspect;
 mod live;
+mod metrics;
 mod orders;
 mod output;
 mod plugin;
@@ -19,6 +20,8 @@ mod runs;
 mod save;
 mod serve;
 mod settings;
+mod sweep;
+mod walk_forward;
 
 use std::process::ExitCode;
 
@@ -48,8 +51,12 @@ enum Command {
     Ingest(ingest::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),
-    /// List saved backtest runs, or show one.
+    /// List saved backtest runs, show one, or compare two.
     Runs(runs::Args),
+    /// Backtest one plugin once per parameter set and rank the sets by a metric.
+    Sweep(Box<sweep::Args>),
+    /// Pick the best parameter set in each in-sample window; judge it on the next.
+    WalkForward(Box<walk_forward::Args>),
     /// The orders running hosts placed (live and paper), and each version's results.
     Orders(orders::Args),
     /// The plugin registry: publish, list, show, activate, roll back.
@@ -83,6 +90,8 @@ pub fn main() -> ExitCode {
         Command::Plugin(args) => args.run(),
         Command::Run(args) => args.run(),
         Command::Runs(args) => args.run(),
+        Command::Sweep(args) => args.run(),
+        Command::WalkForward(args) => args.run(),
         Command::Orders(args) => args.run(),
         Command::Serve(args) => args.run(),
         Command::Live(args) => args.run(),
@@ -106,4 +115,16 @@ fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<
         .enable_all()
         .build()?
         .block_on(work)
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own checks of every subcommand's arguments (unique names and
+    /// groups, valid defaults), which otherwise run only when a command is
+    /// first used.
+    #[test]
+    fn every_command_line_is_well_formed() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
 }

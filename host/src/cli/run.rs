@@ -36,15 +36,8 @@ pub struct Args {
     /// Strategy parameters as a JSON object, for every plugin.
     #[arg(long, default_value = "{}")]
     params: String,
-    /// Risk limits: a TOML file with a `[risk]` table (see examples/risk.toml).
-    #[arg(long)]
-    risk: Option<PathBuf>,
-    /// Simulated exchange settings: a TOML file with a `[simulation]` table.
-    #[arg(long)]
-    simulation: Option<PathBuf>,
-    /// Sandbox limits: a TOML file with a `[sandbox]` table (see examples/sandbox.toml).
-    #[arg(long)]
-    limits: Option<PathBuf>,
+    #[command(flatten)]
+    settings: super::settings::Files,
     /// One JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -79,11 +72,11 @@ impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         anyhow::ensure!(self.runners > 0, "--runners must be at least 1");
         let runtime = Runtime::new(RuntimeConfig {
-            limits: super::settings::sandbox(self.limits.as_deref())?,
+            limits: self.settings.sandbox()?,
             ..RuntimeConfig::default()
         })?;
-        let risk: RiskLimits = super::settings::risk(self.risk.as_deref())?;
-        let sim: SimConfig = super::settings::simulation(self.simulation.as_deref())?;
+        let risk: RiskLimits = self.settings.risk()?;
+        let sim: SimConfig = self.settings.simulation()?;
         let off = Timestamp(1_700_000_000_000);
         let mut source =
             SyntheticSource::new("1.000000001", self.seed, self.runners, self.updates, off);

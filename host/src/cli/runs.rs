@@ -1,6 +1,7 @@
-//! `clever runs list | show ID`: saved backtest runs.
+//! `clever runs list | show ID | compare A B`: saved backtest runs.
 
-use crate::store::{RunRow, Store, database_url};
+use crate::analytics::{Metrics, Resampled};
+use crate::store::{ResultRow, RunRow, Store, database_url};
 
 /// Saved backtest runs.
 #[derive(Debug, clap::Args)]
@@ -18,25 +19,40 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Every saved run, newest first.
-    List,
-    /// One run: its configuration, results and order count.
+    List {
+        /// Only the runs of this sweep (`clever sweep --save`).
+        #[arg(long)]
+        sweep: Option<i64>,
+    },
+    /// One run: its configuration, results, metrics and order count.
     Show {
         /// The run's id.
         id: i64,
+    },
+    /// Two runs side by side: their results and metrics.
+    Compare {
+        /// One run's id.
+        a: i64,
+        /// The other's.
+        b: i64,
     },
 }
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let url = database_url(self.db.as_deref());
+        // `show` and `compare` print the metrics too, side by side.
+        let with_metrics = !matches!(self.command, Command::List { .. });
         let runs = super::block_on(async {
             let store = Store::open(&url).await?;
+            let one = async |id| match store.run(id).await? {
+                Some(run) => Ok(run),
+                None => anyhow::bail!("{}: no run {id} (see `clever runs list`)", store.url()),
+            };
             let runs = match self.command {
-                Command::List => store.runs().await?,
-                Command::Show { id } => match store.run(id).await? {
-                    Some(run) => vec![run],
-                    None => anyhow::bail!("{}: no run {id} (see `clever runs list`)", store.url()),
-                },
+                Command::List { sweep } => store.runs(sweep).await?,
+                Command::Show { id } => vec![one(id).await?],
+                Command::Compare { a, b } => vec![one(a).await?, one(b).await?],
             };
             store.close().await;
             anyhow::Ok(runs)
@@ -47,11 +63,49 @@ impl Args {
         for run in &runs {
             print_run(run);
         }
+        if with_metrics {
+            println!();
+            print_metrics(&runs);
+        }
         if runs.is_empty() {
             println!("no saved runs (save one with `clever backtest --save`)");
         }
         Ok(())
     }
+}
+
+/// The metrics of every version of `runs`, side by side, and any Monte
+/// Carlo resampling saved with them.
+fn print_metrics(runs: &[RunRow]) {
+    let parsed: Vec<(String, Option<Metrics>, Option<Resampled>)> = (runs.iter())
+        .flat_map(|run| run.results.iter().map(move |r| (run.id, r)))
+        .map(|(id, r)| (format!("{id}: {}@{}", r.name, r.version), parse(r)))
+        .map(|(heading, (m, mc))| (heading, m, mc))
+        .collect();
+    let columns: Vec<super::metrics::Column<'_>> = (parsed.iter())
+        .map(|(heading, m, _)| (heading.clone(), m.as_ref()))
+        .collect();
+    super::metrics::print(&columns);
+    for (heading, _, mc) in &parsed {
+        if let Some(mc) = mc {
+            println!();
+            super::metrics::print_monte_carlo(&format!("run {heading}"), mc);
+        }
+    }
+}
+
+/// A result's saved metrics and resampling; none for runs saved before
+/// they were kept.
+fn parse(r: &ResultRow) -> (Option<Metrics>, Option<Resampled>) {
+    let metrics = r
+        .metrics
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok());
+    let mc = r
+        .monte_carlo
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok());
+    (metrics, mc)
 }
 
 fn print_run(run: &RunRow) {
@@ -66,6 +120,9 @@ fn print_run(run: &RunRow) {
         run.orders,
         run.elapsed_ms as f64 / 1000.0
     );
+    if let Some(sweep) = run.sweep {
+        println!("  a parameter set of sweep {sweep}");
+    }
     println!("  config: {}", run.config);
     for r in &run.results {
         println!(

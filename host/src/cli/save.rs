@@ -52,7 +52,7 @@ impl Saver {
                     .await?;
                 versions.push((d.name.clone(), d.version.clone(), row));
             }
-            let run = store.start_run(&config.to_string()).await?;
+            let run = store.start_run(&config.to_string(), None).await?;
             anyhow::Ok((store, run, versions))
         })?;
         Ok(Saver {
@@ -114,27 +114,8 @@ impl Saver {
         if let Some(e) = self.error.take() {
             return Err(e.context(format!("saving run {}", self.run)));
         }
-        let results: Vec<(i64, ResultRow)> = self
-            .versions
-            .iter()
-            .zip(&report.strategies)
-            .map(|((_, _, id), s)| {
-                let row = ResultRow {
-                    name: s.name.clone(),
-                    version: s.version.clone(),
-                    orders: s.figures.orders as i64,
-                    matched: s.figures.matched,
-                    gross_profit: s.figures.gross_profit,
-                    commission: s.figures.commission,
-                    profit: s.figures.profit,
-                    roi: s.roi,
-                    rejected: serde_json::to_string(&s.rejected).unwrap_or_default(),
-                    faults: s.faults as i64,
-                    quarantined: s.quarantined,
-                };
-                (*id, row)
-            })
-            .collect();
+        let ids: Vec<i64> = self.versions.iter().map(|(_, _, id)| *id).collect();
+        let results = result_rows(&ids, report);
         let totals = (
             report.markets as i64,
             report.updates as i64,
@@ -147,4 +128,36 @@ impl Saver {
         })?;
         Ok(self.run)
     }
+}
+
+/// Each strategy's result in `report` as the database keeps it, beside
+/// its version's row id (`versions`, in plugin order).
+pub fn result_rows(versions: &[i64], report: &Report) -> Vec<(i64, ResultRow)> {
+    versions
+        .iter()
+        .zip(&report.strategies)
+        .map(|(id, s)| {
+            let row = ResultRow {
+                name: s.name.clone(),
+                version: s.version.clone(),
+                orders: s.figures.orders as i64,
+                matched: s.figures.matched,
+                gross_profit: s.figures.gross_profit,
+                commission: s.figures.commission,
+                profit: s.figures.profit,
+                roi: s.roi,
+                rejected: serde_json::to_string(&s.rejected).unwrap_or_default(),
+                faults: s.faults as i64,
+                quarantined: s.quarantined,
+                metrics: json(&s.metrics),
+                monte_carlo: json(&s.monte_carlo),
+            };
+            (*id, row)
+        })
+        .collect()
+}
+
+/// A figure as the JSON document the database keeps.
+fn json<T: serde::Serialize>(figure: &Option<T>) -> Option<String> {
+    figure.as_ref().and_then(|f| serde_json::to_string(f).ok())
 }

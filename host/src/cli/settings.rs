@@ -1,13 +1,46 @@
 //! Settings files shared by the commands that run strategies: risk limits,
 //! the simulated exchange's settings and the sandbox's limits.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use crate::risk::RiskLimits;
 use crate::runtime::Limits;
 use crate::sim::SimConfig;
+
+/// The settings files of a command that runs strategies on the simulated
+/// exchange (`backtest`, `sweep`, `walk-forward`, `run`).
+#[derive(Debug, clap::Args)]
+pub struct Files {
+    /// Risk limits: a TOML file with a `[risk]` table (see examples/risk.toml).
+    #[arg(long)]
+    risk: Option<PathBuf>,
+    /// Simulated exchange settings: a TOML file with a `[simulation]` table
+    /// (see examples/simulation.toml).
+    #[arg(long)]
+    simulation: Option<PathBuf>,
+    /// Sandbox limits: a TOML file with a `[sandbox]` table (see examples/sandbox.toml).
+    #[arg(long)]
+    limits: Option<PathBuf>,
+}
+
+impl Files {
+    /// The risk limits.
+    pub fn risk(&self) -> anyhow::Result<RiskLimits> {
+        risk(self.risk.as_deref())
+    }
+
+    /// The simulated exchange's settings.
+    pub fn simulation(&self) -> anyhow::Result<SimConfig> {
+        simulation(self.simulation.as_deref())
+    }
+
+    /// The sandbox's limits.
+    pub fn sandbox(&self) -> anyhow::Result<Limits> {
+        sandbox(self.limits.as_deref())
+    }
+}
 
 /// Risk limits from a TOML file with a `[risk]` table, or the defaults.
 pub fn risk(path: Option<&Path>) -> anyhow::Result<RiskLimits> {

@@ -70,6 +70,20 @@ pub struct ResultRow {
     pub faults: i64,
     /// Quarantined.
     pub quarantined: bool,
+    /// Its metrics (a JSON document; none for runs saved before them).
+    #[serde(serialize_with = "as_json")]
+    pub metrics: Option<String>,
+    /// Its Monte Carlo resampling (JSON), if one was asked for.
+    #[serde(serialize_with = "as_json")]
+    pub monte_carlo: Option<String>,
+}
+
+/// A JSON document kept as text, written out as the document it is.
+fn as_json<S: serde::Serializer>(text: &Option<String>, out: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize as _;
+    let value: Option<serde_json::Value> =
+        text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    value.serialize(out)
 }
 
 /// A saved run.
@@ -87,6 +101,8 @@ pub struct RunRow {
     pub updates: i64,
     /// Its configuration (JSON).
     pub config: String,
+    /// The sweep it is a parameter set of, if it is one.
+    pub sweep: Option<i64>,
     /// Orders saved.
     pub orders: i64,
     /// Results per strategy version.
@@ -177,20 +193,35 @@ impl Store {
         })
     }
 
-    /// Record the start of a run; returns its id.
-    pub async fn start_run(&self, config: &str) -> Result<i64, StoreError> {
+    /// Record the start of a run (one of `sweep`'s parameter sets, if
+    /// given); returns its id.
+    pub async fn start_run(&self, config: &str, sweep: Option<i64>) -> Result<i64, StoreError> {
         const SQL: &str = "INSERT INTO backtest_runs \
-            (started_at, elapsed_ms, config, markets, updates) \
-            VALUES ($1, 0, $2, 0, 0) RETURNING id";
+            (started_at, elapsed_ms, config, markets, updates, sweep) \
+            VALUES ($1, 0, $2, 0, 0, $3) RETURNING id";
         let now = Utc::now().timestamp_millis();
         with_pool!(self, |pool, time| {
-            let q = sqlx::query_scalar(SQL).bind(time(now)).bind(config);
+            let q = sqlx::query_scalar(SQL)
+                .bind(time(now))
+                .bind(config)
+                .bind(sweep);
             timed("saving the run", q.fetch_one(pool)).await
         })
     }
 
+    /// Record the start of a parameter sweep; returns its id.
+    pub async fn start_sweep(&self, config: &str) -> Result<i64, StoreError> {
+        const SQL: &str = "INSERT INTO sweeps (started_at, config) VALUES ($1, $2) RETURNING id";
+        let now = Utc::now().timestamp_millis();
+        with_pool!(self, |pool, time| {
+            let q = sqlx::query_scalar(SQL).bind(time(now)).bind(config);
+            timed("saving the sweep", q.fetch_one(pool)).await
+        })
+    }
+
     /// The row id of a market, saving a bare row for one never ingested
-    /// (a backtest from files).
+    /// (a backtest from files). A market already there costs one read,
+    /// not a write: the journal asks this before every order it writes.
     pub async fn market_row(&self, venue: &str, market_id: &str) -> Result<i64, StoreError> {
         let what = format!("saving market {market_id}");
         const SAVE: &str = "INSERT INTO markets (venue, market_id, event_type, market_type, \
@@ -198,6 +229,10 @@ impl Store {
             ON CONFLICT (venue, market_id) DO NOTHING RETURNING id";
         const FIND: &str = "SELECT id FROM markets WHERE venue = $1 AND market_id = $2";
         with_pool!(self, |pool| {
+            let q = sqlx::query_scalar(FIND).bind(venue).bind(market_id);
+            if let Some(row) = timed(&what, q.fetch_optional(pool)).await? {
+                return Ok(row);
+            }
             let q = sqlx::query_scalar(SAVE).bind(venue).bind(market_id);
             let _: Option<i64> = timed(&what, q.fetch_optional(pool)).await?;
             let q = sqlx::query_scalar(FIND).bind(venue).bind(market_id);
@@ -318,8 +353,8 @@ impl Store {
             WHERE id = $4 RETURNING id";
         const RESULT: &str = "INSERT INTO backtest_results (run, strategy_version, orders, \
             matched_pennies, gross_profit_pennies, commission_pennies, profit_pennies, roi, \
-            rejected, faults, quarantined) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING run";
+            rejected, faults, quarantined, metrics, monte_carlo) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING run";
         with_pool!(self, |pool| {
             let q = sqlx::query_scalar(RUN)
                 .bind(markets)
@@ -339,18 +374,23 @@ impl Store {
                     .bind(r.roi)
                     .bind(r.rejected.clone())
                     .bind(r.faults)
-                    .bind(r.quarantined);
+                    .bind(r.quarantined)
+                    .bind(r.metrics.clone())
+                    .bind(r.monte_carlo.clone());
                 let _: Option<i64> = timed(what, q.fetch_optional(pool)).await?;
             }
             Ok(())
         })
     }
 
-    /// Every saved run, newest first, with its results.
-    pub async fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
-        const SQL: &str = "SELECT id FROM backtest_runs ORDER BY id DESC";
+    /// Every saved run (or every run of one sweep), newest first, with
+    /// its results.
+    pub async fn runs(&self, sweep: Option<i64>) -> Result<Vec<RunRow>, StoreError> {
+        const SQL: &str = "SELECT id FROM backtest_runs \
+            WHERE $1 IS NULL OR sweep = $1 ORDER BY id DESC";
         let ids: Vec<i64> = with_pool!(self, |pool| {
-            timed("listing runs", sqlx::query_scalar(SQL).fetch_all(pool)).await?
+            let q = sqlx::query_scalar(SQL).bind(sweep);
+            timed("listing runs", q.fetch_all(pool)).await?
         });
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -365,17 +405,17 @@ impl Store {
     pub async fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
         let what = format!("reading run {id}");
         const RUN_SQLITE: &str = "SELECT started_at, elapsed_ms, markets, updates, config, \
-            (SELECT count(*) FROM orders WHERE run = $1) FROM backtest_runs WHERE id = $1";
+            (SELECT count(*) FROM orders WHERE run = $1), sweep FROM backtest_runs WHERE id = $1";
         const RUN_PG: &str = "SELECT (extract(epoch FROM started_at) * 1000)::bigint, elapsed_ms, \
-            markets, updates, config, (SELECT count(*) FROM orders WHERE run = $1) \
+            markets, updates, config, (SELECT count(*) FROM orders WHERE run = $1), sweep \
             FROM backtest_runs WHERE id = $1";
         const RESULTS: &str = "SELECT s.name, v.version, r.orders, \
             r.matched_pennies AS matched, r.gross_profit_pennies AS gross_profit, \
             r.commission_pennies AS commission, r.profit_pennies AS profit, \
-            r.roi, r.rejected, r.faults, r.quarantined \
+            r.roi, r.rejected, r.faults, r.quarantined, r.metrics, r.monte_carlo \
             FROM backtest_results r JOIN strategy_versions v ON v.id = r.strategy_version \
             JOIN strategies s ON s.id = v.strategy WHERE r.run = $1 ORDER BY s.name, v.version";
-        type Head = (i64, i64, i64, i64, String, i64);
+        type Head = (i64, i64, i64, i64, String, i64, Option<i64>);
         // PostgreSQL keeps a timestamp; the run reads back epoch ms on both.
         let run = match self.dialect() {
             Dialect::Sqlite => RUN_SQLITE,
@@ -387,13 +427,14 @@ impl Store {
             (head, results)
         });
         Ok(head.map(
-            |(started_at, elapsed_ms, markets, updates, config, orders)| RunRow {
+            |(started_at, elapsed_ms, markets, updates, config, orders, sweep)| RunRow {
                 id,
                 started_at,
                 elapsed_ms,
                 markets,
                 updates,
                 config,
+                sweep,
                 orders,
                 results,
             },

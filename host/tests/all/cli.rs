@@ -243,6 +243,7 @@ fn backtest_json_is_one_object_with_exactly_the_documented_fields() {
             "faults",
             "gross_profit",
             "matched",
+            "metrics",
             "name",
             "orders",
             "profit",
@@ -333,6 +334,20 @@ fn the_per_market_rows_add_up_to_the_report_exactly() {
             sums[0] > Decimal::ZERO,
             "{name} matched something: {strategy}"
         );
+        // The metrics are made of the same markets: the ones that matched.
+        let m = &strategy["metrics"];
+        let traded = (rows.lines().skip(1))
+            .filter(|r| r.split(',').nth(1) == Some(name))
+            .filter(|r| r.split(',').nth(4) != Some("0.00"))
+            .count();
+        assert_eq!(m["markets"], traded, "{name}: {m}");
+        let pairs = [("net_profit", "profit"), ("turnover", "matched")];
+        for (metric, figure) in pairs.into_iter().chain([("commission", "commission")]) {
+            assert_eq!(m[metric], strategy[figure], "{name} {metric}");
+        }
+        // Three races on three days, months apart: every day between counts.
+        assert!(m["days"].as_u64() > Some(30), "{name}: {m}");
+        assert_eq!(m["daily"].as_array().unwrap().len(), 3, "{name}: {m}");
     }
 }
 
@@ -422,9 +437,9 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     assert!(stdout(&out).contains("pending"), "{}", stdout(&out));
     let out = clever(&["db", "migrate", "--db", &url]);
     // Every migration this build has (the schema, the registry, money
-    // in pennies, the kill switch).
+    // in pennies, the kill switch, the order journal, run analytics).
     assert!(
-        stdout(&out).contains("5 migration(s) applied"),
+        stdout(&out).contains("6 migration(s) applied"),
         "{}",
         stdout(&out)
     );
@@ -519,6 +534,10 @@ fn a_saved_run_is_listed_and_shown_with_its_orders_on_both_databases() {
             "--save",
             "--db",
             &db.url,
+            "--monte-carlo",
+            "200",
+            "--seed",
+            "5",
             "--json",
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -551,6 +570,10 @@ fn a_saved_run_is_listed_and_shown_with_its_orders_on_both_databases() {
             for figure in ["orders", "matched", "gross_profit", "commission", "profit"] {
                 assert_eq!(saved[figure], strategy[figure], "{figure}: {saved}");
             }
+            // And so are its metrics and resampling.
+            assert!(strategy["metrics"]["bankroll"] == 1000.0, "{strategy}");
+            assert_eq!(saved["metrics"], strategy["metrics"]);
+            assert_eq!(saved["monte_carlo"], strategy["monte_carlo"]);
         }
         let config: serde_json::Value =
             serde_json::from_str(run["config"].as_str().unwrap()).unwrap();
@@ -559,6 +582,7 @@ fn a_saved_run_is_listed_and_shown_with_its_orders_on_both_databases() {
         let shown = clever(&["runs", "show", "1", "--db", &db.url, "--json"]);
         let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
         assert_eq!(shown[0], *run);
+        compared_with_a_second_run(&db.url, &race, run);
         let missing = clever(&["runs", "show", "9", "--db", &db.url]);
         assert!(!missing.status.success());
         assert!(
@@ -567,6 +591,48 @@ fn a_saved_run_is_listed_and_shown_with_its_orders_on_both_databases() {
             stderr(&missing)
         );
     }
+}
+
+/// A second run of `race` with the same Monte Carlo seed, saved beside
+/// `first` (run 1): `clever runs compare 1 2` shows both, side by side,
+/// with the same resampling.
+fn compared_with_a_second_run(db: &str, race: &str, first: &serde_json::Value) {
+    let again = [
+        "backtest",
+        "--plugin",
+        artifacts::LAY_LOW_INPLAY,
+        "--data",
+        race,
+    ];
+    let mut args = again.to_vec();
+    args.extend(["--save", "--db", db, "--monte-carlo", "200", "--seed", "5"]);
+    let out = clever(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.contains("max drawdown % bankroll"), "{table}");
+    assert!(table.contains("monte carlo, lay-low-inplay@"), "{table}");
+    let compared = clever(&["runs", "compare", "1", "2", "--db", db, "--json"]);
+    let runs: serde_json::Value = serde_json::from_str(&stdout(&compared)).unwrap();
+    assert_eq!(runs[0], *first);
+    let lay = |run: &serde_json::Value| {
+        let results = run["results"].as_array().unwrap().iter();
+        results
+            .clone()
+            .find(|r| r["name"] == "lay-low-inplay")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(lay(&runs[0])["monte_carlo"], lay(&runs[1])["monte_carlo"]);
+    assert_eq!(lay(&runs[0])["metrics"], lay(&runs[1])["metrics"]);
+    let text = stdout(&clever(&["runs", "compare", "1", "2", "--db", db]));
+    for heading in [
+        "1: lay-low-inplay@",
+        "1: back-fav-preoff@",
+        "2: lay-low-inplay@",
+    ] {
+        assert!(text.contains(heading), "{heading}: {text}");
+    }
+    assert!(text.contains("profit factor"), "{text}");
 }
 
 #[test]
@@ -624,5 +690,201 @@ fn plugin_publish_refuses_what_is_not_a_strategy_and_activates_what_is() {
         stderr(&out).contains("nope@1.0.0 is not published"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// `clever sweep`: every combination of the grids, ranked by the chosen
+/// metric, each set's figures those of a backtest with its parameters,
+/// saved as the runs of one sweep; a seeded random draw repeats itself.
+#[test]
+fn a_sweep_ranks_every_parameter_set_as_its_own_backtest_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = format!("sqlite://{}", dir.path().join("sweep.db").display());
+    let gen_args = [
+        "gen",
+        "--markets",
+        "8",
+        "--seed",
+        "3",
+        "--spacing-secs",
+        "43200",
+    ];
+    let out = clever(&[&gen_args[..], &["--out", data.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data = data.to_str().unwrap();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "--plugin",
+            artifacts::LAY_LOW_INPLAY,
+            "--data",
+            data,
+        ];
+        args.extend(["--grid", "below=1.5..2.5:0.5", "--grid", "stake=2,5"]);
+        args.extend(extra);
+        let out = clever(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let all = sweep(&["--rank-by", "net_profit", "--save", "--db", &db, "--json"]);
+    let sets = all["sets"].as_array().unwrap();
+    assert_eq!((sets.len(), all["markets"].as_u64()), (6, Some(8)));
+    let profits: Vec<f64> = (sets.iter())
+        .map(|s| s["metrics"]["net_profit"].as_f64().unwrap())
+        .collect();
+    assert!(profits.windows(2).all(|w| w[0] >= w[1]), "{profits:?}");
+    assert!(
+        profits.first() != profits.last(),
+        "the sets differ: {profits:?}"
+    );
+    let ranks: Vec<u64> = sets.iter().map(|s| s["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, [1, 2, 3, 4, 5, 6]);
+    let mut combos: Vec<String> = (sets.iter())
+        .map(|s| format!("{}/{}", s["params"]["below"], s["params"]["stake"]))
+        .collect();
+    combos.sort();
+    // 2.0 is written as the whole number it is.
+    let mut wanted = ["1.5/2", "1.5/5", "2/2", "2/5", "2.5/2", "2.5/5"];
+    wanted.sort();
+    assert_eq!(combos, wanted);
+    // The best set, backtested on its own, gives the same metrics.
+    let best = &sets[0];
+    let params = best["params"].to_string();
+    let alone = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::LAY_LOW_INPLAY,
+        "--data",
+        data,
+        "--params",
+        &params,
+        "--json",
+    ]);
+    let alone: serde_json::Value = serde_json::from_str(&stdout(&alone)).unwrap();
+    assert_eq!(alone["strategies"][0]["metrics"], best["metrics"]);
+    // Saved: one run per set, each with its parameters and results.
+    let runs = clever(&["runs", "list", "--sweep", "1", "--db", &db, "--json"]);
+    let runs: serde_json::Value = serde_json::from_str(&stdout(&runs)).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 6);
+    let best_run = (runs.as_array().unwrap().iter())
+        .find(|r| r["id"] == best["run"])
+        .unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(best_run["config"].as_str().unwrap()).unwrap();
+    assert_eq!(config["params"], best["params"]);
+    assert_eq!(best_run["results"][0]["metrics"], best["metrics"]);
+    // A random draw of 3 with a seed: the same 3 again.
+    let drawn = |seed| sweep(&["--random", "3", "--seed", seed, "--json"])["sets"].clone();
+    let params = |sets: &serde_json::Value| -> Vec<String> {
+        let mut p: Vec<String> = (sets.as_array().unwrap().iter())
+            .map(|s| s["params"].to_string())
+            .collect();
+        p.sort();
+        p
+    };
+    let first = params(&drawn("9"));
+    assert_eq!(first.len(), 3);
+    assert_eq!(first, params(&drawn("9")));
+    let bad = clever(&[
+        "sweep",
+        "--plugin",
+        artifacts::LAY_LOW_INPLAY,
+        "--data",
+        data,
+        "--grid",
+        "below=2..1:0.1",
+    ]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("below=2..1:0.1"), "{}", stderr(&bad));
+}
+
+/// `clever walk-forward`: each step's out-of-sample result is exactly a
+/// backtest of the chosen set over the markets that settled in that
+/// window, and the stitched result adds the steps up.
+#[test]
+fn walk_forward_steps_are_backtests_of_the_chosen_set_on_the_next_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let gen_args = [
+        "gen",
+        "--markets",
+        "30",
+        "--seed",
+        "5",
+        "--spacing-secs",
+        "10800",
+    ];
+    let out = clever(&[&gen_args[..], &["--out", data.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut args = vec!["walk-forward", "--plugin", artifacts::LAY_LOW_INPLAY];
+    args.extend(["--data", data.to_str().unwrap()]);
+    args.extend(["--grid", "below=1.5..3:0.5", "--grid", "stake=2,5"]);
+    args.extend(["--in-sample", "12h", "--out-of-sample", "12h", "--json"]);
+    let out = clever(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let steps = report["steps"].as_array().unwrap();
+    assert!(steps.len() >= 3, "{report}");
+    // Each market settles at its last line's publish time.
+    let settled: Vec<(i64, PathBuf)> = (std::fs::read_dir(&data).unwrap())
+        .map(|e| e.unwrap().path())
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let last: serde_json::Value =
+                serde_json::from_str(text.lines().last().unwrap()).unwrap();
+            (last["pt"].as_i64().unwrap(), path)
+        })
+        .collect();
+    let (mut stitched, mut compared) = (Decimal::ZERO, 0);
+    for step in steps {
+        let (from, to) = (
+            step["out_of_sample"][0].as_i64(),
+            step["out_of_sample"][1].as_i64(),
+        );
+        let chosen = &report["sets"][step["chosen"].as_u64().unwrap() as usize];
+        let mut args = vec![
+            "backtest".to_owned(),
+            "--plugin".into(),
+            artifacts::LAY_LOW_INPLAY.into(),
+        ];
+        args.extend(["--params".into(), chosen.to_string(), "--json".into()]);
+        let inside = settled
+            .iter()
+            .filter(|(at, _)| Some(*at) >= from && Some(*at) < to);
+        let mut any = false;
+        for (_, path) in inside {
+            args.extend(["--data".into(), path.display().to_string()]);
+            any = true;
+        }
+        let oos = &step["out_of_sample_metrics"]["net_profit"];
+        let oos: Decimal = oos.to_string().parse().unwrap();
+        stitched += oos;
+        if !any {
+            assert_eq!(oos, Decimal::ZERO, "{step}");
+            continue;
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let alone = clever(&args);
+        let alone: serde_json::Value = serde_json::from_str(&stdout(&alone)).unwrap();
+        let profit: Decimal = alone["strategies"][0]["profit"]
+            .to_string()
+            .parse()
+            .unwrap();
+        assert_eq!(profit, oos, "{step}");
+        compared += usize::from(alone["strategies"][0]["orders"].as_u64() > Some(0));
+    }
+    assert!(compared >= 2, "only {compared} windows traded: {report}");
+    let total: Decimal = report["out_of_sample"]["net_profit"]
+        .to_string()
+        .parse()
+        .unwrap();
+    assert_eq!(total, stitched);
+    let short = clever(&[&args[..9], &["--in-sample", "30d", "--out-of-sample", "1d"]].concat());
+    assert!(!short.status.success());
+    assert!(
+        stderr(&short).contains("does not span"),
+        "{}",
+        stderr(&short)
     );
 }

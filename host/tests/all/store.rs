@@ -557,6 +557,8 @@ fn money_saved_as_doubles_reads_back_to_the_penny_after_the_pennies_migration() 
             let store = Store::open(&db.url).await.unwrap();
             let run = store.run(1).await.unwrap().unwrap();
             let r = &run.results[0];
+            // A run saved before 0006 has no metrics and no sweep.
+            assert_eq!((r.metrics.as_deref(), run.sweep), (None, None));
             let figures = (r.matched, r.gross_profit, r.commission, r.profit);
             let pennies = Money::from_pennies;
             let want = (

@@ -1,0 +1,330 @@
+//! `clever sweep`: one backtest per parameter set (every combination of
+//! the grids, or a seeded random draw of them), each on every core, ranked
+//! by a chosen metric; with `--save`, stored as the runs of one sweep.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::backtest::{bankroll, load, threads};
+use crate::analytics::sweep::{every_set, random_sets};
+use crate::analytics::{Bankroll, Grid, Metrics, RankBy};
+use crate::backtest::{Backtest, Job, Progress, Report, data_files};
+use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
+use crate::store::{Store, database_url};
+
+/// Run one plugin over the data once per parameter set and rank the sets.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The plugin component (.wasm).
+    #[arg(long)]
+    plugin: PathBuf,
+    /// Stream files or directories of them; repeatable.
+    #[arg(long = "data", required = true)]
+    data: Vec<PathBuf>,
+    /// A parameter's values: NAME=LOW..HIGH:STEP (both ends included) or
+    /// NAME=A,B,...; repeat for each parameter swept.
+    #[arg(long = "grid", required = true)]
+    grids: Vec<Grid>,
+    /// Instead of every combination, this many drawn at random from them.
+    #[arg(long, value_name = "N")]
+    random: Option<usize>,
+    /// The random draw's seed.
+    #[arg(long, default_value_t = 1, requires = "random")]
+    seed: u64,
+    /// The metric the sets are ranked by (see docs/METRICS.md).
+    #[arg(long, default_value = "net_profit")]
+    pub rank_by: RankBy,
+    /// Parameters every set shares (a JSON object); the grids override them.
+    #[arg(long, default_value = "{}")]
+    params: String,
+    /// The bankroll the metrics measure against.
+    #[arg(long, default_value = "1000", value_parser = bankroll)]
+    pub bankroll: Bankroll,
+    #[command(flatten)]
+    settings: super::settings::Files,
+    /// Worker threads for each backtest; default: every core.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print only the best N sets (all are saved).
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Save the sweep and one run per set (results and metrics, not
+    /// orders) to the database (--db, else $DATABASE_URL, else
+    /// sqlite://clever.db).
+    #[arg(long)]
+    save: bool,
+    /// Where --save writes.
+    #[arg(long, requires = "save")]
+    db: Option<String>,
+    /// One JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `clever sweep --json` prints.
+#[derive(Debug, Serialize)]
+struct SweepReport {
+    /// The sweep's id, when saved.
+    sweep: Option<i64>,
+    rank_by: &'static str,
+    markets: u64,
+    elapsed_ms: u64,
+    /// Every set, best first.
+    sets: Vec<SetResult>,
+}
+
+#[derive(Debug, Serialize)]
+struct SetResult {
+    rank: usize,
+    /// The saved run, when saved.
+    run: Option<i64>,
+    params: Map<String, Value>,
+    /// The ranking metric's value; none where it is undefined.
+    score: Option<f64>,
+    orders: u64,
+    metrics: Metrics,
+}
+
+/// One parameter set's backtest: its parameters, its saved run, its report
+/// (with each strategy's metrics and traded markets).
+pub type SetRun = (Map<String, Value>, Option<i64>, Report);
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let (sweep, reports) = self.run_sets()?;
+        let out = self.ranked(sweep, reports, started.elapsed().as_millis() as u64);
+        if self.json {
+            return super::output::print_json(&out);
+        }
+        print_table(&out, self.top);
+        Ok(())
+    }
+
+    /// Backtest every parameter set, one after another, each on every
+    /// core; with `--save`, each as a run of one sweep (its id).
+    pub fn run_sets(&self) -> anyhow::Result<(Option<i64>, Vec<SetRun>)> {
+        let base: Map<String, Value> =
+            serde_json::from_str(&self.params).context("--params must be a JSON object")?;
+        let sets = match self.random {
+            Some(n) => random_sets(&base, &self.grids, n, self.seed),
+            None => every_set(&base, &self.grids).map_err(anyhow::Error::msg)?,
+        };
+        let files = data_files(&self.data)?;
+        let jobs: Vec<Job> = files.into_iter().map(Job::File).collect();
+        let runtime = Runtime::new(RuntimeConfig {
+            limits: self.settings.sandbox()?,
+            ..RuntimeConfig::default()
+        })?;
+        let plugins = load(&runtime, std::slice::from_ref(&self.plugin))?;
+        let mut saver = match self.save {
+            true => Some(SweepSaver::start(self, &plugins[0])?),
+            false => None,
+        };
+        let (risk, sim) = (self.settings.risk()?, self.settings.simulation()?);
+        let threads = threads(self.threads)?;
+        let backtest = |params: String| Backtest {
+            runtime: &runtime,
+            format: &crate::betfair::StreamFormat,
+            plugins: plugins.clone(),
+            params,
+            risk: risk.clone(),
+            sim: sim.clone(),
+            threads,
+            stored: None,
+        };
+        let bar = sets_bar(sets.len() as u64);
+        let mut reports = Vec::with_capacity(sets.len());
+        for set in &sets {
+            let params = Value::Object(set.clone()).to_string();
+            bar.set_message(params.clone());
+            let set_started = Instant::now();
+            let mut report = backtest(params.clone())
+                .run_jobs(&jobs, &Quiet(&bar))
+                .with_context(|| format!("the set {params}"))?;
+            report.elapsed_ms = set_started.elapsed().as_millis() as u64;
+            report.measure(self.bankroll, None);
+            let run = match &mut saver {
+                Some(s) => Some(s.save(&params, &report)?),
+                None => None,
+            };
+            reports.push((set.clone(), run, report));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let sweep = saver.map(SweepSaver::finish).transpose()?;
+        if let Some(id) = sweep {
+            eprintln!("saved as sweep {id}: `clever runs list --sweep {id}`");
+        }
+        Ok((sweep, reports))
+    }
+
+    fn config(&self) -> Value {
+        serde_json::json!({
+            "plugin": self.plugin,
+            "data": self.data,
+            "grids": (self.grids.iter())
+                .map(|g| (g.name.clone(), Value::Array(g.values.clone())))
+                .collect::<Map<_, _>>(),
+            "random": self.random.map(|n| serde_json::json!({"count": n, "seed": self.seed})),
+            "rank_by": self.rank_by.name(),
+            "params": self.params,
+            "bankroll": self.bankroll,
+        })
+    }
+
+    fn ranked(&self, sweep: Option<i64>, reports: Vec<SetRun>, elapsed_ms: u64) -> SweepReport {
+        let markets = reports.first().map_or(0, |(_, _, r)| r.markets);
+        let mut sets: Vec<SetResult> = reports
+            .into_iter()
+            .filter_map(|(params, run, mut report)| {
+                let s = report.strategies.pop()?;
+                Some(SetResult {
+                    rank: 0,
+                    run,
+                    params,
+                    score: None,
+                    orders: s.figures.orders,
+                    metrics: s.metrics?,
+                })
+            })
+            .collect();
+        let order = self
+            .rank_by
+            .rank(&sets.iter().map(|s| &s.metrics).collect::<Vec<_>>());
+        let mut ranked: Vec<Option<SetResult>> = sets.drain(..).map(Some).collect();
+        let sets = (order.into_iter().enumerate())
+            .filter_map(|(rank, i)| {
+                let mut set = ranked[i].take()?;
+                set.rank = rank + 1;
+                set.score = self.rank_by.score(&set.metrics).filter(|x| x.is_finite());
+                Some(set)
+            })
+            .collect();
+        SweepReport {
+            sweep,
+            rank_by: self.rank_by.name(),
+            markets,
+            elapsed_ms,
+            sets,
+        }
+    }
+}
+
+fn sets_bar(sets: u64) -> ProgressBar {
+    let bar = ProgressBar::new(sets);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} sets, eta {eta}: {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Warnings above the sets' bar; no per-file progress.
+struct Quiet<'a>(&'a ProgressBar);
+
+impl Progress for Quiet<'_> {
+    fn file_done(&self, _: &std::path::Path, _: u64) {}
+    fn warn(&self, message: String) {
+        self.0.suspend(|| eprintln!("warning: {message}"));
+    }
+}
+
+/// Saves the sweep and one run per set, with results and metrics.
+struct SweepSaver {
+    runtime: tokio::runtime::Runtime,
+    store: Store,
+    sweep: i64,
+    version: i64,
+}
+
+impl SweepSaver {
+    fn start(args: &Args, loaded: &Arc<LoadedPlugin>) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let path = &args.plugin;
+        let component =
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let config = args.config();
+        let (store, sweep, version) = runtime.block_on(async {
+            let store = Store::open(&database_url(args.db.as_deref())).await?;
+            let row = crate::serve::handle::version_row(loaded, &component, &args.params);
+            let version = store.save_version(&row).await?;
+            let sweep = store.start_sweep(&config.to_string()).await?;
+            anyhow::Ok((store, sweep, version))
+        })?;
+        Ok(SweepSaver {
+            runtime,
+            store,
+            sweep,
+            version,
+        })
+    }
+
+    /// Save one set's run; its id.
+    fn save(&mut self, params: &str, report: &Report) -> anyhow::Result<i64> {
+        let config = serde_json::json!({ "sweep": self.sweep, "params": serde_json::from_str::<Value>(params)? });
+        let rows = super::save::result_rows(&[self.version], report);
+        let totals = (
+            report.markets as i64,
+            report.updates as i64,
+            report.elapsed_ms as i64,
+        );
+        self.runtime.block_on(async {
+            let run = self
+                .store
+                .start_run(&config.to_string(), Some(self.sweep))
+                .await?;
+            self.store.finish_run(run, totals, &rows).await?;
+            anyhow::Ok(run)
+        })
+    }
+
+    fn finish(self) -> anyhow::Result<i64> {
+        self.runtime.block_on(self.store.close());
+        Ok(self.sweep)
+    }
+}
+
+fn print_table(r: &SweepReport, top: usize) {
+    println!(
+        "{} parameter sets over {} markets in {:.1} s, ranked by {}",
+        r.sets.len(),
+        r.markets,
+        r.elapsed_ms as f64 / 1000.0,
+        r.rank_by
+    );
+    println!(
+        "{:>4} {:>10} {:>10} {:>8} {:>9} {:>8} {:>8}  params",
+        "rank", r.rank_by, "profit", "roi %", "max dd", "sharpe", "markets"
+    );
+    for s in r.sets.iter().take(top) {
+        let m = &s.metrics;
+        let score = s.score.map_or("-".into(), |x| format!("{x:.4}"));
+        let sharpe = m.sharpe.map_or("-".into(), |x| format!("{x:.2}"));
+        println!(
+            "{:>4} {:>10} {:>10} {:>8.2} {:>9} {:>8} {:>8}  {}",
+            s.rank,
+            score,
+            m.net_profit,
+            m.roi_on_turnover * 100.0,
+            m.max_drawdown,
+            sharpe,
+            m.markets,
+            Value::Object(s.params.clone())
+        );
+    }
+    if r.sets.len() > top {
+        println!("... {} more (--top N, or --json)", r.sets.len() - top);
+    }
+}
