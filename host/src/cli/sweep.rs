@@ -306,12 +306,12 @@ fn print_table(r: &SweepReport, top: usize) {
     );
     println!(
         "{:>4} {:>10} {:>10} {:>8} {:>9} {:>8} {:>8}  params",
-        "rank", r.rank_by, "profit", "roi %", "max dd", "sharpe", "markets"
+        "rank", r.rank_by, "profit", "roi %", "max dd", "strike %", "markets"
     );
     for s in r.sets.iter().take(top) {
         let m = &s.metrics;
         let score = s.score.map_or("-".into(), |x| format!("{x:.4}"));
-        let sharpe = m.sharpe.map_or("-".into(), |x| format!("{x:.2}"));
+        let strike = (m.strike_rate).map_or("-".into(), |x| format!("{:.2}", x * 100.0));
         println!(
             "{:>4} {:>10} {:>10} {:>8.2} {:>9} {:>8} {:>8}  {}",
             s.rank,
@@ -319,7 +319,7 @@ fn print_table(r: &SweepReport, top: usize) {
             m.net_profit,
             m.roi_on_turnover * 100.0,
             m.max_drawdown,
-            sharpe,
+            strike,
             m.markets,
             Value::Object(s.params.clone())
         );
