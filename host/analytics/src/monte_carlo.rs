@@ -57,6 +57,13 @@ pub struct Resampled {
     /// Share of samples whose equity fell, at any point, to the bankroll
     /// less that share or below.
     pub probability_of_ruin: f64,
+    /// Every sample's final profit, in ascending order (for charts; not
+    /// saved).
+    #[serde(skip)]
+    pub final_profits: Vec<f64>,
+    /// Every sample's maximum drawdown, in ascending order (not saved).
+    #[serde(skip)]
+    pub max_drawdowns: Vec<f64>,
 }
 
 impl MonteCarlo {
@@ -89,15 +96,22 @@ impl MonteCarlo {
             ruined += u32::from(lowest as f64 <= floor);
         }
         let lost = finals.iter().filter(|&&f| f < 0).count();
+        let (final_profit, max_drawdown) = (
+            Percentiles::of(&mut finals),
+            Percentiles::of(&mut drawdowns),
+        );
+        let amounts = |pennies: &[i64]| pennies.iter().map(|&p| p as f64 / 100.0).collect();
         Some(Resampled {
             samples: self.samples,
             seed: self.seed,
             markets: profits.len() as u64,
-            final_profit: Percentiles::of(&mut finals),
-            max_drawdown: Percentiles::of(&mut drawdowns),
+            final_profit,
+            max_drawdown,
             probability_of_loss: lost as f64 / f64::from(self.samples),
             ruin: self.ruin,
             probability_of_ruin: f64::from(ruined) / f64::from(self.samples),
+            final_profits: amounts(&finals),
+            max_drawdowns: amounts(&drawdowns),
         })
     }
 }

@@ -55,6 +55,9 @@ pub struct StrategyReport {
     /// Each market it traded, in file order: what the metrics are made of.
     #[serde(skip)]
     pub points: Vec<MarketPoint>,
+    /// The id of each market in `points`, in the same order.
+    #[serde(skip)]
+    pub market_ids: Vec<String>,
 }
 
 impl Report {
@@ -103,6 +106,7 @@ impl Totals {
                 metrics: None,
                 monte_carlo: None,
                 points: Vec::new(),
+                market_ids: Vec::new(),
             })
             .collect();
         Totals {
@@ -123,7 +127,10 @@ impl Totals {
         for (total, outcome) in r.strategies.iter_mut().zip(&file.strategies) {
             for m in &outcome.markets {
                 total.figures += &m.figures;
-                total.points.extend(point(m).filter(MarketPoint::traded));
+                if let Some(p) = point(m).filter(MarketPoint::traded) {
+                    total.points.push(p);
+                    total.market_ids.push(m.market_id.clone());
+                }
             }
             for (reason, n) in &outcome.tally.rejected {
                 *total.rejected.entry(reason.clone()).or_default() += n;

@@ -81,6 +81,10 @@ pub struct Args {
     /// at any point counts as ruin.
     #[arg(long, default_value = "0.5", requires = "monte_carlo", value_parser = share)]
     ruin: f64,
+    /// Also write a self-contained HTML report of the run to this file
+    /// (metrics, equity and drawdown charts, Monte Carlo, per market).
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
     /// One JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -163,6 +167,10 @@ impl Args {
         }
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         report.measure(self.bankroll, self.monte_carlo());
+        if let Some(path) = &self.report {
+            super::report::backtest(&report).write(path)?;
+            eprintln!("report written to {}", path.display());
+        }
         if let Some(saver) = bar.saver {
             let run = saver
                 .into_inner()

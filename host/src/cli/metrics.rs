@@ -43,9 +43,11 @@ pub fn print(columns: &[Column<'_>]) {
     }
 }
 
-type Figure = fn(&Metrics) -> String;
+/// One figure of a metrics table, as text.
+pub type Figure = fn(&Metrics) -> String;
 
-const ROWS: &[(&str, Figure)] = &[
+/// The rows of every metrics table (text and HTML), in order.
+pub const ROWS: &[(&str, Figure)] = &[
     ("markets traded", |m| m.markets.to_string()),
     ("net profit", |m| m.net_profit.to_string()),
     ("turnover (matched)", |m| m.turnover.to_string()),

@@ -15,6 +15,7 @@ mod orders;
 mod output;
 mod plugin;
 mod remote;
+mod report;
 mod run;
 mod runs;
 mod save;

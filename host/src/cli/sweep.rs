@@ -62,6 +62,10 @@ pub struct Args {
     /// Where --save writes.
     #[arg(long, requires = "save")]
     db: Option<String>,
+    /// Also write a self-contained HTML report of the sweep to this file
+    /// (the ranking, a heat map of two swept parameters, the best sets).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -100,6 +104,10 @@ impl Args {
         let started = Instant::now();
         let (sweep, reports) = self.run_sets()?;
         let out = self.ranked(sweep, reports, started.elapsed().as_millis() as u64);
+        if let Some(path) = &self.report {
+            self.page(&out).write(path)?;
+            eprintln!("report written to {}", path.display());
+        }
         if self.json {
             return super::output::print_json(&out);
         }
@@ -163,6 +171,19 @@ impl Args {
             eprintln!("saved as sweep {id}: `clever runs list --sweep {id}`");
         }
         Ok((sweep, reports))
+    }
+
+    fn page(&self, out: &SweepReport) -> super::report::Page {
+        let sets: Vec<super::report::SetRow<'_>> = (out.sets.iter())
+            .map(|s| super::report::SetRow {
+                name: format!("#{} {}", s.rank, Value::Object(s.params.clone())),
+                params: &s.params,
+                score: s.score,
+                metrics: &s.metrics,
+            })
+            .collect();
+        let grids: Vec<String> = self.grids.iter().map(|g| g.name.clone()).collect();
+        super::report::sweep(out.rank_by, &grids, &sets)
     }
 
     fn config(&self) -> Value {

@@ -53,6 +53,10 @@ fn span(text: &str) -> Result<i64, String> {
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.sweep.report.is_none(),
+            "--report: walk-forward writes no HTML report yet (sweep and backtest do)"
+        );
         let (_, runs) = self.sweep.run_sets()?;
         let settings = WalkForward {
             windows: if self.anchored {
