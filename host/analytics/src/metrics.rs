@@ -18,7 +18,7 @@ pub const DAY_MS: i64 = 86_400_000;
 pub const DAYS_A_YEAR: f64 = 365.0;
 
 /// One settled market of one strategy version.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MarketPoint {
     /// When it settled, epoch milliseconds.
     pub at: i64,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::run::FileOutcome;
 use clever_analytics::{Bankroll, MarketPoint, Metrics, MonteCarlo, Resampled};
@@ -12,7 +12,7 @@ use clever_market::{Figures, MarketResult};
 use clever_runtime::LoadedPlugin;
 
 /// What `clever backtest --json` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Markets run.
     pub markets: u64,
@@ -25,7 +25,7 @@ pub struct Report {
 }
 
 /// One strategy's totals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StrategyReport {
     /// Strategy name.
     pub name: String,

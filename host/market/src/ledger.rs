@@ -13,7 +13,7 @@ use crate::money::{Money, allocate};
 /// What a strategy's orders came to: in one market, over a run, per
 /// version. Every such figure in the host is this type, added up from
 /// [`MarketResult`]s.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Figures {
     /// Orders placed (accepted by risk and the venue).
     pub orders: u64,

@@ -14,6 +14,7 @@ mod metrics;
 mod orders;
 mod output;
 mod plugin;
+mod queued;
 mod remote;
 mod report;
 mod run;
@@ -23,6 +24,7 @@ mod serve;
 mod settings;
 mod sweep;
 mod walk_forward;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -58,6 +60,8 @@ enum Command {
     Sweep(Box<sweep::Args>),
     /// Pick the best parameter set in each in-sample window; judge it on the next.
     WalkForward(Box<walk_forward::Args>),
+    /// Claim and run the jobs of `clever sweep --queue` from a PostgreSQL queue.
+    Worker(worker::Args),
     /// The orders running hosts placed (live and paper), and each version's results.
     Orders(orders::Args),
     /// The plugin registry: publish, list, show, activate, roll back.
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Runs(args) => args.run(),
         Command::Sweep(args) => args.run(),
         Command::WalkForward(args) => args.run(),
+        Command::Worker(args) => args.run(),
         Command::Orders(args) => args.run(),
         Command::Serve(args) => args.run(),
         Command::Live(args) => args.run(),

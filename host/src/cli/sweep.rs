@@ -23,14 +23,37 @@ use crate::store::{Store, database_url};
 pub struct Args {
     /// The plugin component (.wasm).
     #[arg(long)]
-    plugin: PathBuf,
+    pub(super) plugin: PathBuf,
     /// Stream files or directories of them; repeatable.
-    #[arg(long = "data", required = true)]
+    #[arg(
+        long = "data",
+        required_unless_present = "queue",
+        conflicts_with = "queue"
+    )]
     data: Vec<PathBuf>,
+    /// Spread the sets over `clever worker`s on any machines through this
+    /// PostgreSQL database, which holds the markets (`clever ingest`), the
+    /// plugin and the results; the sweep is saved there.
+    #[arg(long, value_name = "postgres://...", conflicts_with_all = ["save", "db"])]
+    queue: Option<String>,
+    /// With --queue: this stored market (venue id); repeatable. Default:
+    /// every stored market in the date range.
+    #[arg(long = "market", requires = "queue")]
+    pub(super) markets: Vec<String>,
+    /// With --queue: markets scheduled on or after this day (YYYY-MM-DD).
+    #[arg(long, requires = "queue")]
+    pub(super) from: Option<chrono::NaiveDate>,
+    /// With --queue: markets scheduled on or before this day.
+    #[arg(long, requires = "queue")]
+    pub(super) to: Option<chrono::NaiveDate>,
+    /// With --queue: claims a set may have (a worker killed or a run that
+    /// fails uses one) before it is given up as failed.
+    #[arg(long, default_value_t = 3, requires = "queue")]
+    pub(super) attempts: i32,
     /// A parameter's values: NAME=LOW..HIGH:STEP (both ends included) or
     /// NAME=A,B,...; repeat for each parameter swept.
     #[arg(long = "grid", required = true)]
-    grids: Vec<Grid>,
+    pub(super) grids: Vec<Grid>,
     /// Instead of every combination, this many drawn at random from them.
     #[arg(long, value_name = "N")]
     random: Option<usize>,
@@ -42,12 +65,12 @@ pub struct Args {
     pub rank_by: RankBy,
     /// Parameters every set shares (a JSON object); the grids override them.
     #[arg(long, default_value = "{}")]
-    params: String,
+    pub(super) params: String,
     /// The bankroll the metrics measure against.
     #[arg(long, default_value = "1000", value_parser = bankroll)]
     pub bankroll: Bankroll,
     #[command(flatten)]
-    settings: super::settings::Files,
+    pub(super) settings: super::settings::Files,
     /// Worker threads for each backtest; default: every core.
     #[arg(long)]
     threads: Option<usize>,
@@ -115,15 +138,24 @@ impl Args {
         Ok(())
     }
 
-    /// Backtest every parameter set, one after another, each on every
-    /// core; with `--save`, each as a run of one sweep (its id).
-    pub fn run_sets(&self) -> anyhow::Result<(Option<i64>, Vec<SetRun>)> {
+    /// The parameter sets: every combination of the grids, or a draw.
+    pub(super) fn sets(&self) -> anyhow::Result<Vec<Map<String, Value>>> {
         let base: Map<String, Value> =
             serde_json::from_str(&self.params).context("--params must be a JSON object")?;
-        let sets = match self.random {
+        Ok(match self.random {
             Some(n) => random_sets(&base, &self.grids, n, self.seed),
             None => every_set(&base, &self.grids).map_err(anyhow::Error::msg)?,
-        };
+        })
+    }
+
+    /// Backtest every parameter set, one after another, each on every
+    /// core (or on the workers of `--queue`); with `--save`, each as a run
+    /// of one sweep (its id).
+    pub fn run_sets(&self) -> anyhow::Result<(Option<i64>, Vec<SetRun>)> {
+        if let Some(url) = &self.queue {
+            return super::queued::run(self, url);
+        }
+        let sets = self.sets()?;
         let files = data_files(&self.data)?;
         let jobs: Vec<Job> = files.into_iter().map(Job::File).collect();
         let runtime = Runtime::new(RuntimeConfig {
@@ -186,7 +218,7 @@ impl Args {
         super::report::sweep(out.rank_by, &grids, &sets)
     }
 
-    fn config(&self) -> Value {
+    pub(super) fn config(&self) -> Value {
         serde_json::json!({
             "plugin": self.plugin,
             "data": self.data,

@@ -15,6 +15,7 @@ mod journal;
 pub mod ladder;
 mod maintain;
 mod migrate;
+mod queue;
 mod registry;
 mod replay;
 pub mod rows;
@@ -29,6 +30,7 @@ pub use journal::{
 };
 pub use maintain::Performance;
 pub use migrate::MigrationState;
+pub use queue::{Claimed, JobRow};
 pub use registry::{Published, RegistryError};
 pub use replay::{MarketQuery, StoredLines, StoredMarket};
 pub use runs::{ResultRow, RunRow, VersionRow};

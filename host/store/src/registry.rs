@@ -152,6 +152,19 @@ impl Store {
             .ok_or_else(|| RegistryError::Unknown(format!("{name}@{version}")))
     }
 
+    /// The bytes of the component saved with `sha256` (published or saved
+    /// with a run): how a sweep's workers fetch the plugin they run.
+    pub async fn component_by_sha256(&self, sha256: &str) -> Result<Vec<u8>, RegistryError> {
+        let what = format!("reading the component {sha256}");
+        let sql = "SELECT component FROM strategy_versions WHERE sha256 = $1";
+        let row: Option<(Vec<u8>,)> = with_pool!(self, |pool| {
+            let q = sqlx::query_as(sql).bind(sha256);
+            timed(&what, q.fetch_optional(pool)).await?
+        });
+        row.map(|(bytes,)| bytes)
+            .ok_or_else(|| RegistryError::Unknown(format!("component {sha256}")))
+    }
+
     async fn version_ids(
         &self,
         name: &str,

@@ -437,9 +437,10 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     assert!(stdout(&out).contains("pending"), "{}", stdout(&out));
     let out = clever(&["db", "migrate", "--db", &url]);
     // Every migration this build has (the schema, the registry, money
-    // in pennies, the kill switch, the order journal, run analytics).
+    // in pennies, the kill switch, the order journal, run analytics, the
+    // sweep queue).
     assert!(
-        stdout(&out).contains("6 migration(s) applied"),
+        stdout(&out).contains("7 migration(s) applied"),
         "{}",
         stdout(&out)
     );
