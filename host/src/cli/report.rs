@@ -37,7 +37,7 @@ impl Page {
 
     fn chart(&mut self, title: &str, mut plot: Plot) {
         self.charts += 1;
-        plot.set_layout(Layout::new().title(title).height(360));
+        plot.set_layout(Layout::new().title(label(title)).height(360));
         let id = format!("chart-{}", self.charts);
         let _ = writeln!(
             self.body,
@@ -274,7 +274,7 @@ pub fn sweep(rank_by: &str, grids: &[String], sets: &[SetRow<'_>]) -> Page {
 fn heat_map(x: &str, y: &str, sets: &[SetRow<'_>]) -> Plot {
     let axis = |name: &str| {
         let mut values: Vec<String> = (sets.iter())
-            .filter_map(|s| s.params.get(name).map(|v| v.to_string()))
+            .filter_map(|s| s.params.get(name).map(|v| label(&v.to_string())))
             .collect();
         values.sort_by(|a, b| {
             let (fa, fb) = (a.parse::<f64>(), b.parse::<f64>());
@@ -290,7 +290,7 @@ fn heat_map(x: &str, y: &str, sets: &[SetRow<'_>]) -> Plot {
     let mut z = vec![vec![None::<f64>; xs.len()]; ys.len()];
     for set in sets {
         let at = |name: &str, values: &[String]| {
-            let v = set.params.get(name)?.to_string();
+            let v = label(&set.params.get(name)?.to_string());
             values.iter().position(|w| *w == v)
         };
         if let (Some(i), Some(j)) = (at(x, &xs), at(y, &ys)) {
