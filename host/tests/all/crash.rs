@@ -158,12 +158,7 @@ fn reconciles(db: &TestDb) {
     use clever_host::store::NewOrder;
     use clever_sdk::{OrderType, Persistence, Side};
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (running, _) = rt.block_on(crate::live::exchange(0.0, Default::default()));
-    let mut race = crate::live::Stepped::new();
-    for _ in 0..3 {
-        race.step(&running);
-    }
+    let (rt, running, _) = stepped_exchange();
     // The reader without parameters places nothing: the only orders are
     // the ones this test makes.
     let (name, version) = crate::live::published(&db.url, artifacts::FIXTURE_READER);
@@ -259,12 +254,7 @@ fn a_restarted_host_keeps_the_hourly_and_daily_limits_it_carried_over_on_both_da
 fn carries_over(db: &TestDb) {
     const PER_HOUR: usize = 3;
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (running, _) = rt.block_on(crate::live::exchange(0.0, Default::default()));
-    let mut race = crate::live::Stepped::new();
-    for _ in 0..3 {
-        race.step(&running);
-    }
+    let (rt, running, mut race) = stepped_exchange();
     let (name, version) = crate::live::published(&db.url, artifacts::FIXTURE_READER);
     std::fs::write(dir.path().join("exchange.pem"), &running.certificate_pem).unwrap();
     let (reader, risk) = (dir.path().join("reader.json"), dir.path().join("risk.toml"));
@@ -360,6 +350,22 @@ async fn lost_earlier(store: &Store, (strategy, version): (&str, &str), at: i64)
     let loss = Money::from_pennies(-6_000);
     let settled = store.journal_settled("earlier-1-1", loss, at + 3_600_000);
     assert!(settled.await.unwrap());
+}
+
+/// A runtime, the in-process local exchange on it, and the greyhound race
+/// stepped to its first three lines (the market image is there).
+fn stepped_exchange() -> (
+    tokio::runtime::Runtime,
+    clever_host::betfair_exchange::Running,
+    crate::live::Stepped,
+) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (running, _) = rt.block_on(crate::live::exchange(0.0, Default::default()));
+    let mut race = crate::live::Stepped::new();
+    for _ in 0..3 {
+        race.step(&running);
+    }
+    (rt, running, race)
 }
 
 /// What every life of the host shares: its config, plugins and database.
