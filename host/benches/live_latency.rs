@@ -141,9 +141,11 @@ async fn measure(samples: usize) {
     let (runtime, plugin) = reader();
     let bytes = std::fs::read(clever_plugin_artifacts::FIXTURE_READER).expect("reader");
     (store.publish(&version_row(&plugin, &bytes, "{}")).await).expect("publish the reader");
+    let (_, run) = (store.start_session("live", "betfair", None).await).expect("a session");
     let trading = Trading::start(
         client.clone(),
         TradingConfig {
+            run,
             strategy_ref: "bench".into(),
             stream: endpoint.clone(),
             retry: Retry::default(),

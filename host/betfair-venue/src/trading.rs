@@ -18,7 +18,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::journal::{Journal, stop_trading, wall_ms};
+use crate::journal::{Journal, stop_trading};
 use crate::news::{News, OrderRef, nothing_done, placed, read_bets, route};
 use crate::reconcile::{reconcile, resolve};
 use crate::venue::BetfairVenue;
@@ -29,6 +29,9 @@ pub type Wake = Arc<dyn Fn() + Send + Sync>;
 
 /// How the host trades.
 pub struct TradingConfig {
+    /// This host run's session tag (`Store::start_session`): the prefix
+    /// of every `customerOrderRef` it sends.
+    pub run: String,
     /// The host's `customerStrategyRef` (Betfair allows 15 characters):
     /// its order stream follows only orders placed with it.
     pub strategy_ref: String,
@@ -255,7 +258,7 @@ impl Trading {
         let journal = Journal::new(config.store, config.strategy_ref.clone(), fail.clone());
         let shared = Arc::new(Shared {
             client,
-            run: run_tag(),
+            run: config.run.clone(),
             strategy_ref: config.strategy_ref.clone(),
             default_commission_rate: config.default_commission_rate,
             routes: Mutex::new(HashMap::new()),
@@ -356,19 +359,6 @@ impl Drop for Trading {
             task.abort();
         }
     }
-}
-
-/// A short tag unique to this host run: the start time in milliseconds,
-/// base 36 (8 characters until the year 2059).
-fn run_tag() -> String {
-    let mut n = wall_ms();
-    let mut tag = Vec::new();
-    while n > 0 {
-        tag.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]);
-        n /= 36;
-    }
-    tag.reverse();
-    String::from_utf8(tag).unwrap_or_default()
 }
 
 /// Follow the order stream of the host's strategy reference: journal each

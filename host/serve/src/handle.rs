@@ -102,7 +102,7 @@ pub struct Setup {
 /// How a host's orders reach the order journal. Its orders of a mode
 /// count toward each new desk's risk limits (orders in the last hour, the
 /// day's loss), so they hold across restarts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Journalling {
     /// Not kept (tests, benchmarks).
     Off,
@@ -115,14 +115,17 @@ pub enum Journalling {
         mode: &'static str,
         /// The venue whose markets these are (`betfair`).
         venue: &'static str,
+        /// The session's tag (`Store::start_session`), the prefix of every
+        /// order's reference.
+        session: Arc<str>,
     },
 }
 
 impl Journalling {
-    fn mode(self) -> Option<&'static str> {
+    fn mode(&self) -> Option<&'static str> {
         match self {
             Journalling::Off => None,
-            Journalling::ByVenue(mode) | Journalling::AtSettlement { mode, .. } => Some(mode),
+            Journalling::ByVenue(mode) | Journalling::AtSettlement { mode, .. } => Some(*mode),
         }
     }
 }
@@ -174,10 +177,16 @@ impl HostHandle {
         store: Store,
         setup: Setup,
     ) -> Self {
-        let paper = match setup.journal {
-            Journalling::AtSettlement { mode, venue } => {
-                Some(PaperJournal::start(store.clone(), (mode, venue)))
-            }
+        let paper = match &setup.journal {
+            Journalling::AtSettlement {
+                mode,
+                venue,
+                session,
+            } => Some(PaperJournal::start(
+                store.clone(),
+                (*mode, *venue),
+                session.clone(),
+            )),
             _ => None,
         };
         HostHandle {

@@ -36,8 +36,13 @@ pub(crate) struct PaperJournal {
 
 impl PaperJournal {
     /// Start writing into `store` as `mode`, markets named as `venue`'s,
-    /// on the current tokio runtime.
-    pub fn start(store: Store, (mode, venue): (&'static str, &'static str)) -> PaperJournal {
+    /// each order's reference beginning with the session's tag `run`, on
+    /// the current tokio runtime.
+    pub fn start(
+        store: Store,
+        (mode, venue): (&'static str, &'static str),
+        run: Arc<str>,
+    ) -> PaperJournal {
         let (tx, mut rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Some(record) = rx.recv().await {
@@ -62,13 +67,7 @@ impl PaperJournal {
                 }
             }
         });
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        PaperJournal {
-            tx,
-            run: format!("paper-{started}").into(),
-        }
+        PaperJournal { tx, run }
     }
 
     /// Wait until every order handed over so far is written.

@@ -287,19 +287,26 @@ impl Args {
         let (fatal, stopped) = watch::channel(None::<String>);
         let url = database_url(config.db.as_deref());
         let store = Store::open(&url).await?;
+        let (recorder, recording) = match &config.record_dir {
+            Some(dir) => recorder(dir).map(|(r, path)| (Some(r), Some(path)))?,
+            None => (None, None),
+        };
+        let mode = if self.paper { "paper" } else { "live" };
+        let recording = recording.map(|path| path.display().to_string());
+        let (session_id, tag) = (store)
+            .start_session(mode, "betfair", recording.as_deref())
+            .await?;
+        eprintln!("session {session_id} ({mode}, orders tagged {tag}-)");
         let live = Live {
             client: &client,
             endpoint: &endpoint,
             inputs: &inputs_tx,
             fatal: &fatal,
             store: &store,
+            session: &tag,
         };
         let (setup, trading) = self.setup(&config, live)?;
         let host = open_host(store, config.limits.as_deref(), setup).await?;
-        let recorder = match &config.record_dir {
-            Some(dir) => Some(recorder(dir)?),
-            None => None,
-        };
         let subscription = market_subscription(&config);
         let session = client.session();
         let feed = (inputs_tx, fatal);
@@ -310,7 +317,6 @@ impl Args {
             feed,
             recorder,
         ));
-        let mode = if self.paper { "paper" } else { "live" };
         let (store, handle, looping) = host.start_loop(Feed::Live(inputs), mode)?;
         let api = Api {
             listen: config.api.listen,
@@ -318,9 +324,10 @@ impl Args {
             max_upload: crate::serve::api::DEFAULT_MAX_UPLOAD,
         };
         let mut why = stopped.clone();
+        let signal = signalled();
         let stop = async move {
             tokio::select! {
-                _ = signalled() => {}
+                _ = signal => {}
                 _ = why.wait_for(Option::is_some) => {}
             }
         };
@@ -329,7 +336,9 @@ impl Args {
             cancel_open_orders(&handle, trading).await;
         }
         finish(handle, looping).await;
+        let stopped_session = store.stop_session(session_id).await;
         store.close().await;
+        stopped_session?;
         match stopped.borrow().clone() {
             Some(why) => anyhow::bail!("stopped: {why}"),
             None => Ok(()),
@@ -353,6 +362,7 @@ impl Args {
                 setup.journalled(Journalling::AtSettlement {
                     mode: "paper",
                     venue: "betfair",
+                    session: live.session.into(),
                 }),
                 None,
             ));
@@ -361,6 +371,7 @@ impl Args {
         let trading = Arc::new(Trading::start(
             live.client.clone(),
             TradingConfig {
+                run: live.session.to_owned(),
                 strategy_ref: config.betfair.strategy_ref.clone(),
                 stream: live.endpoint.clone(),
                 retry: Retry::default(),
@@ -398,6 +409,8 @@ struct Live<'a> {
     inputs: &'a flume::Sender<Input>,
     fatal: &'a watch::Sender<Option<String>>,
     store: &'a Store,
+    /// The session's tag: the prefix of every order's reference.
+    session: &'a str,
 }
 
 /// Log in to the Betting API and say where the Stream API is.
@@ -477,14 +490,16 @@ fn market_subscription(config: &Config) -> Subscription {
 }
 
 /// A new recording in `dir`, named for the time it starts.
-fn recorder(dir: &Path) -> anyhow::Result<Recorder> {
+fn recorder(dir: &Path) -> anyhow::Result<(Recorder, PathBuf)> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = chrono::Utc::now()
         .format("stream-%Y%m%dT%H%M%S%.3fZ")
         .to_string();
     let path = dir.join(name);
     eprintln!("recording the market stream to {}", path.display());
-    Recorder::create(&path).with_context(|| format!("creating {}", path.display()))
+    let recorder =
+        Recorder::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    Ok((recorder, path))
 }
 
 /// Follow the market stream, handing each line to the event loop (and the

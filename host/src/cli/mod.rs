@@ -4,6 +4,7 @@
 
 mod backtest;
 mod build;
+mod compare;
 mod db;
 mod exchange;
 mod generate;
@@ -54,7 +55,7 @@ enum Command {
     Ingest(ingest::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),
-    /// List saved backtest runs, show one, or compare two.
+    /// List saved backtest runs and sessions, show one, or compare two.
     Runs(runs::Args),
     /// Backtest one plugin once per parameter set and rank the sets by a metric.
     Sweep(Box<sweep::Args>),

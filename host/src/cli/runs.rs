@@ -1,7 +1,9 @@
-//! `clever runs list | show ID | compare A B`: saved backtest runs.
+//! `clever runs list | show ID | sessions | compare A B`: saved backtest
+//! runs, and the sessions of running hosts to compare them with.
 
+use super::compare::Source;
 use crate::analytics::{Metrics, Resampled};
-use crate::store::{ResultRow, RunRow, Store, database_url};
+use crate::store::{ResultRow, RunRow, SessionRow, Store, database_url};
 
 /// Saved backtest runs.
 #[derive(Debug, clap::Args)]
@@ -29,18 +31,37 @@ enum Command {
         /// The run's id.
         id: i64,
     },
-    /// Two runs side by side: their results and metrics.
+    /// Every session of a running host (`clever live`, `--paper`,
+    /// `clever serve`), newest first, with its recording.
+    Sessions,
+    /// Two runs side by side: their results and metrics. With a session
+    /// on either side (`session:ID`), their orders paired by strategy,
+    /// market, runner and time: fill rate, matched stake, average price
+    /// and profit side by side, and the orders that filled in one and not
+    /// the other.
     Compare {
-        /// One run's id.
-        a: i64,
+        /// A run's id (12) or a session's (session:3).
+        a: Source,
         /// The other's.
-        b: i64,
+        b: Source,
+        /// Orders placed this many milliseconds apart or closer may pair.
+        #[arg(long, default_value_t = 1000, value_name = "MS")]
+        within: i64,
     },
 }
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let url = database_url(self.db.as_deref());
+        match self.command {
+            Command::Sessions => return self.sessions(&url),
+            Command::Compare { a, b, within }
+                if !matches!((a, b), (Source::Run(_), Source::Run(_))) =>
+            {
+                return self.orders_compared(&url, [a, b], within);
+            }
+            _ => {}
+        }
         // `show` and `compare` print the metrics too, side by side.
         let with_metrics = !matches!(self.command, Command::List { .. });
         let runs = super::block_on(async {
@@ -52,7 +73,12 @@ impl Args {
             let runs = match self.command {
                 Command::List { sweep } => store.runs(sweep).await?,
                 Command::Show { id } => vec![one(id).await?],
-                Command::Compare { a, b } => vec![one(a).await?, one(b).await?],
+                Command::Compare {
+                    a: Source::Run(a),
+                    b: Source::Run(b),
+                    ..
+                } => vec![one(a).await?, one(b).await?],
+                Command::Compare { .. } | Command::Sessions => Vec::new(),
             };
             store.close().await;
             anyhow::Ok(runs)
@@ -71,6 +97,73 @@ impl Args {
             println!("no saved runs (save one with `clever backtest --save`)");
         }
         Ok(())
+    }
+}
+
+impl Args {
+    fn sessions(&self, url: &str) -> anyhow::Result<()> {
+        let sessions = super::block_on(async {
+            let store = Store::open(url).await?;
+            let sessions = store.sessions(None).await;
+            store.close().await;
+            anyhow::Ok(sessions?)
+        })?;
+        if self.json {
+            return super::output::print_json(&sessions);
+        }
+        if sessions.is_empty() {
+            println!("no sessions (`clever live` and `clever serve` each start one)");
+        }
+        sessions.iter().for_each(print_session);
+        if let Some(s) = sessions.first() {
+            println!(
+                "\nto see how far a backtest is from session {id}: back-test its recording \
+                 with `clever backtest --data FILE --plugin ... --save`, then \
+                 `clever runs compare session:{id} RUN`",
+                id = s.id
+            );
+        }
+        Ok(())
+    }
+
+    fn orders_compared(&self, url: &str, sides: [Source; 2], within: i64) -> anyhow::Result<()> {
+        if within < 0 {
+            anyhow::bail!("--within {within}: must be 0 ms or more");
+        }
+        let report = super::block_on(async {
+            let store = Store::open(url).await?;
+            let report = super::compare::load(&store, sides, within).await;
+            store.close().await;
+            report
+        })?;
+        if self.json {
+            return super::output::print_json(&report);
+        }
+        super::compare::print(&report);
+        Ok(())
+    }
+}
+
+fn print_session(s: &SessionRow) {
+    let at = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default()
+    };
+    let stopped = s
+        .stopped_at
+        .map_or("not stopped".into(), |t| format!("to {}", at(t)));
+    println!(
+        "session {}: {} on {}, {} {stopped}, {} orders (references {}-...)",
+        s.id,
+        s.mode,
+        s.venue,
+        at(s.started_at),
+        s.orders,
+        s.tag
+    );
+    for file in s.recording.iter().flat_map(|r| r.lines()) {
+        println!("  recording {file}");
     }
 }
 

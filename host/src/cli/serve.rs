@@ -73,11 +73,7 @@ impl Args {
             super::settings::risk(self.risk.as_deref())?,
             super::settings::simulation(self.simulation.as_deref())?,
             self.params()?,
-        )
-        .journalled(Journalling::AtSettlement {
-            mode: "replay",
-            venue: "betfair",
-        });
+        );
         let files = data_files(&self.replay)?;
         let url = database_url(self.db.as_deref());
         let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -116,11 +112,22 @@ impl Args {
         setup: Setup,
         files: Vec<PathBuf>,
     ) -> anyhow::Result<()> {
+        let store = Store::open(&url).await?;
+        // The files it replays are its recording: a backtest reads them.
+        let replayed: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let (session, tag) = (store)
+            .start_session("replay", "betfair", Some(&replayed.join("\n")))
+            .await?;
+        let setup = setup.journalled(Journalling::AtSettlement {
+            mode: "replay",
+            venue: "betfair",
+            session: tag.into(),
+        });
         let feed = Feed::Replay {
             files,
             speed: self.speed,
         };
-        let host = open_host(Store::open(&url).await?, self.limits.as_deref(), setup).await?;
+        let host = open_host(store, self.limits.as_deref(), setup).await?;
         let (store, host, looping) = host.start_loop(feed, "replay")?;
         let api = Api {
             listen: self.listen,
@@ -129,8 +136,9 @@ impl Args {
         };
         serve_api(api, host.clone(), "clever serve", signalled()).await?;
         finish(host, looping).await;
+        let stopped = store.stop_session(session).await;
         store.close().await;
-        Ok(())
+        Ok(stopped?)
     }
 }
 
@@ -315,20 +323,25 @@ pub(super) async fn finish(host: Arc<HostHandle>, looping: std::thread::JoinHand
 }
 
 /// Ctrl-C, or SIGTERM (what a service manager sends): both stop the host
-/// the same way.
-pub(super) async fn signalled() {
-    let terminate = async {
-        #[cfg(unix)]
-        if let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            term.recv().await;
-            return;
+/// the same way. The handlers are installed when this is called, not when
+/// the wait is first polled: a signal sent as soon as the host says it is
+/// listening must not kill it unannounced. Call it inside the runtime.
+pub(super) fn signalled() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        if let (Ok(mut term), Ok(mut interrupt)) = (term, interrupt) {
+            return Box::pin(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
+            });
         }
-        std::future::pending::<()>().await
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
     }
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -235,7 +235,7 @@ fn pennies(m: Money) -> i64 {
 }
 
 /// Epoch ms of a time column, on either database.
-fn ms(dialect: Dialect, column: &str) -> String {
+pub(crate) fn ms(dialect: Dialect, column: &str) -> String {
     match dialect {
         Dialect::Sqlite => column.to_owned(),
         Dialect::Postgres => format!("(extract(epoch FROM {column}) * 1000)::bigint"),
@@ -521,7 +521,7 @@ impl Store {
         strategy_ref: &str,
     ) -> Result<Vec<JournalOrder>, StoreError> {
         self.journal_list(
-            "o.strategy_ref = $1 AND o.settled_at IS NULL \
+            "o.run IS NULL AND o.strategy_ref = $1 AND o.settled_at IS NULL \
              AND o.status NOT IN ('REJECTED', 'FAILED') ORDER BY o.id",
             &[strategy_ref],
             "listing unsettled orders",
@@ -531,7 +531,7 @@ impl Store {
 
     /// The journal's orders as `q` asks, newest first.
     pub async fn journal_orders(&self, q: &OrderQuery) -> Result<Vec<JournalOrder>, StoreError> {
-        let mut filters = vec!["TRUE".to_owned()];
+        let mut filters = vec!["o.run IS NULL".to_owned()];
         let mut args: Vec<&str> = Vec::new();
         let wanted = [
             ("s.name", &q.strategy),
@@ -552,7 +552,9 @@ impl Store {
         self.journal_list(&filter, &args, "listing orders").await
     }
 
-    async fn journal_list(
+    /// The orders `filter` (a condition on `o`, its market `m`, version
+    /// `v` and strategy `s`, then any ORDER BY) picks, `args` bound to it.
+    pub(crate) async fn journal_list(
         &self,
         filter: &str,
         args: &[&str],
@@ -569,7 +571,7 @@ impl Store {
              FROM orders o JOIN markets m ON m.id = o.market \
              LEFT JOIN strategy_versions v ON v.id = o.strategy_version \
              LEFT JOIN strategies s ON s.id = v.strategy \
-             WHERE o.run IS NULL AND {filter}",
+             WHERE {filter}",
             ms(d, "o.placed_at"),
             ms(d, "o.settled_at")
         );

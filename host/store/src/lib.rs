@@ -20,6 +20,7 @@ mod registry;
 mod replay;
 pub mod rows;
 mod runs;
+mod sessions;
 mod switches;
 mod write;
 
@@ -34,3 +35,4 @@ pub use queue::{Claimed, JobRow};
 pub use registry::{Published, RegistryError};
 pub use replay::{MarketQuery, StoredLines, StoredMarket};
 pub use runs::{ResultRow, RunRow, VersionRow};
+pub use sessions::{SessionRow, session_tag};

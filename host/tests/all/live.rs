@@ -498,9 +498,11 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
     let db = crate::store::TestDb::sqlite();
     let (name, version) = published(&db.url, clever_plugin_artifacts::BACK_FAV_PREOFF);
     let store = clever_host::store::Store::open(&db.url).await.unwrap();
+    let (_, run) = store.start_session("live", "betfair", None).await.unwrap();
     let trading = Trading::start(
         client.clone(),
         TradingConfig {
+            run,
             strategy_ref: "test-host".into(),
             stream: endpoint(&running),
             retry: quick(),
@@ -665,17 +667,7 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
 /// Each strategy's (orders, matched, profit) as `clever backtest --json`
 /// reports them for `file`.
 fn backtested(file: &Path) -> Vec<(String, u64, f64, f64)> {
-    use clever_plugin_artifacts as artifacts;
-    let out = crate::serve::ok(&crate::serve::clever(&[
-        "backtest",
-        "--plugin",
-        artifacts::BACK_FAV_PREOFF,
-        "--plugin",
-        artifacts::STEAM_CHASER,
-        "--data",
-        file.to_str().unwrap(),
-        "--json",
-    ]));
+    let out = crate::serve::ok(&backtest_both(file, &["--json"]));
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let mut rows: Vec<_> = (report["strategies"].as_array().unwrap().iter())
         .map(|s| {
@@ -886,7 +878,98 @@ fn clever_live_and_paper_on_the_local_exchange_place_what_a_backtest_places() {
             .unwrap()
             .path();
         assert_eq!(backtested(&recorded), want, "{mode}: the recording");
+        compared_with_its_backtest(&db.url, mode, &recorded);
     }
+}
+
+/// `clever runs compare` on the session `clever live` just ran, against a
+/// saved backtest of its recording: every order pairs with its twin and
+/// the two fill alike, strategy by strategy. Against a backtest whose
+/// orders reach the book a day late (so none fills), every order the
+/// session filled is listed as filled on its side only.
+fn compared_with_its_backtest(url: &str, mode: &str, recorded: &Path) {
+    use crate::serve::{clever, ok};
+    let json = |text: String| -> serde_json::Value { serde_json::from_str(&text).unwrap() };
+    let sessions = json(ok(&clever(&["runs", "sessions", "--db", url, "--json"])));
+    let session = &sessions[0];
+    assert_eq!(session["mode"], mode, "{sessions}");
+    assert_eq!(session["recording"], recorded.display().to_string());
+    let session = format!("session:{}", session["id"]);
+    let compare = |run: i64| {
+        let run = run.to_string();
+        json(ok(&clever(&[
+            "runs", "compare", &session, &run, "--db", url, "--json",
+        ])))
+    };
+    let same = compare(saved_backtest(url, recorded, None));
+    let strategies = same["comparison"]["strategies"].as_array().unwrap();
+    assert_eq!(strategies.len(), 2, "{same}");
+    for s in strategies {
+        let orders = &s["totals"][0]["orders"];
+        assert!(orders.as_u64().unwrap() > 0, "{s}");
+        assert_eq!(s["totals"][0], s["totals"][1], "{mode}: {s}");
+        assert_eq!(
+            (&s["paired"], &s["unpaired"]),
+            (orders, &serde_json::json!([0, 0]))
+        );
+    }
+    assert_eq!(same["comparison"]["differences"], serde_json::json!([]));
+    let run = same["b"]["name"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("run ");
+    let table = ok(&clever(&["runs", "compare", &session, run, "--db", url]));
+    eprintln!("{table}");
+    assert!(table.contains("every order has its twin, and each pair filled alike"));
+
+    let late = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        late.path(),
+        "[simulation]\nplacement_latency_ms = 86400000\n",
+    )
+    .unwrap();
+    let late = compare(saved_backtest(url, recorded, Some(late.path())));
+    let strategies = late["comparison"]["strategies"].as_array().unwrap();
+    let filled = |side: usize| -> u64 {
+        let each = strategies.iter().map(|s| &s["totals"][side]["filled"]);
+        each.map(|n| n.as_u64().unwrap()).sum()
+    };
+    assert!(filled(0) > 0, "{late}");
+    assert_eq!(filled(1), 0, "{late}");
+    let differences = late["comparison"]["differences"].as_array().unwrap();
+    let filled_in_session_only = (differences.iter())
+        .filter(|d| d["a"]["matched"].as_f64().unwrap_or(0.0) > 0.0)
+        .filter(|d| d["b"].is_null() || d["b"]["matched"].as_f64() == Some(0.0))
+        .count();
+    assert_eq!(filled_in_session_only as u64, filled(0), "{late}");
+    let run = late["b"]["name"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("run ");
+    let table = ok(&clever(&["runs", "compare", &session, run, "--db", url]));
+    eprintln!("{table}");
+    let listed = format!(
+        "{} orders filled on one side and not the other",
+        differences.len()
+    );
+    assert!(table.contains(&listed), "{table}");
+}
+
+/// `clever backtest --save` of the two plugins over `file` into `url`,
+/// with `simulation`'s settings if given; the saved run's id.
+fn saved_backtest(url: &str, file: &Path, simulation: Option<&Path>) -> i64 {
+    let mut args = vec!["--save", "--db", url];
+    if let Some(path) = simulation {
+        args.extend(["--simulation", path.to_str().unwrap()]);
+    }
+    let out = backtest_both(file, &args);
+    crate::serve::ok(&out);
+    // "saved as run N: ..."
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find_map(|l| l.strip_prefix("saved as run "));
+    let id = line.and_then(|l| l.split(':').next()).unwrap_or_default();
+    id.parse()
+        .unwrap_or_else(|_| panic!("no run id in {stderr}"))
 }
 
 /// Bad live settings are refused before anything starts, each with what
@@ -1022,4 +1105,15 @@ async fn faults_are_switched_from_outside_the_exchange_process() {
     assert!(call().await.is_ok(), "one fault, then as usual");
     let _ = process.kill();
     let _ = process.wait();
+}
+
+/// `clever backtest` of back-fav-preoff and steam-chaser over `file`, with
+/// `options`.
+fn backtest_both(file: &Path, options: &[&str]) -> std::process::Output {
+    use clever_plugin_artifacts as artifacts;
+    let mut args = vec!["backtest", "--plugin", artifacts::BACK_FAV_PREOFF];
+    args.extend(["--plugin", artifacts::STEAM_CHASER]);
+    args.extend(["--data", file.to_str().unwrap()]);
+    args.extend(options);
+    crate::serve::clever(&args)
 }

@@ -620,4 +620,23 @@ fn sigterm_stops_the_host_as_gracefully_as_ctrl_c() {
         .expect("the final status");
     let last: Value = serde_json::from_str(&last).expect("JSON");
     assert_eq!(last["mode"], "replay", "{last}");
+    // Its session is marked stopped, the files it replayed its recording.
+    let sessions = ok(&clever(&["runs", "sessions", "--db", &db.url, "--json"]));
+    let sessions: Value = serde_json::from_str(&sessions).expect("JSON");
+    let session = &sessions[0];
+    assert_eq!(
+        (sessions.as_array().map(Vec::len), &session["mode"]),
+        (Some(1), &json!("replay"))
+    );
+    let (started, stopped) = (&session["started_at"], &session["stopped_at"]);
+    assert!(
+        stopped.is_i64() && stopped.as_i64() >= started.as_i64(),
+        "{session}"
+    );
+    let replayed = session["recording"]
+        .as_str()
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert_eq!(replayed, 3, "{session}");
 }

@@ -657,6 +657,82 @@ fn the_registry_refuses_other_bytes_under_a_published_version_and_rolls_back() {
     });
 }
 
+/// The store at `url` with strategy `s` 1.0.0 published.
+async fn with_s_published(url: &str) -> Store {
+    let store = Store::open(url).await.unwrap();
+    let version = clever_host::store::VersionRow {
+        name: "s",
+        version: "1.0.0",
+        wit_version: "1.0.0",
+        component: b"a",
+        sha256: "a1",
+        parameters: "{}",
+    };
+    store.publish(&version).await.unwrap();
+    store
+}
+
+/// A live order of `s@1.0.0` under `customer_ref`: a back of 10.00 at 2.5
+/// on runner 7 of market 1.9, placed at 1,000 ms.
+fn order_of_s(customer_ref: &str) -> clever_host::store::NewOrder {
+    use clever_sdk::{OrderType, Persistence, Side};
+    clever_host::store::NewOrder {
+        customer_ref: customer_ref.into(),
+        strategy_ref: "host".into(),
+        mode: "live",
+        strategy: "s".into(),
+        version: "1.0.0".into(),
+        venue: "betfair",
+        market_id: "1.9".into(),
+        selection_id: 7,
+        side: Side::Back,
+        order_type: OrderType::Limit,
+        persistence: Persistence::Lapse,
+        price: 2.5,
+        size: clever_host::market::Money::from_pennies(1000),
+        placed_at: 1_000,
+    }
+}
+
+/// Sessions, on both databases: each start gets its own tag, a session's
+/// orders are those whose reference begins with its tag and a dash (not
+/// a longer tag's), and a stop is recorded.
+#[test]
+fn a_session_finds_its_own_orders_by_their_reference() {
+    on_both(|db| {
+        block_on(async {
+            let store = with_s_published(&db.url).await;
+            let (first, tag) = store
+                .start_session("paper", "betfair", Some("a\nb"))
+                .await
+                .unwrap();
+            let (second, other) = store.start_session("live", "betfair", None).await.unwrap();
+            assert_ne!(tag, other);
+            let refs = [
+                format!("{tag}-1-1"),
+                format!("{tag}-2-1"),
+                format!("{tag}0-1-1"),
+            ];
+            for r in refs.iter().chain([&format!("{other}-1-1")]) {
+                store.journal_order(&order_of_s(r)).await.unwrap();
+            }
+            let mine = store.session_orders(&tag).await.unwrap();
+            let mine: Vec<_> = mine.iter().map(|o| o.customer_ref.as_str()).collect();
+            assert_eq!(mine, [&refs[0], &refs[1]], "{}", db.url);
+            store.stop_session(first).await.unwrap();
+            let sessions = store.sessions(None).await.unwrap();
+            let listed: Vec<_> = sessions.iter().map(|s| (s.id, s.orders)).collect();
+            assert_eq!(listed, [(second, 1), (first, 2)], "{}", db.url);
+            let one = store.sessions(Some(first)).await.unwrap();
+            assert_eq!((one.len(), one[0].recording.as_deref()), (1, Some("a\nb")));
+            assert!(one[0].stopped_at >= Some(one[0].started_at), "{one:?}");
+            assert_eq!(sessions[0].stopped_at, None);
+            assert!(store.run_orders(1).await.unwrap().is_empty());
+            store.close().await;
+        })
+    });
+}
+
 /// The order journal, on both databases: an order is written before it is
 /// sent (of a published version only, under a reference used once), moves
 /// forward only whatever order reports come in, is settled once, a bet the
@@ -664,39 +740,13 @@ fn the_registry_refuses_other_bytes_under_a_published_version_and_rolls_back() {
 #[test]
 fn the_order_journal_moves_orders_forward_only_adopts_strangers_and_settles_once() {
     use clever_host::market::Money;
-    use clever_host::store::{
-        BetReport, JournalStatus, NewOrder, OrderQuery, Reported, VersionRow,
-    };
-    use clever_sdk::{OrderType, Persistence, Side};
+    use clever_host::store::{BetReport, JournalStatus, OrderQuery, Reported};
+    use clever_sdk::{Persistence, Side};
     let p = Money::from_pennies;
     on_both(|db| {
         block_on(async {
-            let store = Store::open(&db.url).await.unwrap();
-            let version = VersionRow {
-                name: "s",
-                version: "1.0.0",
-                wit_version: "1.0.0",
-                component: b"a",
-                sha256: "a1",
-                parameters: "{}",
-            };
-            store.publish(&version).await.unwrap();
-            let order = |r: &str| NewOrder {
-                customer_ref: r.into(),
-                strategy_ref: "host".into(),
-                mode: "live",
-                strategy: "s".into(),
-                version: "1.0.0".into(),
-                venue: "betfair",
-                market_id: "1.9".into(),
-                selection_id: 7,
-                side: Side::Back,
-                order_type: OrderType::Limit,
-                persistence: Persistence::Lapse,
-                price: 2.5,
-                size: p(1000),
-                placed_at: 1_000,
-            };
+            let store = with_s_published(&db.url).await;
+            let order = order_of_s;
             for r in ["r-1-1", "r-1-2", "r-1-3"] {
                 store.journal_order(&order(r)).await.unwrap();
             }
