@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::context::{Context, HostApi};
 use crate::ladder::Price;
-use crate::market::Market;
+use crate::market::{Levels, Market, PriceSize, Runner};
 use crate::params::Params;
 use crate::rules;
 use crate::strategy::Strategy;
@@ -16,6 +16,18 @@ use crate::types::{
     LogLevel, MarketId, MarketStatus, Order, OrderId, OrderRequest, OrderStatus, RejectReason,
     RunnerPosition, SelectionId, Signal, Timestamp,
 };
+
+/// Market `id` whose runners (selection, price) each offer that price to
+/// back, 50 available: where most strategy tests start.
+pub fn market_with_backs(id: &str, backs: &[(u64, f64)]) -> Market {
+    let mut m = Market::new(id);
+    for &(selection, price) in backs {
+        let mut r = Runner::new(selection);
+        r.back = Levels::from_slice(&[PriceSize::new(price, 50.0)]);
+        m.runners.push(r);
+    }
+    m
+}
 
 /// What the harness's host has recorded.
 #[derive(Debug, Default)]

@@ -48,6 +48,17 @@ impl Params {
         }
     }
 
+    /// A string, or `default` if absent.
+    pub fn str_or(&self, key: &str, default: &str) -> Result<String, String> {
+        match self.get(key) {
+            None => Ok(default.to_owned()),
+            Some(v) => v
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("parameter `{key}` must be a string, got {v}")),
+        }
+    }
+
     /// All parameters as a typed struct.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, String> {
         serde_json::from_value(self.value.clone()).map_err(|e| format!("bad parameters: {e}"))

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 
 use super::report::{Report, Totals};
-use clever_engine::{Clock, Desk, Engine, Format, MarketSource, SimClock, StrategyOutcome};
+use clever_engine::{
+    Clock, Desk, Engine, Format, MarketSource, Predictions, SimClock, StrategyOutcome,
+};
 use clever_market::MarketResult;
 use clever_risk::{RiskBook, RiskLimits};
 use clever_runtime::{LoadedPlugin, Runtime};
@@ -104,6 +106,8 @@ pub struct Backtest<'a> {
     pub threads: usize,
     /// Where stored markets come from, for [`Job::Stored`].
     pub stored: Option<&'a Stored>,
+    /// The model predictions the plugins may read (each as of its `now`).
+    pub predictions: Arc<dyn Predictions>,
 }
 
 /// What one file gave.
@@ -191,7 +195,8 @@ impl Backtest<'_> {
             let desk = Desk::new(
                 RiskBook::new(self.risk.clone()),
                 Box::new(SimVenue::new(self.sim.clone())),
-            );
+            )
+            .with_predictions(self.predictions.clone());
             let instance = self
                 .runtime
                 .instantiate(plugin, &self.params, Timestamp(0), Box::new(desk))

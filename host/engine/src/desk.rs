@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use clever_sdk::rules::{market_position, validate_price_and_size};
 use clever_sdk::{
@@ -15,6 +16,7 @@ use clever_sdk::{
     RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
+use super::predictions::{NoPredictions, Predictions};
 use super::venue::{MarketState, OrderChange, Venue};
 use super::versions::VersionBook;
 use clever_market::{MarketBook, MarketResult};
@@ -61,6 +63,7 @@ pub struct Desk {
     next_timer_seq: u64,
     tally: Tally,
     versions: VersionBook,
+    predictions: Arc<dyn Predictions>,
 }
 
 impl Desk {
@@ -76,6 +79,16 @@ impl Desk {
             next_timer_seq: 0,
             tally: Tally::default(),
             versions: VersionBook::default(),
+            predictions: Arc::new(NoPredictions),
+        }
+    }
+
+    /// The same desk, its strategy reading model predictions from
+    /// `predictions` (none by default).
+    pub fn with_predictions(self, predictions: Arc<dyn Predictions>) -> Self {
+        Desk {
+            predictions,
+            ..self
         }
     }
 
@@ -336,9 +349,14 @@ impl HostServices for Desk {
         Desk::position(self, market)
     }
 
-    fn prediction(&self, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
-        // Model predictions arrive with the store (issue 4); none yet.
-        None
+    fn prediction(
+        &self,
+        now: Timestamp,
+        model: &str,
+        market: &MarketId,
+        selection: SelectionId,
+    ) -> Option<f64> {
+        self.predictions.latest(now, model, market, selection)
     }
 
     fn pending_timers(&self) -> usize {

@@ -17,9 +17,11 @@
 pub mod book;
 pub mod ledger;
 pub mod money;
+pub mod prediction;
 pub mod synthetic;
 
 pub use book::{Ladder, MarketBook, RunnerDepth, cents};
 pub use ledger::{Figures, Fill, MarketResult, SettledOrder, round2};
 pub use money::{Money, allocate};
+pub use prediction::Published;
 pub use rust_decimal::Decimal;

@@ -135,9 +135,13 @@ impl host::Host for PluginState {
 
     fn prediction(&mut self, model: String, market: String, selection: u64) -> Option<f64> {
         self.owe_text(model.len() + market.len());
-        self.host
-            .services
-            .prediction(&model, &sdk::MarketId(market), sdk::SelectionId(selection))
+        let now = self.host.now();
+        (self.host.services).prediction(
+            now,
+            &model,
+            &sdk::MarketId(market),
+            sdk::SelectionId(selection),
+        )
     }
 
     fn set_timer(&mut self, after_ms: u64, token: u64) {

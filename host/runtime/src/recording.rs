@@ -73,7 +73,13 @@ impl HostServices for RecordingServices {
     fn position(&self, market: &MarketId) -> Vec<RunnerPosition> {
         self.recorded().position(market)
     }
-    fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64> {
+    fn prediction(
+        &self,
+        _: Timestamp,
+        model: &str,
+        market: &MarketId,
+        selection: SelectionId,
+    ) -> Option<f64> {
         self.recorded().prediction(model, market, selection)
     }
     fn pending_timers(&self) -> usize {

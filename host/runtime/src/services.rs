@@ -36,8 +36,15 @@ pub trait HostServices: Any + Send {
     fn open_orders(&self, market: &MarketId) -> Vec<Order>;
     /// The strategy's matched position in a market.
     fn position(&self, market: &MarketId) -> Vec<RunnerPosition>;
-    /// A prediction published at or before `now`.
-    fn prediction(&self, model: &str, market: &MarketId, selection: SelectionId) -> Option<f64>;
+    /// `model`'s probability for a runner, the latest published at or
+    /// before `now` (the plugin's clock).
+    fn prediction(
+        &self,
+        now: Timestamp,
+        model: &str,
+        market: &MarketId,
+        selection: SelectionId,
+    ) -> Option<f64>;
     /// Timers pending (the runtime caps them: see `Limits::pending_timers`).
     fn pending_timers(&self) -> usize;
     /// Whether `token` is a pending timer (moving one adds none).
@@ -82,7 +89,7 @@ impl HostServices for InertServices {
     fn position(&self, _: &MarketId) -> Vec<RunnerPosition> {
         Vec::new()
     }
-    fn prediction(&self, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
+    fn prediction(&self, _: Timestamp, _: &str, _: &MarketId, _: SelectionId) -> Option<f64> {
         None
     }
     fn pending_timers(&self) -> usize {

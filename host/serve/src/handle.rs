@@ -10,14 +10,16 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::live::{Command, HostStatus, SwapReport};
-use clever_engine::{Desk, SwapError, Venue};
+use clever_engine::{Desk, SharedPredictions, SwapError, Venue};
 use clever_risk::{RiskBook, RiskLimits};
 use clever_runtime::{
     HookError, HostServices, InertServices, LoadedPlugin, PluginInstance, Runtime, RuntimeError,
 };
 use clever_sdk::Timestamp;
 use clever_sim::{SimConfig, SimVenue};
-use clever_store::{RegistryError, Store, StoreError, VersionRow};
+use clever_store::{
+    PredictionImport, RegistryError, Store, StoreError, VersionRow, predictions_from_json,
+};
 
 use crate::paper::PaperJournal;
 
@@ -52,6 +54,9 @@ pub enum HostError {
     /// The event loop has stopped.
     #[error("the event loop has stopped")]
     Stopped,
+    /// This host was set up without predictions.
+    #[error("this host takes no predictions")]
+    NoPredictions,
 }
 
 /// A published upload.
@@ -97,6 +102,19 @@ pub struct Setup {
     pub params: HashMap<String, String>,
     /// How orders are kept in the order journal.
     pub journal: Journalling,
+    /// The model predictions its strategies read.
+    pub predictions: Predicted,
+}
+
+/// The model predictions a host's strategies read: those stored when it
+/// starts, then each one published to it (`POST /predictions`).
+#[derive(Clone, Default)]
+pub struct Predicted {
+    /// What the strategies read, each as of its `now`.
+    pub book: SharedPredictions,
+    /// The venue whose markets they name, as the store keeps them; none:
+    /// the host takes no predictions.
+    pub venue: Option<&'static str>,
 }
 
 /// How a host's orders reach the order journal. Its orders of a mode
@@ -139,6 +157,20 @@ impl Setup {
             venue: Arc::new(move |_| Box::new(SimVenue::new(sim.clone()))),
             params,
             journal: Journalling::Off,
+            predictions: Predicted::default(),
+        }
+    }
+
+    /// The same, its strategies reading the predictions stored for
+    /// `venue`'s markets and those published to the host.
+    pub fn predicting(self, venue: &'static str) -> Setup {
+        let predictions = Predicted {
+            venue: Some(venue),
+            ..Predicted::default()
+        };
+        Setup {
+            predictions,
+            ..self
         }
     }
 
@@ -212,6 +244,40 @@ impl HostHandle {
     }
 
     /// The registry's database.
+    /// Load the predictions stored for the host's markets; how many.
+    pub async fn load_predictions(&self) -> Result<usize, HostError> {
+        let Some(venue) = self.setup.predictions.venue else {
+            return Ok(0);
+        };
+        let rows = self.store.predictions(venue, None).await?;
+        let book = &self.setup.predictions.book;
+        book.extend(
+            rows.iter()
+                .map(|r| r.published())
+                .collect::<Vec<_>>()
+                .iter(),
+        );
+        Ok(rows.len())
+    }
+
+    /// Validate, store and make visible the predictions of a JSON body
+    /// (one object or an array): bad ones are dead letters.
+    pub async fn publish_predictions(
+        &self,
+        body: serde_json::Value,
+    ) -> Result<PredictionImport, HostError> {
+        let Some(venue) = self.setup.predictions.venue else {
+            return Err(HostError::NoPredictions);
+        };
+        let rows = predictions_from_json(body);
+        let (summary, stored) = (self.store)
+            .import_checked("POST /predictions", venue, rows)
+            .await?;
+        let published: Vec<_> = stored.iter().map(|r| r.published()).collect();
+        self.setup.predictions.book.extend(&published);
+        Ok(summary)
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -266,7 +332,8 @@ impl HostHandle {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             venue = paper.venue(venue, name, desk);
         }
-        let desk = Desk::new(risk, venue);
+        let predictions = Arc::new(self.setup.predictions.book.clone());
+        let desk = Desk::new(risk, venue).with_predictions(predictions);
         let instance = self
             .instantiate(&label, plugin, Box::new(desk), now)
             .await?;

@@ -21,6 +21,7 @@ pub mod live;
 mod paper;
 
 pub use handle::{
-    Activation, HostError, HostHandle, Journalling, Publication, Setup, Started, VenueMaker,
+    Activation, HostError, HostHandle, Journalling, Predicted, Publication, Setup, Started,
+    VenueMaker,
 };
 pub use live::{Command, Feed, HostStatus, Input, LiveLoop, ReplayStatus, SwapDone, SwapReport};

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::{Bankroll, MonteCarlo};
 use crate::backtest::{Backtest, Job, OpenedAhead, Progress, Report, Stored, data_files};
-use crate::engine::StrategyOutcome;
+use crate::engine::{Predictions, StrategyOutcome};
 use crate::market::MarketResult;
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
@@ -148,6 +148,7 @@ impl Args {
             sim,
             threads,
             stored: stored.as_ref(),
+            predictions: self.predictions(&jobs)?,
         };
         let csv = match &self.markets_csv {
             Some(path) => Some(MarketsCsv::create(path)?),
@@ -188,6 +189,24 @@ impl Args {
 }
 
 impl Args {
+    /// The predictions the plugins may read: those in the database of
+    /// `--db` (or $DATABASE_URL) for the markets of `jobs` if they are
+    /// stored, else all; none without a database.
+    fn predictions(&self, jobs: &[Job]) -> anyhow::Result<Arc<dyn Predictions>> {
+        let url = self
+            .db
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok());
+        let stored: Vec<String> = (jobs.iter())
+            .filter_map(|j| match j {
+                Job::Stored(m) => Some(m.market_id.clone()),
+                Job::File(_) => None,
+            })
+            .collect();
+        let markets = (stored.len() == jobs.len()).then_some(stored.as_slice());
+        super::predictions::book(url.as_deref(), markets)
+    }
+
     fn monte_carlo(&self) -> Option<MonteCarlo> {
         self.monte_carlo.map(|samples| MonteCarlo {
             samples,

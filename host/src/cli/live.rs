@@ -357,7 +357,7 @@ impl Args {
         let params = config.params()?;
         if self.paper {
             let sim = super::settings::simulation(config.simulation.as_deref())?;
-            let setup = Setup::paper(risk, sim, params);
+            let setup = Setup::paper(risk, sim, params).predicting("betfair");
             return Ok((
                 setup.journalled(Journalling::AtSettlement {
                     mode: "paper",
@@ -397,7 +397,9 @@ impl Args {
             venue,
             params,
             journal: Journalling::ByVenue("live"),
+            predictions: crate::serve::Predicted::default(),
         };
+        let setup = setup.predicting("betfair");
         Ok((setup, Some(trading)))
     }
 }

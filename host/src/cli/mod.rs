@@ -15,6 +15,7 @@ mod metrics;
 mod orders;
 mod output;
 mod plugin;
+mod predictions;
 mod queued;
 mod remote;
 mod report;
@@ -55,6 +56,10 @@ enum Command {
     Ingest(ingest::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),
+    /// Register the models whose predictions strategies read, or list them.
+    Models(predictions::ModelsArgs),
+    /// Import a model's predictions (CSV or JSON lines), validated.
+    Predictions(predictions::PredictionsArgs),
     /// List saved backtest runs and sessions, show one, or compare two.
     Runs(runs::Args),
     /// Backtest one plugin once per parameter set and rank the sets by a metric.
@@ -93,6 +98,8 @@ pub fn main() -> ExitCode {
         Command::Gen(args) => args.run(),
         Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),
+        Command::Models(args) => args.run(),
+        Command::Predictions(args) => args.run(),
         Command::Plugin(args) => args.run(),
         Command::Run(args) => args.run(),
         Command::Runs(args) => args.run(),

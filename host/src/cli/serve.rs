@@ -118,7 +118,7 @@ impl Args {
         let (session, tag) = (store)
             .start_session("replay", "betfair", Some(&replayed.join("\n")))
             .await?;
-        let setup = setup.journalled(Journalling::AtSettlement {
+        let setup = (setup.predicting("betfair")).journalled(Journalling::AtSettlement {
             mode: "replay",
             venue: "betfair",
             session: tag.into(),
@@ -243,6 +243,10 @@ pub(super) async fn open_host(
     })?);
     let (commands, receiver) = flume::unbounded();
     let handle = Arc::new(HostHandle::new(commands, runtime, store.clone(), setup));
+    let predictions = handle.load_predictions().await?;
+    if predictions > 0 {
+        eprintln!("{predictions} model predictions from {}", store.url());
+    }
     let mut engine = Engine::new(SimClock::default()).keep_totals_only();
     start_active(&store, &handle, &mut engine).await?;
     let killed = store.kill_switch().await?.is_some();

@@ -169,6 +169,12 @@ impl Args {
         };
         let (risk, sim) = (self.settings.risk()?, self.settings.simulation()?);
         let threads = threads(self.threads)?;
+        // Every set reads the predictions of --db (or $DATABASE_URL).
+        let db = self
+            .db
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok());
+        let predictions = super::predictions::book(db.as_deref(), None)?;
         let backtest = |params: String| Backtest {
             runtime: &runtime,
             format: &crate::betfair::StreamFormat,
@@ -178,6 +184,7 @@ impl Args {
             sim: sim.clone(),
             threads,
             stored: None,
+            predictions: predictions.clone(),
         };
         let bar = sets_bar(sets.len() as u64);
         let mut reports = Vec::with_capacity(sets.len());

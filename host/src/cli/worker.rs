@@ -224,6 +224,8 @@ fn run(
         !markets.is_empty(),
         "no stored market matches the sweep's selection"
     );
+    let ids: Vec<String> = markets.iter().map(|m| m.market_id.clone()).collect();
+    let predictions = super::predictions::book(Some(stored.store.url()), Some(&ids))?;
     let jobs: Vec<Job> = markets.into_iter().map(Job::Stored).collect();
     let started = Instant::now();
     let mut report = Backtest {
@@ -235,6 +237,7 @@ fn run(
         sim: p.simulation,
         threads,
         stored: Some(stored),
+        predictions,
     }
     .run_jobs(&jobs, &Silent)?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;

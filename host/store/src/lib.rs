@@ -15,6 +15,8 @@ mod journal;
 pub mod ladder;
 mod maintain;
 mod migrate;
+mod prediction_input;
+mod predictions;
 mod queue;
 mod registry;
 mod replay;
@@ -31,6 +33,10 @@ pub use journal::{
 };
 pub use maintain::Performance;
 pub use migrate::MigrationState;
+pub use prediction_input::{
+    PredictionImport, from_json as predictions_from_json, parse as parse_predictions,
+};
+pub use predictions::{ModelRow, PredictionRow};
 pub use queue::{Claimed, JobRow};
 pub use registry::{Published, RegistryError};
 pub use replay::{MarketQuery, StoredLines, StoredMarket};

@@ -38,6 +38,7 @@ fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
         sim: SimConfig::default(),
         threads,
         stored: None,
+        predictions: std::sync::Arc::new(clever_host::engine::NoPredictions),
     };
     backtest.run(files, &Quiet).expect("backtest")
 }
@@ -162,6 +163,7 @@ fn routing_gives_each_plugin_only_the_updates_its_filter_wants() {
         sim: SimConfig::default(),
         threads: 1,
         stored: None,
+        predictions: std::sync::Arc::new(clever_host::engine::NoPredictions),
     };
     let outcome = backtest.run_file(&file, &Quiet).expect("run");
     assert_eq!(outcome.updates, all);

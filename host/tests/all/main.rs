@@ -16,6 +16,7 @@ mod live;
 mod load;
 mod market_delivery;
 mod market_golden;
+mod predictions;
 mod queue;
 mod sandbox;
 mod serve;

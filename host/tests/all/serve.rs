@@ -86,7 +86,7 @@ pub(crate) struct Server {
 impl Server {
     /// Start serving `data` from `db` with `args`; the token comes from the
     /// environment unless `token` is `None`.
-    fn start(db: &TestDb, data: &Path, args: &[&str], token: Option<&str>) -> Server {
+    pub(crate) fn start(db: &TestDb, data: &Path, args: &[&str], token: Option<&str>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_clever"));
         cmd.args([
             "serve",
@@ -135,7 +135,13 @@ impl Server {
         Server { child, url }
     }
 
-    fn call(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> (u16, Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
@@ -177,7 +183,7 @@ impl Server {
     }
 
     /// Wait until `ready` holds of `/health`.
-    fn wait_for(&self, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for(&self, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
         let start = Instant::now();
         loop {
             let health = self.get("/health");

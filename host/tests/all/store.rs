@@ -374,6 +374,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         sim: Default::default(),
         threads: 2,
         stored: None,
+        predictions: std::sync::Arc::new(clever_host::engine::NoPredictions),
     }
     .run(&files, &crate::backtest::Quiet)
     .unwrap();
@@ -404,6 +405,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
             sim: Default::default(),
             threads: 2,
             stored: Some(&stored),
+            predictions: std::sync::Arc::new(clever_host::engine::NoPredictions),
         }
         .run_jobs(&jobs, &crate::backtest::Quiet)
         .unwrap();

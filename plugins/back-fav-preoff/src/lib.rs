@@ -63,13 +63,7 @@ mod tests {
     use clever_sdk::harness::Harness;
 
     fn market(prices: &[(u64, f64)]) -> Market {
-        let mut m = Market::new("1.100");
-        for &(id, price) in prices {
-            let mut r = Runner::new(id);
-            r.back = Levels::from_slice(&[PriceSize::new(price, 50.0)]);
-            m.runners.push(r);
-        }
-        m
+        clever_sdk::harness::market_with_backs("1.100", prices)
     }
 
     #[test]

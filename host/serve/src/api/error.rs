@@ -44,7 +44,8 @@ impl From<HostError> for ApiError {
             HostError::Registry(RegistryError::Unknown(_)) => StatusCode::NOT_FOUND,
             HostError::Registry(RegistryError::Conflict { .. })
             | HostError::Registry(RegistryError::NoEarlier(_))
-            | HostError::AlreadyRunning(_) => StatusCode::CONFLICT,
+            | HostError::AlreadyRunning(_)
+            | HostError::NoPredictions => StatusCode::CONFLICT,
             HostError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
             HostError::Registry(RegistryError::Store(_)) | HostError::Store(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -152,6 +152,20 @@ pub async fn release(State(state): State<Arc<ApiState>>) -> Answer {
     ok(json!({ "killed": false, "was_killed": was }))
 }
 
+/// `POST /predictions`: a model service publishes probabilities (one
+/// object, or an array, of the fields `clever predictions import` reads).
+/// Valid ones are stored and visible to strategies from the time each was
+/// published; bad ones are dead letters, counted and named in the answer.
+pub async fn predictions(State(state): State<Arc<ApiState>>, body: Bytes) -> Answer {
+    let body: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not JSON: {e}"),
+        )
+    })?;
+    ok(state.host.publish_predictions(body).await?)
+}
+
 /// Anything else.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(
