@@ -153,6 +153,7 @@ async fn measure(samples: usize) {
             wake: Arc::new(move || {
                 let _ = wake.send(Input::Venue);
             }),
+            surprises: Arc::new(|_, _| {}),
             store,
             pending_grace: Duration::from_secs(10),
             settle_every: Duration::from_secs(5),

@@ -24,5 +24,5 @@ mod venue;
 
 pub use news::OrderRef;
 pub use reconcile::Reconciled;
-pub use trading::{Trading, TradingConfig, Wake};
+pub use trading::{Surprises, Trading, TradingConfig, Wake};
 pub use venue::BetfairVenue;

@@ -27,6 +27,10 @@ use crate::venue::BetfairVenue;
 /// then polls the venues).
 pub type Wake = Arc<dyn Fn() + Send + Sync>;
 
+/// Told what a reconciliation found that the journal did not expect:
+/// (bets adopted, orders never received).
+pub type Surprises = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
 /// How the host trades.
 pub struct TradingConfig {
     /// This host run's session tag (`Store::start_session`): the prefix
@@ -43,6 +47,9 @@ pub struct TradingConfig {
     pub default_commission_rate: f64,
     /// Wakes the engine's thread.
     pub wake: Wake,
+    /// Told (adopted, never received) when a reconciliation found bets
+    /// the journal never wrote, or orders Betfair never had.
+    pub surprises: Surprises,
     /// The order journal's database.
     pub store: Store,
     /// How long a placement of unknown outcome may stay pending before
@@ -65,6 +72,7 @@ pub(crate) struct Shared {
     /// Requests sent and not yet answered.
     in_flight: AtomicUsize,
     wake: Wake,
+    surprises: Surprises,
     pub tokio: Handle,
     pub journal: Journal,
     /// New orders wait while this is true (a reconciliation runs).
@@ -265,6 +273,7 @@ impl Trading {
             next_desk: AtomicU32::new(1),
             in_flight: AtomicUsize::new(0),
             wake: config.wake.clone(),
+            surprises: config.surprises.clone(),
             tokio: Handle::current(),
             journal,
             held,
@@ -404,6 +413,7 @@ async fn order_stream(shared: Arc<Shared>, endpoint: Endpoint, retry: Retry) {
                                  strategy reference, unknown to the journal), {} never received",
                                 found.current, found.adopted, found.failed
                             );
+                            (shared.surprises)(found.adopted, found.failed);
                         }
                         shared.held.send_replace(false);
                     }

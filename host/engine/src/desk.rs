@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use clever_sdk::rules::{market_position, validate_price_and_size};
 use clever_sdk::{
-    LogLevel, Market, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, Runner,
-    RunnerPosition, SelectionId, Signal, Timestamp,
+    LogLevel, Market, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, RiskLimit,
+    Runner, RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
 use super::predictions::{NoPredictions, Predictions};
@@ -64,6 +64,19 @@ pub struct Desk {
     tally: Tally,
     versions: VersionBook,
     predictions: Arc<dyn Predictions>,
+    events: Option<Arc<dyn DeskEvents>>,
+    /// The day the host was last told the loss limit stopped trading.
+    limit_told: Option<i64>,
+}
+
+/// What a desk tells the host besides orders: its plugin's signals, and a
+/// risk limit that stops it (the day's loss: once a day). Called on the
+/// engine's thread; an implementation hands them on and returns.
+pub trait DeskEvents: Send + Sync {
+    /// The plugin signalled at `now`.
+    fn signal(&self, now: Timestamp, signal: &Signal);
+    /// `limit` refused an order at `now`.
+    fn limit_reached(&self, now: Timestamp, limit: RiskLimit);
 }
 
 impl Desk {
@@ -80,6 +93,16 @@ impl Desk {
             tally: Tally::default(),
             versions: VersionBook::default(),
             predictions: Arc::new(NoPredictions),
+            events: None,
+            limit_told: None,
+        }
+    }
+
+    /// The same desk, telling `events` of its signals and limits.
+    pub fn with_events(self, events: Arc<dyn DeskEvents>) -> Self {
+        Desk {
+            events: Some(events),
+            ..self
         }
     }
 
@@ -278,11 +301,32 @@ impl Desk {
         Ok(id)
     }
 
-    fn refused<T>(&mut self, result: Result<T, RejectReason>) -> Result<T, RejectReason> {
+    fn refused<T>(
+        &mut self,
+        now: Timestamp,
+        result: Result<T, RejectReason>,
+    ) -> Result<T, RejectReason> {
         if let Err(reason) = &result {
             *self.tally.rejected.entry(reason.code()).or_default() += 1;
+            if let RejectReason::RiskLimit(RiskLimit::DailyLoss) = reason {
+                self.daily_loss_reached(now);
+            }
         }
         result
+    }
+
+    /// Tell the host, once a (UTC) day, that the day's loss limit stops
+    /// this strategy.
+    fn daily_loss_reached(&mut self, now: Timestamp) {
+        const DAY_MS: i64 = 86_400_000;
+        let day = now.0.div_euclid(DAY_MS);
+        if self.limit_told == Some(day) {
+            return;
+        }
+        self.limit_told = Some(day);
+        if let Some(events) = &self.events {
+            events.limit_reached(now, RiskLimit::DailyLoss);
+        }
     }
 
     fn open_orders(&self, market: &MarketId) -> Vec<Order> {
@@ -312,7 +356,7 @@ impl HostServices for Desk {
         request: OrderRequest,
     ) -> Result<OrderId, RejectReason> {
         let result = self.place(now, request);
-        self.refused(result)
+        self.refused(now, result)
     }
 
     fn cancel_order(&mut self, now: Timestamp, id: OrderId) -> Result<(), RejectReason> {
@@ -327,7 +371,7 @@ impl HostServices for Desk {
     ) -> Result<OrderId, RejectReason> {
         let order = self.venue.order(id).filter(Order::is_open);
         let Some(order) = order else {
-            return self.refused(Err(RejectReason::UnknownOrder));
+            return self.refused(now, Err(RejectReason::UnknownOrder));
         };
         // Betfair replaces as cancel-then-place; the new order takes what
         // is unmatched now.
@@ -338,7 +382,7 @@ impl HostServices for Desk {
             ..order.request
         };
         let result = self.place(now, request);
-        self.refused(result)
+        self.refused(now, result)
     }
 
     fn open_orders(&self, market: &MarketId) -> Vec<Order> {
@@ -388,7 +432,10 @@ impl HostServices for Desk {
         tracing::debug!(?level, "plugin: {message}");
     }
 
-    fn signal(&mut self, signal: Signal) {
+    fn signal(&mut self, now: Timestamp, signal: Signal) {
+        if let Some(events) = &self.events {
+            events.signal(now, &signal);
+        }
         let last = &mut self.tally.last_signals;
         if last.len() < MAX_SIGNAL_NAMES || last.contains_key(&signal.name) {
             last.insert(signal.name.clone(), signal.value);

@@ -321,6 +321,18 @@ impl<C: Clock> Engine<C> {
         slot.map_or(0, |s| s.desk_mut().kill(now))
     }
 
+    /// Each strategy's label, its faults so far and whether it is
+    /// quarantined: cheap enough to ask after every update.
+    pub fn faults(&self) -> impl Iterator<Item = (&str, &[clever_runtime::Fault], bool)> {
+        (self.slots.iter()).map(|s| {
+            (
+                s.label.as_str(),
+                s.instance.faults(),
+                s.instance.is_quarantined(),
+            )
+        })
+    }
+
     /// Each strategy as it stands now.
     pub fn statuses(&self) -> Vec<StrategyStatus> {
         self.slots

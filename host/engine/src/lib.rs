@@ -29,7 +29,7 @@ pub mod venue;
 pub mod versions;
 
 pub use clock::{Clock, SimClock};
-pub use desk::{Desk, Tally, TimerPass};
+pub use desk::{Desk, DeskEvents, Tally, TimerPass};
 pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
 pub use pace::Pacer;
 pub use predictions::{NoPredictions, PredictionBook, Predictions, Published, SharedPredictions};

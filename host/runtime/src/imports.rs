@@ -130,7 +130,8 @@ impl host::Host for PluginState {
             return;
         }
         self.host.budget.signals -= 1;
-        self.host.services.signal(signal.into());
+        let now = self.host.now();
+        self.host.services.signal(now, signal.into());
     }
 
     fn prediction(&mut self, model: String, market: String, selection: u64) -> Option<f64> {

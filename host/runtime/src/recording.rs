@@ -98,7 +98,7 @@ impl HostServices for RecordingServices {
     fn log(&mut self, level: LogLevel, message: &str) {
         self.recorded().logs.push((level, message.to_owned()));
     }
-    fn signal(&mut self, signal: Signal) {
+    fn signal(&mut self, _: Timestamp, signal: Signal) {
         self.recorded().signals.push(signal);
     }
     fn cancel_all_orders(&mut self, now: Timestamp) {

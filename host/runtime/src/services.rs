@@ -57,7 +57,7 @@ pub trait HostServices: Any + Send {
     /// A log line (already within the per-call budget).
     fn log(&mut self, level: LogLevel, message: &str);
     /// A signal (already within the per-call budget).
-    fn signal(&mut self, signal: Signal);
+    fn signal(&mut self, now: Timestamp, signal: Signal);
     /// The plugin was quarantined at `now`: cancel its open orders.
     fn cancel_all_orders(&mut self, now: Timestamp);
 }
@@ -103,6 +103,6 @@ impl HostServices for InertServices {
     }
     fn cancel_timer(&mut self, _: u64) {}
     fn log(&mut self, _: LogLevel, _: &str) {}
-    fn signal(&mut self, _: Signal) {}
+    fn signal(&mut self, _: Timestamp, _: Signal) {}
     fn cancel_all_orders(&mut self, _: Timestamp) {}
 }

@@ -21,6 +21,7 @@ use clever_store::{
     PredictionImport, RegistryError, Store, StoreError, VersionRow, predictions_from_json,
 };
 
+use crate::alerts::Alerter;
 use crate::paper::PaperJournal;
 
 /// Why the host refused or failed a request.
@@ -104,6 +105,8 @@ pub struct Setup {
     pub journal: Journalling,
     /// The model predictions its strategies read.
     pub predictions: Predicted,
+    /// Where its alerts go, if anywhere.
+    pub alerts: Option<Alerter>,
 }
 
 /// The model predictions a host's strategies read: those stored when it
@@ -158,6 +161,16 @@ impl Setup {
             params,
             journal: Journalling::Off,
             predictions: Predicted::default(),
+            alerts: None,
+        }
+    }
+
+    /// The same, its plugins' signals and the host's events raising
+    /// alerts through `alerter`.
+    pub fn alerting(self, alerter: Alerter) -> Setup {
+        Setup {
+            alerts: Some(alerter),
+            ..self
         }
     }
 
@@ -333,7 +346,10 @@ impl HostHandle {
             venue = paper.venue(venue, name, desk);
         }
         let predictions = Arc::new(self.setup.predictions.book.clone());
-        let desk = Desk::new(risk, venue).with_predictions(predictions);
+        let mut desk = Desk::new(risk, venue).with_predictions(predictions);
+        if let Some(alerter) = &self.setup.alerts {
+            desk = desk.with_events(alerter.for_desk(name));
+        }
         let instance = self
             .instantiate(&label, plugin, Box::new(desk), now)
             .await?;
@@ -440,7 +456,23 @@ impl HostHandle {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         self.store.engage_kill_switch(now).await?;
-        self.stop_trading().await
+        let cancelled = self.stop_trading().await?;
+        if let Some(alerter) = &self.setup.alerts {
+            let message = format!("the kill switch is on: {cancelled} orders cancelled");
+            let value = (cancelled as f64, None);
+            alerter.host_event("kill-switch", value, None, message, Timestamp(now));
+        }
+        Ok(cancelled)
+    }
+
+    /// The venue whose markets this host trades, as the store names them.
+    pub fn market_venue(&self) -> Option<&'static str> {
+        self.setup.predictions.venue
+    }
+
+    /// Where alerts go, if anywhere.
+    pub fn alerter(&self) -> Option<Alerter> {
+        self.setup.alerts.clone()
     }
 
     /// Stop all trading for this run only (a stopping host cancelling its

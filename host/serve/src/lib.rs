@@ -15,6 +15,7 @@
 //! simulated exchange), how orders match (sim), or how plugins run
 //! (runtime).
 
+pub mod alerts;
 pub mod api;
 pub mod handle;
 pub mod live;

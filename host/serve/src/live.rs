@@ -5,6 +5,7 @@
 //! does what must happen between events: add a ready instance, hand state
 //! from one version to the next, kill, report.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use flume::{Receiver, RecvTimeoutError, TryRecvError};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use super::alerts::Alerter;
 use super::handle::HostError;
 use clever_engine::Pacer;
 use clever_engine::{Arrivals, Engine, Format, MarketSource, SimClock};
@@ -173,7 +175,13 @@ pub struct LiveLoop {
     status: ReplayStatus,
     killed: bool,
     watches: Vec<Watch>,
+    /// Raises the host's alerts, with the faults each strategy had when
+    /// last looked at.
+    alerts: Option<(Alerter, HashMap<String, Faults>)>,
 }
+
+/// A strategy's fault count, and whether it is quarantined.
+type Faults = (usize, bool);
 
 impl LiveLoop {
     /// A loop over `feed` in `format`, with the strategies already in
@@ -204,6 +212,41 @@ impl LiveLoop {
             status,
             killed: false,
             watches: Vec::new(),
+            alerts: None,
+        }
+    }
+
+    /// Raise an alert through `alerter` when a strategy faults or is
+    /// quarantined.
+    pub fn alerting(mut self, alerter: Alerter) -> Self {
+        self.alerts = Some((alerter, HashMap::new()));
+        self
+    }
+
+    /// Alert each strategy that faulted, or was quarantined, since the
+    /// last look.
+    fn alert_faults(&mut self) {
+        let Some((alerter, seen)) = &mut self.alerts else {
+            return;
+        };
+        let now = self.engine.now();
+        for (label, faults, quarantined) in self.engine.faults() {
+            let before = seen.get(label).copied().unwrap_or((0, false));
+            if before == (faults.len(), quarantined) {
+                continue;
+            }
+            seen.insert(label.to_owned(), (faults.len(), quarantined));
+            let last = faults.last().map_or_else(String::new, |f| f.to_string());
+            if faults.len() > before.0 {
+                let message = format!("{label} faulted: {last}");
+                let value = (faults.len() as f64, None);
+                alerter.host_event("strategy-faulted", value, Some(label), message, now);
+            }
+            if quarantined && !before.1 {
+                let message = format!("{label} is quarantined after {} faults", faults.len());
+                let value = (faults.len() as f64, None);
+                alerter.host_event("strategy-quarantined", value, Some(label), message, now);
+            }
         }
     }
 
@@ -327,6 +370,7 @@ impl LiveLoop {
     fn update(&mut self, book: &clever_market::MarketBook) {
         let start = Instant::now();
         self.engine.on_update(book);
+        self.alert_faults();
         let took = start.elapsed().as_micros() as u64;
         self.status.longest_update_us = self.status.longest_update_us.max(took);
         self.status.publish_time = Some(book.view.publish_time.0);

@@ -53,6 +53,9 @@ struct Config {
     simulation: Option<PathBuf>,
     /// Sandbox limits: a file with `[sandbox]`.
     limits: Option<PathBuf>,
+    /// Alert rules and webhooks: a file with `[[rule]]` and `[[webhook]]`
+    /// tables (see examples/alerts.toml).
+    alerts: Option<PathBuf>,
     /// Parameters by strategy name: each a file holding a JSON object.
     #[serde(default)]
     params: HashMap<String, PathBuf>,
@@ -355,9 +358,13 @@ impl Args {
     ) -> anyhow::Result<(Setup, Option<Arc<Trading>>)> {
         let risk = super::settings::risk(config.risk.as_deref())?;
         let params = config.params()?;
+        let alerter = super::settings::alerts(config.alerts.as_deref(), live.store)?;
         if self.paper {
             let sim = super::settings::simulation(config.simulation.as_deref())?;
-            let setup = Setup::paper(risk, sim, params).predicting("betfair");
+            let mut setup = Setup::paper(risk, sim, params).predicting("betfair");
+            if let Some(alerter) = alerter {
+                setup = setup.alerting(alerter);
+            }
             return Ok((
                 setup.journalled(Journalling::AtSettlement {
                     mode: "paper",
@@ -368,6 +375,7 @@ impl Args {
             ));
         }
         let wake = live.inputs.clone();
+        let surprised = alerter.clone();
         let trading = Arc::new(Trading::start(
             live.client.clone(),
             TradingConfig {
@@ -378,6 +386,17 @@ impl Args {
                 default_commission_rate: config.betfair.commission_rate,
                 wake: Arc::new(move || {
                     let _ = wake.send(Input::Venue);
+                }),
+                surprises: Arc::new(move |adopted, failed| {
+                    if let Some(alerter) = &surprised {
+                        let message = format!(
+                            "reconciliation: {adopted} bets at Betfair the journal never \
+                             wrote (adopted), {failed} orders Betfair never received"
+                        );
+                        let now = crate::serve::alerts::wall_now();
+                        let value = ((adopted + failed) as f64, None);
+                        alerter.host_event("unknown-bets", value, None, message, now);
+                    }
                 }),
                 store: live.store.clone(),
                 pending_grace: Duration::from_millis(config.betfair.pending_grace_ms),
@@ -398,6 +417,7 @@ impl Args {
             params,
             journal: Journalling::ByVenue("live"),
             predictions: crate::serve::Predicted::default(),
+            alerts: alerter,
         };
         let setup = setup.predicting("betfair");
         Ok((setup, Some(trading)))

@@ -2,6 +2,7 @@
 //! `Args` and `run`. Errors are `anyhow` here (and only here) and are
 //! printed with their whole cause chain.
 
+mod alerts;
 mod backtest;
 mod build;
 mod compare;
@@ -12,6 +13,7 @@ mod ingest;
 mod inspect;
 mod live;
 mod metrics;
+mod odds;
 mod orders;
 mod output;
 mod plugin;
@@ -56,6 +58,10 @@ enum Command {
     Ingest(ingest::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),
+    /// The alerts running hosts raised, and where each was delivered.
+    Alerts(alerts::Args),
+    /// Each runner's latest stored odds in a market.
+    Odds(odds::Args),
     /// Register the models whose predictions strategies read, or list them.
     Models(predictions::ModelsArgs),
     /// Import a model's predictions (CSV or JSON lines), validated.
@@ -99,6 +105,8 @@ pub fn main() -> ExitCode {
         Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Models(args) => args.run(),
+        Command::Alerts(args) => args.run(),
+        Command::Odds(args) => args.run(),
         Command::Predictions(args) => args.run(),
         Command::Plugin(args) => args.run(),
         Command::Run(args) => args.run(),

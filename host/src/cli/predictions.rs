@@ -20,12 +20,8 @@ const VENUE: &str = "betfair";
 pub struct ModelsArgs {
     #[command(subcommand)]
     command: ModelsCommand,
-    /// Database URL [default: $DATABASE_URL, else sqlite://clever.db]
-    #[arg(long, global = true)]
-    db: Option<String>,
-    /// JSON instead of a table.
-    #[arg(long, global = true)]
-    json: bool,
+    #[command(flatten)]
+    out: super::output::DbAndFormat,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -46,7 +42,7 @@ enum ModelsCommand {
 
 impl ModelsArgs {
     pub fn run(self) -> anyhow::Result<()> {
-        let url = database_url(self.db.as_deref());
+        let url = database_url(self.out.db.as_deref());
         match self.command {
             ModelsCommand::Register {
                 name,
@@ -78,7 +74,7 @@ impl ModelsArgs {
                     store.close().await;
                     anyhow::Ok(models?)
                 })?;
-                if self.json {
+                if self.out.json {
                     return super::output::print_json(&models);
                 }
                 if models.is_empty() {

@@ -10,12 +10,8 @@ use crate::store::{ResultRow, RunRow, SessionRow, Store, database_url};
 pub struct Args {
     #[command(subcommand)]
     command: Command,
-    /// Database URL [default: $DATABASE_URL, else sqlite://clever.db]
-    #[arg(long, global = true)]
-    db: Option<String>,
-    /// JSON instead of a table.
-    #[arg(long, global = true)]
-    json: bool,
+    #[command(flatten)]
+    out: super::output::DbAndFormat,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -52,7 +48,7 @@ enum Command {
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
-        let url = database_url(self.db.as_deref());
+        let url = database_url(self.out.db.as_deref());
         match self.command {
             Command::Sessions => return self.sessions(&url),
             Command::Compare { a, b, within }
@@ -83,7 +79,7 @@ impl Args {
             store.close().await;
             anyhow::Ok(runs)
         })?;
-        if self.json {
+        if self.out.json {
             return super::output::print_json(&runs);
         }
         for run in &runs {
@@ -108,7 +104,7 @@ impl Args {
             store.close().await;
             anyhow::Ok(sessions?)
         })?;
-        if self.json {
+        if self.out.json {
             return super::output::print_json(&sessions);
         }
         if sessions.is_empty() {
@@ -136,7 +132,7 @@ impl Args {
             store.close().await;
             report
         })?;
-        if self.json {
+        if self.out.json {
             return super::output::print_json(&report);
         }
         super::compare::print(&report);

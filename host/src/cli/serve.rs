@@ -58,6 +58,10 @@ pub struct Args {
     /// examples/sandbox.toml); the wall-clock deadline is armed here.
     #[arg(long)]
     limits: Option<PathBuf>,
+    /// Alert rules and webhooks: a TOML file with `[[rule]]` and
+    /// `[[webhook]]` tables (see examples/alerts.toml).
+    #[arg(long)]
+    alerts: Option<PathBuf>,
 }
 
 impl Args {
@@ -118,11 +122,14 @@ impl Args {
         let (session, tag) = (store)
             .start_session("replay", "betfair", Some(&replayed.join("\n")))
             .await?;
-        let setup = (setup.predicting("betfair")).journalled(Journalling::AtSettlement {
+        let mut setup = (setup.predicting("betfair")).journalled(Journalling::AtSettlement {
             mode: "replay",
             venue: "betfair",
             session: tag.into(),
         });
+        if let Some(alerter) = super::settings::alerts(self.alerts.as_deref(), &store)? {
+            setup = setup.alerting(alerter);
+        }
         let feed = Feed::Replay {
             files,
             speed: self.speed,
@@ -213,10 +220,15 @@ impl Host {
                  POST /kill/release"
             );
         }
+        let alerter = handle.alerter();
         let looping = std::thread::Builder::new()
             .name("event-loop".into())
             .spawn(move || {
-                let looping = LiveLoop::new(engine, commands, feed, Box::new(StreamFormat), mode);
+                let mut looping =
+                    LiveLoop::new(engine, commands, feed, Box::new(StreamFormat), mode);
+                if let Some(alerter) = alerter {
+                    looping = looping.alerting(alerter);
+                }
                 match killed {
                     true => looping.killed().run(),
                     false => looping.run(),

@@ -61,6 +61,23 @@ pub fn simulation(path: Option<&Path>) -> anyhow::Result<SimConfig> {
     }
 }
 
+/// Alert rules and webhooks from a TOML file (`[[rule]]`, `[[webhook]]`;
+/// see examples/alerts.toml), started writing to `store`; none without
+/// a file. Call it inside the tokio runtime.
+pub fn alerts(
+    path: Option<&Path>,
+    store: &crate::store::Store,
+) -> anyhow::Result<Option<crate::serve::alerts::Alerter>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let config: crate::serve::alerts::AlertConfig = toml::from_str(&read(path)?)
+        .map_err(|e| anyhow::anyhow!("{}: not an alert file: {e}", path.display()))?;
+    (config.check()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let alerter = crate::serve::alerts::Alerter::start(store.clone(), config, "betfair");
+    Ok(Some(alerter))
+}
+
 /// Sandbox limits from a TOML file with a `[sandbox]` table, or the defaults.
 pub fn sandbox(path: Option<&Path>) -> anyhow::Result<Limits> {
     match path {

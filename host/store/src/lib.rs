@@ -9,12 +9,14 @@
 //! Does not know: any market format (a venue adapter reads files and hands
 //! it rows; stored stream lines are text to it) or the engine.
 
+mod alerts;
 mod connect;
 mod ingest;
 mod journal;
 pub mod ladder;
 mod maintain;
 mod migrate;
+mod odds;
 mod prediction_input;
 mod predictions;
 mod queue;
@@ -26,6 +28,7 @@ mod sessions;
 mod switches;
 mod write;
 
+pub use alerts::{AlertRow, DeliveryRow, Due, NewAlert};
 pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
 pub use ingest::{IngestSummary, Ingester};
 pub use journal::{
@@ -33,6 +36,7 @@ pub use journal::{
 };
 pub use maintain::Performance;
 pub use migrate::MigrationState;
+pub use odds::LatestOdds;
 pub use prediction_input::{
     PredictionImport, from_json as predictions_from_json, parse as parse_predictions,
 };

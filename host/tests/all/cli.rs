@@ -438,9 +438,9 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     let out = clever(&["db", "migrate", "--db", &url]);
     // Every migration this build has (the schema, the registry, money
     // in pennies, the kill switch, the order journal, run analytics, the
-    // sweep queue, sessions, prediction features).
+    // sweep queue, sessions, prediction features, the alert outbox).
     assert!(
-        stdout(&out).contains("9 migration(s) applied"),
+        stdout(&out).contains("10 migration(s) applied"),
         "{}",
         stdout(&out)
     );

@@ -508,6 +508,7 @@ async fn a_desk_on_betfair_places_is_matched_cancels_and_replaces_over_the_wire(
             retry: quick(),
             default_commission_rate: 5.0,
             wake: std::sync::Arc::new(|| {}),
+            surprises: std::sync::Arc::new(|_, _| {}),
             store: store.clone(),
             pending_grace: Duration::from_secs(1),
             settle_every: Duration::from_millis(200),

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod alerts;
 mod backtest;
 mod cli;
 mod crash;

@@ -886,3 +886,64 @@ fn the_order_journal_moves_orders_forward_only_adopts_strangers_and_settles_once
         })
     });
 }
+
+/// `clever odds latest` and `GET /markets/{id}/odds`, on both databases:
+/// after ingesting a real race, each runner's latest stored odds are its
+/// last traded price in the file, no later than the file's last update.
+#[test]
+fn the_latest_odds_of_each_runner_are_the_last_the_file_published() {
+    use crate::serve::{clever, ok};
+    let race = crate::backtest::betfair_data().join("1.197931750");
+    let text = std::fs::read_to_string(&race).unwrap();
+    let mut last_traded = std::collections::BTreeMap::new();
+    let mut last_pt = 0;
+    for line in text.lines() {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        last_pt = line["pt"].as_i64().unwrap();
+        for rc in line["mc"][0]["rc"].as_array().into_iter().flatten() {
+            if let Some(ltp) = rc["ltp"].as_f64() {
+                last_traded.insert(rc["id"].as_i64().unwrap(), ltp);
+            }
+        }
+    }
+    on_both(|db| {
+        ok(&clever(&[
+            "ingest",
+            race.to_str().unwrap(),
+            "--db",
+            &db.url,
+        ]));
+        let out = ok(&clever(&[
+            "odds",
+            "latest",
+            "1.197931750",
+            "--db",
+            &db.url,
+            "--json",
+        ]));
+        let odds: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let got: std::collections::BTreeMap<i64, f64> = (odds.as_array().unwrap().iter())
+            .filter(|o| o["last_traded"].is_f64())
+            .map(|o| {
+                (
+                    o["selection_id"].as_i64().unwrap(),
+                    o["last_traded"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, last_traded, "{}", db.url);
+        let times = odds
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["published_at"].as_i64().unwrap());
+        assert!(times.into_iter().all(|t| t <= last_pt));
+        let unknown = clever(&["odds", "latest", "1.1", "--db", &db.url]);
+        assert!(String::from_utf8_lossy(&unknown.stderr).contains("no stored odds for market 1.1"));
+        let server =
+            crate::serve::Server::start(db, &race, &["--speed", "0"], Some(crate::serve::TOKEN));
+        assert_eq!(server.get("/markets/1.197931750/odds")["runners"], odds);
+        let (status, _) = server.call("GET", "/markets/1.1/odds", None, b"");
+        assert_eq!(status, 404);
+    });
+}

@@ -166,6 +166,39 @@ pub async fn predictions(State(state): State<Arc<ApiState>>, body: Bytes) -> Ans
     ok(state.host.publish_predictions(body).await?)
 }
 
+/// What `GET /alerts` may be asked.
+#[derive(Debug, Deserialize)]
+pub struct AlertsQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /alerts`: the newest alerts (100 unless `limit` says), each with
+/// its deliveries.
+pub async fn alerts(
+    State(state): State<Arc<ApiState>>,
+    axum::extract::Query(q): axum::extract::Query<AlertsQuery>,
+) -> Answer {
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let alerts = (state.host.store().alerts(None, limit).await).map_err(crate::HostError::from)?;
+    ok(alerts)
+}
+
+/// `GET /markets/{id}/odds`: each runner's latest stored odds (404 if
+/// the store has none of the market).
+pub async fn market_odds(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Answer {
+    let venue = state
+        .host
+        .market_venue()
+        .ok_or(crate::HostError::NoPredictions)?;
+    let store = state.host.store();
+    let odds = (store.latest_odds(venue, &id).await).map_err(crate::HostError::from)?;
+    if odds.is_empty() {
+        let why = format!("no stored odds for market {id} (ingest it with `clever ingest`)");
+        return Err(ApiError::new(StatusCode::NOT_FOUND, why));
+    }
+    ok(json!({ "market_id": id, "runners": odds }))
+}
+
 /// Anything else.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(

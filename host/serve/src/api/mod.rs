@@ -1,5 +1,6 @@
 //! The HTTP API of a running host (axum): plugins, activation and
-//! rollback, strategies, the kill switch, model predictions and health. Every route is in
+//! rollback, strategies, the kill switch, model predictions, alerts and
+//! health. Every route is in
 //! `table` with whether it changes something; those need the bearer
 //! token. `docs/openapi.json` documents the same table, and a test keeps
 //! the two equal.
@@ -85,6 +86,8 @@ fn table(max_upload: usize) -> Vec<(Route, Handler)> {
         (change("/kill"), post(handlers::kill)),
         (change("/kill/release"), post(handlers::release)),
         (change("/predictions"), post(handlers::predictions)),
+        (read("/alerts"), get(handlers::alerts)),
+        (read("/markets/{id}/odds"), get(handlers::market_odds)),
     ]
 }
 
