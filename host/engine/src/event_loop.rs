@@ -93,6 +93,8 @@ pub struct StrategyStatus {
     pub last_fault: Option<String>,
     /// Quarantined: gets no more calls.
     pub quarantined: bool,
+    /// How long its hooks took (the version running now).
+    pub hook_times: clever_runtime::HookTimes,
 }
 
 /// A version handed over to by [`Engine::swap`].
@@ -352,6 +354,7 @@ impl<C: Clock> Engine<C> {
                     faults: s.instance.faults().len(),
                     last_fault: s.instance.faults().last().map(|f| f.to_string()),
                     quarantined: s.instance.is_quarantined(),
+                    hook_times: s.instance.stats().hook_times,
                 }
             })
             .collect()

@@ -20,6 +20,7 @@ mod plugin;
 mod recording;
 mod sandbox;
 mod services;
+mod timing;
 
 use std::path::PathBuf;
 
@@ -32,6 +33,7 @@ pub use plugin::{LoadedPlugin, Runtime, RuntimeConfig, WIT_MAJOR, WIT_VERSION, d
 pub use recording::RecordingServices;
 pub use sandbox::{Dropped, HostHeld};
 pub use services::{HostServices, InertServices};
+pub use timing::{HOOK_BUCKETS_US, HookTimes};
 
 /// Why a component could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -19,6 +19,7 @@ pub mod alerts;
 pub mod api;
 pub mod handle;
 pub mod live;
+pub mod metrics;
 mod paper;
 
 pub use handle::{

@@ -139,6 +139,11 @@ pub struct ReplayStatus {
     /// The longest the loop stood still for one command between two
     /// updates (a swap's hand-over, a status report), µs.
     pub longest_command_us: u64,
+    /// The wall clock minus the latest update's publish time when it was
+    /// handled, ms (a replay's is as old as its data).
+    pub lag_ms: Option<i64>,
+    /// The largest lag so far, ms.
+    pub max_lag_ms: i64,
 }
 
 /// The host as it stands.
@@ -374,6 +379,12 @@ impl LiveLoop {
         let took = start.elapsed().as_micros() as u64;
         self.status.longest_update_us = self.status.longest_update_us.max(took);
         self.status.publish_time = Some(book.view.publish_time.0);
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let lag = wall - book.view.publish_time.0;
+        self.status.lag_ms = Some(lag);
+        self.status.max_lag_ms = self.status.max_lag_ms.max(lag);
         if !self.watches.is_empty() {
             self.answer_watches();
         }

@@ -207,6 +207,16 @@ impl Store {
         Ok(())
     }
 
+    /// Deliveries sent, given up, and waiting.
+    pub async fn delivery_counts(&self) -> Result<(i64, i64, i64), StoreError> {
+        const SQL: &str = "SELECT count(sent_at), count(failed_at), \
+            CAST(COALESCE(sum(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) \
+            AS BIGINT) FROM alert_deliveries";
+        with_pool!(self, |pool| {
+            timed("counting deliveries", sqlx::query_as(SQL).fetch_one(pool)).await
+        })
+    }
+
     /// Alert `id`, or the newest `limit` alerts, newest first.
     pub async fn alerts(&self, id: Option<i64>, limit: i64) -> Result<Vec<AlertRow>, StoreError> {
         let d = self.dialect();

@@ -1,6 +1,7 @@
 //! Opening the database: the URL, the pool, and the per-query timeout.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -209,12 +210,39 @@ pub(crate) fn ts(ms: i64) -> chrono::DateTime<chrono::Utc> {
         .unwrap_or_default()
 }
 
+/// Upper bounds of the buckets query times are counted in, µs.
+pub const QUERY_BUCKETS_US: [u64; 10] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 250_000, 1_000_000,
+];
+
+/// Every query's time, in this process: calls per bucket of
+/// [`QUERY_BUCKETS_US`] (the last above them), and the sum in µs.
+static QUERY_TIMES: [AtomicU64; QUERY_BUCKETS_US.len() + 2] =
+    [const { AtomicU64::new(0) }; QUERY_BUCKETS_US.len() + 2];
+
+/// How long this process's queries (reads and writes) took: calls per
+/// bucket of [`QUERY_BUCKETS_US`], the last above them; and the sum, µs.
+pub fn query_times() -> (Vec<u64>, u64) {
+    let all: Vec<u64> = QUERY_TIMES
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .collect();
+    let (counts, sum) = all.split_at(QUERY_BUCKETS_US.len() + 1);
+    (counts.to_vec(), sum[0])
+}
+
 /// Run `work` under [`QUERY_TIMEOUT`], naming it in any error.
 pub(crate) async fn timed<T>(
     what: &str,
     work: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, StoreError> {
-    match tokio::time::timeout(QUERY_TIMEOUT, work).await {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(QUERY_TIMEOUT, work).await;
+    let us = started.elapsed().as_micros() as u64;
+    let bucket = QUERY_BUCKETS_US.partition_point(|&bound| bound < us);
+    QUERY_TIMES[bucket].fetch_add(1, Ordering::Relaxed);
+    QUERY_TIMES[QUERY_BUCKETS_US.len() + 1].fetch_add(us, Ordering::Relaxed);
+    match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(source)) => Err(StoreError::Query {
             what: what.to_owned(),

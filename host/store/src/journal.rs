@@ -626,6 +626,21 @@ impl Store {
         })
     }
 
+    /// Journalled orders the venue never received, by strategy.
+    pub async fn journal_failed(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        const SQL: &str = "SELECT s.name, count(*) FROM orders o \
+            JOIN strategy_versions v ON v.id = o.strategy_version \
+            JOIN strategies s ON s.id = v.strategy \
+            WHERE o.run IS NULL AND o.status = 'FAILED' GROUP BY s.name ORDER BY s.name";
+        with_pool!(self, |pool| {
+            timed(
+                "counting failed orders",
+                sqlx::query_as(SQL).fetch_all(pool),
+            )
+            .await
+        })
+    }
+
     /// Each strategy version's journalled orders, summed.
     pub async fn journal_results(&self) -> Result<Vec<VersionResult>, StoreError> {
         const SQL: &str = "SELECT s.name, v.version, o.mode, count(*), \

@@ -5,7 +5,7 @@
 //!
 //! Owns: where the database is (`--db`, else `DATABASE_URL`, else
 //! `sqlite://clever.db`), the connection pool and its limits, migrations,
-//! and a timeout on every query.
+//! and a timeout on every query (timed, for `GET /metrics`).
 //! Does not know: any market format (a venue adapter reads files and hands
 //! it rows; stored stream lines are text to it) or the engine.
 
@@ -29,7 +29,9 @@ mod switches;
 mod write;
 
 pub use alerts::{AlertRow, DeliveryRow, Due, NewAlert};
-pub use connect::{DEFAULT_URL, QUERY_TIMEOUT, Store, StoreError, database_url};
+pub use connect::{
+    DEFAULT_URL, QUERY_BUCKETS_US, QUERY_TIMEOUT, Store, StoreError, database_url, query_times,
+};
 pub use ingest::{IngestSummary, Ingester};
 pub use journal::{
     BetReport, History, JournalOrder, JournalStatus, NewOrder, OrderQuery, Reported, VersionResult,

@@ -292,3 +292,73 @@ fn a_faulting_strategy_raises_the_hosts_own_alerts() {
     }));
     assert_eq!(receiver.accepted().len(), alerts.len());
 }
+
+/// `GET /metrics`, scraped from a host serving the race with
+/// back-fav-preoff: every line is Prometheus' text format, and the
+/// figures are the host's own (its status, the store).
+#[test]
+fn metrics_are_scraped_in_prometheus_text_format_and_match_the_status() {
+    let db = TestDb::sqlite();
+    crate::live::published(&db.url, clever_plugin_artifacts::BACK_FAV_PREOFF);
+    let server = Server::start(&db, &race(), &["--speed", "0"], Some(TOKEN));
+    server.wait_for("the replay", |h| h["replay"]["finished"] == true);
+    let strategies = server.get("/strategies");
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let mut response = agent
+        .get(&format!("{}/metrics", server.url()))
+        .call()
+        .unwrap();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+    let text = response.body_mut().read_to_string().unwrap();
+    let mut samples = BTreeMap::new();
+    let mut typed = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            typed.insert(name.to_owned());
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        let name = series.split('{').next().unwrap();
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .fold(name, |n, s| n.strip_suffix(s).unwrap_or(n));
+        assert!(
+            typed.contains(name) || typed.contains(family),
+            "no TYPE for {line}"
+        );
+        samples.insert(series.to_owned(), value);
+    }
+    let placed = strategies[0]["tally"]["placed"].as_f64().unwrap();
+    assert!(placed > 0.0, "{strategies}");
+    let labels = "{strategy=\"back-fav-preoff\",venue=\"betfair\"}";
+    assert_eq!(
+        samples[&format!("clever_orders_placed_total{labels}")],
+        placed
+    );
+    assert_eq!(
+        samples[&format!("clever_execution_success_ratio{labels}")],
+        1.0
+    );
+    assert_eq!(samples["clever_updates_total"], 166.0);
+    let hooks = samples["clever_hook_duration_seconds_count{strategy=\"back-fav-preoff\"}"];
+    let all =
+        samples["clever_hook_duration_seconds_bucket{strategy=\"back-fav-preoff\",le=\"+Inf\"}"];
+    assert!(hooks > 166.0 && hooks == all, "{hooks} hook calls");
+    assert!(samples["clever_store_query_duration_seconds_count"] > 0.0);
+    // The race was run in 2022: its data is years behind the wall clock.
+    assert!(samples["clever_market_data_lag_seconds"] > 3.0 * 365.0 * 86_400.0);
+    assert_eq!(samples["clever_kill_switch"], 0.0);
+}

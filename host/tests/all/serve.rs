@@ -165,6 +165,11 @@ impl Server {
         )
     }
 
+    /// The API's base URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Whether the process still runs.
     pub(crate) fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

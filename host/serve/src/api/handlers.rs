@@ -199,6 +199,29 @@ pub async fn market_odds(State(state): State<Arc<ApiState>>, Path(id): Path<Stri
     ok(json!({ "market_id": id, "runners": odds }))
 }
 
+/// `GET /metrics`: Prometheus' text format (see `crate::metrics`).
+pub async fn metrics(
+    State(state): State<Arc<ApiState>>,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    let status = state.host.status().await?;
+    let store = state.host.store();
+    let figures = crate::metrics::StoreFigures {
+        deliveries: store
+            .delivery_counts()
+            .await
+            .map_err(crate::HostError::from)?,
+        failed_orders: store
+            .journal_failed()
+            .await
+            .map_err(crate::HostError::from)?,
+        query_times: clever_store::query_times(),
+    };
+    let venue = state.host.market_venue().unwrap_or("none");
+    let text = crate::metrics::render(&status, venue, &figures);
+    let kind = "text/plain; version=0.0.4; charset=utf-8";
+    Ok(([(axum::http::header::CONTENT_TYPE, kind)], text))
+}
+
 /// Anything else.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(

@@ -87,6 +87,7 @@ fn table(max_upload: usize) -> Vec<(Route, Handler)> {
         (change("/kill/release"), post(handlers::release)),
         (change("/predictions"), post(handlers::predictions)),
         (read("/alerts"), get(handlers::alerts)),
+        (read("/metrics"), get(handlers::metrics)),
         (read("/markets/{id}/odds"), get(handlers::market_odds)),
     ]
 }
