@@ -13,10 +13,14 @@ use clever_sdk::{
 const NOW: Timestamp = Timestamp(1);
 
 fn desk_with_market() -> Desk {
-    let risk = RiskBook::new(RiskLimits {
+    desk_on_market(RiskBook::new(RiskLimits {
         max_stake: 50.0,
         ..RiskLimits::default()
-    });
+    }))
+}
+
+/// A desk under `risk` that has seen market 1.5 (runner 1 active, 2 removed).
+fn desk_on_market(risk: RiskBook) -> Desk {
     let mut desk = Desk::new(risk, Box::new(SimVenue::new(SimConfig::default())));
     let json = r#"{"op":"mcm","pt":1,"mc":[{"id":"1.5","img":true,"marketDefinition":{"status":"OPEN","inPlay":false,"runners":[{"id":1,"status":"ACTIVE"},{"id":2,"status":"REMOVED"}]}}]}"#;
     let message: Message = serde_json::from_str(json).unwrap();
@@ -134,4 +138,43 @@ fn a_timer_moves_and_timers_set_while_firing_wait() {
         s.take_due_timer(Timestamp(100), &mut next),
         Some((Timestamp(6), 2))
     );
+}
+
+/// What a desk told the host.
+#[derive(Default)]
+struct Told(std::sync::Mutex<Vec<String>>);
+
+impl clever_host::engine::DeskEvents for Told {
+    fn signal(&self, now: Timestamp, signal: &clever_sdk::Signal) {
+        let told = format!("signal {} {} at {}", signal.name, signal.value, now.0);
+        self.0.lock().unwrap().push(told);
+    }
+
+    fn limit_reached(&self, now: Timestamp, limit: RiskLimit) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("limit {} at {}", limit.code(), now.0));
+    }
+}
+
+/// The day's loss limit is told to the host once a day, however many
+/// orders it refuses; a signal is told with the plugin's time.
+#[test]
+fn a_desk_tells_the_host_of_signals_and_of_the_loss_limit_once_a_day() {
+    use clever_host::market::Money;
+    let mut risk = RiskBook::new(RiskLimits {
+        daily_loss_limit: 5.0,
+        ..RiskLimits::default()
+    });
+    risk.carry_over(&[], (NOW.0, Money::from_pennies(-1_000)));
+    let told = std::sync::Arc::new(Told::default());
+    let mut desk = desk_on_market(risk).with_events(told.clone());
+    for _ in 0..3 {
+        let refused = desk.place_order(NOW, back(1, 3.05, 2.0));
+        assert_eq!(refused, Err(RejectReason::RiskLimit(RiskLimit::DailyLoss)));
+    }
+    desk.signal(Timestamp(7), clever_sdk::Signal::new("edge", 0.5));
+    let told = told.0.lock().unwrap().clone();
+    assert_eq!(told, ["limit daily-loss at 1", "signal edge 0.5 at 7"]);
 }
