@@ -8,11 +8,12 @@
 //! digest, secp256k1. `scripts/check-hyperliquid-signing` signs the same
 //! actions with the official Python SDK and compares byte for byte.
 //!
-//! Owns: the wire form of actions and numbers, signing and recovering the
-//! signer, the private key (never printed).
+//! Owns: the wire form of actions, numbers and market data, signing and
+//! recovering the signer, the private key (never printed).
 //! Does not know: the engine, the store, how orders are decided.
 
 pub mod actions;
+pub mod data;
 pub mod signing;
 
 pub use actions::{Action, Cloid, Limit, OrderType, OrderWire, Tif, Trigger, wire_number};
