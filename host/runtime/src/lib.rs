@@ -33,7 +33,7 @@ pub use plugin::{LoadedPlugin, Runtime, RuntimeConfig, WIT_MAJOR, WIT_VERSION, d
 pub use recording::RecordingServices;
 pub use sandbox::{Dropped, HostHeld};
 pub use services::{HostServices, InertServices};
-pub use timing::{HOOK_BUCKETS_US, HookTimes};
+pub use timing::{HOOK_BUCKETS_US, HOOK_SAMPLE, HookTimes};
 
 /// Why a component could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,12 @@
 //! How long a plugin's hooks take: a histogram with fixed buckets, cheap
-//! enough to fill on every call and to copy into a status report. The
-//! buckets are Prometheus-style upper bounds, in microseconds.
+//! to copy into a status report. The buckets are Prometheus-style upper
+//! bounds, in microseconds. One call in [`HOOK_SAMPLE`] is timed: reading
+//! the clock twice costs about 50 ns, a third of the cheapest hook call
+//! (`cargo bench -p clever-host --bench boundary`, docs/BENCHMARKS.md),
+//! and a sample shows the same distribution.
+
+/// One hook call in this many is timed.
+pub const HOOK_SAMPLE: u64 = 16;
 
 use serde::Serialize;
 
@@ -9,7 +15,7 @@ pub const HOOK_BUCKETS_US: [u64; 12] = [
     5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000,
 ];
 
-/// Hook calls by duration.
+/// Timed hook calls (one in [`HOOK_SAMPLE`]) by duration.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct HookTimes {
     /// Calls per bucket of [`HOOK_BUCKETS_US`], the last one above them.

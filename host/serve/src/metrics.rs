@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use clever_runtime::HOOK_BUCKETS_US;
+use clever_runtime::{HOOK_BUCKETS_US, HOOK_SAMPLE};
 use clever_store::QUERY_BUCKETS_US;
 
 use crate::live::HostStatus;
@@ -164,11 +164,8 @@ fn strategies(out: &mut Text, status: &HostStatus, venue: &str, store: &StoreFig
             f64::from(u8::from(s.quarantined)),
         );
     }
-    out.head(
-        "clever_hook_duration_seconds",
-        "histogram",
-        "Time in the plugin's hooks.",
-    );
+    let help = format!("Time in the plugin's hooks; one call in {HOOK_SAMPLE} is timed.");
+    out.head("clever_hook_duration_seconds", "histogram", &help);
     for s in &status.strategies {
         let t = &s.hook_times;
         let labels = [("strategy", s.label.clone())];

@@ -356,7 +356,11 @@ fn metrics_are_scraped_in_prometheus_text_format_and_match_the_status() {
     let hooks = samples["clever_hook_duration_seconds_count{strategy=\"back-fav-preoff\"}"];
     let all =
         samples["clever_hook_duration_seconds_bucket{strategy=\"back-fav-preoff\",le=\"+Inf\"}"];
-    assert!(hooks > 166.0 && hooks == all, "{hooks} hook calls");
+    // One hook call in 16 is timed; there were more than 166.
+    assert!(
+        hooks >= (166 / 16) as f64 && hooks == all,
+        "{hooks} hook calls timed"
+    );
     assert!(samples["clever_store_query_duration_seconds_count"] > 0.0);
     // The race was run in 2022: its data is years behind the wall clock.
     assert!(samples["clever_market_data_lag_seconds"] > 3.0 * 365.0 * 86_400.0);
