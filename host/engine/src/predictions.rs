@@ -99,10 +99,10 @@ pub struct SharedPredictions(Arc<RwLock<PredictionBook>>);
 
 impl SharedPredictions {
     /// Add `published` to the book.
-    pub fn extend<'a>(&self, published: impl IntoIterator<Item = &'a Published>) {
+    pub fn extend(&self, published: impl IntoIterator<Item = Published>) {
         let mut book = self.0.write().unwrap_or_else(|p| p.into_inner());
         for p in published {
-            book.insert(p);
+            book.insert(&p);
         }
     }
 
@@ -176,8 +176,8 @@ mod tests {
     #[test]
     fn a_bare_name_reads_the_latest_of_any_version_and_a_repeat_replaces() {
         let shared = SharedPredictions::default();
-        shared.extend(&[published("1", 1_000, 0.3), published("2", 1_500, 0.6)]);
-        shared.extend(&[published("1", 1_000, 0.35)]);
+        shared.extend([published("1", 1_000, 0.3), published("2", 1_500, 0.6)]);
+        shared.extend([published("1", 1_000, 0.35)]);
         let at = |now: i64, model: &str| {
             shared.latest(
                 Timestamp(now),

@@ -176,11 +176,6 @@ pub enum Format {
     Slack,
 }
 
-/// The wall clock, for events that happen off the market's clock.
-pub fn wall_now() -> Timestamp {
-    Timestamp(chrono::Utc::now().timestamp_millis())
-}
-
 /// Raises alerts; cheap to clone, callable from any thread.
 #[derive(Clone)]
 pub struct Alerter {

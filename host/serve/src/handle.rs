@@ -55,9 +55,10 @@ pub enum HostError {
     /// The event loop has stopped.
     #[error("the event loop has stopped")]
     Stopped,
-    /// This host was set up without predictions.
-    #[error("this host takes no predictions")]
-    NoPredictions,
+    /// This host names no venue's markets (set up without
+    /// `Setup::predicting`), so it takes no predictions and reads no odds.
+    #[error("this host names no venue's markets: it takes no predictions and reads no stored odds")]
+    NoVenue,
 }
 
 /// A published upload.
@@ -256,7 +257,6 @@ impl HostHandle {
         }
     }
 
-    /// The registry's database.
     /// Load the predictions stored for the host's markets; how many.
     pub async fn load_predictions(&self) -> Result<usize, HostError> {
         let Some(venue) = self.setup.predictions.venue else {
@@ -264,12 +264,7 @@ impl HostHandle {
         };
         let rows = self.store.predictions(venue, None).await?;
         let book = &self.setup.predictions.book;
-        book.extend(
-            rows.iter()
-                .map(|r| r.published())
-                .collect::<Vec<_>>()
-                .iter(),
-        );
+        book.extend(rows.iter().map(|r| r.published()));
         Ok(rows.len())
     }
 
@@ -280,17 +275,17 @@ impl HostHandle {
         body: serde_json::Value,
     ) -> Result<PredictionImport, HostError> {
         let Some(venue) = self.setup.predictions.venue else {
-            return Err(HostError::NoPredictions);
+            return Err(HostError::NoVenue);
         };
         let rows = predictions_from_json(body);
         let (summary, stored) = (self.store)
             .import_checked("POST /predictions", venue, rows)
             .await?;
-        let published: Vec<_> = stored.iter().map(|r| r.published()).collect();
-        self.setup.predictions.book.extend(&published);
+        (self.setup.predictions.book).extend(stored.iter().map(|r| r.published()));
         Ok(summary)
     }
 
+    /// The registry's database.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -452,9 +447,7 @@ impl HostHandle {
     /// is kept in the database: a restarted host starts killed until it
     /// is released.
     pub async fn kill(&self) -> Result<usize, HostError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = crate::wall_now().0;
         self.store.engage_kill_switch(now).await?;
         let cancelled = self.stop_trading().await?;
         if let Some(alerter) = &self.setup.alerts {

@@ -26,4 +26,10 @@ pub use handle::{
     Activation, HostError, HostHandle, Journalling, Predicted, Publication, Setup, Started,
     VenueMaker,
 };
+/// The wall clock (epoch ms), for what happens off the market's clock: the
+/// kill switch, alerts of host events, the market data's lag.
+pub fn wall_now() -> clever_sdk::Timestamp {
+    clever_sdk::Timestamp(chrono::Utc::now().timestamp_millis())
+}
+
 pub use live::{Command, Feed, HostStatus, Input, LiveLoop, ReplayStatus, SwapDone, SwapReport};

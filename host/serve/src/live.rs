@@ -379,10 +379,7 @@ impl LiveLoop {
         let took = start.elapsed().as_micros() as u64;
         self.status.longest_update_us = self.status.longest_update_us.max(took);
         self.status.publish_time = Some(book.view.publish_time.0);
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let lag = wall - book.view.publish_time.0;
+        let lag = crate::wall_now().0 - book.view.publish_time.0;
         self.status.lag_ms = Some(lag);
         self.status.max_lag_ms = self.status.max_lag_ms.max(lag);
         if !self.watches.is_empty() {

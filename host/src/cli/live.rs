@@ -393,7 +393,7 @@ impl Args {
                             "reconciliation: {adopted} bets at Betfair the journal never \
                              wrote (adopted), {failed} orders Betfair never received"
                         );
-                        let now = crate::serve::alerts::wall_now();
+                        let now = crate::serve::wall_now();
                         let value = ((adopted + failed) as f64, None);
                         alerter.host_event("unknown-bets", value, None, message, now);
                     }

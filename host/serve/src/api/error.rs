@@ -45,7 +45,7 @@ impl From<HostError> for ApiError {
             HostError::Registry(RegistryError::Conflict { .. })
             | HostError::Registry(RegistryError::NoEarlier(_))
             | HostError::AlreadyRunning(_)
-            | HostError::NoPredictions => StatusCode::CONFLICT,
+            | HostError::NoVenue => StatusCode::CONFLICT,
             HostError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
             HostError::Registry(RegistryError::Store(_)) | HostError::Store(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -186,10 +186,7 @@ pub async fn alerts(
 /// `GET /markets/{id}/odds`: each runner's latest stored odds (404 if
 /// the store has none of the market).
 pub async fn market_odds(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Answer {
-    let venue = state
-        .host
-        .market_venue()
-        .ok_or(crate::HostError::NoPredictions)?;
+    let venue = state.host.market_venue().ok_or(crate::HostError::NoVenue)?;
     let store = state.host.store();
     let odds = (store.latest_odds(venue, &id).await).map_err(crate::HostError::from)?;
     if odds.is_empty() {
