@@ -14,9 +14,14 @@
 
 pub mod actions;
 pub mod data;
+pub mod feed;
+pub mod generate;
+pub mod meta;
+pub mod rules;
 pub mod signing;
 
 pub use actions::{Action, Cloid, Limit, OrderType, OrderWire, Tif, Trigger, wire_number};
+pub use meta::{Asset, Universe};
 pub use signing::{
     Address, PrivateKey, Signature, SigningError, action_hash, recover_signer, sign_l1_action,
 };

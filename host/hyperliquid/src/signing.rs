@@ -37,7 +37,7 @@ pub fn keccak(data: &[u8]) -> [u8; 32] {
 }
 
 /// An account's address: the last 20 bytes of keccak256 of its public key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Address(pub [u8; 20]);
 
 impl Address {

@@ -1,6 +1,8 @@
-//! `clever exchange`: a local Betfair Exchange on loopback (or any address)
-//! that replays stream files and speaks Betfair's protocols over TLS, for
-//! the live path's tests and for trying a client without a Betfair account.
+//! `clever exchange`: a local exchange on loopback (or any address) for
+//! the live path's tests and for trying a client without an account: a
+//! Betfair Exchange that replays stream files and speaks Betfair's
+//! protocols over TLS, or (`--venue hyperliquid`) a Hyperliquid that
+//! replays recorded books.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use anyhow::Context;
 use clever_betfair::esa::Secret;
 use clever_betfair_exchange::{Account, Exchange, Identity, Limits};
 
+use super::hyperliquid::{ExchangeArgs, VenueName, serve_exchange};
 use crate::backtest::data_files;
 
 /// Environment variables holding the exchange's one account.
@@ -19,49 +22,56 @@ const ACCOUNT_ENV: [&str; 3] = [
     "CLEVER_EXCHANGE_APP_KEY",
 ];
 
-/// Run a local Betfair Exchange over replayed stream files. The account
+/// Run a local exchange over replayed markets. Betfair: the account
 /// clients log in to comes from $CLEVER_EXCHANGE_USERNAME,
-/// $CLEVER_EXCHANGE_PASSWORD and $CLEVER_EXCHANGE_APP_KEY.
+/// $CLEVER_EXCHANGE_PASSWORD and $CLEVER_EXCHANGE_APP_KEY. Hyperliquid:
+/// accounts are given with --account.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Stream files or directories to replay, merged by publish time.
+    /// The venue to be.
+    #[arg(long, value_enum, default_value = "betfair")]
+    venue: VenueName,
+    #[command(flatten)]
+    hyperliquid: ExchangeArgs,
+    /// Files or directories to replay, merged by time: Betfair stream
+    /// files, or Hyperliquid WebSocket lines (`.jsonl` in a directory).
     #[arg(long, required = true, num_args = 1..)]
     replay: Vec<PathBuf>,
     /// Replay speed: 1 is real time, 10 ten times faster, 0 as fast as possible.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Address of the Exchange Stream API (port 0 picks a free one).
+    /// Betfair: address of the Exchange Stream API (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8443")]
     stream_listen: SocketAddr,
-    /// Address of the identity and Betting API endpoints (HTTPS).
+    /// Betfair: address of the identity and Betting API endpoints (HTTPS).
     #[arg(long, default_value = "127.0.0.1:8444")]
     https_listen: SocketAddr,
-    /// Write the exchange's certificate (PEM) here, for clients to trust.
+    /// Betfair: write the exchange's certificate (PEM) here, for clients to trust.
     #[arg(long)]
     cert_out: Option<PathBuf>,
-    /// Serve this certificate (PEM) instead of a self-signed one made at start.
+    /// Betfair: serve this certificate (PEM) instead of a self-signed one made at start.
     #[arg(long, requires = "key")]
     cert: Option<PathBuf>,
-    /// The certificate's PKCS #8 private key (PEM).
+    /// Betfair: the certificate's PKCS #8 private key (PEM).
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
-    /// Seconds a session lives after login or keep-alive.
+    /// Betfair: seconds a session lives after login or keep-alive.
     #[arg(long, default_value_t = 12 * 3600)]
     session_secs: u64,
-    /// How orders match: a TOML file with a `[simulation]` table, as for
+    /// Betfair: how orders match: a TOML file with a `[simulation]` table, as for
     /// backtests (see docs/SIMULATION.md).
     #[arg(long)]
     simulation: Option<PathBuf>,
-    /// Start the replay only once a client has subscribed to markets (so
+    /// Start the replay only once a client has subscribed (so
     /// it sees every update, as a backtest of the files does).
     #[arg(long)]
     wait_for_subscriber: bool,
-    /// Let faults be switched from outside the process: `POST
+    /// Betfair: let faults be switched from outside the process: `POST
     /// /_exchange/faults` on the HTTPS address, with the account's app key
     /// as `X-Application` (for tests; see docs/ARCHITECTURE.md).
     #[arg(long)]
     fault_control: bool,
-    /// Markets one stream subscription may select.
+    /// Betfair: markets one stream subscription may select.
     #[arg(long, default_value_t = Limits::default().markets)]
     max_markets: usize,
 }
@@ -74,6 +84,14 @@ impl Args {
                 self.speed
             );
         }
+        if self.venue == VenueName::Hyperliquid {
+            return runtime()?.block_on(serve_exchange(
+                &self.hyperliquid,
+                self.replay.clone(),
+                self.speed,
+                self.wait_for_subscriber,
+            ));
+        }
         let account = account_from_env()?;
         let identity = self.identity()?;
         if let Some(path) = &self.cert_out {
@@ -81,12 +99,7 @@ impl Args {
                 .with_context(|| format!("writing the certificate to {}", path.display()))?;
         }
         let files = data_files(&self.replay)?;
-        let tokio = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .context("starting the async runtime")?;
-        tokio.block_on(self.serve(account, identity, files))
+        runtime()?.block_on(self.serve(account, identity, files))
     }
 
     fn identity(&self) -> anyhow::Result<Identity> {
@@ -157,6 +170,14 @@ impl Args {
             .context("waiting for Ctrl-C")?;
         Ok(())
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn account_from_env() -> anyhow::Result<Account> {

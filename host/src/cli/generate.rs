@@ -1,34 +1,45 @@
-//! `clever gen`: write generated racing markets as Betfair stream files.
+//! `clever gen`: write generated racing markets as Betfair stream files,
+//! or perpetual markets as recorded Hyperliquid WebSocket lines.
 
 use std::path::PathBuf;
 
+use super::hyperliquid::{GenArgs, VenueName, gen_markets};
 use crate::betfair::generate::{GenConfig, generate};
 
-/// Write plausible racing markets as Betfair stream files.
+/// Write plausible markets: racing as Betfair stream files, or perpetuals
+/// as Hyperliquid WebSocket lines.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Markets to generate.
+    /// The venue whose markets to write.
+    #[arg(long, value_enum, default_value = "betfair")]
+    venue: VenueName,
+    #[command(flatten)]
+    hyperliquid: GenArgs,
+    /// Betfair: markets to generate.
     #[arg(long, default_value_t = 10)]
     markets: usize,
     /// Seed: the same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Directory to write into (created if missing); one file per market.
+    /// Directory to write into (created if missing); one file per market (Betfair) or coin (Hyperliquid).
     #[arg(long)]
     out: PathBuf,
-    /// Price updates before the off, per market.
+    /// Betfair: price updates before the off, per market.
     #[arg(long, default_value_t = 120)]
     pre_off_updates: usize,
-    /// Price updates in play, per market.
+    /// Betfair: price updates in play, per market.
     #[arg(long, default_value_t = 60)]
     in_play_updates: usize,
-    /// Seconds between one market's off and the next's (0: all at once).
+    /// Betfair: seconds between one market's off and the next's (0: all at once).
     #[arg(long, default_value_t = 900)]
     spacing_secs: u32,
 }
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
+        if self.venue == VenueName::Hyperliquid {
+            return gen_markets(&self.hyperliquid, self.seed, &self.out);
+        }
         anyhow::ensure!(
             self.in_play_updates > 0,
             "--in-play-updates must be at least 1"

@@ -9,6 +9,7 @@ mod compare;
 mod db;
 mod exchange;
 mod generate;
+mod hyperliquid;
 mod ingest;
 mod inspect;
 mod live;
@@ -19,6 +20,7 @@ mod output;
 mod plugin;
 mod predictions;
 mod queued;
+mod record;
 mod remote;
 mod report;
 mod run;
@@ -50,9 +52,9 @@ enum Command {
     Build(build::Args),
     /// Apply or show the database's migrations.
     Db(db::Args),
-    /// Run a local Betfair Exchange that replays stream files over Betfair's protocols.
+    /// Run a local exchange (Betfair or Hyperliquid) that replays recorded markets over the venue's protocols.
     Exchange(Box<exchange::Args>),
-    /// Write generated racing markets as Betfair stream files.
+    /// Write generated markets: racing as Betfair stream files, or perpetuals as Hyperliquid lines.
     Gen(generate::Args),
     /// Read Betfair stream files into the database, validated.
     Ingest(ingest::Args),
@@ -80,6 +82,9 @@ enum Command {
     Plugin(plugin::Args),
     /// Drive plugins over a synthetic market and report what they did.
     Run(run::Args),
+    /// Record a venue's live market data to files that can be replayed.
+    #[command(subcommand)]
+    Record(record::Args),
     /// Run the host over a replay, in paper mode, with the HTTP API.
     Serve(Box<serve::Args>),
     /// Trade the registry's active strategies on the live Betfair stream (or paper).
@@ -102,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Db(args) => args.run(),
         Command::Exchange(args) => args.run(),
         Command::Gen(args) => args.run(),
+        Command::Record(args) => args.run(),
         Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Models(args) => args.run(),

@@ -12,6 +12,7 @@ mod desk;
 mod fuzz_regressions;
 mod generate;
 mod hostile;
+mod hyperliquid;
 mod limits;
 mod live;
 mod load;

@@ -1,0 +1,394 @@
+//! The local Hyperliquid over the wire, with our own signer: signatures
+//! and nonces checked as the venue checks them, resting orders filled as
+//! the replayed market moves through them, hourly funding, the WebSocket's
+//! pings, acknowledgements and idle close, and `clever record hyperliquid`
+//! writing what the exchange sends. (The official Python SDK against the
+//! same exchange: scripts/check-hyperliquid-exchange.)
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clever_hyperliquid::data::{Message, read_line, read_recording};
+use clever_hyperliquid::{Action, Limit, OrderType, OrderWire, PrivateKey, Tif, sign_l1_action};
+use clever_hyperliquid_exchange::{Exchange, Recording, Running};
+use futures_util::{SinkExt, StreamExt};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
+/// An hour boundary, and a second after it.
+const HOUR: i64 = 1_767_225_600_000;
+
+fn key() -> PrivateKey {
+    PrivateKey::parse(KEY).unwrap()
+}
+
+fn book_line(time: i64, bid: &str, ask: &str) -> String {
+    json!({"channel": "l2Book", "data": {"coin": "ETH", "time": time,
+        "levels": [[{"px": bid, "sz": "1", "n": 1}], [{"px": ask, "sz": "1", "n": 1}]]}})
+    .to_string()
+}
+
+/// An exchange that has replayed `lines` (as fast as it goes) for one
+/// account holding 10,000 USDC.
+async fn exchange(lines: &[String], idle: Duration) -> (Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ETH.jsonl"), lines.join("\n")).unwrap();
+    let accounts = vec![(key().address(), Decimal::from(10_000))];
+    let exchange = Exchange {
+        speed: 0.0,
+        idle,
+        ..Exchange::local(vec![dir.path().into()], accounts)
+    };
+    let running = exchange.start().await.unwrap();
+    running.shared.replayed().await;
+    (running, dir)
+}
+
+fn order(px: &str, sz: &str, tif: Tif) -> Action {
+    let wire = OrderWire {
+        a: 1,
+        b: true,
+        p: px.into(),
+        s: sz.into(),
+        r: false,
+        t: OrderType::Limit(Limit { tif }),
+        c: None,
+    };
+    Action::Order {
+        orders: vec![wire],
+        grouping: "na".into(),
+    }
+}
+
+fn signed(action: &Action, nonce: u64, expires: Option<u64>, mainnet: bool) -> Value {
+    let signature = sign_l1_action(&key(), action, (nonce, None, expires), mainnet).unwrap();
+    json!({"action": action, "nonce": nonce, "signature": signature, "vaultAddress": null, "expiresAfter": expires})
+}
+
+async fn post(running: &Running, path: &str, body: &Value) -> Value {
+    let url = format!("http://{}{path}", running.addr);
+    let reply = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    reply.json().await.unwrap()
+}
+
+/// Sign and send a resting buy of 0.01 ETH at 2900.
+async fn place_2900(running: &Running, nonce: u64, expires: Option<u64>, mainnet: bool) -> Value {
+    let action = order("2900", "0.01", Tif::Gtc);
+    post(
+        running,
+        "/exchange",
+        &signed(&action, nonce, expires, mainnet),
+    )
+    .await
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_and_nonces_are_checked_as_the_venue_checks_them() {
+    let (running, _dir) = exchange(
+        &[book_line(HOUR + 1000, "3000", "3001")],
+        Duration::from_secs(60),
+    )
+    .await;
+    let nonce = now_ms();
+    let place = signed(&order("2900", "0.01", Tif::Gtc), nonce, None, false);
+    let placed = post(&running, "/exchange", &place).await;
+    assert!(
+        placed["response"]["data"]["statuses"][0]["resting"]["oid"].is_u64(),
+        "{placed}"
+    );
+
+    let again = post(&running, "/exchange", &place).await;
+    assert_eq!(again["status"], "err");
+    assert!(
+        again["response"].as_str().unwrap().contains("already used"),
+        "{again}"
+    );
+
+    // The same signature over another action recovers someone else.
+    let mut forged = signed(&order("2900", "0.01", Tif::Gtc), nonce + 1, None, false);
+    forged["action"] = json!(order("2901", "0.01", Tif::Gtc));
+    let refused = post(&running, "/exchange", &forged).await;
+    let text = refused["response"].as_str().unwrap();
+    assert!(
+        text.starts_with("User or API Wallet 0x") && text.ends_with("does not exist."),
+        "{refused}"
+    );
+    assert!(!text.contains(&key().address().to_string()), "{text}");
+
+    let refusal = |reply: Value| reply["response"].as_str().unwrap_or_default().to_owned();
+    let mainnet = refusal(place_2900(&running, nonce + 2, None, true).await);
+    assert!(
+        mainnet.contains("does not exist"),
+        "signed for mainnet: {mainnet}"
+    );
+    let expired = refusal(place_2900(&running, nonce + 3, Some(nonce - 1), false).await);
+    assert!(expired.contains("expired"), "{expired}");
+    let stale = refusal(place_2900(&running, nonce - 3 * 86_400_000, None, false).await);
+    assert!(stale.contains("outside the window"), "{stale}");
+
+    let open = post(
+        &running,
+        "/info",
+        &json!({"type": "openOrders", "user": key().address().to_string()}),
+    )
+    .await;
+    assert_eq!(
+        open.as_array().map(Vec::len),
+        Some(1),
+        "only the first order was placed: {open}"
+    );
+}
+
+async fn next_json(
+    ws: &mut (impl StreamExt<Item = Result<Frame, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Frame::Text(text) = frame
+            && let Ok(value) = serde_json::from_str::<Value>(text.as_str())
+        {
+            return value;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resting_orders_fill_as_the_market_moves_through_them_and_positions_pay_funding_each_hour()
+{
+    let (running, _dir) = exchange(
+        &[book_line(HOUR + 1000, "3000", "3001")],
+        Duration::from_secs(60),
+    )
+    .await;
+    let user = key().address().to_string();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", running.addr))
+        .await
+        .unwrap();
+    for sub in [
+        json!({"type": "userFills", "user": user}),
+        json!({"type": "userEvents", "user": user}),
+    ] {
+        ws.send(Frame::Text(
+            json!({"method": "subscribe", "subscription": sub})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    }
+    assert_eq!(next_json(&mut ws).await["channel"], "subscriptionResponse");
+    let snapshot = next_json(&mut ws).await;
+    assert_eq!(snapshot["data"]["isSnapshot"], true, "{snapshot}");
+    assert_eq!(next_json(&mut ws).await["channel"], "subscriptionResponse");
+
+    let placed = post(
+        &running,
+        "/exchange",
+        &signed(&order("3000.5", "0.1", Tif::Gtc), now_ms(), None, false),
+    )
+    .await;
+    assert!(
+        placed["response"]["data"]["statuses"][0]["resting"].is_object(),
+        "{placed}"
+    );
+
+    // The market's ask comes down to 3000: the buy at 3000.5 was in the way.
+    let apply = |line: String| running.shared.venue().apply(read_line(&line).unwrap());
+    apply(book_line(HOUR + 2000, "2999", "3000"));
+    let fills = next_json(&mut ws).await;
+    assert_eq!(fills["channel"], "userFills", "{fills}");
+    let fill = &fills["data"]["fills"][0];
+    assert_eq!(
+        (
+            fill["px"].as_str(),
+            fill["sz"].as_str(),
+            fill["crossed"].as_bool()
+        ),
+        (Some("3000.5"), Some("0.1"), Some(false))
+    );
+    // Maker fee 0.015% of 300.05, to the micro-dollar (half to even).
+    assert_eq!(fill["fee"], "0.045008");
+    assert_eq!(
+        next_json(&mut ws).await["data"]["fills"][0]["oid"],
+        fill["oid"],
+        "userEvents hears the same fill"
+    );
+
+    // An hour on: the long pays size x oracle (the mid) x the hourly rate.
+    apply(book_line(HOUR + 3_600_000 + 500, "2999", "3000"));
+    let funding = next_json(&mut ws).await;
+    assert_eq!(funding["channel"], "user", "{funding}");
+    let paid: Decimal = "0.003749375".parse().unwrap(); // 0.1 x 2999.5 x 0.0000125
+    assert_eq!(funding["data"]["funding"]["usdc"], (-paid).to_string());
+    let state = post(
+        &running,
+        "/info",
+        &json!({"type": "clearinghouseState", "user": user}),
+    )
+    .await;
+    let expected = Decimal::from(10_000) - "0.045008".parse::<Decimal>().unwrap() - paid;
+    assert_eq!(
+        state["marginSummary"]["totalRawUsd"],
+        expected.to_string(),
+        "{state}"
+    );
+    assert_eq!(state["assetPositions"][0]["position"]["entryPx"], "3000.5");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_websocket_greets_answers_pings_acknowledges_and_closes_an_idle_connection() {
+    let (running, _dir) = exchange(
+        &[book_line(HOUR, "3000", "3001")],
+        Duration::from_millis(1500),
+    )
+    .await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", running.addr))
+        .await
+        .unwrap();
+    let greeting = ws.next().await.unwrap().unwrap();
+    assert_eq!(
+        greeting,
+        Frame::Text("Websocket connection established.".into())
+    );
+    ws.send(Frame::Text(r#"{"method":"ping"}"#.into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await, json!({"channel": "pong"}));
+    let sub = json!({"type": "l2Book", "coin": "ETH"});
+    ws.send(Frame::Text(
+        json!({"method": "subscribe", "subscription": sub})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let ack = next_json(&mut ws).await;
+    assert_eq!(
+        ack,
+        json!({"channel": "subscriptionResponse", "data": {"method": "subscribe", "subscription": sub}})
+    );
+    let book = next_json(&mut ws).await;
+    assert_eq!(
+        (
+            book["channel"].as_str(),
+            book["data"]["levels"][1][0]["px"].as_str()
+        ),
+        (Some("l2Book"), Some("3001"))
+    );
+    let bad = json!({"method": "subscribe", "subscription": {"type": "nonsense"}});
+    ws.send(Frame::Text(bad.to_string().into())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["channel"], "error");
+    // Nothing more to send it: the exchange closes the connection.
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    });
+    assert!(
+        closed.await.is_ok(),
+        "an idle connection was still open after 10 s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clever_record_hyperliquid_writes_lines_the_exchange_replays() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let clever = env!("CARGO_BIN_EXE_clever");
+    let generated = std::process::Command::new(clever)
+        .args([
+            "gen",
+            "--venue",
+            "hyperliquid",
+            "--coins",
+            "ETH",
+            "--minutes",
+            "2",
+            "--out",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let accounts = vec![(key().address(), Decimal::from(10_000))];
+    let exchange = Exchange {
+        speed: 20.0,
+        wait_for_subscriber: true,
+        ..Exchange::local(vec![data.path().into()], accounts)
+    };
+    let running = exchange.start().await.unwrap();
+    let mut record = std::process::Command::new(clever);
+    record
+        .args([
+            "record",
+            "hyperliquid",
+            "--coins",
+            "ETH",
+            "--seconds",
+            "3",
+            "--url",
+        ])
+        .arg(format!("ws://{}/ws", running.addr))
+        .arg("--out")
+        .arg(out.path());
+    let recorded = tokio::task::spawn_blocking(move || record.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        recorded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    let text = std::fs::read_to_string(out.path().join("ETH.jsonl")).unwrap();
+    let messages: Vec<Message> = read_recording(&text)
+        .into_iter()
+        .map(|m| m.unwrap())
+        .collect();
+    let books = messages
+        .iter()
+        .filter(|m| matches!(m, Message::Book(_)))
+        .count();
+    let trades = messages
+        .iter()
+        .filter(|m| matches!(m, Message::Trades(_)))
+        .count();
+    assert!(
+        books >= 20 && trades >= 5,
+        "3 s at 20x: {books} books, {trades} trades"
+    );
+    let replayable = Recording::read(
+        &[PathBuf::from(out.path())],
+        &clever_hyperliquid::Universe::standard(),
+    )
+    .unwrap();
+    assert_eq!(
+        (replayable.messages.len(), replayable.refused.len()),
+        (messages.len(), 0)
+    );
+}
