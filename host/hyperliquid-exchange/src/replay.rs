@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clever_hyperliquid::Universe;
-use clever_hyperliquid::data::{Message, read_recording};
+use clever_hyperliquid::data::{Message, files_in, read_recording};
 
 use crate::server::Shared;
 
@@ -28,7 +28,7 @@ impl Recording {
     /// are errors; a bad line is skipped and listed in `refused`.
     pub fn read(paths: &[PathBuf], universe: &Universe) -> Result<Recording, String> {
         let mut recording = Recording::default();
-        for path in files(paths)? {
+        for path in files_in(paths, &["jsonl"])? {
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             for read in read_recording(&text) {
@@ -69,25 +69,6 @@ impl Recording {
         self.messages.push((time, message));
         Ok(())
     }
-}
-
-fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let entries =
-                std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
 }
 
 fn show(paths: &[PathBuf]) -> String {

@@ -282,6 +282,32 @@ pub fn read_recording(text: &str) -> Vec<Result<Message, (usize, DataError)>> {
         .collect()
 }
 
+/// The files `paths` name: a file is itself; a directory is its files
+/// with one of `extensions`, sorted by name.
+pub fn files_in(
+    paths: &[std::path::PathBuf],
+    extensions: &[&str],
+) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut found: Vec<std::path::PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| extensions.iter().any(|e| x == *e))
+            })
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
 /// Funding rates of a `fundingHistory` reply.
 pub fn funding_from_json(value: serde_json::Value) -> Result<Vec<Funding>, DataError> {
     serde_json::from_value(value).map_err(|e| bad(format!("not funding history: {e}")))

@@ -11,6 +11,7 @@ mod exchange;
 mod generate;
 mod hyperliquid;
 mod ingest;
+mod ingest_perp;
 mod inspect;
 mod live;
 mod metrics;
@@ -56,7 +57,7 @@ enum Command {
     Exchange(Box<exchange::Args>),
     /// Write generated markets: racing as Betfair stream files, or perpetuals as Hyperliquid lines.
     Gen(generate::Args),
-    /// Read Betfair stream files into the database, validated.
+    /// Read market files (Betfair stream files, Hyperliquid recordings) into the database, validated.
     Ingest(ingest::Args),
     /// Load a component and show what it declares.
     Inspect(inspect::Args),

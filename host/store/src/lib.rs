@@ -17,6 +17,7 @@ pub mod ladder;
 mod maintain;
 mod migrate;
 mod odds;
+mod perp_data;
 mod prediction_input;
 mod predictions;
 mod queue;
@@ -39,6 +40,7 @@ pub use journal::{
 pub use maintain::Performance;
 pub use migrate::MigrationState;
 pub use odds::LatestOdds;
+pub use perp_data::{BookRow, CandleRow};
 pub use prediction_input::{
     PredictionImport, from_json as predictions_from_json, parse as parse_predictions,
 };

@@ -137,19 +137,30 @@ impl Store {
 
     /// Make the odds partitions of these days (epoch days, UTC).
     pub async fn create_partitions(&self, days: &HashSet<i64>) -> Result<(), StoreError> {
-        // Only PostgreSQL partitions the odds.
+        self.create_day_partitions("odds_snapshots", days).await
+    }
+
+    /// Make day partitions of `table` (a table partitioned by range of
+    /// time) for these days (epoch days, UTC).
+    pub(crate) async fn create_day_partitions(
+        &self,
+        table: &'static str,
+        days: &HashSet<i64>,
+    ) -> Result<(), StoreError> {
+        // Only PostgreSQL partitions.
         let Store::Postgres { pool, .. } = self else {
             return Ok(());
         };
-        let what = "creating odds partitions";
+        let what = format!("creating {table} partitions");
+        let what = what.as_str();
         let mut days: Vec<i64> = days.iter().copied().collect();
         days.sort_unstable();
         for day in days {
             let from = ts(day * 86_400_000);
             let to = ts((day + 1) * 86_400_000);
-            let name = format!("odds_snapshots_{}", from.format("%Y%m%d"));
+            let name = format!("{table}_{}", from.format("%Y%m%d"));
             let sql = format!(
-                "CREATE TABLE IF NOT EXISTS {name} PARTITION OF odds_snapshots \
+                "CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} \
                  FOR VALUES FROM ('{}') TO ('{}')",
                 from.to_rfc3339(),
                 to.to_rfc3339()

@@ -392,3 +392,112 @@ async fn clever_record_hyperliquid_writes_lines_the_exchange_replays() {
         (messages.len(), 0)
     );
 }
+
+fn clever(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "clever {args:?}: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+#[test]
+fn recordings_and_candle_snapshots_are_ingested_checked_and_once_on_both_databases() {
+    crate::store::on_both(|db| {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        clever(&[
+            "gen",
+            "--venue",
+            "hyperliquid",
+            "--coins",
+            "ETH",
+            "--minutes",
+            "3",
+            "--out",
+            data,
+        ]);
+        let eth = dir.path().join("ETH.jsonl");
+        let generated = std::fs::read_to_string(&eth).unwrap();
+        // A crossed book: refused, named by its line; the rest is kept.
+        let bad = book_line(HOUR, "3002", "3001");
+        std::fs::write(&eth, format!("{generated}{bad}\n")).unwrap();
+        let snapshot = json!([{"t": HOUR, "T": HOUR + 899_999, "s": "ETH", "i": "15m", "o": "3500.1",
+            "c": "3510.25", "h": "3520", "l": "3490.5", "v": "12.0001", "n": 40}]);
+        std::fs::write(dir.path().join("eth-15m.json"), snapshot.to_string()).unwrap();
+
+        let ingest = [
+            "ingest",
+            "--venue",
+            "hyperliquid",
+            data,
+            "--json",
+            "--db",
+            &db.url,
+        ];
+        let first = clever(&ingest);
+        assert_eq!(
+            first,
+            json!({"candles": 4, "books": 180, "dead_letters": 1}),
+            "{}",
+            db.url
+        );
+        let again = clever(&ingest);
+        assert_eq!(again["books"], 0, "nothing is stored twice");
+
+        crate::store::block_on(async {
+            let store = clever_host::store::Store::open(&db.url).await.unwrap();
+            let candles = store
+                .perp_candles("hyperliquid", "ETH", "1m", (0, i64::MAX))
+                .await
+                .unwrap();
+            let written: Vec<Value> = (generated.lines())
+                .filter(|l| l.contains("\"candle\""))
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()["data"].clone())
+                .collect();
+            assert_eq!(candles.len(), written.len());
+            for (row, line) in candles.iter().zip(&written) {
+                let ohlc = ["o", "h", "l", "c"].map(|k| {
+                    let d: Decimal = line[k].as_str().unwrap().parse().unwrap();
+                    d.normalize().to_string()
+                });
+                assert_eq!(
+                    (row.open_time, &row.ohlc),
+                    (line["t"].as_i64().unwrap(), &ohlc)
+                );
+            }
+            let quarter = store
+                .perp_candles("hyperliquid", "ETH", "15m", (HOUR, HOUR + 1))
+                .await
+                .unwrap();
+            assert_eq!(
+                quarter[0].ohlc,
+                ["3500.1", "3520", "3490.5", "3510.25"].map(String::from)
+            );
+            let books = store
+                .perp_books("hyperliquid", "ETH", (0, i64::MAX))
+                .await
+                .unwrap();
+            assert_eq!(books.len(), 180);
+            assert!(books.windows(2).all(|w| w[0].at < w[1].at));
+            assert!(
+                books
+                    .iter()
+                    .all(|b| b.best_bid.as_ref().unwrap().0 < b.best_ask.as_ref().unwrap().0)
+            );
+            if let clever_host::store::Store::Postgres { pool, .. } = &store {
+                let q = "SELECT value FROM store_settings WHERE key = 'time_series'";
+                let series: String = sqlx::query_scalar(q).fetch_one(pool).await.unwrap();
+                let q = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'perp_books'::regclass";
+                let days: i64 = sqlx::query_scalar(q).fetch_one(pool).await.unwrap();
+                assert!(
+                    series != "partitions" || days == 1,
+                    "three minutes, one day partition: {days}"
+                );
+            }
+            store.close().await;
+        });
+    });
+}
