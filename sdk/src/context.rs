@@ -2,6 +2,7 @@
 //! the WIT imports; under the native [`crate::harness`] it records into the
 //! harness. Strategy code cannot tell the two apart.
 
+use crate::book::{BookOrder, BookOrderRequest, BookPosition, BookSide, InstrumentInfo};
 use crate::ladder::Price;
 use crate::types::{
     LogLevel, MarketId, Order, OrderId, OrderRequest, RejectReason, RunnerPosition, SelectionId,
@@ -25,6 +26,11 @@ pub(crate) trait HostApi {
     fn state_get(&mut self, key: &str) -> Option<Vec<u8>>;
     fn state_set(&mut self, key: &str, value: &[u8]) -> bool;
     fn state_delete(&mut self, key: &str);
+    fn place_book_order(&mut self, request: &BookOrderRequest) -> Result<OrderId, RejectReason>;
+    fn cancel_book_order(&mut self, id: OrderId) -> Result<(), RejectReason>;
+    fn open_book_orders(&mut self, instrument: &str) -> Vec<BookOrder>;
+    fn book_position(&mut self, instrument: &str) -> Option<BookPosition>;
+    fn instrument_info(&mut self, instrument: &str) -> Option<InstrumentInfo>;
 }
 
 /// The host, as a strategy sees it during one hook call.
@@ -154,5 +160,61 @@ impl<'a> Context<'a> {
     /// Delete from the key-value state.
     pub fn state_delete(&mut self, key: &str) {
         self.host.state_delete(key)
+    }
+
+    /// Place an order on an instrument's book (WIT 1.1); the risk limits
+    /// and the instrument's tick, lot and minimum are checked first.
+    pub fn place_book(&mut self, request: BookOrderRequest) -> Result<OrderId, RejectReason> {
+        self.host.place_book_order(&request)
+    }
+
+    /// Buy `size` of `instrument` at `price` or better (good till cancelled).
+    pub fn buy(
+        &mut self,
+        instrument: &str,
+        price: f64,
+        size: f64,
+    ) -> Result<OrderId, RejectReason> {
+        self.place_book(BookOrderRequest::limit(
+            instrument,
+            BookSide::Buy,
+            price,
+            size,
+        ))
+    }
+
+    /// Sell `size` of `instrument` at `price` or better (good till cancelled).
+    pub fn sell(
+        &mut self,
+        instrument: &str,
+        price: f64,
+        size: f64,
+    ) -> Result<OrderId, RejectReason> {
+        self.place_book(BookOrderRequest::limit(
+            instrument,
+            BookSide::Sell,
+            price,
+            size,
+        ))
+    }
+
+    /// Cancel the unfilled rest of a book order.
+    pub fn cancel_book(&mut self, id: OrderId) -> Result<(), RejectReason> {
+        self.host.cancel_book_order(id)
+    }
+
+    /// This strategy's open book orders in an instrument.
+    pub fn open_book_orders(&mut self, instrument: &str) -> Vec<BookOrder> {
+        self.host.open_book_orders(instrument)
+    }
+
+    /// This strategy's position in an instrument, if any.
+    pub fn book_position(&mut self, instrument: &str) -> Option<BookPosition> {
+        self.host.book_position(instrument)
+    }
+
+    /// An instrument's trading rules (tick, lot, minimum, leverage).
+    pub fn instrument_info(&mut self, instrument: &str) -> Option<InstrumentInfo> {
+        self.host.instrument_info(instrument)
     }
 }

@@ -307,3 +307,154 @@ macro_rules! __wit_conversions {
         };
     };
 }
+
+/// Every conversion between the generated module of WIT 1.1 `book-types`
+/// at the given absolute path and clever-sdk's [`crate::book`] types
+/// (which need the `types` conversions in scope on the same side).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wit_book_conversions {
+    ($($wit:ident)::+) => {
+        const _: () = {
+            use $($wit)::+ as wit;
+            use $crate::book as sdk;
+            use $crate::{OrderId, Timestamp};
+
+            $crate::__wit_enum!(wit::BookSide, sdk::BookSide, Buy, Sell);
+            $crate::__wit_enum!(wit::TimeInForce, sdk::TimeInForce, Gtc, Ioc, PostOnly);
+
+            fn levels_in(v: Vec<wit::Level>) -> Vec<sdk::Level> {
+                v.into_iter().map(|l| sdk::Level { price: l.price, size: l.size }).collect()
+            }
+            fn levels_out(v: &[sdk::Level]) -> Vec<wit::Level> {
+                v.iter().map(|l| wit::Level { price: l.price, size: l.size }).collect()
+            }
+
+            impl From<wit::Book> for sdk::Book {
+                fn from(b: wit::Book) -> Self {
+                    sdk::Book { instrument: b.instrument, time: Timestamp(b.time),
+                        bids: levels_in(b.bids), asks: levels_in(b.asks) }
+                }
+            }
+            impl From<&sdk::Book> for wit::Book {
+                fn from(b: &sdk::Book) -> Self {
+                    wit::Book { instrument: b.instrument.clone(), time: b.time.0,
+                        bids: levels_out(&b.bids), asks: levels_out(&b.asks) }
+                }
+            }
+            impl From<wit::Trade> for sdk::Trade {
+                fn from(t: wit::Trade) -> Self {
+                    sdk::Trade { instrument: t.instrument, time: Timestamp(t.time), price: t.price,
+                        size: t.size, aggressor: t.aggressor.into() }
+                }
+            }
+            impl From<&sdk::Trade> for wit::Trade {
+                fn from(t: &sdk::Trade) -> Self {
+                    wit::Trade { instrument: t.instrument.clone(), time: t.time.0, price: t.price,
+                        size: t.size, aggressor: t.aggressor.into() }
+                }
+            }
+            impl From<wit::Candle> for sdk::Candle {
+                fn from(c: wit::Candle) -> Self {
+                    sdk::Candle { instrument: c.instrument, interval: c.interval,
+                        open_time: Timestamp(c.open_time), close_time: Timestamp(c.close_time),
+                        open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume }
+                }
+            }
+            impl From<&sdk::Candle> for wit::Candle {
+                fn from(c: &sdk::Candle) -> Self {
+                    wit::Candle { instrument: c.instrument.clone(), interval: c.interval.clone(),
+                        open_time: c.open_time.0, close_time: c.close_time.0,
+                        open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume }
+                }
+            }
+            impl From<wit::InstrumentState> for sdk::InstrumentState {
+                fn from(s: wit::InstrumentState) -> Self {
+                    sdk::InstrumentState { instrument: s.instrument, time: Timestamp(s.time),
+                        mark_price: s.mark_price, funding_rate: s.funding_rate }
+                }
+            }
+            impl From<&sdk::InstrumentState> for wit::InstrumentState {
+                fn from(s: &sdk::InstrumentState) -> Self {
+                    wit::InstrumentState { instrument: s.instrument.clone(), time: s.time.0,
+                        mark_price: s.mark_price, funding_rate: s.funding_rate }
+                }
+            }
+            impl From<wit::BookOrderRequest> for sdk::BookOrderRequest {
+                fn from(r: wit::BookOrderRequest) -> Self {
+                    sdk::BookOrderRequest { instrument: r.instrument, side: r.side.into(),
+                        price: r.price, size: r.size, time_in_force: r.time_in_force.into(),
+                        reduce_only: r.reduce_only, stop: r.stop, client_ref: r.client_ref }
+                }
+            }
+            impl From<&sdk::BookOrderRequest> for wit::BookOrderRequest {
+                fn from(r: &sdk::BookOrderRequest) -> Self {
+                    wit::BookOrderRequest { instrument: r.instrument.clone(), side: r.side.into(),
+                        price: r.price, size: r.size, time_in_force: r.time_in_force.into(),
+                        reduce_only: r.reduce_only, stop: r.stop, client_ref: r.client_ref.clone() }
+                }
+            }
+            impl From<wit::BookOrder> for sdk::BookOrder {
+                fn from(o: wit::BookOrder) -> Self {
+                    sdk::BookOrder { id: OrderId(o.id), request: o.request.into(),
+                        status: o.status.into(), size_filled: o.size_filled,
+                        average_price: o.average_price, fees: o.fees,
+                        placed_at: Timestamp(o.placed_at), rejection: o.rejection.map(Into::into) }
+                }
+            }
+            impl From<&sdk::BookOrder> for wit::BookOrder {
+                fn from(o: &sdk::BookOrder) -> Self {
+                    wit::BookOrder { id: o.id.0, request: (&o.request).into(),
+                        status: o.status.into(), size_filled: o.size_filled,
+                        average_price: o.average_price, fees: o.fees, placed_at: o.placed_at.0,
+                        rejection: o.rejection.clone().map(Into::into) }
+                }
+            }
+            impl From<wit::BookPosition> for sdk::BookPosition {
+                fn from(p: wit::BookPosition) -> Self {
+                    sdk::BookPosition { instrument: p.instrument, size: p.size,
+                        entry_price: p.entry_price, unrealised_pnl: p.unrealised_pnl,
+                        realised_pnl: p.realised_pnl, leverage: p.leverage, margin: p.margin }
+                }
+            }
+            impl From<&sdk::BookPosition> for wit::BookPosition {
+                fn from(p: &sdk::BookPosition) -> Self {
+                    wit::BookPosition { instrument: p.instrument.clone(), size: p.size,
+                        entry_price: p.entry_price, unrealised_pnl: p.unrealised_pnl,
+                        realised_pnl: p.realised_pnl, leverage: p.leverage, margin: p.margin }
+                }
+            }
+            impl From<wit::InstrumentInfo> for sdk::InstrumentInfo {
+                fn from(i: wit::InstrumentInfo) -> Self {
+                    sdk::InstrumentInfo { instrument: i.instrument, venue: i.venue,
+                        size_decimals: i.size_decimals,
+                        price_significant_figures: i.price_significant_figures,
+                        price_decimals: i.price_decimals, min_notional: i.min_notional,
+                        max_leverage: i.max_leverage }
+                }
+            }
+            impl From<&sdk::InstrumentInfo> for wit::InstrumentInfo {
+                fn from(i: &sdk::InstrumentInfo) -> Self {
+                    wit::InstrumentInfo { instrument: i.instrument.clone(), venue: i.venue.clone(),
+                        size_decimals: i.size_decimals,
+                        price_significant_figures: i.price_significant_figures,
+                        price_decimals: i.price_decimals, min_notional: i.min_notional,
+                        max_leverage: i.max_leverage }
+                }
+            }
+            impl From<wit::InstrumentFilter> for sdk::InstrumentFilter {
+                fn from(f: wit::InstrumentFilter) -> Self {
+                    sdk::InstrumentFilter { venues: f.venues, instruments: f.instruments,
+                        candle_intervals: f.candle_intervals }
+                }
+            }
+            impl From<&sdk::InstrumentFilter> for wit::InstrumentFilter {
+                fn from(f: &sdk::InstrumentFilter) -> Self {
+                    wit::InstrumentFilter { venues: f.venues.clone(),
+                        instruments: f.instruments.clone(),
+                        candle_intervals: f.candle_intervals.clone() }
+                }
+            }
+        };
+    };
+}

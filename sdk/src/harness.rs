@@ -48,6 +48,8 @@ pub struct Recorded {
     pub state: BTreeMap<String, Vec<u8>>,
     predictions: BTreeMap<(String, MarketId, SelectionId), f64>,
     markets: BTreeMap<MarketId, Market>,
+    /// Order-book instruments (WIT 1.1): see [`crate::harness_book`].
+    pub(crate) books: crate::harness_book::BookHost,
 }
 
 impl Recorded {
@@ -178,6 +180,22 @@ impl Recorded {
         Some((token, at))
     }
 
+    /// Check a book order against the instrument's rules (see
+    /// [`crate::harness_book`]) and record it as executable.
+    pub fn place_book_order(
+        &mut self,
+        request: &crate::BookOrderRequest,
+    ) -> Result<OrderId, RejectReason> {
+        self.next_order += 1;
+        let id = OrderId(self.next_order);
+        self.books.place(id, request, self.now)
+    }
+
+    /// The book side: instruments, book orders, positions.
+    pub fn books(&mut self) -> &mut crate::harness_book::BookHost {
+        &mut self.books
+    }
+
     /// Set (or move) a timer to fire at `at`.
     pub fn set_timer_at(&mut self, at: Timestamp, token: u64) {
         self.timers.insert(token, at);
@@ -247,6 +265,29 @@ impl HostApi for Recorded {
     fn state_delete(&mut self, key: &str) {
         self.state.remove(key);
     }
+
+    fn place_book_order(
+        &mut self,
+        request: &crate::BookOrderRequest,
+    ) -> Result<OrderId, RejectReason> {
+        Recorded::place_book_order(self, request)
+    }
+
+    fn cancel_book_order(&mut self, id: OrderId) -> Result<(), RejectReason> {
+        self.books.cancel(id)
+    }
+
+    fn open_book_orders(&mut self, instrument: &str) -> Vec<crate::BookOrder> {
+        self.books.open(instrument)
+    }
+
+    fn book_position(&mut self, instrument: &str) -> Option<crate::BookPosition> {
+        self.books.positions.get(instrument).cloned()
+    }
+
+    fn instrument_info(&mut self, instrument: &str) -> Option<crate::InstrumentInfo> {
+        self.books.rules.get(instrument).cloned()
+    }
 }
 
 /// Runs one strategy natively and records what it does.
@@ -277,8 +318,8 @@ impl HostApi for Recorded {
 /// assert_eq!(h.orders()[0].request.price, Price(3.5));
 /// ```
 pub struct Harness<S: Strategy> {
-    strategy: S,
-    host: Recorded,
+    pub(crate) strategy: S,
+    pub(crate) host: Recorded,
 }
 
 impl<S: Strategy> Harness<S> {

@@ -16,6 +16,9 @@
 //! * [`ladder`]: the Betfair price ladder ([`Price`], ticks, rounding).
 //! * [`odds`]: implied probability, book percentage, profit, liability, Kelly.
 //! * [`rules`]: Betfair's order rules, shared with the host.
+//! * [`book`] (WIT 1.1): order-book instruments (perpetuals): the book,
+//!   trades, candles, funding, buy/sell orders, positions, tick and lot
+//!   rounding, R multiples.
 //! * [`harness`]: run and assert a strategy natively.
 //!
 //! ## A complete strategy
@@ -75,10 +78,13 @@
 // Lets the generated bindings name this crate the same way from inside and outside.
 extern crate self as clever_sdk;
 
+pub mod book;
 mod context;
 mod convert;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod harness;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod harness_book;
 pub mod ladder;
 mod market;
 pub mod odds;
@@ -92,6 +98,10 @@ pub mod wire;
 #[doc(hidden)]
 pub mod guest;
 
+pub use book::{
+    Book, BookOrder, BookOrderRequest, BookPosition, BookSide, Candle, InstrumentFilter,
+    InstrumentId, InstrumentInfo, InstrumentState, Level, TimeInForce, Trade,
+};
 pub use context::Context;
 pub use ladder::{Price, Rounding};
 pub use market::{Levels, MAX_DEPTH, Market, PriceSize, Runner};
@@ -105,11 +115,15 @@ pub use types::*;
 struct ReadmeDoctests;
 
 /// The version of the WIT package this SDK builds against.
-pub const WIT_VERSION: &str = "1.0.0";
+pub const WIT_VERSION: &str = "1.1.0";
 
 /// Everything a strategy usually needs, in one import.
 pub mod prelude {
     pub use crate::export_strategy;
+    pub use crate::{
+        Book, BookOrder, BookOrderRequest, BookPosition, BookSide, Candle, InstrumentFilter,
+        InstrumentInfo, InstrumentState, TimeInForce, Trade,
+    };
     pub use crate::{
         Context, Levels, LogLevel, Market, MarketFilter, MarketId, Order, OrderId, OrderRequest,
         OrderStatus, Params, Persistence, Price, PriceSize, RejectReason, Rounding, Runner,
@@ -186,6 +200,26 @@ macro_rules! export_strategy {
                 }
                 fn restore(state: Vec<u8>) -> Result<(), String> {
                     $crate::__private::restore(&state)
+                }
+            }
+            impl $crate::__private::BookGuest for CleverPlugin {
+                fn instruments() -> $crate::__private::WitInstrumentFilter {
+                    $crate::__private::instruments::<$strategy>()
+                }
+                fn on_book(book: $crate::__private::WitBook) {
+                    $crate::__private::on_book(book)
+                }
+                fn on_trades(trades: Vec<$crate::__private::WitTrade>) {
+                    $crate::__private::on_trades(trades)
+                }
+                fn on_candle(candle: $crate::__private::WitCandle) {
+                    $crate::__private::on_candle(candle)
+                }
+                fn on_instrument(state: $crate::__private::WitInstrumentState) {
+                    $crate::__private::on_instrument(state)
+                }
+                fn on_book_order(order: $crate::__private::WitBookOrder) {
+                    $crate::__private::on_book_order(order)
                 }
             }
             $crate::__private::bindings::__export_plugin!(CleverPlugin with_types_in $crate::__private::bindings);

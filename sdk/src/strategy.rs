@@ -1,5 +1,6 @@
 //! [`Strategy`]: the trait a strategy author implements.
 
+use crate::book::{Book, BookOrder, Candle, InstrumentFilter, InstrumentState, Trade};
 use crate::context::Context;
 use crate::market::Market;
 use crate::params::Params;
@@ -40,6 +41,40 @@ pub trait Strategy: 'static {
     /// A market closed; runner statuses and BSPs carry the result.
     fn on_market_closed(&mut self, ctx: &mut Context<'_>, market: &Market) {
         let _ = (ctx, market);
+    }
+
+    /// The order-book instruments this strategy trades (WIT 1.1; default:
+    /// none, a betting-only strategy).
+    fn instruments() -> InstrumentFilter
+    where
+        Self: Sized,
+    {
+        InstrumentFilter::default()
+    }
+
+    /// An instrument's book changed (a full snapshot).
+    fn on_book(&mut self, ctx: &mut Context<'_>, book: &Book) {
+        let _ = (ctx, book);
+    }
+
+    /// Trades printed, oldest first.
+    fn on_trades(&mut self, ctx: &mut Context<'_>, trades: &[Trade]) {
+        let _ = (ctx, trades);
+    }
+
+    /// A candle closed.
+    fn on_candle(&mut self, ctx: &mut Context<'_>, candle: &Candle) {
+        let _ = (ctx, candle);
+    }
+
+    /// An instrument's mark price or funding changed.
+    fn on_instrument(&mut self, ctx: &mut Context<'_>, state: &InstrumentState) {
+        let _ = (ctx, state);
+    }
+
+    /// One of this strategy's book orders changed.
+    fn on_book_order(&mut self, ctx: &mut Context<'_>, order: &BookOrder) {
+        let _ = (ctx, order);
     }
 
     /// State to hand to the next version on a hot swap.

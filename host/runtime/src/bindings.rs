@@ -1,6 +1,8 @@
-//! Host-side bindings generated from `wit/strategy.wit` (world `plugin`).
-//! Only this module and `imports.rs` see generated types; everything else
-//! speaks clever-sdk's types.
+//! Host-side bindings generated from `wit/strategy.wit`: the world
+//! `plugin` (every strategy: 1.0 and 1.1 components alike, matched by
+//! semver) and, over the same types, `book-plugin`'s additions of 1.1 (the
+//! order-book imports and hooks). Only this module and `imports.rs` see
+//! generated types; everything else speaks clever-sdk's types.
 
 wasmtime::component::bindgen!({
     path: "../../wit",
@@ -8,3 +10,20 @@ wasmtime::component::bindgen!({
 });
 
 pub use clever::strategy::types as wit;
+
+/// The 1.1 world: its 1.0 part is the module above's.
+pub mod book {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "book-plugin",
+        with: {
+            "clever:strategy/types": super::clever::strategy::types,
+            "clever:strategy/host": super::clever::strategy::host,
+        },
+    });
+
+    pub use clever::strategy::book_types as wit;
+    pub use exports::clever::strategy::book_hooks::{
+        Guest as BookHooks, GuestIndices as BookHooksIndices,
+    };
+}

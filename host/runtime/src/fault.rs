@@ -23,6 +23,18 @@ pub enum Hook {
     Snapshot,
     /// `restore`.
     Restore,
+    /// `instruments` (1.1).
+    Instruments,
+    /// `on-book` (1.1).
+    OnBook,
+    /// `on-trades` (1.1).
+    OnTrades,
+    /// `on-candle` (1.1).
+    OnCandle,
+    /// `on-instrument` (1.1).
+    OnInstrument,
+    /// `on-book-order` (1.1).
+    OnBookOrder,
 }
 
 impl Hook {
@@ -32,7 +44,15 @@ impl Hook {
     pub fn is_event(self) -> bool {
         matches!(
             self,
-            Hook::OnMarket | Hook::OnOrder | Hook::OnTimer | Hook::OnMarketClosed
+            Hook::OnMarket
+                | Hook::OnOrder
+                | Hook::OnTimer
+                | Hook::OnMarketClosed
+                | Hook::OnBook
+                | Hook::OnTrades
+                | Hook::OnCandle
+                | Hook::OnInstrument
+                | Hook::OnBookOrder
         )
     }
 }
@@ -46,6 +66,12 @@ impl fmt::Display for Hook {
             Hook::OnOrder => "on-order",
             Hook::OnTimer => "on-timer",
             Hook::OnMarketClosed => "on-market-closed",
+            Hook::Instruments => "instruments",
+            Hook::OnBook => "on-book",
+            Hook::OnTrades => "on-trades",
+            Hook::OnCandle => "on-candle",
+            Hook::OnInstrument => "on-instrument",
+            Hook::OnBookOrder => "on-book-order",
             Hook::Snapshot => "snapshot",
             Hook::Restore => "restore",
         })

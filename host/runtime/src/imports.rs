@@ -7,6 +7,7 @@
 use clever_sdk as sdk;
 use wasmtime::{CallHook, Store, StoreContextMut, Trap};
 
+use super::bindings::book;
 use super::bindings::clever::strategy::host;
 use super::bindings::wit;
 use super::limits::rates;
@@ -186,6 +187,71 @@ impl host::Host for PluginState {
         self.owe_text(key.len());
         self.owe_entries(1);
         self.host.kv.delete(&key);
+    }
+}
+
+clever_sdk::__wit_book_conversions!(crate::bindings::book::wit);
+
+impl book::wit::Host for PluginState {}
+
+/// WIT 1.1's order-book imports: the same budgets as the betting ones.
+impl book::clever::strategy::book_host::Host for PluginState {
+    fn place_book_order(
+        &mut self,
+        request: book::wit::BookOrderRequest,
+    ) -> Result<u64, wit::RejectReason> {
+        self.owe_orders(1);
+        self.owe_text(
+            request.instrument.len() + request.client_ref.as_ref().map_or(0, String::len),
+        );
+        if !self.take_order_budget() {
+            return Err(wit::RejectReason::RateLimited);
+        }
+        let now = self.host.now();
+        (self.host.services)
+            .place_book_order(now, request.into())
+            .map(|id| id.0)
+            .map_err(Into::into)
+    }
+
+    fn cancel_book_order(&mut self, id: u64) -> Result<(), wit::RejectReason> {
+        self.owe_orders(1);
+        let now = self.host.now();
+        (self.host.services)
+            .cancel_book_order(now, sdk::OrderId(id))
+            .map_err(Into::into)
+    }
+
+    fn open_book_orders(&mut self, instrument: String) -> Vec<book::wit::BookOrder> {
+        self.owe_text(instrument.len());
+        let orders = self.host.services.open_book_orders(&instrument);
+        let strings: usize = (orders.iter())
+            .map(|o| {
+                o.request.instrument.len() + o.request.client_ref.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        self.owe_orders(orders.len());
+        self.owe_text(strings);
+        orders.iter().map(Into::into).collect()
+    }
+
+    fn instrument_position(&mut self, instrument: String) -> Option<book::wit::BookPosition> {
+        self.owe_text(instrument.len());
+        self.owe_orders(1);
+        self.host
+            .services
+            .book_position(&instrument)
+            .as_ref()
+            .map(Into::into)
+    }
+
+    fn instrument_rules(&mut self, instrument: String) -> Option<book::wit::InstrumentInfo> {
+        self.owe_text(instrument.len());
+        self.host
+            .services
+            .instrument_info(&instrument)
+            .as_ref()
+            .map(Into::into)
     }
 }
 

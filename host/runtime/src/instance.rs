@@ -12,8 +12,8 @@ use clever_sdk::wire::{self, Runners};
 use clever_sdk::{Descriptor, Market, Order, Timestamp};
 use wasmtime::Store;
 
-use super::bindings::Plugin;
 use super::bindings::wit;
+use super::bindings::{Plugin, book};
 use super::deadline;
 use super::fault::{Fault, FaultCause, Hook, classify};
 use super::imports::charge_calls;
@@ -53,11 +53,18 @@ pub struct Stats {
     pub hook_times: HookTimes,
 }
 
+/// A Wasm instance's exports: the hooks every strategy has, and the 1.1
+/// book hooks if it exports them.
+pub(crate) struct Live {
+    pub(crate) hooks: Plugin,
+    pub(crate) book: Option<book::BookHooks>,
+}
+
 /// One running plugin with its sandbox.
 pub struct PluginInstance {
     plugin: Arc<LoadedPlugin>,
     store: Store<PluginState>,
-    live: Option<Plugin>,
+    live: Option<Live>,
     params: String,
     /// What this Wasm instance last received of each market it has seen.
     seen: BTreeMap<u32, Sent>,
@@ -241,7 +248,7 @@ impl PluginInstance {
         wire::encode(&mut buf, handle, market, depth, runners);
         let fuel = self.plugin.config.limits.fuel_per_call;
         let result = self.call(Hook::OnMarket, fuel, |p, s| {
-            p.clever_strategy_hooks().call_on_market(s, &buf)
+            p.hooks.clever_strategy_hooks().call_on_market(s, &buf)
         });
         self.scratch = buf;
         if result.is_ok() {
@@ -254,7 +261,7 @@ impl PluginInstance {
         let fuel = self.plugin.config.limits.fuel_per_call;
         let l = &d.levels;
         self.call(Hook::OnMarket, fuel, |p, s| {
-            p.clever_strategy_hooks().call_on_runner(
+            p.hooks.clever_strategy_hooks().call_on_runner(
                 s,
                 d.head,
                 d.selection,
@@ -281,7 +288,7 @@ impl PluginInstance {
         let order: wit::Order = order.into();
         let fuel = self.plugin.config.limits.fuel_per_call;
         self.call(Hook::OnOrder, fuel, |p, s| {
-            p.clever_strategy_hooks().call_on_order(s, &order)
+            p.hooks.clever_strategy_hooks().call_on_order(s, &order)
         })
     }
 
@@ -289,7 +296,7 @@ impl PluginInstance {
     pub fn on_timer(&mut self, token: u64) -> Result<(), HookError> {
         let fuel = self.plugin.config.limits.fuel_per_call;
         self.call(Hook::OnTimer, fuel, |p, s| {
-            p.clever_strategy_hooks().call_on_timer(s, token)
+            p.hooks.clever_strategy_hooks().call_on_timer(s, token)
         })
     }
 
@@ -298,7 +305,9 @@ impl PluginInstance {
         let market: wit::Market = market.into();
         let fuel = self.plugin.config.limits.fuel_per_call;
         self.call(Hook::OnMarketClosed, fuel, |p, s| {
-            p.clever_strategy_hooks().call_on_market_closed(s, &market)
+            p.hooks
+                .clever_strategy_hooks()
+                .call_on_market_closed(s, &market)
         })
     }
 
@@ -313,7 +322,7 @@ impl PluginInstance {
     pub fn snapshot(&mut self) -> Result<Vec<u8>, HookError> {
         let fuel = self.plugin.config.limits.fuel_per_init;
         let state = self.call(Hook::Snapshot, fuel, |p, s| {
-            p.clever_strategy_hooks().call_snapshot(s)
+            p.hooks.clever_strategy_hooks().call_snapshot(s)
         })?;
         self.check_output(Hook::Snapshot, state.len())?;
         Ok(state)
@@ -330,7 +339,7 @@ impl PluginInstance {
     pub fn restore(&mut self, state: &[u8]) -> Result<(), HookError> {
         let fuel = self.plugin.config.limits.fuel_per_init;
         let result = self.call(Hook::Restore, fuel, |p, s| {
-            p.clever_strategy_hooks().call_restore(s, state)
+            p.hooks.clever_strategy_hooks().call_restore(s, state)
         })?;
         self.refusal(Hook::Restore, result)
     }
@@ -346,13 +355,11 @@ impl PluginInstance {
         self.stats.instantiations += 1;
         self.seen.clear();
         let fuel = self.plugin.config.limits.fuel_per_init;
-        let pre = self.plugin.pre.clone();
+        let plugin = self.plugin.clone();
         let params = std::mem::take(&mut self.params);
         let result = self.enter(Hook::Init, fuel, |store| {
-            let live = pre.instantiate(&mut *store)?;
-            let result = live
-                .clever_strategy_hooks()
-                .call_init(&mut *store, &params)?;
+            let live = instantiate(&plugin, &mut *store)?;
+            let result = (live.hooks.clever_strategy_hooks()).call_init(&mut *store, &params)?;
             Ok((live, result))
         });
         self.params = params;
@@ -373,11 +380,11 @@ impl PluginInstance {
     }
 
     /// Run a hook on the live instance.
-    fn call<R>(
+    pub(crate) fn call<R>(
         &mut self,
         hook: Hook,
         fuel: u64,
-        f: impl FnOnce(&Plugin, &mut Store<PluginState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Live, &mut Store<PluginState>) -> wasmtime::Result<R>,
     ) -> Result<R, HookError> {
         self.ensure_live()?;
         let Some(live) = self.live.take() else {
@@ -509,7 +516,7 @@ impl Sent {
     }
 }
 
-fn fault_of(descriptor: &Descriptor, hook: Hook, cause: FaultCause) -> Fault {
+pub(crate) fn fault_of(descriptor: &Descriptor, hook: Hook, cause: FaultCause) -> Fault {
     Fault {
         plugin: descriptor.name.clone(),
         version: descriptor.version.clone(),
@@ -518,7 +525,7 @@ fn fault_of(descriptor: &Descriptor, hook: Hook, cause: FaultCause) -> Fault {
     }
 }
 
-fn cause_of(
+pub(crate) fn cause_of(
     store: &Store<PluginState>,
     error: &wasmtime::Error,
     deadline_ms: Option<u64>,
@@ -540,7 +547,25 @@ fn cause_of(
 
 /// Arm the wall-clock deadline for a call of `hook`, if this runtime arms
 /// deadlines; returns it in milliseconds.
-fn arm_deadline(store: &mut Store<PluginState>, plugin: &LoadedPlugin, hook: Hook) -> Option<u64> {
+/// Build a Wasm instance of `plugin` in `store`, with its book hooks if it
+/// has them.
+pub(crate) fn instantiate(
+    plugin: &LoadedPlugin,
+    store: &mut Store<PluginState>,
+) -> wasmtime::Result<Live> {
+    let instance = plugin.pre.instance_pre().instantiate(&mut *store)?;
+    let hooks = Plugin::new(&mut *store, &instance)?;
+    let book = (plugin.book.as_ref())
+        .map(|indices| indices.load(&mut *store, &instance))
+        .transpose()?;
+    Ok(Live { hooks, book })
+}
+
+pub(crate) fn arm_deadline(
+    store: &mut Store<PluginState>,
+    plugin: &LoadedPlugin,
+    hook: Hook,
+) -> Option<u64> {
     if !plugin.config.deadline {
         return None;
     }
@@ -554,7 +579,7 @@ fn arm_deadline(store: &mut Store<PluginState>, plugin: &LoadedPlugin, hook: Hoo
     Some(ms)
 }
 
-fn host_side(plugin: &LoadedPlugin, services: Box<dyn HostServices>) -> HostSide {
+pub(crate) fn host_side(plugin: &LoadedPlugin, services: Box<dyn HostServices>) -> HostSide {
     HostSide {
         services,
         limits: plugin.config.limits.clone(),
@@ -573,7 +598,7 @@ fn copy_budget(limits: &super::Limits) -> usize {
     limits.import_bytes.max(limits.output_bytes)
 }
 
-fn new_store(plugin: &LoadedPlugin, host: HostSide) -> Store<PluginState> {
+pub(crate) fn new_store(plugin: &LoadedPlugin, host: HostSide) -> Store<PluginState> {
     let import_bytes = copy_budget(&plugin.config.limits);
     let mut store = Store::new(&plugin.engine, PluginState::new(host, plugin.seed()));
     store.limiter(|s| &mut s.limiter);

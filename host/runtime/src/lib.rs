@@ -9,6 +9,7 @@
 //! or risk. It reaches those only through [`HostServices`].
 
 mod bindings;
+mod book_hooks;
 mod cache;
 mod deadline;
 mod deny;

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clever_sdk::{Descriptor, Timestamp};
+use clever_sdk::{Descriptor, InstrumentFilter, Timestamp};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use super::RuntimeError;
-use super::bindings::{Plugin, PluginPre};
+use super::bindings::{PluginPre, book};
 use super::cache::{self, CompileSource, ComponentCache};
 use super::instance::{HookError, PluginInstance};
 use super::limits::Limits;
@@ -94,7 +94,8 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
         deny::shadow_forbidden_wasi(&mut linker).map_err(engine_error)?;
-        Plugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
+        // The 1.1 world's imports include the 1.0 world's.
+        book::BookPlugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
             .map_err(engine_error)?;
         let cache = config.cache_dir.clone().map(ComponentCache::new);
         Ok(Runtime {
@@ -135,10 +136,15 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::NotAStrategy(format!("{e:#}")))?;
+        // A 1.1 component may trade order-book instruments; a 1.0 one
+        // (or one that does not) has no book hooks.
+        let book = book::BookHooksIndices::new(&instance_pre).ok();
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| RuntimeError::NotAStrategy(format!("{e:#}")))?;
         let mut plugin = LoadedPlugin {
             pre,
+            book,
+            instruments: None,
             descriptor: Descriptor {
                 name: "(loading)".into(),
                 version: "0.0.0".into(),
@@ -152,6 +158,10 @@ impl Runtime {
             engine: self.engine.clone(),
         };
         plugin.descriptor = describe(&plugin)?;
+        if plugin.book.is_some() {
+            plugin.instruments = PluginInstance::instruments(&plugin, Box::new(InertServices))
+                .map_err(|e| RuntimeError::Describe(e.to_string()))?;
+        }
         Ok(Arc::new(plugin))
     }
 
@@ -199,6 +209,10 @@ impl Runtime {
 /// A component ready to instantiate, with what it declared about itself.
 pub struct LoadedPlugin {
     pub(crate) pre: PluginPre<PluginState>,
+    /// The 1.1 book hooks, if the component exports them.
+    pub(crate) book: Option<book::BookHooksIndices>,
+    /// The instruments it wants (none for a betting-only strategy).
+    pub(crate) instruments: Option<InstrumentFilter>,
     pub(crate) descriptor: Descriptor,
     pub(crate) sha256: String,
     pub(crate) wit_version: String,
@@ -211,6 +225,12 @@ impl LoadedPlugin {
     /// Name, version and market filter, as the plugin declared them.
     pub fn descriptor(&self) -> &Descriptor {
         &self.descriptor
+    }
+    /// The order-book instruments it trades (1.1), if any.
+    pub fn instruments(&self) -> Option<&InstrumentFilter> {
+        self.instruments
+            .as_ref()
+            .filter(|f| !f.instruments.is_empty())
     }
     /// SHA-256 of the component bytes, hex.
     pub fn sha256(&self) -> &str {

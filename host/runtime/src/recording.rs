@@ -108,4 +108,25 @@ impl HostServices for RecordingServices {
         drop(recorded);
         *self.cancelled_all.lock().unwrap_or_else(|p| p.into_inner()) += 1;
     }
+    fn place_book_order(
+        &mut self,
+        now: Timestamp,
+        request: clever_sdk::BookOrderRequest,
+    ) -> Result<OrderId, RejectReason> {
+        let mut recorded = self.recorded();
+        recorded.set_now(now);
+        recorded.place_book_order(&request)
+    }
+    fn cancel_book_order(&mut self, _: Timestamp, id: OrderId) -> Result<(), RejectReason> {
+        self.recorded().books().cancel(id)
+    }
+    fn open_book_orders(&self, instrument: &str) -> Vec<clever_sdk::BookOrder> {
+        self.recorded().books().open(instrument)
+    }
+    fn book_position(&self, instrument: &str) -> Option<clever_sdk::BookPosition> {
+        self.recorded().books().positions.get(instrument).cloned()
+    }
+    fn instrument_info(&self, instrument: &str) -> Option<clever_sdk::InstrumentInfo> {
+        self.recorded().books().rules.get(instrument).cloned()
+    }
 }

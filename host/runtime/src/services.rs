@@ -9,8 +9,8 @@
 use std::any::Any;
 
 use clever_sdk::{
-    LogLevel, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, RunnerPosition,
-    SelectionId, Signal, Timestamp,
+    BookOrder, BookOrderRequest, BookPosition, InstrumentInfo, LogLevel, MarketId, Order, OrderId,
+    OrderRequest, Price, RejectReason, RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
 /// The engine's side of a plugin's imports. One value per plugin instance,
@@ -60,6 +60,37 @@ pub trait HostServices: Any + Send {
     fn signal(&mut self, now: Timestamp, signal: Signal);
     /// The plugin was quarantined at `now`: cancel its open orders.
     fn cancel_all_orders(&mut self, now: Timestamp);
+
+    /// WIT 1.1: risk-check and place a book order at `now`. Services of a
+    /// host that trades no order-book instrument refuse it.
+    fn place_book_order(
+        &mut self,
+        now: Timestamp,
+        request: BookOrderRequest,
+    ) -> Result<OrderId, RejectReason> {
+        let _ = (now, request);
+        Err(RejectReason::UnknownMarket)
+    }
+    /// Cancel a book order's unfilled rest, asked at `now`.
+    fn cancel_book_order(&mut self, now: Timestamp, id: OrderId) -> Result<(), RejectReason> {
+        let _ = (now, id);
+        Err(RejectReason::UnknownOrder)
+    }
+    /// The strategy's open book orders in an instrument.
+    fn open_book_orders(&self, instrument: &str) -> Vec<BookOrder> {
+        let _ = instrument;
+        Vec::new()
+    }
+    /// The strategy's position in an instrument.
+    fn book_position(&self, instrument: &str) -> Option<BookPosition> {
+        let _ = instrument;
+        None
+    }
+    /// An instrument's trading rules, if this host trades it.
+    fn instrument_info(&self, instrument: &str) -> Option<InstrumentInfo> {
+        let _ = instrument;
+        None
+    }
 }
 
 /// Services that refuse every order and know nothing: used to call

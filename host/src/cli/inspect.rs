@@ -29,6 +29,9 @@ struct Report {
     market_types: Vec<String>,
     countries: Vec<String>,
     in_play: bool,
+    /// Order-book instruments it trades (WIT 1.1), with candle intervals.
+    instruments: Vec<String>,
+    candle_intervals: Vec<String>,
 }
 
 impl Args {
@@ -47,6 +50,11 @@ impl Args {
             market_types: d.markets.market_types.clone(),
             countries: d.markets.countries.clone(),
             in_play: d.markets.in_play,
+            instruments: plugin
+                .instruments()
+                .map_or_else(Vec::new, |f| f.instruments.clone()),
+            candle_intervals: (plugin.instruments())
+                .map_or_else(Vec::new, |f| f.candle_intervals.clone()),
         };
         if self.json {
             return super::output::print_json(&report);
@@ -83,6 +91,10 @@ impl Args {
                 "no (pre-off only)"
             }
         );
+        if !report.instruments.is_empty() {
+            println!("  instruments  {}", report.instruments.join(", "));
+            println!("  candles      {}", any(&report.candle_intervals));
+        }
         Ok(())
     }
 }

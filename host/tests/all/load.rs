@@ -22,11 +22,26 @@ fn every_plugin_describes_itself() {
         let (name, version) = match *package {
             "fixture-counter" => ("counter", "1.0.0"),
             "fixture-counter-next" => ("counter", "1.1.0"),
+            "fixture-wit-1-0" => ("wit-one-oh", "1.0.0"),
             other => (other, "1.0.0"),
         };
         assert_eq!((d.name.as_str(), d.version.as_str()), (name, version));
-        assert_eq!(d.sdk_version, env!("CARGO_PKG_VERSION"));
-        assert_eq!(plugin.wit_version(), "1.0.0");
+        // The SDK builds against 1.1; one fixture is built against the frozen 1.0.
+        let (sdk, wit) = match *package {
+            "fixture-wit-1-0" => ("none", "1.0.0"),
+            _ => (env!("CARGO_PKG_VERSION"), "1.1.0"),
+        };
+        assert_eq!((d.sdk_version.as_str(), plugin.wit_version()), (sdk, wit));
+        let trades = if *package == "perp-breakout" {
+            Some(3)
+        } else {
+            None
+        };
+        assert_eq!(
+            plugin.instruments().map(|f| f.instruments.len()),
+            trades,
+            "{package}"
+        );
         assert_eq!(plugin.sha256().len(), 64);
     }
     let fav = rt.load(artifacts::BACK_FAV_PREOFF);
@@ -106,7 +121,7 @@ fn refuses_an_incompatible_wit_major() {
     match err {
         RuntimeError::IncompatibleWit { found, supported } => {
             assert_eq!(found, "2.0.0");
-            assert_eq!(supported, "1.0.0");
+            assert_eq!(supported, "1.1.0");
         }
         other => panic!("expected IncompatibleWit, got {other}"),
     }
@@ -121,4 +136,93 @@ fn a_missing_file_names_the_path() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("/no/such/plugin.wasm"), "{err}");
+}
+
+/// A component built against the frozen `clever:strategy@1.0.0` (no SDK,
+/// wit-bindgen alone) loads on the 1.1 host and runs as it did: every
+/// update delivered (on-market and the on-runner fast path), its order
+/// placed through the 1.0 import, its key-value state and timers kept, and
+/// no book hook called (it has none).
+#[test]
+fn a_plugin_built_against_wit_1_0_loads_and_runs_on_the_1_1_host() {
+    let rt = support::runtime();
+    let plugin = rt.load(artifacts::FIXTURE_WIT_1_0);
+    assert_eq!(plugin.wit_version(), "1.0.0");
+    assert!(plugin.instruments().is_none());
+    let (mut instance, services) = rt.start(artifacts::FIXTURE_WIT_1_0, "{}");
+    assert!(!instance.trades_books());
+    let mut market = support::market(3);
+    services.set_market(market.market());
+    instance.set_time(market.market().publish_time);
+    instance.on_market(1, market.market(), None).unwrap();
+    let mut calls = 1;
+    for _ in 0..200 {
+        let (now, changed) = market.step();
+        let (now, changed) = (now.clone(), changed.to_vec());
+        services.set_market(&now);
+        instance.set_time(now.publish_time);
+        instance.on_market(1, &now, Some(&changed)).unwrap();
+        calls += 1;
+    }
+    let book = clever_sdk::harness_book::book("ETH", 0, (3500.0, 3500.1));
+    instance.on_book(&book).unwrap();
+    let snapshot = instance.snapshot().unwrap();
+    assert_eq!(u64::from_le_bytes(snapshot[..8].try_into().unwrap()), calls);
+    let recorded = services.recorded();
+    assert_eq!(recorded.orders.len(), 1, "one order per market");
+    let order = &recorded.orders[0].request;
+    assert_eq!(
+        (order.market_id.as_str(), order.price.get(), order.size),
+        ("1.1", 1000.0, 2.0)
+    );
+    assert_eq!(order.selection_id, market.market().runners[0].selection_id);
+    assert_eq!(recorded.timers.len(), 1, "its timer is pending");
+    assert_eq!(
+        instance.stats().calls,
+        calls + 2,
+        "init, the updates and the snapshot; no book call"
+    );
+}
+
+/// A 1.1 strategy receives books and candles through the runtime and
+/// places book orders that the services check against the instrument.
+#[test]
+fn a_1_1_plugin_trades_an_order_book_through_the_runtime() {
+    use clever_sdk::InstrumentInfo;
+    let rt = support::runtime();
+    let (mut instance, services) = rt.start(artifacts::PERP_BREAKOUT, r#"{"lookback": 3}"#);
+    assert!(instance.trades_books());
+    services
+        .recorded()
+        .books()
+        .rules
+        .insert("ETH".into(), InstrumentInfo::hyperliquid_perp("ETH", 4, 25));
+    let candle = |minute: i64, high: f64, low: f64, close: f64| {
+        clever_sdk::harness_book::candle_1m("ETH", minute, (high, low, close))
+    };
+    for minute in 0..3 {
+        let book = clever_sdk::harness_book::book("ETH", minute * 60_000, (3499.9, 3500.0));
+        instance.on_book(&book).unwrap();
+        instance
+            .on_candle(&candle(minute, 3510.0, 3490.0, 3500.0))
+            .unwrap();
+    }
+    instance
+        .on_book(&clever_sdk::harness_book::book(
+            "ETH",
+            180_000,
+            (3519.9, 3520.0),
+        ))
+        .unwrap();
+    instance
+        .on_candle(&candle(3, 3521.0, 3505.0, 3520.5))
+        .unwrap();
+    let mut recorded = services.recorded();
+    let books = recorded.books();
+    let orders = &books.orders;
+    assert_eq!(orders.len(), 1, "{:?}", books.rejections);
+    assert_eq!(
+        (orders[0].request.price, orders[0].request.size),
+        (3523.6, 0.6666)
+    );
 }
