@@ -11,9 +11,11 @@
 //! loop (engine).
 
 pub mod files;
+pub mod perp;
 pub mod report;
 pub mod run;
 
 pub use files::data_files;
+pub use perp::{PerpBacktest, PerpReport, TradeSummary};
 pub use report::{Report, StrategyReport};
 pub use run::{Backtest, Job, OpenedAhead, Progress, Stored};

@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use clever_sdk::rules::{market_position, validate_price_and_size};
 use clever_sdk::{
-    LogLevel, Market, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, RiskLimit,
-    Runner, RunnerPosition, SelectionId, Signal, Timestamp,
+    BookOrder, BookOrderRequest, BookPosition, InstrumentInfo, LogLevel, Market, MarketId, Order,
+    OrderId, OrderRequest, Price, RejectReason, RiskLimit, Runner, RunnerPosition, SelectionId,
+    Signal, Timestamp,
 };
 
+use super::book_venue::BookVenue;
 use super::predictions::{NoPredictions, Predictions};
 use super::venue::{MarketState, OrderChange, Venue};
 use super::versions::VersionBook;
@@ -67,6 +69,8 @@ pub struct Desk {
     events: Option<Arc<dyn DeskEvents>>,
     /// The day the host was last told the loss limit stopped trading.
     limit_told: Option<i64>,
+    /// Where order-book orders go (WIT 1.1), if this desk trades any.
+    book: Option<Box<dyn BookVenue>>,
 }
 
 /// What a desk tells the host besides orders: its plugin's signals, and a
@@ -95,7 +99,52 @@ impl Desk {
             predictions: Arc::new(NoPredictions),
             events: None,
             limit_told: None,
+            book: None,
         }
+    }
+
+    /// The same desk, trading order-book instruments through `venue`.
+    pub fn with_book_venue(self, venue: Box<dyn BookVenue>) -> Self {
+        Desk {
+            book: Some(venue),
+            ..self
+        }
+    }
+
+    /// Its order-book venue, if it has one (for its trades).
+    pub fn book_venue(&self) -> Option<&dyn BookVenue> {
+        self.book.as_deref()
+    }
+
+    /// Something happened to an instrument: the book venue matches what
+    /// it allows; every book order that changed goes onto `changes`.
+    pub fn on_instrument(
+        &mut self,
+        event: &clever_market::InstrumentEvent,
+        changes: &mut Vec<BookOrder>,
+    ) {
+        if let Some(venue) = self.book.as_mut() {
+            venue.on_event(event, changes);
+        }
+    }
+
+    fn place_book(
+        &mut self,
+        now: Timestamp,
+        request: BookOrderRequest,
+    ) -> Result<OrderId, RejectReason> {
+        let Some(venue) = self.book.as_mut() else {
+            return Err(RejectReason::UnknownMarket);
+        };
+        if self.risk.kill_switch() {
+            return Err(RejectReason::RiskLimit(RiskLimit::KillSwitch));
+        }
+        let id = OrderId(self.next_order);
+        venue.place(id, request, now)?;
+        self.next_order += 1;
+        self.tally.placed += 1;
+        self.versions.placed(id);
+        Ok(id)
     }
 
     /// The same desk, telling `events` of its signals and limits.
@@ -446,5 +495,33 @@ impl HostServices for Desk {
 
     fn cancel_all_orders(&mut self, now: Timestamp) {
         self.cancel_all(now);
+    }
+
+    fn place_book_order(
+        &mut self,
+        now: Timestamp,
+        request: BookOrderRequest,
+    ) -> Result<OrderId, RejectReason> {
+        let result = self.place_book(now, request);
+        self.refused(now, result)
+    }
+
+    fn cancel_book_order(&mut self, now: Timestamp, id: OrderId) -> Result<(), RejectReason> {
+        let venue = self.book.as_mut().ok_or(RejectReason::UnknownOrder)?;
+        venue.cancel(id, now)
+    }
+
+    fn open_book_orders(&self, instrument: &str) -> Vec<BookOrder> {
+        self.book
+            .as_ref()
+            .map_or_else(Vec::new, |v| v.open_orders(instrument))
+    }
+
+    fn book_position(&self, instrument: &str) -> Option<BookPosition> {
+        self.book.as_ref().and_then(|v| v.position(instrument))
+    }
+
+    fn instrument_info(&self, instrument: &str) -> Option<InstrumentInfo> {
+        self.book.as_ref().and_then(|v| v.rules(instrument))
     }
 }

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use clever_sdk::{MarketFilter, MarketStatus, Timestamp};
+use clever_sdk::{BookOrder, InstrumentFilter, MarketFilter, MarketStatus, Timestamp};
 
 use super::clock::Clock;
 use super::desk::{Desk, Tally};
@@ -22,7 +22,7 @@ use super::source::MarketSource;
 use super::source::SourceError;
 use super::venue::OrderChange;
 use super::versions::VersionFigures;
-use clever_market::{Figures, MarketBook, MarketResult};
+use clever_market::{Figures, InstrumentEvent, MarketBook, MarketResult};
 use clever_runtime::{Dropped, Fault, HookError, HostHeld, InertServices, PluginInstance};
 
 /// One strategy in the loop.
@@ -33,6 +33,8 @@ struct Slot {
     /// The plugin, owning its desk (see [`Slot::desk_mut`]).
     instance: PluginInstance,
     filter: MarketFilter,
+    /// The order-book instruments it trades (WIT 1.1), if any.
+    instruments: Option<InstrumentFilter>,
     /// Markets whose every update this plugin has seen (so a delta is enough).
     in_sync: HashSet<u32>,
     /// Markets this plugin has been shown at least once.
@@ -174,6 +176,8 @@ pub struct StrategyOutcome {
     pub faults: Vec<Fault>,
     /// Quarantined by the end.
     pub quarantined: bool,
+    /// Its closed trades of order-book instruments (WIT 1.1), oldest first.
+    pub trades: Vec<clever_market::TradeRecord>,
 }
 
 /// The event loop over one source.
@@ -182,6 +186,7 @@ pub struct Engine<C: Clock> {
     slots: Vec<Slot>,
     handles: HashMap<String, u32>,
     changes: Vec<OrderChange>,
+    book_changes: Vec<BookOrder>,
     updates: u64,
     markets: u64,
     keep_results: bool,
@@ -195,6 +200,7 @@ impl<C: Clock> Engine<C> {
             slots: Vec::new(),
             handles: HashMap::new(),
             changes: Vec::new(),
+            book_changes: Vec::new(),
             updates: 0,
             markets: 0,
             keep_results: true,
@@ -226,6 +232,7 @@ impl<C: Clock> Engine<C> {
     /// If the instance was not started on a [`Desk`] (a wiring mistake).
     pub fn add_strategy_as(&mut self, label: String, mut instance: PluginInstance) {
         let filter = instance.descriptor().markets.clone();
+        let instruments = instance.plugin().instruments().cloned();
         let version = instance.descriptor().version.clone();
         let desk: &mut Desk = instance.services_mut().expect(ON_A_DESK);
         desk.switch_version(&version);
@@ -233,6 +240,7 @@ impl<C: Clock> Engine<C> {
             label,
             instance,
             filter,
+            instruments,
             in_sync: HashSet::new(),
             shown: HashSet::new(),
             delivered: 0,
@@ -289,6 +297,7 @@ impl<C: Clock> Engine<C> {
             });
         }
         slot.filter = next.descriptor().markets.clone();
+        slot.instruments = next.plugin().instruments().cloned();
         let retired = std::mem::replace(&mut slot.instance, next);
         slot.desk_mut().switch_version(&new);
         Ok(Swapped {
@@ -515,6 +524,51 @@ impl<C: Clock> Engine<C> {
         }
     }
 
+    /// Run events of order-book instruments, in time order (WIT 1.1).
+    pub fn run_instruments(&mut self, events: impl IntoIterator<Item = InstrumentEvent>) {
+        for event in events {
+            self.on_instrument(&event);
+        }
+    }
+
+    /// Handle one event of an order-book instrument, as [`Engine::on_update`]
+    /// handles a market update: the clock moves to it (timers due fire
+    /// first), each strategy's book venue matches what it allows and the
+    /// plugin hears of every order that changed, then plugins that trade
+    /// the instrument get the event.
+    pub fn on_instrument(&mut self, event: &InstrumentEvent) {
+        let t = event.time();
+        self.begin_event();
+        self.fire_timers(t);
+        self.clock.advance_to(t);
+        let now = self.clock.now();
+        self.updates += 1;
+        for slot in &mut self.slots {
+            self.book_changes.clear();
+            slot.instance.set_time(now);
+            slot.desk_mut().on_instrument(event, &mut self.book_changes);
+            for order in &self.book_changes {
+                if let Err(e) = slot.instance.on_book_order(order) {
+                    note(&e);
+                }
+            }
+            if !slot.instruments.as_ref().is_some_and(|f| wants(f, event)) {
+                continue;
+            }
+            slot.desk_mut().versions_mut().count_event();
+            let result = match event {
+                InstrumentEvent::Book(book) => slot.instance.on_book(book),
+                InstrumentEvent::Trades(trades) => slot.instance.on_trades(trades),
+                InstrumentEvent::Candle(candle) => slot.instance.on_candle(candle),
+                InstrumentEvent::State(state) => slot.instance.on_instrument(state),
+            };
+            match result {
+                Ok(()) => slot.delivered += 1,
+                Err(e) => note(&e),
+            }
+        }
+    }
+
     /// Fire every timer due by `t`, earliest first across strategies' own
     /// queues, each with the clock at its due time.
     fn fire_timers(&mut self, t: Timestamp) {
@@ -574,9 +628,21 @@ impl<C: Clock> Engine<C> {
                     },
                     faults: s.instance.faults().to_vec(),
                     quarantined: s.instance.is_quarantined(),
+                    trades: desk.book_venue().map_or_else(Vec::new, |v| v.trades()),
                 }
             })
             .collect()
+    }
+}
+
+/// Whether a strategy trading `filter` wants `event`: its instrument, and
+/// for a candle its interval.
+fn wants(filter: &InstrumentFilter, event: &InstrumentEvent) -> bool {
+    let instrument = event.instrument();
+    let listed = filter.instruments.iter().any(|i| i == instrument);
+    match event {
+        InstrumentEvent::Candle(c) => listed && filter.candle_intervals.contains(&c.interval),
+        _ => listed,
     }
 }
 

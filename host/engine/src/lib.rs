@@ -5,8 +5,9 @@
 //! follows (run on between messages by [`Engine::tick`]); live trading a
 //! real venue too (DESIGN section 2). Plugins cannot tell them apart, and
 //! neither can the engine: it sees [`MarketBook`](clever_market::MarketBook)s
-//! from a [`MarketSource`], sends approved orders to a [`Venue`], and reads
-//! the time from one [`Clock`]. A replay keeps to the wall clock with a
+//! from a [`MarketSource`] and [`InstrumentEvent`](clever_market::InstrumentEvent)s
+//! of order-book instruments, sends approved orders to a [`Venue`] or a
+//! [`BookVenue`], and reads the time from one [`Clock`]. A replay keeps to the wall clock with a
 //! [`Pacer`].
 //!
 //! Owns: time order (timers due before an update fire first, at their own
@@ -19,6 +20,7 @@
 //! whether it runs a backtest, paper or live, the store, the CLI; how
 //! orders match (the venue) or what is allowed (risk).
 
+pub mod book_venue;
 pub mod clock;
 pub mod desk;
 pub mod event_loop;
@@ -28,6 +30,7 @@ pub mod source;
 pub mod venue;
 pub mod versions;
 
+pub use book_venue::BookVenue;
 pub use clock::{Clock, SimClock};
 pub use desk::{Desk, DeskEvents, Tally, TimerPass};
 pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};

@@ -112,7 +112,8 @@ struct Walk {
 impl Walk {
     fn step(&mut self, rng: &mut ChaCha8Rng) -> f64 {
         if rng.random_range(0..600) == 0 {
-            self.trend = (rng.random::<f64>() - 0.5) * 0.0004;
+            // Up to about 3.6% an hour either way: a trend, not a crash.
+            self.trend = (rng.random::<f64>() - 0.5) * 0.00002;
         }
         let noise: f64 = (0..4).map(|_| rng.random::<f64>() - 0.5).sum::<f64>() * 0.0004;
         self.mid *= 1.0 + self.trend + noise;

@@ -14,6 +14,7 @@
 
 pub mod actions;
 pub mod data;
+pub mod events;
 pub mod feed;
 pub mod generate;
 pub mod meta;

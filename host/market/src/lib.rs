@@ -9,18 +9,19 @@
 //! border), the engine, the store.
 //!
 //! Betting markets (runners, back and lay ladders, BSP, non-runner
-//! reductions) are what is modelled today; an order-book instrument (bids,
-//! asks, trades, funding) is meant to be another kind of book beside
-//! [`MarketBook`], so that the engine, which only routes books and asks a
-//! venue to match them, does not change.
+//! reductions) are [`MarketBook`]s; order-book instruments (bids, asks,
+//! trades, candles, funding) arrive as [`InstrumentEvent`]s beside them, and
+//! their closed trades are [`TradeRecord`]s.
 
 pub mod book;
+pub mod instrument;
 pub mod ledger;
 pub mod money;
 pub mod prediction;
 pub mod synthetic;
 
 pub use book::{Ladder, MarketBook, RunnerDepth, cents};
+pub use instrument::{InstrumentEvent, TradeRecord, exact};
 pub use ledger::{Figures, Fill, MarketResult, SettledOrder, round2};
 pub use money::{Money, allocate};
 pub use prediction::Published;

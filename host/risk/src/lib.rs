@@ -196,6 +196,11 @@ impl RiskBook {
         self.killed = on;
     }
 
+    /// Whether the kill switch is on.
+    pub fn kill_switch(&self) -> bool {
+        self.killed
+    }
+
     /// Check an order placed at `now` (epoch ms).
     pub fn check(&mut self, request: OrderRequest, now: i64) -> Result<Approved, RejectReason> {
         let refuse = |limit| Err(RejectReason::RiskLimit(limit));

@@ -21,6 +21,11 @@ use super::save::Saver;
 /// Run plugins over historical market files.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The venue of the data: Betfair stream files, or Hyperliquid
+    /// recordings (order-book strategies, WIT 1.1; the options marked
+    /// "Betfair" do not apply).
+    #[arg(long, value_enum, default_value = "betfair")]
+    venue: super::hyperliquid::VenueName,
     /// A plugin component (.wasm); repeat for several.
     #[arg(long = "plugin", required = true)]
     plugins: Vec<PathBuf>,
@@ -95,6 +100,27 @@ impl Args {
         let started = Instant::now();
         serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.params)
             .context("--params must be a JSON object")?;
+        if self.venue == super::hyperliquid::VenueName::Hyperliquid {
+            anyhow::ensure!(
+                self.markets_csv.is_none() && self.report.is_none() && !self.data.is_empty(),
+                "--venue hyperliquid needs --data; --markets-csv and --report are not yet for it"
+            );
+            let runtime = Runtime::new(RuntimeConfig {
+                limits: self.settings.sandbox()?,
+                ..RuntimeConfig::default()
+            })?;
+            let plugins = load(&runtime, &self.plugins)?;
+            let save = self
+                .save
+                .then(|| crate::store::database_url(self.db.as_deref()));
+            let run = super::backtest_perp::Run {
+                data: &self.data,
+                params: &self.params,
+                save,
+                json: self.json,
+            };
+            return run.go(&runtime, plugins, started);
+        }
         let risk = self.settings.risk()?;
         let sim = self.settings.simulation()?;
         let limits = self.settings.sandbox()?;

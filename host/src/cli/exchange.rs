@@ -165,9 +165,8 @@ impl Args {
             }
             Err(e) => eprintln!("replay stopped: {e}; still serving (Ctrl-C stops)"),
         }
-        tokio::signal::ctrl_c()
-            .await
-            .context("waiting for Ctrl-C")?;
+        // Ctrl-C or SIGTERM.
+        super::serve::signalled().await;
         Ok(())
     }
 }

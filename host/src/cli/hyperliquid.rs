@@ -148,6 +148,8 @@ pub async fn serve_exchange(
         wait_for_subscriber,
         ..Exchange::local(replay, accounts)
     };
+    // Ctrl-C or SIGTERM stops it, from the moment it says where it listens.
+    let mut stop = super::serve::signalled();
     let running = exchange.start().await.map_err(|e| anyhow::anyhow!(e))?;
     if running.skipped > 0 {
         eprintln!(
@@ -163,12 +165,13 @@ pub async fn serve_exchange(
     if wait_for_subscriber {
         eprintln!("waiting for a WebSocket subscription before replaying");
     }
-    running.shared.replayed().await;
+    tokio::select! {
+        () = running.shared.replayed() => {}
+        () = &mut stop => return Ok(()),
+    }
     eprintln!("replay done; still serving (Ctrl-C stops)");
     println!("{}", serde_json::json!({"replayed": true}));
     std::io::Write::flush(&mut std::io::stdout()).context("writing to stdout")?;
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    stop.await;
     Ok(())
 }

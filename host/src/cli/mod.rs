@@ -4,6 +4,7 @@
 
 mod alerts;
 mod backtest;
+mod backtest_perp;
 mod build;
 mod compare;
 mod db;
@@ -15,6 +16,7 @@ mod ingest_perp;
 mod inspect;
 mod live;
 mod metrics;
+mod notes;
 mod odds;
 mod orders;
 mod output;
@@ -63,6 +65,8 @@ enum Command {
     Inspect(inspect::Args),
     /// The alerts running hosts raised, and where each was delivered.
     Alerts(alerts::Args),
+    /// Notes learned from a strategy version's trades, and its trades in money and R multiples.
+    Notes(notes::Args),
     /// Each runner's latest stored odds in a market.
     Odds(odds::Args),
     /// Register the models whose predictions strategies read, or list them.
@@ -109,6 +113,7 @@ pub fn main() -> ExitCode {
         Command::Exchange(args) => args.run(),
         Command::Gen(args) => args.run(),
         Command::Record(args) => args.run(),
+        Command::Notes(args) => args.run(),
         Command::Ingest(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Models(args) => args.run(),

@@ -27,6 +27,7 @@ pub mod rows;
 mod runs;
 mod sessions;
 mod switches;
+mod trades;
 mod write;
 
 pub use alerts::{AlertRow, DeliveryRow, Due, NewAlert};
@@ -50,3 +51,4 @@ pub use registry::{Published, RegistryError};
 pub use replay::{MarketQuery, StoredLines, StoredMarket};
 pub use runs::{ResultRow, RunRow, VersionRow};
 pub use sessions::{SessionRow, session_tag};
+pub use trades::{NoteRow, TradeRow, TradeSource};

@@ -440,7 +440,7 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
     // in pennies, the kill switch, the order journal, run analytics, the
     // sweep queue, sessions, prediction features, the alert outbox).
     assert!(
-        stdout(&out).contains("11 migration(s) applied"),
+        stdout(&out).contains("12 migration(s) applied"),
         "{}",
         stdout(&out)
     );

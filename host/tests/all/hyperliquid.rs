@@ -393,6 +393,20 @@ async fn clever_record_hyperliquid_writes_lines_the_exchange_replays() {
     );
 }
 
+/// `clever gen --venue hyperliquid` into `out`.
+fn generate(coins: &str, minutes: &str, seed: &str, out: &str) {
+    let args = [
+        "gen",
+        "--venue",
+        "hyperliquid",
+        "--coins",
+        coins,
+        "--minutes",
+        minutes,
+    ];
+    clever(&[&args[..], &["--seed", seed, "--out", out]].concat());
+}
+
 fn clever(args: &[&str]) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
         .args(args)
@@ -408,17 +422,7 @@ fn recordings_and_candle_snapshots_are_ingested_checked_and_once_on_both_databas
     crate::store::on_both(|db| {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_str().unwrap();
-        clever(&[
-            "gen",
-            "--venue",
-            "hyperliquid",
-            "--coins",
-            "ETH",
-            "--minutes",
-            "3",
-            "--out",
-            data,
-        ]);
+        generate("ETH", "3", "1", data);
         let eth = dir.path().join("ETH.jsonl");
         let generated = std::fs::read_to_string(&eth).unwrap();
         // A crossed book: refused, named by its line; the rest is kept.
@@ -499,5 +503,157 @@ fn recordings_and_candle_snapshots_are_ingested_checked_and_once_on_both_databas
             }
             store.close().await;
         });
+    });
+}
+
+/// The example perp strategy in a backtest of generated markets: it
+/// trades, every trade is recorded with its R multiple, the figures add up
+/// exactly, and the same data gives the same report.
+#[test]
+fn perp_breakout_backtests_over_generated_markets_with_trades_in_r() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    generate("ETH,BTC", "240", "4", data);
+    let plugin = clever_plugin_artifacts::PERP_BREAKOUT;
+    let run = || {
+        clever(&[
+            "backtest",
+            "--venue",
+            "hyperliquid",
+            "--plugin",
+            plugin,
+            "--data",
+            data,
+            "--params",
+            r#"{"lookback": 8, "risk": 25}"#,
+            "--json",
+        ])
+    };
+    let report = run();
+    assert_eq!(report, run(), "the same data, the same report");
+    assert_eq!(report["refused_lines"], 0);
+    let strategy = &report["strategies"][0];
+    let trades = strategy["trades"].as_array().unwrap();
+    assert!(
+        trades.len() >= 3,
+        "a breakout strategy over 4 hours trades: {strategy}"
+    );
+    assert_eq!(
+        strategy["summary"]["trades"].as_u64(),
+        Some(trades.len() as u64)
+    );
+    // Money is exact inside; JSON carries it as numbers (serde-float).
+    let d = |v: &Value| v.to_string().parse::<Decimal>().unwrap();
+    let pnl: Decimal = trades.iter().map(|t| d(&t["pnl"])).sum();
+    let total = d(&strategy["summary"]["pnl"]);
+    assert!(
+        (pnl - total).abs() < Decimal::new(1, 6),
+        "the trades add up to the total: {pnl} {total}"
+    );
+    for t in trades {
+        let (entry, exit, stop, r) = (
+            d(&t["entry"]),
+            d(&t["exit"]),
+            d(&t["stop"]),
+            d(&t["r_multiple"]),
+        );
+        let sign = if t["direction"] == "long" {
+            Decimal::ONE
+        } else {
+            -Decimal::ONE
+        };
+        let measured = (exit - entry) * sign / ((entry - stop) * sign);
+        assert!((r - measured).abs() < Decimal::new(1, 3), "{t}");
+        // Exits are at the stop or the 2R target, give or take the touch.
+        assert!(r > Decimal::new(-15, 1) && r < Decimal::new(3, 0), "{t}");
+        assert!(t["closed_at"].as_i64() > t["opened_at"].as_i64());
+    }
+    assert_eq!(
+        strategy["rejected"],
+        json!({}),
+        "every order was on the tick and lot"
+    );
+}
+
+/// A saved perp backtest keeps every trade with its strategy version and
+/// a backtest flag; notes attach to a version and, optionally, to one of
+/// its trades (a trade of another version is refused by name).
+#[test]
+fn saved_trades_carry_notes_on_both_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    generate("ETH", "90", "2", data);
+    crate::store::on_both(|db| {
+        let report = clever(&[
+            "backtest",
+            "--venue",
+            "hyperliquid",
+            "--plugin",
+            clever_plugin_artifacts::PERP_BREAKOUT,
+            "--data",
+            data,
+            "--params",
+            r#"{"lookback": 5}"#,
+            "--save",
+            "--db",
+            &db.url,
+            "--json",
+        ]);
+        let traded = report["strategies"][0]["trades"].as_array().unwrap().len();
+        assert!(traded > 0, "{report}");
+        let listed = clever(&[
+            "notes",
+            "list",
+            "perp-breakout@1.0.0",
+            "--db",
+            &db.url,
+            "--json",
+        ]);
+        let trades = listed["trades"].as_array().unwrap();
+        assert_eq!(trades.len(), traded);
+        assert!(
+            trades
+                .iter()
+                .all(|t| t["mode"] == "backtest" && t["run"] == report["run"])
+        );
+        let first = trades[0]["id"].as_i64().unwrap().to_string();
+        let added = clever(&[
+            "notes",
+            "add",
+            "perp-breakout@1.0.0",
+            "breakouts at the open fail",
+            "--trade",
+            &first,
+            "--db",
+            &db.url,
+            "--json",
+        ]);
+        assert!(added["note"].is_i64());
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+            .args([
+                "notes",
+                "add",
+                "perp-breakout@9.9.9",
+                "wrong version",
+                "--trade",
+                &first,
+                "--db",
+                &db.url,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("is not a trade of perp-breakout@9.9.9"),
+            "{stderr}"
+        );
+        let listed = clever(&["notes", "list", "perp-breakout", "--db", &db.url, "--json"]);
+        let notes = listed["notes"].as_array().unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(
+            (notes[0]["trade"].to_string(), notes[0]["text"].as_str()),
+            (first.clone(), Some("breakouts at the open fail"))
+        );
     });
 }
