@@ -255,6 +255,14 @@ impl Desk {
         self.follow(&changes[first..]);
     }
 
+    /// Take what the book venue did on its own since the last call (a live
+    /// venue's answers and fills).
+    pub fn poll_book(&mut self, now: Timestamp, changes: &mut Vec<BookOrder>) {
+        if let Some(venue) = self.book.as_mut() {
+            venue.poll(now, changes);
+        }
+    }
+
     /// When the earliest pending timer is due.
     pub fn next_timer(&self) -> Option<Timestamp> {
         self.timers.first().map(|(at, _)| *at)

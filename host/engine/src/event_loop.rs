@@ -452,13 +452,20 @@ impl<C: Clock> Engine<C> {
         let now = self.clock.now();
         for slot in &mut self.slots {
             self.changes.clear();
+            self.book_changes.clear();
             slot.desk_mut().poll(now, &mut self.changes);
-            if self.changes.is_empty() {
+            slot.desk_mut().poll_book(now, &mut self.book_changes);
+            if self.changes.is_empty() && self.book_changes.is_empty() {
                 continue;
             }
             slot.instance.begin_event();
             slot.instance.set_time(now);
             tell_orders(slot, &self.changes);
+            for order in &self.book_changes {
+                if let Err(e) = slot.instance.on_book_order(order) {
+                    note(&e);
+                }
+            }
         }
     }
 

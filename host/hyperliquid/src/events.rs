@@ -98,3 +98,39 @@ impl Universe {
             .collect()
     }
 }
+
+/// The live feed's messages as engine events, as they come: books and
+/// trades at once; a candle once the next one of its coin and interval
+/// starts (so it has closed), in its last state.
+#[derive(Debug, Default)]
+pub struct LiveEvents {
+    forming: std::collections::HashMap<(String, String), data::Candle>,
+}
+
+impl LiveEvents {
+    /// The events one message makes.
+    pub fn push(&mut self, message: Message) -> Vec<InstrumentEvent> {
+        match message {
+            Message::Book(b) => vec![InstrumentEvent::Book(book(&b))],
+            Message::Trades(t) if !t.is_empty() => {
+                vec![InstrumentEvent::Trades(t.iter().map(trade).collect())]
+            }
+            Message::Candle(c) => {
+                let key = (c.coin.clone(), c.interval.clone());
+                let closed = match self.forming.get(&key) {
+                    Some(previous) if previous.open_time < c.open_time => Some(candle(previous)),
+                    _ => None,
+                };
+                if self
+                    .forming
+                    .get(&key)
+                    .is_none_or(|p| p.open_time <= c.open_time)
+                {
+                    self.forming.insert(key, c);
+                }
+                closed.map(InstrumentEvent::Candle).into_iter().collect()
+            }
+            Message::Trades(_) | Message::Other(_) => Vec::new(),
+        }
+    }
+}

@@ -17,6 +17,7 @@ pub mod book;
 pub mod instrument;
 pub mod ledger;
 pub mod money;
+pub mod positions;
 pub mod prediction;
 pub mod synthetic;
 
@@ -24,5 +25,6 @@ pub use book::{Ladder, MarketBook, RunnerDepth, cents};
 pub use instrument::{InstrumentEvent, TradeRecord, exact};
 pub use ledger::{Figures, Fill, MarketResult, SettledOrder, round2};
 pub use money::{Money, allocate};
+pub use positions::{Positions, check_order};
 pub use prediction::Published;
 pub use rust_decimal::Decimal;

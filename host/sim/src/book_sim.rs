@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 
 use clever_engine::BookVenue;
-use clever_market::{Decimal, InstrumentEvent, TradeRecord, exact};
+use clever_market::{Decimal, InstrumentEvent, Positions, TradeRecord, check_order, exact};
 use clever_sdk::{
     BookOrder, BookOrderRequest, BookPosition, BookSide, InstrumentInfo, OrderId, OrderStatus,
     RejectReason, TimeInForce, Timestamp,
 };
-use rust_decimal::prelude::{Signed, ToPrimitive};
+use rust_decimal::prelude::ToPrimitive;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -55,28 +55,6 @@ struct SimOrder {
     stop: Option<Decimal>,
 }
 
-/// A trade being held: sums of what opened and closed it.
-#[derive(Debug, Clone)]
-struct Open {
-    side: BookSide,
-    opened_at: i64,
-    size: Decimal,
-    entry: (Decimal, Decimal),
-    exit: (Decimal, Decimal),
-    gross: Decimal,
-    fees: Decimal,
-    funding: Decimal,
-    stop: Option<Decimal>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Position {
-    size: Decimal,
-    entry: Decimal,
-    realised: Decimal,
-    open: Option<Open>,
-}
-
 /// One side's levels: (price, size), best first.
 type Levels = Vec<(Decimal, Decimal)>;
 
@@ -91,8 +69,7 @@ pub struct BookSim {
     /// anything was taken from it).
     mids: HashMap<String, Decimal>,
     orders: Vec<SimOrder>,
-    positions: HashMap<String, Position>,
-    trades: Vec<TradeRecord>,
+    positions: Positions,
     funded_hour: Option<i64>,
     /// Orders that filled (or completed) as they were placed, for the
     /// strategy to hear of at the next event: it is inside its own call
@@ -113,8 +90,7 @@ impl BookSim {
             marks: HashMap::new(),
             mids: HashMap::new(),
             orders: Vec::new(),
-            positions: HashMap::new(),
-            trades: Vec::new(),
+            positions: Positions::default(),
             funded_hour: None,
             news: Vec::new(),
         }
@@ -130,39 +106,6 @@ impl BookSim {
     fn leverage(&self, instrument: &str) -> u32 {
         let max = self.rules.get(instrument).map_or(1, |r| r.max_leverage);
         self.config.leverage.clamp(1, max.max(1))
-    }
-
-    /// The request as exact numbers, checked against the rules.
-    fn checked(&self, r: &BookOrderRequest) -> Result<(Decimal, Decimal), RejectReason> {
-        let rules = self
-            .rules
-            .get(&r.instrument)
-            .ok_or(RejectReason::UnknownMarket)?;
-        let price = exact(r.price)
-            .filter(|p| on_tick(rules, *p))
-            .ok_or(RejectReason::InvalidPrice)?;
-        let size = exact(r.size)
-            .filter(|s| *s > Decimal::ZERO && s.normalize().scale() <= rules.size_decimals)
-            .ok_or(RejectReason::InvalidSize)?;
-        let min = exact(rules.min_notional).unwrap_or_default();
-        let held = self
-            .positions
-            .get(&r.instrument)
-            .map_or(Decimal::ZERO, |p| p.size);
-        let size = if r.reduce_only {
-            let against = !held.is_zero() && (held > Decimal::ZERO) != (r.side == BookSide::Buy);
-            if !against {
-                let why = "reduce only order would increase position";
-                return Err(RejectReason::VenueError(why.into()));
-            }
-            size.min(held.abs())
-        } else {
-            size
-        };
-        if price * size < min && !r.reduce_only {
-            return Err(RejectReason::InvalidSize);
-        }
-        Ok((price, size))
     }
 
     /// Take liquidity for an order: (price, size) filled, best first.
@@ -236,71 +179,7 @@ impl BookSim {
             o.stop,
         );
         let delta = if side == BookSide::Buy { size } else { -size };
-        self.book_position(&instrument, (delta, price, fee), stop, now);
-    }
-
-    /// A fill of signed `delta` at `price` paying `fee` on the position and
-    /// its open trade; a trade closed goes to the records.
-    fn book_position(
-        &mut self,
-        instrument: &str,
-        (delta, price, fee): (Decimal, Decimal, Decimal),
-        stop: Option<Decimal>,
-        now: Timestamp,
-    ) {
-        let p = self.positions.entry(instrument.to_owned()).or_default();
-        let same_way = p.size.is_zero() || (p.size > Decimal::ZERO) == (delta > Decimal::ZERO);
-        let closing = if same_way {
-            Decimal::ZERO
-        } else {
-            delta.abs().min(p.size.abs())
-        };
-        let opening = delta.abs() - closing;
-        let fee_close = if delta.is_zero() {
-            Decimal::ZERO
-        } else {
-            fee * closing / delta.abs()
-        };
-        if !closing.is_zero() {
-            let gross = (price - p.entry) * closing * p.size.signum();
-            p.realised += gross - fee_close;
-            if let Some(open) = p.open.as_mut() {
-                open.exit = (open.exit.0 + price * closing, open.exit.1 + closing);
-                open.gross += gross;
-                open.fees += fee_close;
-            }
-            p.size += closing * delta.signum();
-            if p.size.is_zero()
-                && let Some(open) = p.open.take()
-            {
-                self.trades.push(record(instrument, open, now));
-            }
-        }
-        let p = self.positions.entry(instrument.to_owned()).or_default();
-        if !opening.is_zero() {
-            let side = if delta > Decimal::ZERO {
-                BookSide::Buy
-            } else {
-                BookSide::Sell
-            };
-            p.realised -= fee - fee_close;
-            let open = p.open.get_or_insert(Open {
-                side,
-                opened_at: now.0,
-                size: Decimal::ZERO,
-                entry: (Decimal::ZERO, Decimal::ZERO),
-                exit: (Decimal::ZERO, Decimal::ZERO),
-                gross: Decimal::ZERO,
-                fees: Decimal::ZERO,
-                funding: Decimal::ZERO,
-                stop,
-            });
-            open.entry = (open.entry.0 + price * opening, open.entry.1 + opening);
-            open.fees += fee - fee_close;
-            p.entry = (p.entry * p.size.abs() + price * opening) / (p.size.abs() + opening);
-            p.size += opening * delta.signum();
-            open.size = open.size.max(p.size.abs());
-        }
+        (self.positions).fill(&instrument, (delta, price, fee), stop, now);
     }
 
     /// Resting orders of `instrument` the market has reached at `through`
@@ -354,79 +233,19 @@ impl BookSim {
         if !due {
             return;
         }
-        let instruments: Vec<String> = self.positions.keys().cloned().collect();
-        for instrument in instruments {
-            let rate = self
-                .marks
-                .get(&instrument)
-                .map_or(self.config.funding_hourly, |m| m.1);
+        for instrument in self.positions.instruments() {
+            let rate = (self.marks.get(&instrument)).map_or(self.config.funding_hourly, |m| m.1);
             let Some(mark) = self.mark(&instrument) else {
                 continue;
             };
-            let Some(p) = self.positions.get_mut(&instrument) else {
-                continue;
-            };
-            let paid = p.size * mark * rate;
-            p.realised -= paid;
-            if let Some(open) = p.open.as_mut() {
-                open.funding += paid;
-            }
+            let paid = self.positions.held(&instrument) * mark * rate;
+            self.positions.fund(&instrument, paid);
         }
     }
 }
 
-/// Whether `price` is on the instrument's tick: an integer, or at most the
-/// significant figures and decimals its rules allow.
-fn on_tick(rules: &InstrumentInfo, price: Decimal) -> bool {
-    let price = price.normalize();
-    if price <= Decimal::ZERO {
-        return false;
-    }
-    if price.scale() == 0 {
-        return true;
-    }
-    let digits = price.mantissa().abs().to_string().len() as i64;
-    let exponent = digits - 1 - i64::from(price.scale());
-    let by_figures = (i64::from(rules.price_significant_figures) - 1 - exponent).max(0);
-    i64::from(price.scale()) <= by_figures.min(i64::from(rules.price_decimals))
-}
-
 fn to_f64(x: Decimal) -> f64 {
     x.to_f64().unwrap_or(f64::NAN)
-}
-
-fn record(instrument: &str, open: Open, now: Timestamp) -> TradeRecord {
-    let entry = open.entry.0 / open.entry.1;
-    let exit = if open.exit.1.is_zero() {
-        entry
-    } else {
-        open.exit.0 / open.exit.1
-    };
-    let sign = if open.side == BookSide::Buy {
-        Decimal::ONE
-    } else {
-        Decimal::NEGATIVE_ONE
-    };
-    let r_multiple = open.stop.and_then(|stop| {
-        let risk = (entry - stop) * sign;
-        (risk > Decimal::ZERO).then(|| ((exit - entry) * sign / risk).round_dp(4))
-    });
-    TradeRecord {
-        instrument: instrument.to_owned(),
-        direction: TradeRecord::direction_of(open.side),
-        opened_at: open.opened_at,
-        closed_at: now.0,
-        size: open.size,
-        entry: entry.round_dp(8).normalize(),
-        exit: exit.round_dp(8).normalize(),
-        stop: open.stop,
-        pnl: (open.gross - open.fees - open.funding)
-            .round_dp(6)
-            .normalize(),
-        fees: open.fees.round_dp(6).normalize(),
-        funding: open.funding.round_dp(6).normalize(),
-        r_multiple,
-    }
 }
 
 impl BookVenue for BookSim {
@@ -440,7 +259,11 @@ impl BookVenue for BookSim {
         request: BookOrderRequest,
         now: Timestamp,
     ) -> Result<BookOrder, RejectReason> {
-        let (price, size) = self.checked(&request)?;
+        let rules = self
+            .rules
+            .get(&request.instrument)
+            .ok_or(RejectReason::UnknownMarket)?;
+        let (price, size) = check_order(rules, &request, self.positions.held(&request.instrument))?;
         let instrument = request.instrument.clone();
         if request.time_in_force == TimeInForce::PostOnly
             && self.would_cross(&instrument, request.side, price)
@@ -551,25 +374,11 @@ impl BookVenue for BookSim {
     }
 
     fn position(&self, instrument: &str) -> Option<BookPosition> {
-        let p = self
-            .positions
-            .get(instrument)
-            .filter(|p| !p.size.is_zero() || !p.realised.is_zero())?;
-        let mark = self.mark(instrument).unwrap_or(p.entry);
-        let leverage = self.leverage(instrument);
-        Some(BookPosition {
-            instrument: instrument.to_owned(),
-            size: to_f64(p.size),
-            entry_price: to_f64(p.entry),
-            unrealised_pnl: to_f64((mark - p.entry) * p.size),
-            realised_pnl: to_f64(p.realised),
-            leverage,
-            margin: to_f64(p.size.abs() * mark / Decimal::from(leverage)),
-        })
+        (self.positions).view(instrument, self.mark(instrument), self.leverage(instrument))
     }
 
     fn trades(&self) -> Vec<TradeRecord> {
-        self.trades.clone()
+        self.positions.trades().to_vec()
     }
 }
 

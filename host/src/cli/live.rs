@@ -28,12 +28,18 @@ use crate::store::{Store, database_url};
 /// Trade the registry's active strategies on the live market stream.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The live settings: a TOML file (see examples/live.toml).
-    #[arg(long)]
-    config: PathBuf,
+    /// The venue: Betfair (with --config) or Hyperliquid (order-book
+    /// strategies, WIT 1.1; the options marked "Hyperliquid").
+    #[arg(long, value_enum, default_value = "betfair")]
+    venue: super::hyperliquid::VenueName,
+    /// The live settings: a TOML file (see examples/live.toml). Betfair.
+    #[arg(long, required_if_eq("venue", "betfair"))]
+    config: Option<PathBuf>,
     /// Match orders in the simulated exchange instead of sending them.
     #[arg(long)]
     paper: bool,
+    #[command(flatten)]
+    hyperliquid: super::live_perp::LiveArgs,
 }
 
 /// The live settings file.
@@ -260,7 +266,14 @@ fn secret(file: &Option<PathBuf>, env: &Option<String>, default: &str) -> anyhow
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
-        let config = Config::read(&self.config)?;
+        let Some(path) = self
+            .config
+            .as_ref()
+            .filter(|_| self.venue == super::hyperliquid::VenueName::Betfair)
+        else {
+            return self.hyperliquid.run(self.paper);
+        };
+        let config = Config::read(path)?;
         let credentials = config.betfair.credentials.read()?;
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

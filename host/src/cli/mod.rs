@@ -15,6 +15,7 @@ mod ingest;
 mod ingest_perp;
 mod inspect;
 mod live;
+mod live_perp;
 mod metrics;
 mod notes;
 mod odds;

@@ -657,3 +657,242 @@ fn saved_trades_carry_notes_on_both_databases() {
         );
     });
 }
+
+/// The example perp strategy live against the local Hyperliquid: its
+/// orders reach the exchange signed and with client order ids, and every
+/// trade the host records (as `live`) was priced exactly by the exchange's
+/// own fills.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let start = chrono::Utc::now().to_rfc3339();
+    let args = [
+        "gen",
+        "--venue",
+        "hyperliquid",
+        "--coins",
+        "ETH",
+        "--minutes",
+        "120",
+        "--seed",
+        "9",
+        "--start",
+        &start,
+    ];
+    clever(&[&args[..], &["--out", data.to_str().unwrap()]].concat());
+    let accounts = vec![(key().address(), Decimal::from(100_000))];
+    let exchange = Exchange {
+        speed: 60.0,
+        wait_for_subscriber: true,
+        ..Exchange::local(vec![data], accounts)
+    };
+    let running = exchange.start().await.unwrap();
+    // Two databases: two processes must not migrate one new SQLite file at once.
+    let db_of = |paper: bool| {
+        format!(
+            "sqlite://{}",
+            dir.path()
+                .join(if paper { "paper.db" } else { "live.db" })
+                .display()
+        )
+    };
+    // The same strategy live and, beside it, on paper on the same feed.
+    let host = |paper: bool| {
+        let db = db_of(paper);
+        let mut host = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
+        host.args([
+            "live",
+            "--venue",
+            "hyperliquid",
+            "--plugin",
+            clever_plugin_artifacts::PERP_BREAKOUT,
+        ])
+        .args([
+            "--params",
+            r#"{"lookback": 2, "risk": 25, "target_r": 1}"#,
+            "--seconds",
+            "50",
+            "--db",
+            &db,
+        ])
+        .arg("--url")
+        .arg(format!("http://{}", running.addr))
+        .env("HYPERLIQUID_PRIVATE_KEY", KEY);
+        if paper {
+            host.arg("--paper").env_remove("HYPERLIQUID_PRIVATE_KEY");
+        }
+        tokio::task::spawn_blocking(move || host.output())
+    };
+    let (live, paper) = (host(false), host(true));
+    let (out, paper) = (live.await.unwrap().unwrap(), paper.await.unwrap().unwrap());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        paper.status.success(),
+        "{}",
+        String::from_utf8_lossy(&paper.stderr)
+    );
+    assert!(!stderr.contains(&KEY[2..]), "the key is never printed");
+
+    let user = key().address().to_string();
+    let fills = post(
+        &running,
+        "/info",
+        &json!({"type": "userFills", "user": user}),
+    )
+    .await;
+    let fills = fills.as_array().unwrap();
+    assert!(
+        fills.len() >= 2,
+        "the strategy traded at the exchange: {stderr}"
+    );
+    assert!(
+        fills.iter().all(|f| f["cloid"].is_string()),
+        "every order carried a cloid"
+    );
+
+    let mut trades = Vec::new();
+    for paper in [false, true] {
+        let store = clever_host::store::Store::open(&db_of(paper))
+            .await
+            .unwrap();
+        trades.extend(store.trades("perp-breakout", None).await.unwrap());
+        store.close().await;
+    }
+    let average = |side: &str, from: i64, to: i64| {
+        let mine = fills
+            .iter()
+            .filter(|f| f["side"] == side && (from..=to).contains(&f["time"].as_i64().unwrap()));
+        let (value, size) = mine.fold((Decimal::ZERO, Decimal::ZERO), |(v, s), f| {
+            let (px, sz): (Decimal, Decimal) = (
+                f["px"].as_str().unwrap().parse().unwrap(),
+                f["sz"].as_str().unwrap().parse().unwrap(),
+            );
+            (v + px * sz, s + sz)
+        });
+        (value / size).round_dp(8).normalize().to_string()
+    };
+    let (trades, paper): (Vec<_>, Vec<_>) = trades.into_iter().partition(|t| t.mode == "live");
+    eprintln!(
+        "{} fills at the exchange; {} live and {} paper trades",
+        fills.len(),
+        trades.len(),
+        paper.len()
+    );
+    assert!(!paper.is_empty(), "paper traded too, in the simulated book");
+    assert!(!trades.is_empty(), "a live trade closed: {stderr}");
+    for t in &trades {
+        let (open, close) = if t.direction == "long" {
+            ("B", "A")
+        } else {
+            ("A", "B")
+        };
+        assert_eq!(t.entry, average(open, t.opened_at, t.closed_at), "{t:?}");
+        assert_eq!(t.exit, average(close, t.opened_at, t.closed_at), "{t:?}");
+        let brief: Vec<String> = fills
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {} oid {} {}",
+                    f["time"], f["side"], f["sz"], f["px"], f["oid"], f["dir"]
+                )
+            })
+            .collect();
+        assert!(
+            t.r_multiple.is_some(),
+            "{t:?}\n{}\n{stderr}",
+            brief.join("\n")
+        );
+    }
+}
+
+/// A live host restarted while the account holds a position and an
+/// earlier session's order rests: it takes the position over and cancels
+/// that order, leaving an order that is not the host's alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessions_orders() {
+    let (running, dir) = exchange(
+        &[book_line(HOUR + 1000, "3000", "3001")],
+        Duration::from_secs(60),
+    )
+    .await;
+    let order = |px: &str, sz: &str, tif: Tif, cloid: Option<u128>| {
+        let wire = OrderWire {
+            a: 1,
+            b: true,
+            p: px.into(),
+            s: sz.into(),
+            r: false,
+            t: OrderType::Limit(Limit { tif }),
+            c: cloid.map(clever_hyperliquid::Cloid),
+        };
+        Action::Order {
+            orders: vec![wire],
+            grouping: "na".into(),
+        }
+    };
+    let nonce = now_ms();
+    let placed = [
+        order("3001", "0.1", Tif::Ioc, None),
+        order("2900", "0.01", Tif::Gtc, Some((7 << 64) | 1)),
+        order("2901", "0.01", Tif::Gtc, None),
+    ];
+    for (i, action) in placed.iter().enumerate() {
+        let reply = post(
+            &running,
+            "/exchange",
+            &signed(action, nonce + i as u64, None, false),
+        )
+        .await;
+        assert!(
+            reply["response"]["data"]["statuses"][0]
+                .get("error")
+                .is_none(),
+            "{reply}"
+        );
+    }
+    let db = format!("sqlite://{}", dir.path().join("restart.db").display());
+    let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
+    live.args([
+        "live",
+        "--venue",
+        "hyperliquid",
+        "--plugin",
+        clever_plugin_artifacts::PERP_BREAKOUT,
+    ])
+    .args(["--seconds", "2", "--db", &db, "--url"])
+    .arg(format!("http://{}", running.addr))
+    .env("HYPERLIQUID_PRIVATE_KEY", KEY);
+    let out = tokio::task::spawn_blocking(move || live.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the account holds ETH 0.1 at 3001: taken over"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cancelled 1 order(s) an earlier session left resting"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("left 1 open order(s) without a clever cloid alone"),
+        "{stderr}"
+    );
+    let open = post(
+        &running,
+        "/info",
+        &json!({"type": "openOrders", "user": key().address().to_string()}),
+    )
+    .await;
+    let prices: Vec<&str> = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["limitPx"].as_str())
+        .collect();
+    assert_eq!(prices, ["2901"], "only the stranger still rests");
+}

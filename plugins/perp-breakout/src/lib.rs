@@ -179,6 +179,15 @@ impl PerpBreakout {
             BookSide::Sell => b.best_bid(),
         });
         let Some(touch) = touch else { return };
+        // The market may have gone back through the range since the candle
+        // closed: entering beyond the stop would be stopped out at once.
+        if (touch.price - stop) * side.sign() <= 0.0 {
+            ctx.info(&format!(
+                "{side:?} skipped: the touch {} is past the stop {stop}",
+                touch.price
+            ));
+            return;
+        }
         let Some(size) = size_for_risk(&info, touch.price, stop, self.risk) else {
             return;
         };
@@ -293,6 +302,16 @@ mod tests {
         h.fill_book(exit.id, entry.request.size, 3510.0).unwrap();
         let r = h.strategy().results[0];
         assert!((r + 1.0).abs() < 1e-9, "{r}");
+    }
+
+    #[test]
+    fn no_entry_when_the_market_is_already_past_the_stop() {
+        let mut h = harness();
+        // The candle broke out above 3510, but the book is back below 3490.
+        h.book(&book("ETH", 3 * 60_000, (3485.0, 3485.1)));
+        h.candle(&candle(3, 3521.0, 3505.0, 3520.5));
+        assert!(h.book_orders().is_empty());
+        assert_eq!(h.strategy().phase, Phase::Flat);
     }
 
     #[test]

@@ -1,0 +1,339 @@
+//! `clever live --venue hyperliquid [--paper]`: order-book strategies on
+//! Hyperliquid's live feed (or a local one). Paper matches orders in the
+//! simulated book against the live books; live signs them and sends them
+//! to the venue (`clever-hyperliquid-venue`). Every closed trade is stored
+//! as it closes, marked `paper` or `live`, with the session.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clever_hyperliquid::data::read_line;
+use clever_hyperliquid::events::LiveEvents;
+use clever_hyperliquid::feed::{FeedEvent, follow};
+use clever_hyperliquid::{PrivateKey, Universe};
+use clever_hyperliquid_venue::{ExchangeClient, HyperliquidVenue, Link, reconcile};
+use serde_json::json;
+
+use crate::engine::{BookVenue, Desk, Engine, SimClock};
+use crate::market::{InstrumentEvent, TradeRecord};
+use crate::risk::{RiskBook, RiskLimits};
+use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
+use crate::sim::{BookSim, BookSimConfig, SimConfig, SimVenue};
+use crate::store::{Store, TradeSource, database_url};
+use clever_sdk::Timestamp;
+
+/// The environment variable that may hold the account's private key.
+const KEY_ENV: &str = "HYPERLIQUID_PRIVATE_KEY";
+
+/// What `clever live --venue hyperliquid` takes.
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {
+    /// Hyperliquid: a strategy component (.wasm); repeat for several.
+    #[arg(long = "plugin")]
+    plugins: Vec<PathBuf>,
+    /// Hyperliquid: strategy parameters (a JSON object) for every plugin.
+    #[arg(long, default_value = "{}")]
+    params: String,
+    /// Hyperliquid: the venue's REST base (its WebSocket is found from it).
+    #[arg(long, default_value = clever_hyperliquid_venue::client::MAINNET)]
+    url: String,
+    /// Hyperliquid: a file holding the account's private key (64 hex
+    /// digits); else $HYPERLIQUID_PRIVATE_KEY. Live only; never printed.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// Hyperliquid: stop after this many seconds (by default at Ctrl-C or SIGTERM).
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Hyperliquid: where sessions and trades are stored [default:
+    /// $DATABASE_URL, else sqlite://clever.db].
+    #[arg(long)]
+    db: Option<String>,
+}
+
+impl LiveArgs {
+    pub fn run(&self, paper: bool) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.plugins.is_empty(),
+            "--venue hyperliquid needs at least one --plugin"
+        );
+        let key = if paper { None } else { Some(self.key()?) };
+        let runtime = Runtime::new(RuntimeConfig::default())?;
+        let plugins = super::backtest::load(&runtime, &self.plugins)?;
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        tokio.block_on(self.live(runtime, plugins, key))
+    }
+
+    fn key(&self) -> anyhow::Result<PrivateKey> {
+        let text = match &self.key_file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading the key file {}", path.display()))?,
+            None => std::env::var(KEY_ENV).map_err(|_| {
+                anyhow::anyhow!(
+                    "live trading needs the account's key: --key-file FILE or ${KEY_ENV}"
+                )
+            })?,
+        };
+        // The error names the problem, never the text.
+        PrivateKey::parse(&text).map_err(|e| anyhow::anyhow!("the private key: {e}"))
+    }
+
+    async fn live(
+        &self,
+        runtime: Runtime,
+        plugins: Vec<Arc<LoadedPlugin>>,
+        key: Option<PrivateKey>,
+    ) -> anyhow::Result<()> {
+        let mut signalled = super::serve::signalled();
+        let mode = if key.is_some() { "live" } else { "paper" };
+        let instruments: Vec<String> = (plugins.iter())
+            .filter_map(|p| p.instruments())
+            .flat_map(|f| f.instruments.clone())
+            .collect();
+        anyhow::ensure!(
+            !instruments.is_empty(),
+            "no plugin trades an order-book instrument"
+        );
+        let store = Store::open(&database_url(self.db.as_deref())).await?;
+        let (session, tag) = store.start_session(mode, "hyperliquid", None).await?;
+        let info = ExchangeClient::new(&self.url, key.unwrap_or_else(throwaway_key));
+        let universe = Universe::from_json(
+            info.info(&json!({"type": "meta"}))
+                .await
+                .map_err(anyhow::Error::msg)?,
+        )
+        .map_err(anyhow::Error::msg)?;
+        let listed: Vec<String> = instruments
+            .iter()
+            .filter(|i| universe.index(i).is_some())
+            .cloned()
+            .collect();
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let client = Arc::new(info);
+        let found = match mode {
+            "live" => Some(
+                reconcile(&client, &universe, session as u64)
+                    .await
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            _ => None,
+        };
+        if let Some(found) = &found {
+            for (coin, size, entry) in &found.positions {
+                eprintln!("the account holds {coin} {size} at {entry}: taken over");
+            }
+            if found.cancelled > 0 {
+                eprintln!(
+                    "cancelled {} order(s) an earlier session left resting",
+                    found.cancelled
+                );
+            }
+            if found.strangers > 0 {
+                eprintln!(
+                    "left {} open order(s) without a clever cloid alone",
+                    found.strangers
+                );
+            }
+            anyhow::ensure!(
+                plugins.len() == 1 || found.positions.is_empty(),
+                "the account holds positions and several strategies run: which one owns them is not known"
+            );
+        }
+        let mut engine = Engine::new(SimClock::default());
+        for plugin in &plugins {
+            let venue: Box<dyn BookVenue> = if let Some(found) = &found {
+                // An asset's id is its index in the venue's list.
+                let rules = (universe.instrument_rules().into_iter().enumerate())
+                    .filter_map(|(i, rules)| Some((u32::try_from(i).ok()?, rules)))
+                    .collect();
+                let link = Link::start(client.clone(), stop.clone());
+                let mut venue = HyperliquidVenue::new(rules, session as u64, link);
+                // One strategy per account: the first takes the positions over.
+                if plugins.len() == 1 {
+                    for (coin, size, entry) in &found.positions {
+                        venue.adopt(coin, *size, *entry, Timestamp(wall_ms()));
+                    }
+                }
+                Box::new(venue)
+            } else {
+                Box::new(BookSim::new(
+                    BookSimConfig::default(),
+                    universe.instrument_rules(),
+                ))
+            };
+            let desk = Desk::new(
+                RiskBook::new(RiskLimits::default()),
+                Box::new(SimVenue::new(SimConfig::default())),
+            )
+            .with_book_venue(venue);
+            let instance =
+                runtime.instantiate(plugin, &self.params, Timestamp(wall_ms()), Box::new(desk))?;
+            engine.add_strategy(instance);
+        }
+        eprintln!(
+            "clever live ({mode}) on {}: {} for {}; session {tag}",
+            self.url,
+            plugin_names(&plugins),
+            listed.join(", ")
+        );
+        let (events_tx, events) = mpsc::channel();
+        tokio::spawn(feed(client.ws_url(), listed, stop.clone(), events_tx));
+        let url = database_url(self.db.as_deref());
+        let engine_thread = std::thread::spawn(move || {
+            run_engine(
+                engine,
+                events,
+                stop,
+                TradeSink {
+                    url,
+                    mode,
+                    session: tag,
+                },
+            )
+        });
+        let until = self.seconds.map(Duration::from_secs);
+        match until {
+            Some(after) => tokio::select! {
+                () = tokio::time::sleep(after) => {}
+                () = &mut signalled => {}
+            },
+            None => signalled.await,
+        }
+        let _ = stop_tx.send(true);
+        let trades =
+            (engine_thread.join()).map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
+        store.stop_session(session).await?;
+        store.close().await;
+        eprintln!("stopped: {trades} trades stored (clever notes list NAME)");
+        Ok(())
+    }
+}
+
+fn plugin_names(plugins: &[Arc<LoadedPlugin>]) -> String {
+    let names: Vec<String> = plugins
+        .iter()
+        .map(|p| format!("{}@{}", p.descriptor().name, p.descriptor().version))
+        .collect();
+    names.join(", ")
+}
+
+/// Paper reads only `/info`, which needs no key: any will do.
+fn throwaway_key() -> PrivateKey {
+    // A valid secp256k1 scalar (1); it signs nothing.
+    let one = format!("{:064x}", 1);
+    PrivateKey::parse(&one).unwrap_or_else(|_| unreachable!("1 is a valid private key"))
+}
+
+fn wall_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The market feed: books, trades and one-minute candles of `coins`, as
+/// engine events.
+async fn feed(
+    url: String,
+    coins: Vec<String>,
+    stop: tokio::sync::watch::Receiver<bool>,
+    events: mpsc::Sender<InstrumentEvent>,
+) {
+    let subscriptions: Vec<serde_json::Value> = (coins.iter())
+        .flat_map(|c| {
+            [
+                json!({"type": "l2Book", "coin": c}),
+                json!({"type": "trades", "coin": c}),
+                json!({"type": "candle", "coin": c, "interval": "1m"}),
+            ]
+        })
+        .collect();
+    let mut live = LiveEvents::default();
+    follow(&url, &subscriptions, stop, |event| {
+        if let FeedEvent::Data { text, .. } = event {
+            match read_line(text) {
+                Ok(message) => live
+                    .push(message)
+                    .into_iter()
+                    .for_each(|e| drop(events.send(e))),
+                Err(e) => tracing::warn!("hyperliquid feed: {e}"),
+            }
+        }
+    })
+    .await;
+}
+
+/// Where closed trades go, as they close.
+struct TradeSink {
+    url: String,
+    mode: &'static str,
+    session: String,
+}
+
+/// The engine's loop: each event as it comes, the venues polled and the
+/// clock moved on between them; new closed trades stored. Returns how
+/// many trades were stored.
+fn run_engine(
+    mut engine: Engine<SimClock>,
+    events: mpsc::Receiver<InstrumentEvent>,
+    stop: tokio::sync::watch::Receiver<bool>,
+    sink: TradeSink,
+) -> anyhow::Result<usize> {
+    let db = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let store = db.block_on(Store::open(&sink.url))?;
+    let mut stored: Vec<usize> = Vec::new();
+    let mut last_save = Instant::now();
+    loop {
+        match events.recv_timeout(Duration::from_millis(100)) {
+            Ok(event) => engine.on_instrument(&event),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        engine.tick(Timestamp(wall_ms()));
+        engine.poll_venues();
+        let stopping = *stop.borrow();
+        if stopping || last_save.elapsed() >= Duration::from_secs(1) {
+            last_save = Instant::now();
+            db.block_on(save_new(&store, &engine, &sink, &mut stored))?;
+        }
+        if stopping {
+            break;
+        }
+    }
+    db.block_on(store.close());
+    Ok(stored.iter().sum())
+}
+
+/// Store each strategy's trades closed since the last call.
+async fn save_new(
+    store: &Store,
+    engine: &Engine<SimClock>,
+    sink: &TradeSink,
+    stored: &mut Vec<usize>,
+) -> anyhow::Result<()> {
+    let outcomes = engine.outcomes();
+    stored.resize(outcomes.len(), 0);
+    for (o, done) in outcomes.iter().zip(stored.iter_mut()) {
+        let new: &[TradeRecord] = o.trades.get(*done..).unwrap_or_default();
+        if new.is_empty() {
+            continue;
+        }
+        let source = TradeSource {
+            mode: sink.mode,
+            run: None,
+            session: Some(&sink.session),
+            venue: "hyperliquid",
+            strategy: &o.name,
+            version: &o.version,
+        };
+        store.save_trades(source, new).await?;
+        *done += new.len();
+    }
+    Ok(())
+}
