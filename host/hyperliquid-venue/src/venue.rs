@@ -75,6 +75,15 @@ impl HyperliquidVenue {
         }
     }
 
+    /// The same venue, its positions valued at `leverage` (what the
+    /// account is set to at the venue).
+    pub fn with_leverage(self, leverage: u32) -> Self {
+        HyperliquidVenue {
+            leverage: leverage.max(1),
+            ..self
+        }
+    }
+
     /// Take over a position the account holds at the venue (a restart).
     pub fn adopt(&mut self, instrument: &str, size: Decimal, entry: Decimal, now: Timestamp) {
         self.positions.adopt(instrument, size, entry, now);

@@ -44,6 +44,10 @@ pub struct LiveArgs {
     /// digits); else $HYPERLIQUID_PRIVATE_KEY. Live only; never printed.
     #[arg(long)]
     key_file: Option<PathBuf>,
+    /// Hyperliquid: the leverage to trade at (live: set at the venue, cross
+    /// margin, for each instrument traded; capped at the instrument's).
+    #[arg(long, default_value_t = 20)]
+    leverage: u32,
     /// Hyperliquid: stop after this many seconds (by default at Ctrl-C or SIGTERM).
     #[arg(long)]
     seconds: Option<u64>,
@@ -124,6 +128,9 @@ impl LiveArgs {
             ),
             _ => None,
         };
+        if found.is_some() {
+            set_leverage(&client, &universe, &listed, self.leverage).await?;
+        }
         if let Some(found) = &found {
             for (coin, size, entry) in &found.positions {
                 eprintln!("the account holds {coin} {size} at {entry}: taken over");
@@ -153,7 +160,8 @@ impl LiveArgs {
                     .filter_map(|(i, rules)| Some((u32::try_from(i).ok()?, rules)))
                     .collect();
                 let link = Link::start(client.clone(), stop.clone());
-                let mut venue = HyperliquidVenue::new(rules, session as u64, link);
+                let mut venue =
+                    HyperliquidVenue::new(rules, session as u64, link).with_leverage(self.leverage);
                 // One strategy per account: the first takes the positions over.
                 if plugins.len() == 1 {
                     for (coin, size, entry) in &found.positions {
@@ -213,6 +221,38 @@ impl LiveArgs {
         eprintln!("stopped: {trades} trades stored (clever notes list NAME)");
         Ok(())
     }
+}
+
+/// Set the account's leverage for each instrument traded (cross margin),
+/// capped at the instrument's maximum: the venue's margin and the host's
+/// view of it then agree.
+async fn set_leverage(
+    client: &ExchangeClient,
+    universe: &Universe,
+    coins: &[String],
+    leverage: u32,
+) -> anyhow::Result<()> {
+    for coin in coins {
+        let (Some(asset), Some(max)) = (
+            universe.index(coin),
+            universe.index(coin).and_then(|a| universe.get(a)),
+        ) else {
+            continue;
+        };
+        let leverage = leverage.clamp(1, max.max_leverage);
+        let action = clever_hyperliquid::Action::UpdateLeverage {
+            asset,
+            is_cross: true,
+            leverage,
+        };
+        let answer = client.act(&action).await.map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            answer["status"] == "ok",
+            "setting {coin}'s leverage to {leverage}: {}",
+            answer["response"]
+        );
+    }
+    Ok(())
 }
 
 fn plugin_names(plugins: &[Arc<LoadedPlugin>]) -> String {

@@ -861,7 +861,7 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
         "--plugin",
         clever_plugin_artifacts::PERP_BREAKOUT,
     ])
-    .args(["--seconds", "2", "--db", &db, "--url"])
+    .args(["--seconds", "2", "--leverage", "7", "--db", &db, "--url"])
     .arg(format!("http://{}", running.addr))
     .env("HYPERLIQUID_PRIVATE_KEY", KEY);
     let out = tokio::task::spawn_blocking(move || live.output())
@@ -895,4 +895,15 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
         .filter_map(|o| o["limitPx"].as_str())
         .collect();
     assert_eq!(prices, ["2901"], "only the stranger still rests");
+    let state = post(
+        &running,
+        "/info",
+        &json!({"type": "clearinghouseState", "user": key().address().to_string()}),
+    )
+    .await;
+    let leverage = &state["assetPositions"][0]["position"]["leverage"];
+    assert_eq!(
+        leverage["value"], 7,
+        "the host set the account's leverage (a signed updateLeverage): {state}"
+    );
 }
