@@ -130,18 +130,25 @@ impl Store {
     /// Open the database at `url` (a SQLite file is created on first use)
     /// and apply every pending migration.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let store = Store::connect(url).await?;
+        let _held = super::migrate::sqlite_lock(url).await?;
+        let store = Store::connect_locked(url).await?;
         // One query when nothing is pending; `clever db migrate` runs the
         // full migrator (lock, checksums) every time.
         let pending = store.migration_status().await?.iter().any(|m| !m.applied);
         if pending {
-            store.migrate().await?;
+            store.migrate_locked().await?;
         }
         Ok(store)
     }
 
     /// Open the database at `url` without migrating it.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let _held = super::migrate::sqlite_lock(url).await?;
+        Store::connect_locked(url).await
+    }
+
+    /// [`Store::connect`], the SQLite lock (if any) already held.
+    async fn connect_locked(url: &str) -> Result<Store, StoreError> {
         let shown = without_password(url);
         let connect = |source| StoreError::Connect {
             url: shown.clone(),

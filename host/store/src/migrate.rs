@@ -32,6 +32,12 @@ impl Store {
 
     /// Apply every pending migration; returns how many were applied.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let _held = sqlite_lock(self.url()).await?;
+        self.migrate_locked().await
+    }
+
+    /// [`Store::migrate`], the SQLite lock (if any) already held.
+    pub(crate) async fn migrate_locked(&self) -> Result<usize, StoreError> {
         let before = self.applied_versions().await?.len();
         let result = with_pool!(self, |pool| self.migrator().run(pool).await);
         result.map_err(|source| StoreError::Migrate {
@@ -77,4 +83,39 @@ impl Store {
         });
         Ok(versions.into_iter().collect())
     }
+}
+
+/// On a SQLite file, an exclusive lock on `FILE.lock` beside it, held until
+/// dropped; nothing elsewhere. sqlx locks PostgreSQL while it migrates, not
+/// SQLite: two processes opening one new file at once (a live and a paper
+/// host, say) would both switch it to WAL and both apply the first
+/// migration. With the lock, the second waits and finds it done.
+pub(crate) async fn sqlite_lock(url: &str) -> Result<Option<std::fs::File>, StoreError> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(None);
+    };
+    let lock_path = format!("{path}.lock");
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await;
+    let failed = |e: String| StoreError::Invalid(format!("locking {path} to open it: {e}"));
+    match locked {
+        Ok(Ok(file)) => Ok(Some(file)),
+        Ok(Err(e)) => Err(failed(e.to_string())),
+        Err(e) => Err(failed(e.to_string())),
+    }
+}
+
+/// The file of a SQLite URL (none in memory or for PostgreSQL).
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.trim_start_matches("//").split('?').next()?;
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.to_owned())
 }

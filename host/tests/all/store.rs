@@ -947,3 +947,22 @@ fn the_latest_odds_of_each_runner_are_the_last_the_file_published() {
         assert_eq!(status, 404);
     });
 }
+
+/// Two processes opening one new SQLite file at once (a live and a paper
+/// host, say) must not both apply its migrations: one waits for the other.
+#[test]
+fn two_processes_opening_a_new_sqlite_database_at_once_both_succeed() {
+    for round in 0..4 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("new.db").display());
+        let migrate = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+                .args(["db", "migrate", "--db", &url])
+                .spawn()
+                .unwrap()
+        };
+        let (mut a, mut b) = (migrate(), migrate());
+        let (a, b) = (a.wait().unwrap(), b.wait().unwrap());
+        assert!(a.success() && b.success(), "round {round}: {a} and {b}");
+    }
+}
