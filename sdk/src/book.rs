@@ -228,6 +228,27 @@ pub struct BookOrder {
     pub rejection: Option<RejectReason>,
 }
 
+impl BookOrder {
+    /// A new order with nothing filled yet, in `status`, accepted `now`.
+    pub fn new(
+        id: OrderId,
+        request: BookOrderRequest,
+        status: OrderStatus,
+        now: Timestamp,
+    ) -> BookOrder {
+        BookOrder {
+            id,
+            request,
+            status,
+            size_filled: 0.0,
+            average_price: None,
+            fees: 0.0,
+            placed_at: now,
+            rejection: None,
+        }
+    }
+}
+
 /// A position in one instrument.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BookPosition {

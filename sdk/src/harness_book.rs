@@ -95,16 +95,12 @@ impl BookHost {
             self.rejections.push((request.clone(), reason.clone()));
             return Err(reason);
         }
-        self.orders.push(BookOrder {
+        self.orders.push(BookOrder::new(
             id,
-            request: request.clone(),
-            status: OrderStatus::Executable,
-            size_filled: 0.0,
-            average_price: None,
-            fees: 0.0,
-            placed_at: now,
-            rejection: None,
-        });
+            request.clone(),
+            OrderStatus::Executable,
+            now,
+        ));
         Ok(id)
     }
 

@@ -247,19 +247,11 @@ impl BookVenue for HyperliquidVenue {
             orders: vec![wire],
             grouping: "na".into(),
         };
-        let order = BookOrder {
-            id,
-            request: BookOrderRequest {
-                size: size.to_f64().unwrap_or(request.size),
-                ..request
-            },
-            status: OrderStatus::Pending,
-            size_filled: 0.0,
-            average_price: None,
-            fees: 0.0,
-            placed_at: now,
-            rejection: None,
+        let request = BookOrderRequest {
+            size: size.to_f64().unwrap_or(request.size),
+            ..request
         };
+        let order = BookOrder::new(id, request, OrderStatus::Pending, now);
         let stop = order.request.stop.and_then(exact);
         (self.link.requests.send(Request::Place { id, action }))
             .map_err(|_| RejectReason::VenueError("the link to the venue is down".into()))?;

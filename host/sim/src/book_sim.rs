@@ -273,19 +273,11 @@ impl BookVenue for BookSim {
             ));
         }
         let stop = request.stop.and_then(exact);
-        let order = BookOrder {
-            id,
-            request: BookOrderRequest {
-                size: to_f64(size),
-                ..request
-            },
-            status: OrderStatus::Executable,
-            size_filled: 0.0,
-            average_price: None,
-            fees: 0.0,
-            placed_at: now,
-            rejection: None,
+        let request = BookOrderRequest {
+            size: to_f64(size),
+            ..request
         };
+        let order = BookOrder::new(id, request, OrderStatus::Executable, now);
         let side = order.request.side;
         let tif = order.request.time_in_force;
         self.orders.push(SimOrder {
