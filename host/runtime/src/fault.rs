@@ -156,6 +156,11 @@ impl fmt::Display for FaultCause {
                 )
             }
             FaultCause::StackOverflow => f.write_str("stack overflow"),
+            // componentize-py's panic after a Python exception says only
+            // that; the traceback is the message.
+            FaultCause::Panic(message) if message.starts_with("Traceback") => {
+                write!(f, "Python exception: {message}")
+            }
             FaultCause::Panic(message) => write!(f, "panic: {message}"),
             FaultCause::Trap(message) => write!(f, "trap: {message}"),
             FaultCause::InitRefused(reason) => {

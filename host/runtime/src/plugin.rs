@@ -65,6 +65,19 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("clever").join("components"))
 }
 
+/// The engine for `config` (fuel metering on, concurrency support off:
+/// hooks are synchronous, and the async machinery costs on every call;
+/// epoch interruption only with the `deadline`, since its checks cost a
+/// little in every loop).
+fn engine(config: &RuntimeConfig, deadline: bool) -> Result<Engine, RuntimeError> {
+    let mut wasm = Config::new();
+    wasm.consume_fuel(true)
+        .epoch_interruption(deadline)
+        .concurrency_support(false)
+        .max_wasm_stack(config.limits.stack_bytes);
+    Engine::new(&wasm).map_err(|e| RuntimeError::Engine(format!("{e:#}")))
+}
+
 /// One Engine and one Linker shared by every plugin of a host.
 pub struct Runtime {
     engine: Engine,
@@ -74,18 +87,10 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Build the engine (fuel metering on, concurrency support off: hooks
-    /// are synchronous, and the async machinery costs on every call; epoch
-    /// interruption only when the deadline is armed, since its checks cost
-    /// a little in every loop).
+    /// Build the engine and the linker for `config`.
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
         let engine_error = |e: wasmtime::Error| RuntimeError::Engine(format!("{e:#}"));
-        let mut wasm = Config::new();
-        wasm.consume_fuel(true)
-            .epoch_interruption(config.deadline)
-            .concurrency_support(false)
-            .max_wasm_stack(config.limits.stack_bytes);
-        let engine = Engine::new(&wasm).map_err(engine_error)?;
+        let engine = engine(&config, config.deadline)?;
         if config.deadline {
             deadline::start_ticker(&engine).map_err(|e| {
                 RuntimeError::Engine(format!("cannot start the deadline clock: {e}"))
@@ -104,6 +109,29 @@ impl Runtime {
             cache,
             config,
         })
+    }
+
+    /// Compile `bytes` into the cache for both engines the host builds:
+    /// without the deadline (backtests, sweeps) and with it (serving and
+    /// live hosts), whose compiled code differs. Publishing calls this, so
+    /// whichever loads the version next, a hot swap or a backtest, takes it
+    /// from the cache: a Python component takes about 20 s to compile.
+    /// Without a cache directory there is nothing to fill.
+    pub fn precompile(&self, bytes: &[u8]) -> Result<Vec<CompileSource>, RuntimeError> {
+        let Some(cache) = &self.cache else {
+            return Ok(Vec::new());
+        };
+        let sha256 = cache::sha256_hex(bytes);
+        let mut sources = Vec::with_capacity(2);
+        for deadline in [false, true] {
+            let engine = if deadline == self.config.deadline {
+                self.engine.clone()
+            } else {
+                engine(&self.config, deadline)?
+            };
+            sources.push(cache.load_or_compile(&engine, bytes, &sha256)?.1);
+        }
+        Ok(sources)
     }
 
     /// The configuration in force.

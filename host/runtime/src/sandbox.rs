@@ -225,13 +225,52 @@ impl PluginState {
         self.stdout.reset(limits.stdout_bytes_per_call);
     }
 
-    /// The panic message the guest printed, if any.
+    /// What the guest printed about its failure, if anything.
     pub(crate) fn panic_message(&self) -> Option<String> {
-        let text = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
-        let start = text.rfind("panicked at")?;
-        let message: String = text[start..].lines().take(2).collect::<Vec<_>>().join(" ");
-        Some(message.chars().take(512).collect())
+        guest_failure(&String::from_utf8_lossy(&self.stderr.contents()))
     }
+}
+
+/// Most characters of a Python traceback kept (its end, where the
+/// exception is, when it is longer).
+const MAX_TRACEBACK_CHARS: usize = 8 * 1024;
+
+/// A guest's own account of its failure in its stderr: a Python traceback
+/// whole (componentize-py prints it, then panics with a line that says only
+/// that an exception was thrown), else a Rust panic's first lines.
+pub(crate) fn guest_failure(stderr: &str) -> Option<String> {
+    const TRACEBACK: &str = "Traceback (most recent call last):";
+    let panic_at = stderr.rfind("panicked at");
+    let before_panic = &stderr[..panic_at.unwrap_or(stderr.len())];
+    if let Some(start) = before_panic.rfind(TRACEBACK) {
+        let traceback = before_panic[start..].trim_end();
+        let thread_line = traceback.rfind("\nthread '").unwrap_or(traceback.len());
+        let traceback = traceback[..thread_line].trim_end();
+        let count = traceback.chars().count();
+        let mut kept: String = if count > MAX_TRACEBACK_CHARS {
+            let tail: String = traceback
+                .chars()
+                .skip(count - MAX_TRACEBACK_CHARS)
+                .collect();
+            format!("{TRACEBACK}\n  ...\n{tail}")
+        } else {
+            traceback.to_owned()
+        };
+        if traceback.contains("ModuleNotFoundError") {
+            kept.push_str(
+                "\n(an import inside a function? a component holds only the modules its \
+                 module imports when loaded: import at the top of the module)",
+            );
+        }
+        return Some(kept);
+    }
+    let start = panic_at?;
+    let message: String = stderr[start..]
+        .lines()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(message.chars().take(512).collect())
 }
 
 impl WasiView for PluginState {
@@ -327,5 +366,41 @@ impl tokio::io::AsyncWrite for CappedSink {
     }
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guest_failure;
+
+    #[test]
+    fn a_python_traceback_is_kept_whole_and_a_rust_panic_by_its_line() {
+        let python = "Traceback (most recent call last):\n  File \"/1/app.py\", line 11, in on_market\n  \
+                      File \"/1/app.py\", line 5, in deeper\nValueError: no runners\n\
+                      thread '<unnamed>' panicked at runtime/src/lib.rs:1280:25:\n\
+                      Python function threw an unexpected exception\n";
+        assert_eq!(
+            guest_failure(python).as_deref(),
+            Some(
+                "Traceback (most recent call last):\n  File \"/1/app.py\", line 11, in on_market\n  \
+                 File \"/1/app.py\", line 5, in deeper\nValueError: no runners"
+            )
+        );
+        let missing = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'decimal'\n\
+                       thread '<unnamed>' panicked at x.rs:1:1:\nboom\n";
+        assert!(guest_failure(missing).is_some_and(|m| m.contains("import at the top")));
+        let rust =
+            "thread '<unnamed>' panicked at src/lib.rs:9:5:\nindex out of bounds\nnote: ...\n";
+        assert_eq!(
+            guest_failure(rust).as_deref(),
+            Some("panicked at src/lib.rs:9:5: index out of bounds")
+        );
+        assert_eq!(guest_failure("just a log line\n"), None);
+        let long = format!(
+            "Traceback (most recent call last):\n{}KeyError: 7\nthread 'x' panicked at a:1:1:\nb\n",
+            "  File \"/1/app.py\", line 1, in f\n".repeat(1000)
+        );
+        let kept = guest_failure(&long).unwrap_or_default();
+        assert!(kept.ends_with("KeyError: 7") && kept.chars().count() < 8 * 1024 + 100);
     }
 }

@@ -17,6 +17,7 @@ mod inspect;
 mod live;
 mod live_perp;
 mod metrics;
+mod new;
 mod notes;
 mod odds;
 mod orders;
@@ -52,8 +53,10 @@ pub struct Cli {
 enum Command {
     /// Run plugins over historical market files and report profit and loss.
     Backtest(Box<backtest::Args>),
-    /// Build a strategy crate into a WebAssembly component.
+    /// Build a strategy project (Rust or Python) into a WebAssembly component.
     Build(build::Args),
+    /// Make a strategy project from a template (Rust or Python).
+    New(new::Args),
     /// Apply or show the database's migrations.
     Db(db::Args),
     /// Run a local exchange (Betfair or Hyperliquid) that replays recorded markets over the venue's protocols.
@@ -110,6 +113,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Backtest(args) => args.run(),
         Command::Build(args) => args.run(),
+        Command::New(args) => args.run(),
         Command::Db(args) => args.run(),
         Command::Exchange(args) => args.run(),
         Command::Gen(args) => args.run(),

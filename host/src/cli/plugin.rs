@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::remote::Remote;
-use crate::runtime::{Runtime, RuntimeConfig};
+use crate::runtime::{CompileSource, Runtime, RuntimeConfig};
 use crate::serve::handle::version_row;
 use crate::store::{Published, Store, database_url};
 
@@ -72,9 +72,19 @@ impl Args {
                 let bytes =
                     std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                 let runtime = Runtime::new(RuntimeConfig::default())?;
+                let started = std::time::Instant::now();
                 let plugin = runtime
                     .load_bytes(&bytes)
                     .map_err(|e| anyhow::anyhow!("{}: refused: {e}", path.display()))?;
+                // Compiled now for backtests and serving hosts alike, so a
+                // hot swap to it does not wait for Cranelift.
+                let sources = runtime.precompile(&bytes)?;
+                if sources.contains(&CompileSource::Compiled) {
+                    eprintln!(
+                        "compiled into the cache for backtests and serving hosts in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
                 let d = plugin.descriptor();
                 let fresh = super::block_on(async {
                     let store = Store::open(&url).await?;

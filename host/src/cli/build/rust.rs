@@ -1,5 +1,4 @@
-//! `clever build <crate dir>`: cargo for `wasm32-wasip2` in release, then
-//! the component's path as the last line of output.
+//! Rust strategies: cargo for `wasm32-wasip2` in release, with LTO.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -8,29 +7,12 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 
 /// The Rust target plugins are built for.
-pub const TARGET: &str = "wasm32-wasip2";
+const TARGET: &str = "wasm32-wasip2";
 
-/// Build a strategy crate into a WebAssembly component.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The plugin crate's directory (holding its Cargo.toml).
-    crate_dir: PathBuf,
-}
-
-impl Args {
-    pub fn run(self) -> anyhow::Result<()> {
-        let manifest = self.crate_dir.join("Cargo.toml");
-        if !manifest.is_file() {
-            bail!(
-                "{} has no Cargo.toml: not a crate directory",
-                self.crate_dir.display()
-            );
-        }
-        ensure_target()?;
-        let wasm = cargo_build(&manifest)?;
-        println!("{}", wasm.display());
-        Ok(())
-    }
+/// Build the crate in `crate_dir` and return its component's path.
+pub fn build(crate_dir: &Path) -> anyhow::Result<PathBuf> {
+    ensure_target()?;
+    cargo_build(&crate_dir.join("Cargo.toml"))
 }
 
 /// Fail with the install command if the wasm target's standard library is missing.

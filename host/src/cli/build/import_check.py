@@ -1,0 +1,57 @@
+# Lists imports inside functions in a Python strategy project (argv[1]):
+# componentize-py bundles what a module imports when it is loaded, so such
+# an import fails inside the sandbox. Prints `file:line: ...` and exits 1
+# if any; tests and build folders are skipped (they are not bundled).
+import ast
+import pathlib
+import sys
+
+SKIP = {"tests", "test", "target", "build", "dist", "venv", ".venv", "__pycache__"}
+
+
+class Finder(ast.NodeVisitor):
+    def __init__(self, where):
+        self.where, self.stack, self.found = where, [], []
+
+    def visit_FunctionDef(self, node):
+        self.stack.append(node.name)
+        self.generic_visit(node)
+        self.stack.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        self.stack.append("<lambda>")
+        self.generic_visit(node)
+        self.stack.pop()
+
+    def visit_Import(self, node):
+        self.report(node, "import " + ", ".join(a.name for a in node.names))
+
+    def visit_ImportFrom(self, node):
+        names = ", ".join(a.name for a in node.names)
+        self.report(node, f"from {'.' * node.level}{node.module or ''} import {names}")
+
+    def report(self, node, text):
+        if self.stack:
+            self.found.append(f"{self.where}:{node.lineno}: `{text}` inside `{self.stack[-1]}`")
+
+
+root = pathlib.Path(sys.argv[1])
+found = []
+for path in sorted(root.rglob("*.py")):
+    parts = path.relative_to(root).parts
+    if any(p in SKIP or p.startswith(".") for p in parts[:-1]) or parts[-1].startswith("test_"):
+        continue
+    where = path.relative_to(root)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as e:
+        found.append(f"{where}:{e.lineno}: syntax error: {e.msg}")
+        continue
+    finder = Finder(where)
+    finder.visit(tree)
+    found += finder.found
+if found:
+    print("\n".join(found))
+    sys.exit(1)

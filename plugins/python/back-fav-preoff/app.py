@@ -1,0 +1,42 @@
+"""Before the off, back the favourite (the shortest best back price) once
+per market, when its price is under `max_price`. The Python twin of
+`plugins/back-fav-preoff`: it places exactly the same orders."""
+
+from clever_sdk import MarketFilter, Strategy, export_strategy
+
+
+def favourite(market):
+    """(selection, price) of the shortest best back price, first on ties."""
+    best = None
+    for runner in market.active_runners():
+        if runner.back and (best is None or runner.back[0].price < best[1]):
+            best = (runner.selection_id, runner.back[0].price)
+    return best
+
+
+@export_strategy
+class BackFavPreOff(Strategy):
+    @classmethod
+    def markets(cls):
+        return MarketFilter().pre_off_only()
+
+    def init(self, ctx, params):
+        self.stake = params.float_or("stake", 2.0)
+        self.max_price = params.float_or("max_price", 4.0)
+        self.done = set()
+
+    def on_market(self, ctx, market):
+        if market.in_play or not market.is_open() or market.id in self.done:
+            return
+        fav = favourite(market)
+        if fav is None or fav[1] >= self.max_price:
+            return
+        selection, price = fav
+        placed = ctx.back(market.id, selection, price, self.stake)
+        if placed:
+            self.done.add(market.id)
+        else:
+            ctx.warn(f"back {selection} @ {price} refused: {placed.reason}")
+
+    def on_market_closed(self, ctx, market):
+        self.done.discard(market.id)

@@ -1,0 +1,28 @@
+"""In play, lay every runner whose last traded price is below `below` at its
+best lay price, for `stake`; cancel what is unmatched after
+`cancel_after_ms`. The Python twin of `plugins/lay-low-inplay`: it places
+exactly the same orders (a test of the host checks it)."""
+
+from clever_sdk import Strategy, export_strategy
+
+
+@export_strategy
+class LayLowInPlay(Strategy):
+    def init(self, ctx, params):
+        self.stake = params.float_or("stake", 2.0)
+        self.below = params.float_or("below", 2.0)
+        self.cancel_after_ms = params.int_or("cancel_after_ms", 2_000)
+
+    def on_market(self, ctx, market):
+        if not market.in_play or not market.is_open():
+            return
+        for runner in market.active_runners():
+            low = runner.last_traded is not None and runner.last_traded < self.below
+            if not low or not runner.lay:
+                continue
+            placed = ctx.lay(market.id, runner.selection_id, runner.lay[0].price, self.stake)
+            if placed:
+                ctx.set_timer(self.cancel_after_ms, placed.order_id)
+
+    def on_timer(self, ctx, token):
+        ctx.cancel(token)

@@ -1,0 +1,206 @@
+"""The typed market view a strategy reads: markets, runners, price levels.
+
+The SDK keeps one `Market` per market the host routes to the strategy and
+updates it in place from each packed update (see `wire`), as the Rust SDK
+does. Treat it as read-only: the next update overwrites it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .types import MarketId, MarketStatus, RunnerStatus, SelectionId, Timestamp
+
+MAX_DEPTH = 10
+"""Most levels a side the host sends (the fast path carries ten in all)."""
+
+
+class PriceSize:
+    """One ladder level: decimal odds and the stake available there."""
+
+    __slots__ = ("price", "size")
+
+    def __init__(self, price: float, size: float):
+        self.price = price
+        self.size = size
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PriceSize) and (self.price, self.size) == (other.price, other.size)
+
+    def __repr__(self) -> str:
+        return f"PriceSize({self.price!r}, {self.size!r})"
+
+
+class Runner:
+    """One runner as the host last saw it; `back` and `lay` are best first."""
+
+    __slots__ = (
+        "selection_id",
+        "status",
+        "adjustment_factor",
+        "last_traded",
+        "traded_volume",
+        "back",
+        "lay",
+        "sp_near",
+        "sp_far",
+        "bsp",
+    )
+
+    def __init__(self, selection_id: int):
+        self.selection_id: SelectionId = SelectionId(selection_id)
+        self.status = RunnerStatus.ACTIVE
+        self.adjustment_factor = 0.0
+        self.last_traded: float | None = None
+        self.traded_volume = 0.0
+        self.back: list[PriceSize] = []
+        self.lay: list[PriceSize] = []
+        self.sp_near: float | None = None
+        self.sp_far: float | None = None
+        self.bsp: float | None = None
+
+    def best_back(self) -> PriceSize | None:
+        """The best (highest) price to back at, if any."""
+        return self.back[0] if self.back else None
+
+    def best_lay(self) -> PriceSize | None:
+        """The best (lowest) price to lay at, if any."""
+        return self.lay[0] if self.lay else None
+
+    def is_active(self) -> bool:
+        return self.status is RunnerStatus.ACTIVE
+
+    def as_dict(self) -> dict:
+        return {
+            "selection_id": self.selection_id,
+            "status": self.status.name,
+            "adjustment_factor": self.adjustment_factor,
+            "last_traded": self.last_traded,
+            "traded_volume": self.traded_volume,
+            "back": [(level.price, level.size) for level in self.back],
+            "lay": [(level.price, level.size) for level in self.lay],
+            "sp_near": self.sp_near,
+            "sp_far": self.sp_far,
+            "bsp": self.bsp,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Runner) and _same(self.as_dict(), other.as_dict())
+
+    def __repr__(self) -> str:
+        return f"Runner({self.as_dict()!r})"
+
+
+class Market:
+    """A whole market: definition, state and runners in the venue's order."""
+
+    __slots__ = (
+        "id",
+        "venue",
+        "event_type",
+        "market_type",
+        "country",
+        "start_time",
+        "status",
+        "in_play",
+        "bet_delay",
+        "number_of_winners",
+        "total_matched",
+        "publish_time",
+        "runners",
+        "_by_id",
+    )
+
+    def __init__(self, id: str):
+        self.id: MarketId = MarketId(id)
+        self.venue = "betfair"
+        self.event_type = "7"
+        self.market_type = "WIN"
+        self.country: str | None = None
+        self.start_time: Timestamp = Timestamp(0)
+        self.status = MarketStatus.OPEN
+        self.in_play = False
+        self.bet_delay = 0
+        self.number_of_winners = 1
+        self.total_matched = 0.0
+        self.publish_time: Timestamp = Timestamp(0)
+        self.runners: list[Runner] = []
+        self._by_id: dict[int, Runner] = {}
+
+    def runner(self, selection_id: int) -> Runner | None:
+        """A runner by its selection id."""
+        found = self._by_id.get(selection_id)
+        if found is not None and found.selection_id == selection_id:
+            return found
+        for r in self.runners:
+            if r.selection_id == selection_id:
+                self._by_id[selection_id] = r
+                return r
+        return None
+
+    def add_runner(self, runner: Runner) -> Runner:
+        """Append a runner (test helpers and the decoder use this)."""
+        self.runners.append(runner)
+        self._by_id[runner.selection_id] = runner
+        return runner
+
+    def active_runners(self):
+        """Runners still running, in the venue's order."""
+        return (r for r in self.runners if r.status is RunnerStatus.ACTIVE)
+
+    def is_open(self) -> bool:
+        """Open for orders."""
+        return self.status is MarketStatus.OPEN
+
+    def back_book_percentage(self) -> float:
+        """The book percentage of the best back prices of active runners."""
+        return sum(1.0 / r.back[0].price for r in self.active_runners() if r.back) * 100.0
+
+    def as_dict(self) -> dict:
+        """Every field as plain data (tests compare with the Rust SDK's view)."""
+        return {
+            "id": self.id,
+            "venue": self.venue,
+            "event_type": self.event_type,
+            "market_type": self.market_type,
+            "country": self.country,
+            "start_time": self.start_time,
+            "status": self.status.name,
+            "in_play": self.in_play,
+            "bet_delay": self.bet_delay,
+            "number_of_winners": self.number_of_winners,
+            "total_matched": self.total_matched,
+            "publish_time": self.publish_time,
+            "runners": [r.as_dict() for r in self.runners],
+        }
+
+    def copy(self) -> Market:
+        """A deep copy (the harness keeps the state an order was checked against)."""
+        out = Market(self.id)
+        for name in Market.__slots__:
+            if name not in ("runners", "_by_id"):
+                setattr(out, name, getattr(self, name))
+        for r in self.runners:
+            c = out.add_runner(Runner(r.selection_id))
+            for name in Runner.__slots__:
+                setattr(c, name, getattr(r, name))
+            c.back = [PriceSize(level.price, level.size) for level in r.back]
+            c.lay = [PriceSize(level.price, level.size) for level in r.lay]
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Market) and _same(self.as_dict(), other.as_dict())
+
+    def __repr__(self) -> str:
+        return f"Market({self.id!r}, {len(self.runners)} runners)"
+
+
+def _same(a, b) -> bool:
+    """Structural equality where NaN equals NaN."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b

@@ -1,0 +1,160 @@
+"""The SDK's helpers: ladder, odds, parameters, filters, rules, harness."""
+
+import pytest
+
+from clever_sdk import (
+    Market,
+    MarketFilter,
+    MarketStatus,
+    OrderRefused,
+    Params,
+    ParamError,
+    PriceSize,
+    RejectKind,
+    RiskLimit,
+    RejectReason,
+    Runner,
+    Strategy,
+    ladder,
+    odds,
+)
+from clever_sdk.harness import Harness, market_with_backs
+from clever_sdk.ladder import Rounding
+
+
+def test_ladder_has_350_prices_from_1_01_to_1000():
+    assert ladder.LADDER_LEN == 350
+    assert ladder.price_at(0) == 1.01 and ladder.price_at(349) == 1000.0
+    assert ladder.is_on_ladder(2.02) and not ladder.is_on_ladder(2.01)
+    assert ladder.is_on_ladder(0.1 + 0.2 + 2.7), "float noise still counts as the tick"
+    assert ladder.tick_up(1.99) == 2.0 and ladder.tick_up(2.0) == 2.02
+    assert ladder.tick_down(1.01) is None
+    assert ladder.ticks_between(1.01, 2.0) == 99
+    assert ladder.tick_size(5.0) == 0.1 and ladder.tick_size(1000.0) is None
+
+
+def test_rounding_snaps_between_ticks():
+    assert ladder.round_to_ladder(2.01, Rounding.UP) == 2.02
+    assert ladder.round_to_ladder(2.01, Rounding.DOWN) == 2.0
+    assert ladder.round_to_ladder(2.01) == 2.02, "a tie goes up"
+    assert ladder.round_to_ladder(0.5) == 1.01 and ladder.round_to_ladder(5000.0) == 1000.0
+    assert ladder.round_to_ladder(float("nan")) is None
+
+
+def test_odds_follow_betfair_examples():
+    assert odds.lay_liability(10.0, 8.6) == pytest.approx(76.0)
+    assert odds.back_profit(10.0, 3.0) == 20.0
+    assert odds.book_percentage([2.0, 2.0]) == 100.0
+    assert odds.kelly_fraction(0.5, 3.0) == pytest.approx(0.25)
+    assert odds.kelly_fraction(0.2, 3.0) == 0.0, "no edge, no bet"
+
+
+def test_params_name_the_bad_key():
+    p = Params.parse('{"stake": 2.5, "n": 3, "name": "x"}')
+    assert (p.float_or("stake", 1.0), p.int_or("n", 0), p.str_or("name", "")) == (2.5, 3, "x")
+    assert p.float_or("missing", 7.0) == 7.0
+    with pytest.raises(ParamError, match="`stake` must be a whole number"):
+        p.int_or("stake", 1)
+    with pytest.raises(ParamError, match="not JSON"):
+        Params.parse("{")
+    with pytest.raises(ParamError, match="JSON object"):
+        Params.parse("[1]")
+    assert Params.parse("").values == {}
+
+
+def test_filters_route_by_lists_window_and_in_play():
+    m = Market("1.1")
+    m.country, m.start_time = "GB", 1_000_000
+    f = MarketFilter(market_types=["WIN"], countries=["GB", "IE"]).between(-600, 0)
+    assert f.wants(m, 1_000_000 - 600_000)
+    assert not f.wants(m, 1_000_000 - 600_001), "before the window"
+    m.in_play = True
+    assert not MarketFilter().pre_off_only().wants(m, 0)
+    m.market_type = "PLACE"
+    assert not f.wants(m, 1_000_000)
+
+
+def test_refusals_are_typed_values_with_the_rust_codes():
+    reason = RejectReason(RejectKind.RISK_LIMIT, limit=RiskLimit.MAX_STAKE)
+    assert reason.code == "risk-limit:max-stake"
+    assert RejectReason(RejectKind.VENUE_ERROR, venue_code="INSUFFICIENT_FUNDS").code == (
+        "venue-error:INSUFFICIENT_FUNDS"
+    )
+
+    class Once(Strategy):
+        def on_market(self, ctx, market):
+            self.bad = ctx.back(market.id, 1, 2.01, 2.0)  # 2.01 is off the ladder
+            self.good = ctx.back(market.id, 1, 2.02, 2.0)
+
+    h = Harness(Once)
+    h.market(market_with_backs("1.1", [(1, 2.02)]))
+    s = h.strategy
+    assert not s.bad and s.bad.reason.kind is RejectKind.INVALID_PRICE
+    assert s.good and s.good.order_id == h.orders[0].id
+    with pytest.raises(OrderRefused, match="invalid-price"):
+        s.bad.unwrap()
+    assert h.rejections[0][1].code == "invalid-price"
+
+
+def test_harness_checks_market_state_and_replaces_orders():
+    class Replacer(Strategy):
+        def on_market(self, ctx, market):
+            if placed := ctx.back(market.id, 1, 3.0, 5.0):
+                self.moved = ctx.replace(placed.order_id, 3.05)
+
+    h = Harness(Replacer)
+    m = market_with_backs("1.1", [(1, 3.0)])
+    h.market(m)
+    first, second = h.orders
+    assert first.size_cancelled == 5.0 and second.request.price == 3.05
+    assert h.strategy.moved.order_id == second.id
+    m.status = MarketStatus.SUSPENDED
+    h.market(m)
+    assert h.rejections[-1][1].kind is RejectKind.MARKET_NOT_OPEN
+
+
+def test_positions_net_across_runners():
+    class Both(Strategy):
+        def on_market(self, ctx, market):
+            ctx.back(market.id, 1, 3.0, 10.0)
+            ctx.lay(market.id, 2, 2.0, 10.0)
+
+    h = Harness(Both)
+    m = market_with_backs("1.1", [(1, 3.0), (2, 2.0), (3, 9.0)])
+    h.market(m)
+    for o in h.orders:
+        h.fill(o.id, 10.0, o.request.price)
+    p = {x.selection_id: x for x in h.host.position("1.1")}
+    assert p[1].if_win == 20.0 + 10.0, "the back wins 20 and the lay keeps 10"
+    assert p[2].if_win == -10.0 - 10.0
+    assert p[3].if_win == -10.0 + 10.0
+
+
+def test_snapshot_and_restore_round_trip():
+    class Counter(Strategy):
+        def init(self, ctx, params):
+            self.n = 0
+
+        def on_market(self, ctx, market):
+            self.n += 1
+
+        def snapshot(self):
+            return str(self.n).encode()
+
+        def restore(self, ctx, state):
+            self.n = int(state.decode())
+
+    a = Harness(Counter)
+    a.market(market_with_backs("1.1", [(1, 3.0)]))
+    b = Harness(Counter)
+    b.restore(a.snapshot())
+    assert b.strategy.n == 1
+
+
+def test_market_copy_is_deep():
+    m = Market("1.1")
+    r = m.add_runner(Runner(4))
+    r.back = [PriceSize(2.0, 5.0)]
+    c = m.copy()
+    r.back[0].size = 1.0
+    assert c.runner(4).back[0].size == 5.0 and c == c.copy()
