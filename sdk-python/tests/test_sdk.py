@@ -158,3 +158,73 @@ def test_market_copy_is_deep():
     c = m.copy()
     r.back[0].size = 1.0
     assert c.runner(4).back[0].size == 5.0 and c == c.copy()
+
+
+def test_params_refuse_null_and_nan_as_the_rust_sdk_does():
+    with pytest.raises(ParamError, match="`stake` must be a number, got null"):
+        Params.parse('{"stake": null}').float_or("stake", 2.0)
+    with pytest.raises(ParamError, match="NaN is not a JSON number"):
+        Params.parse('{"stake": NaN}')
+
+
+def test_replace_keeps_the_order_type_and_rounds_the_remainder_half_up():
+    from clever_sdk import OrderRequest, OrderType, Side
+
+    class OnClose(Strategy):
+        def on_market(self, ctx, market):
+            request = OrderRequest(market.id, 1, Side.BACK, 3.0, 10.0, OrderType.LIMIT_ON_CLOSE)
+            self.first = ctx.place(request)
+
+    h = Harness(OnClose)
+    h.market(market_with_backs("1.1", [(1, 3.0)]))
+    h.fill(h.strategy.first.order_id, 8.875, 3.0)
+    moved = h.ctx.replace(h.strategy.first.order_id, 3.5)
+    second = h.orders[-1]
+    assert moved and second.request.order_type is OrderType.LIMIT_ON_CLOSE
+    assert second.request.size == 1.13
+
+
+def test_a_rejected_order_has_nothing_remaining():
+    from clever_sdk import Order, OrderRequest, OrderStatus, Side
+
+    order = Order(1, OrderRequest("1.1", 1, Side.BACK, 2.0, 10.0), OrderStatus.REJECTED)
+    assert order.size_remaining() == 0.0 and not order.is_open()
+
+
+def test_runner_lookup_follows_changes_to_the_list():
+    m = market_with_backs("1.1", [(1, 3.0), (2, 4.0)])
+    assert m.runner(2).selection_id == 2
+    m.runners.pop()
+    assert m.runner(2) is None
+    m.runners.insert(0, Runner(2))
+    assert m.runner(2) is m.runners[0]
+
+
+def test_the_harness_hands_the_strategy_one_view_updated_in_place():
+    class Keeps(Strategy):
+        def init(self, ctx, params):
+            self.seen = []
+
+        def on_market(self, ctx, market):
+            self.seen.append(market)
+
+    h = Harness(Keeps)
+    m = market_with_backs("1.1", [(1, 3.0)])
+    h.market(m)
+    m.runners[0].back[0].price = 3.05
+    h.market(m)
+    first, second = h.strategy.seen
+    assert first is second, "as in the component: the SDK's cached market, updated in place"
+    assert second.runners[0].back[0].price == 3.05
+
+
+def test_timers_take_whole_non_negative_numbers():
+    class Timed(Strategy):
+        def on_market(self, ctx, market):
+            ctx.set_timer(1.5e3, 7)
+            ctx.set_timer(-5, 8)
+
+    h = Harness(Timed)
+    h.market(market_with_backs("1.1", [(1, 3.0)]))
+    assert h.timers == {7: 1500, 8: 0}
+    assert all(isinstance(at, int) for at in h.timers.values())

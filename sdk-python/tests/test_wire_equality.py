@@ -86,3 +86,14 @@ def test_bad_input_is_an_error_naming_what_is_wrong():
     full = encode(9, m)
     with pytest.raises(WireError, match="truncated"):
         cache.apply(full[:-3])
+
+
+def test_at_most_ten_levels_a_side_are_kept_as_the_rust_sdk_keeps():
+    from clever_sdk import Market, PriceSize, Runner
+
+    m = Market("1.3")
+    r = m.add_runner(Runner(1))
+    r.back = [PriceSize(2.0 + i / 100, 1.0) for i in range(12)]
+    r.lay = [PriceSize(3.0 + i / 20, 2.0) for i in range(11)]
+    seen = MarketCache().apply(encode(4, m, depth=12)).runners[0]
+    assert seen.back == r.back[:10] and seen.lay == r.lay[:10]

@@ -127,11 +127,13 @@ class Context:
         return self._host.prediction(model, MarketId(market_id), SelectionId(selection_id))
 
     def set_timer(self, after_ms: int, token: int) -> None:
-        """Call `on_timer(token)` `after_ms` from now (setting it again moves it)."""
-        self._host.set_timer(after_ms, token)
+        """Call `on_timer(token)` `after_ms` from now (setting it again moves
+        it). Both are whole numbers of 0 or more (the WIT's u64): a float is
+        truncated and a negative number counts as 0."""
+        self._host.set_timer(max(int(after_ms), 0), max(int(token), 0))
 
     def cancel_timer(self, token: int) -> None:
-        self._host.cancel_timer(token)
+        self._host.cancel_timer(max(int(token), 0))
 
     def state_get(self, key: str) -> bytes | None:
         """A value of the strategy's key-value state, kept by the host."""

@@ -15,7 +15,7 @@ from . import SDK_VERSION
 from .context import Context
 from .market import Market, PriceSize, Runner
 from .params import Params
-from .strategy import exported
+from .strategy import exported  # noqa: F401  (the entry module calls it)
 from .types import (
     Done,
     MarketId,

@@ -13,11 +13,14 @@ logs, signals and timers it recorded. It applies the host's order rules
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 
 from .context import Context
 from .market import Market, PriceSize, Runner
 from .params import Params
 from .rules import market_position, validate_order, validate_price_and_size
+from .wire import MarketCache, encode
 from .types import (
     Done,
     LogLevel,
@@ -90,9 +93,9 @@ class RecordingHost:
         order = self._open_order(order_id)
         if isinstance(order, Refused):
             return order
-        r = order.request
-        request = OrderRequest(r.market_id, r.selection_id, r.side, price, round(order.size_remaining(), 2))
-        request.persistence, request.customer_ref = r.persistence, r.customer_ref
+        # The remainder in pennies, halves up (as the host rounds).
+        size = math.floor(order.size_remaining() * 100.0 + 0.5) / 100.0
+        request = replace(order.request, price=price, size=size)
         reason = validate_price_and_size(request)
         if reason is not None:
             return Refused(reason)
@@ -153,6 +156,8 @@ class Harness:
         text = params if isinstance(params, str) else json.dumps(params)
         self.strategy = strategy()
         self.strategy.init(self.ctx, Params.parse(text))
+        self._cache = MarketCache()
+        self._handles: dict[str, int] = {}
 
     @property
     def orders(self) -> list[Order]:
@@ -189,7 +194,11 @@ class Harness:
         self.host.markets[market.id] = market.copy()
         if not type(self.strategy).markets().wants(market, self.host.clock):
             return False
-        self.strategy.on_market(self.ctx, market)
+        # Through the wire, as in the component: the strategy gets the
+        # SDK's cached view of the market, one object updated in place.
+        handle = self._handles.setdefault(market.id, len(self._handles) + 1)
+        view = self._cache.apply(encode(handle, market))
+        self.strategy.on_market(self.ctx, view)
         return True
 
     def advance(self, ms: int) -> None:
@@ -209,6 +218,8 @@ class Harness:
         if isinstance(order, Refused):
             raise KeyError(f"no open order {order_id}")
         size = min(size, order.size_remaining())
+        if size <= 0.0:
+            return
         before = order.size_matched * (order.average_price_matched or 0.0)
         order.size_matched += size
         order.average_price_matched = (before + size * price) / order.size_matched
@@ -222,6 +233,7 @@ class Harness:
         closed.status = MarketStatus.CLOSED
         self.host.markets[closed.id] = closed
         self.strategy.on_market_closed(self.ctx, closed)
+        self._cache.remove_by_id(closed.id)
 
     def snapshot(self) -> bytes:
         return self.strategy.snapshot()

@@ -32,7 +32,13 @@ class PriceSize:
 
 
 class Runner:
-    """One runner as the host last saw it; `back` and `lay` are best first."""
+    """One runner as the host last saw it; `back` and `lay` are best first.
+
+    The levels of an update are kept as the host sent them and turned into
+    `PriceSize` lists the first time `back` or `lay` is read: most updates
+    change runners a strategy never looks at, and building ten objects per
+    update was most of the SDK's cost inside the sandbox.
+    """
 
     __slots__ = (
         "selection_id",
@@ -40,32 +46,79 @@ class Runner:
         "adjustment_factor",
         "last_traded",
         "traded_volume",
-        "back",
-        "lay",
         "sp_near",
         "sp_far",
         "bsp",
+        "_back",
+        "_lay",
+        "_raw",
+        "_n_back",
     )
 
     def __init__(self, selection_id: int):
-        self.selection_id: SelectionId = SelectionId(selection_id)
+        self.selection_id: SelectionId = selection_id
         self.status = RunnerStatus.ACTIVE
         self.adjustment_factor = 0.0
         self.last_traded: float | None = None
         self.traded_volume = 0.0
-        self.back: list[PriceSize] = []
-        self.lay: list[PriceSize] = []
         self.sp_near: float | None = None
         self.sp_far: float | None = None
         self.bsp: float | None = None
+        self._back: list[PriceSize] | None = []
+        self._lay: list[PriceSize] | None = []
+        # Undecoded levels: fast-path words (int) or (price, size) pairs.
+        self._raw: tuple | list | None = None
+        self._n_back = 0
+
+    def _set_raw(self, raw: tuple | list, n_back: int) -> None:
+        """Levels as the wire carries them, decoded when first read."""
+        self._raw, self._n_back = raw, n_back
+        self._back = self._lay = None
+
+    def _decode(self) -> None:
+        raw, n = self._raw, self._n_back
+        self._raw = None
+        if raw and type(raw[0]) is int:
+            levels = [PriceSize((v >> 32) / 100.0, (v & 0xFFFF_FFFF) / 100.0) for v in raw]
+        else:
+            levels = [PriceSize(p, size) for p, size in raw or ()]
+        self._back, self._lay = levels[:n], levels[n:]
+
+    @property
+    def back(self) -> list[PriceSize]:
+        """Prices available to back, best (highest) first."""
+        if self._back is None:
+            self._decode()
+        return self._back
+
+    @back.setter
+    def back(self, levels: list[PriceSize]) -> None:
+        if self._back is None:
+            self._decode()
+        self._back = levels
+
+    @property
+    def lay(self) -> list[PriceSize]:
+        """Prices available to lay, best (lowest) first."""
+        if self._lay is None:
+            self._decode()
+        return self._lay
+
+    @lay.setter
+    def lay(self, levels: list[PriceSize]) -> None:
+        if self._lay is None:
+            self._decode()
+        self._lay = levels
 
     def best_back(self) -> PriceSize | None:
         """The best (highest) price to back at, if any."""
-        return self.back[0] if self.back else None
+        back = self.back
+        return back[0] if back else None
 
     def best_lay(self) -> PriceSize | None:
         """The best (lowest) price to lay at, if any."""
-        return self.lay[0] if self.lay else None
+        lay = self.lay
+        return lay[0] if lay else None
 
     def is_active(self) -> bool:
         return self.status is RunnerStatus.ACTIVE
@@ -112,36 +165,39 @@ class Market:
     )
 
     def __init__(self, id: str):
-        self.id: MarketId = MarketId(id)
+        self.id: MarketId = id
         self.venue = "betfair"
         self.event_type = "7"
         self.market_type = "WIN"
         self.country: str | None = None
-        self.start_time: Timestamp = Timestamp(0)
+        self.start_time: Timestamp = 0
         self.status = MarketStatus.OPEN
         self.in_play = False
         self.bet_delay = 0
         self.number_of_winners = 1
         self.total_matched = 0.0
-        self.publish_time: Timestamp = Timestamp(0)
+        self.publish_time: Timestamp = 0
         self.runners: list[Runner] = []
-        self._by_id: dict[int, Runner] = {}
+        self._by_id: dict[int, int] = {}
 
     def runner(self, selection_id: int) -> Runner | None:
         """A runner by its selection id."""
-        found = self._by_id.get(selection_id)
-        if found is not None and found.selection_id == selection_id:
-            return found
-        for r in self.runners:
+        # An index remembered per id, checked before use: `runners` is a
+        # plain list a test may change.
+        i = self._by_id.get(selection_id)
+        runners = self.runners
+        if i is not None and i < len(runners) and runners[i].selection_id == selection_id:
+            return runners[i]
+        for i, r in enumerate(runners):
             if r.selection_id == selection_id:
-                self._by_id[selection_id] = r
+                self._by_id[selection_id] = i
                 return r
         return None
 
     def add_runner(self, runner: Runner) -> Runner:
         """Append a runner (test helpers and the decoder use this)."""
+        self._by_id[runner.selection_id] = len(self.runners)
         self.runners.append(runner)
-        self._by_id[runner.selection_id] = runner
         return runner
 
     def active_runners(self):
@@ -182,7 +238,7 @@ class Market:
                 setattr(out, name, getattr(self, name))
         for r in self.runners:
             c = out.add_runner(Runner(r.selection_id))
-            for name in Runner.__slots__:
+            for name in Runner.__slots__[:8]:
                 setattr(c, name, getattr(r, name))
             c.back = [PriceSize(level.price, level.size) for level in r.back]
             c.lay = [PriceSize(level.price, level.size) for level in r.lay]

@@ -8,13 +8,13 @@ from collections.abc import Iterable
 
 
 def implied_probability(price: float) -> float:
-    """`1 / price`."""
-    return 1.0 / price
+    """`1 / price` (infinite at 0, as in the Rust SDK)."""
+    return 1.0 / price if price else math.inf
 
 
 def book_percentage(prices: Iterable[float]) -> float:
     """The sum of implied probabilities, in percent (above 100 favours layers)."""
-    return sum(1.0 / p for p in prices) * 100.0
+    return sum(implied_probability(p) for p in prices) * 100.0
 
 
 def back_profit(stake: float, price: float) -> float:

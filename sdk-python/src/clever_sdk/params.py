@@ -10,6 +10,11 @@ class ParamError(ValueError):
     """A parameter is missing its type or the text is not a JSON object."""
 
 
+def _not_json(constant: str):
+    # Python's json reads NaN and Infinity; JSON (and the Rust SDK) does not.
+    raise ValueError(f"{constant} is not a JSON number")
+
+
 class Params:
     """Read parameters with a default and a clear error on the wrong type."""
 
@@ -22,8 +27,8 @@ class Params:
         if not text.strip():
             return Params()
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as e:
+            value = json.loads(text, parse_constant=_not_json)
+        except (json.JSONDecodeError, ValueError) as e:
             raise ParamError(f"parameters are not JSON: {e}") from None
         if not isinstance(value, dict):
             raise ParamError("parameters must be a JSON object")
@@ -35,27 +40,27 @@ class Params:
 
     def float_or(self, key: str, default: float) -> float:
         """A number, or `default` if absent."""
-        v = self.values.get(key)
-        if v is None:
+        if key not in self.values:
             return default
+        v = self.values[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ParamError(f"parameter `{key}` must be a number, got {json.dumps(v)}")
         return float(v)
 
     def int_or(self, key: str, default: int) -> int:
         """A whole number (0 or more), or `default` if absent."""
-        v = self.values.get(key)
-        if v is None:
+        if key not in self.values:
             return default
+        v = self.values[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ParamError(f"parameter `{key}` must be a whole number, got {json.dumps(v)}")
         return v
 
     def str_or(self, key: str, default: str) -> str:
         """A string, or `default` if absent."""
-        v = self.values.get(key)
-        if v is None:
+        if key not in self.values:
             return default
+        v = self.values[key]
         if not isinstance(v, str):
             raise ParamError(f"parameter `{key}` must be a string, got {json.dumps(v)}")
         return v

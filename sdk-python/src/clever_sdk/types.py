@@ -211,7 +211,9 @@ class Order:
     rejection: RejectReason | None = None
 
     def size_remaining(self) -> float:
-        """Stake neither matched, cancelled nor lapsed."""
+        """Stake neither matched, cancelled nor lapsed (none once rejected)."""
+        if self.status is OrderStatus.REJECTED:
+            return 0.0
         left = self.request.size - self.size_matched - self.size_cancelled - self.size_lapsed
         return max(left, 0.0)
 
@@ -271,7 +273,7 @@ class MarketFilter:
 
     def between(self, opens: int, closes: int) -> MarketFilter:
         """Updates from `opens` to `closes` seconds around the off."""
-        self.window = Window(opens, closes)
+        self.window = Window(int(opens), int(closes))
         return self
 
     def pre_off_only(self) -> MarketFilter:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import struct
 
-from .market import MAX_DEPTH, Market, PriceSize, Runner
+from .market import MAX_DEPTH, Market, Runner
 from .types import MarketId, MarketStatus, RunnerStatus, Timestamp
 
 FORMAT = 1
@@ -29,6 +29,9 @@ _TAIL = struct.Struct("<qI")  # start time, number of winners
 
 _MARKET_STATUS = {s.value: s for s in MarketStatus}
 _RUNNER_STATUS = {s.value: s for s in RunnerStatus}
+# Indexed by the fast path's bit fields (unknown codes as the Rust SDK reads them).
+_MARKET_STATUS_BY_CODE = [_MARKET_STATUS.get(code, MarketStatus.INACTIVE) for code in range(4)]
+_RUNNER_STATUS_BY_CODE = [_RUNNER_STATUS.get(code, RunnerStatus.ACTIVE) for code in range(8)]
 
 
 class WireError(ValueError):
@@ -89,12 +92,12 @@ class MarketCache:
                 market.country = texts[4] or None
                 start, winners = _TAIL.unpack_from(data, at)
                 at += _TAIL.size
-                market.start_time = Timestamp(start)
+                market.start_time = start
                 market.number_of_winners = winners
             market.status = _market_status(status)
             market.in_play = bool(flags & FLAG_IN_PLAY)
             market.bet_delay = bet_delay
-            market.publish_time = Timestamp(publish)
+            market.publish_time = publish
             market.total_matched = matched
             for _ in range(count):
                 at = _read_runner(data, at, market)
@@ -115,26 +118,29 @@ class MarketCache:
         levels: tuple[int, ...],
     ) -> Market:
         """Apply a fast-path one-runner update; return the market it changed."""
-        handle = head & 0xFFFF_FFFF
-        market = self.markets.get(handle)
+        market = self.markets.get(head & 0xFFFF_FFFF)
         if market is None:
-            raise WireError(f"delta for unknown market handle {handle}")
-        market.status = _market_status((head >> 32) & 3)
+            raise WireError(f"delta for unknown market handle {head & 0xFFFF_FFFF}")
+        market.status = _MARKET_STATUS_BY_CODE[(head >> 32) & 3]
         market.in_play = (head >> 34) & 1 == 1
-        market.publish_time = Timestamp(publish_time)
+        market.publish_time = publish_time
         market.total_matched = total_matched
-        runner = market.runner(selection)
-        if runner is None:
-            runner = market.add_runner(Runner(selection))
-        runner.status = _runner_status((head >> 35) & 7)
-        runner.last_traded = _opt(last_traded)
+        # The hottest path of a Python strategy: Market.runner and
+        # Runner._set_raw inlined (a call costs more than its body here).
+        runners = market.runners
+        i = market._by_id.get(selection)
+        if i is not None and i < len(runners) and runners[i].selection_id == selection:
+            runner = runners[i]
+        else:
+            runner = market.runner(selection) or market.add_runner(Runner(selection))
+        runner.status = _RUNNER_STATUS_BY_CODE[(head >> 35) & 7]
+        runner.last_traded = None if last_traded != last_traded else last_traded
         runner.traded_volume = traded_volume
         n_back = (head >> 38) & 15
-        n_lay = (head >> 42) & 15
-        used = levels[: min(n_back + n_lay, FAST_LEVELS)]
-        unpacked = [PriceSize((v >> 32) / 100.0, (v & 0xFFFF_FFFF) / 100.0) for v in used]
-        runner.back = unpacked[:n_back]
-        runner.lay = unpacked[n_back:]
+        # Decoded when the strategy first reads the runner's levels.
+        runner._raw = levels[: min(n_back + ((head >> 42) & 15), FAST_LEVELS)]
+        runner._n_back = n_back
+        runner._back = runner._lay = None
         return market
 
     def get(self, handle: int) -> Market | None:
@@ -165,9 +171,11 @@ def _read_runner(data: bytes, at: int, market: Market) -> int:
     runner.sp_near = _opt(near)
     runner.sp_far = _opt(far)
     runner.bsp = _opt(bsp)
-    levels = [PriceSize(p, s) for p, s in _LEVEL.iter_unpack(memoryview(data)[at:end])]
-    runner.back = levels[: min(n_back, MAX_DEPTH)]
-    runner.lay = levels[n_back : n_back + min(n_lay, MAX_DEPTH)]
+    pairs = list(_LEVEL.iter_unpack(memoryview(data)[at:end]))
+    if n_back > MAX_DEPTH or n_lay > MAX_DEPTH:  # as the Rust SDK: at most ten a side
+        pairs = pairs[:MAX_DEPTH] if n_back > MAX_DEPTH else pairs[:n_back]
+        pairs += list(_LEVEL.iter_unpack(memoryview(data)[at + n_back * 16 : end]))[:MAX_DEPTH]
+    runner._set_raw(pairs, min(n_back, MAX_DEPTH))
     return end
 
 

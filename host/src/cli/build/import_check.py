@@ -6,7 +6,19 @@ import ast
 import pathlib
 import sys
 
-SKIP = {"tests", "test", "target", "build", "dist", "venv", ".venv", "__pycache__"}
+SKIP = {"tests", "test", "target", "build", "dist", "venv", ".venv", "__pycache__", "site-packages"}
+
+
+def skipped(root, path):
+    """Tests, build output and virtual environments are not bundled."""
+    rel = path.relative_to(root)
+    name = rel.parts[-1]
+    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return True
+    for i, part in enumerate(rel.parts[:-1]):
+        if part in SKIP or part.startswith(".") or (root.joinpath(*rel.parts[: i + 1]) / "pyvenv.cfg").exists():
+            return True
+    return False
 
 
 class Finder(ast.NodeVisitor):
@@ -40,14 +52,16 @@ class Finder(ast.NodeVisitor):
 root = pathlib.Path(sys.argv[1])
 found = []
 for path in sorted(root.rglob("*.py")):
-    parts = path.relative_to(root).parts
-    if any(p in SKIP or p.startswith(".") for p in parts[:-1]) or parts[-1].startswith("test_"):
+    if skipped(root, path):
         continue
     where = path.relative_to(root)
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as e:
         found.append(f"{where}:{e.lineno}: syntax error: {e.msg}")
+        continue
+    except UnicodeDecodeError as e:
+        found.append(f"{where}: not UTF-8 ({e.reason} at byte {e.start})")
         continue
     finder = Finder(where)
     finder.visit(tree)

@@ -24,7 +24,10 @@ impl Args {
         let dir = &self.project;
         let wasm = if dir.join("Cargo.toml").is_file() {
             rust::build(dir)?
-        } else if dir.join("pyproject.toml").is_file() || dir.join("app.py").is_file() {
+        } else if ["pyproject.toml", "app.py", "app/__init__.py"]
+            .iter()
+            .any(|f| dir.join(f).is_file())
+        {
             python::build(dir)?
         } else {
             bail!(

@@ -52,7 +52,10 @@ pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
     cmd.arg("-d")
         .arg(work.join("wit"))
         .args(["-w", "plugin", "componentize", "clever_entry"])
-        .env("PYTHONDONTWRITEBYTECODE", "1");
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        // The Python traceback says what went wrong; componentize-py's own
+        // Rust backtrace after it would bury it.
+        .env("RUST_BACKTRACE", "0");
     for p in &paths {
         cmd.arg("-p").arg(p);
     }
@@ -92,12 +95,20 @@ fn read_project(dir: &Path) -> anyhow::Result<Project> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = normalise_name(&text(project, "name").unwrap_or(folder));
+    let named = text(project, "name");
+    let name = normalise_name(named.as_deref().unwrap_or(&folder));
     if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        bail!(
-            "{}: the strategy needs a name starting with a letter ([project] name)",
-            manifest.display()
-        );
+        match named {
+            Some(_) => bail!(
+                "{}: [project] name must start with a letter",
+                manifest.display()
+            ),
+            None => bail!(
+                "{}: without a pyproject.toml the strategy is named after its folder, and \
+                 `{folder}` does not start with a letter; add a pyproject.toml with [project] name",
+                dir.display()
+            ),
+        }
     }
     let version = text(project, "version").unwrap_or_else(|| "0.1.0".into());
     semver::Version::parse(&version).map_err(|e| {
@@ -108,9 +119,18 @@ fn read_project(dir: &Path) -> anyhow::Result<Project> {
         )
     })?;
     let module = text(clever, "module").unwrap_or_else(|| "app".into());
-    if !dir.join(format!("{module}.py")).is_file()
-        && !dir.join(&module).join("__init__.py").is_file()
-    {
+    let identifier = |part: &str| {
+        part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !module.split('.').all(identifier) {
+        bail!(
+            "{}: [tool.clever] module `{module}` is not a Python module name",
+            manifest.display()
+        );
+    }
+    let path = module.replace('.', "/");
+    if !dir.join(format!("{path}.py")).is_file() && !dir.join(&path).join("__init__.py").is_file() {
         bail!(
             "{}: no {module}.py (the strategy's module; name another with [tool.clever] module = \"...\")",
             dir.display()
@@ -169,6 +189,7 @@ fn entry_module(p: &Project) -> String {
         "# Written by `clever build`; not to be edited.\n\
          import {module}  # noqa: F401  (registers the strategy)\n\
          from clever_sdk import guest\n\n\
+         guest.exported()  # fails the build unless exactly one class is exported\n\
          guest.NAME = {name}\n\
          guest.VERSION = {version}\n\
          Hooks = guest.Hooks\n",
@@ -248,6 +269,9 @@ fn check_imports(python: &Path, p: &Project) -> anyhow::Result<()> {
             "checking the imports failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         );
+    }
+    if found.lines().all(|l| !l.contains("` inside `")) {
+        bail!("the project's Python does not parse:\n{}", found.trim_end());
     }
     bail!(
         "imports inside functions are not bundled into the component (componentize-py keeps \
