@@ -11,6 +11,11 @@ import math
 
 from .types import MarketId, MarketStatus, RunnerStatus, SelectionId, Timestamp
 
+# Enum members as module constants: reading `RunnerStatus.ACTIVE` goes
+# through the enum's class machinery on every call.
+_ACTIVE = RunnerStatus.ACTIVE
+_OPEN = MarketStatus.OPEN
+
 MAX_DEPTH = 10
 """Most levels a side the host sends (the fast path carries ten in all)."""
 
@@ -66,7 +71,7 @@ class Runner:
         self.bsp: float | None = None
         self._back: list[PriceSize] | None = []
         self._lay: list[PriceSize] | None = []
-        # Undecoded levels: fast-path words (int) or (price, size) pairs.
+        # Undecoded levels: fast-path words (ints) or flat price, size floats.
         self._raw: tuple | list | None = None
         self._n_back = 0
 
@@ -78,10 +83,12 @@ class Runner:
     def _decode(self) -> None:
         raw, n = self._raw, self._n_back
         self._raw = None
-        if raw and type(raw[0]) is int:
+        if not raw:
+            levels = []
+        elif type(raw[0]) is int:  # fast path: price hundredths << 32 | size pennies
             levels = [PriceSize((v >> 32) / 100.0, (v & 0xFFFF_FFFF) / 100.0) for v in raw]
-        else:
-            levels = [PriceSize(p, size) for p, size in raw or ()]
+        else:  # packed update: price, size, price, size, ...
+            levels = [PriceSize(raw[i], raw[i + 1]) for i in range(0, len(raw), 2)]
         self._back, self._lay = levels[:n], levels[n:]
 
     @property
@@ -121,7 +128,7 @@ class Runner:
         return lay[0] if lay else None
 
     def is_active(self) -> bool:
-        return self.status is RunnerStatus.ACTIVE
+        return self.status is _ACTIVE
 
     def as_dict(self) -> dict:
         return {
@@ -202,11 +209,11 @@ class Market:
 
     def active_runners(self):
         """Runners still running, in the venue's order."""
-        return (r for r in self.runners if r.status is RunnerStatus.ACTIVE)
+        return [r for r in self.runners if r.status is _ACTIVE]
 
     def is_open(self) -> bool:
         """Open for orders."""
-        return self.status is MarketStatus.OPEN
+        return self.status is _OPEN
 
     def back_book_percentage(self) -> float:
         """The book percentage of the best back prices of active runners."""

@@ -39,18 +39,6 @@ class WireError(ValueError):
     guards against a mismatched host)."""
 
 
-def _opt(v: float) -> float | None:
-    return None if v != v else v
-
-
-def _market_status(code: int) -> MarketStatus:
-    return _MARKET_STATUS.get(code, MarketStatus.INACTIVE)
-
-
-def _runner_status(code: int) -> RunnerStatus:
-    return _RUNNER_STATUS.get(code, RunnerStatus.ACTIVE)
-
-
 class MarketCache:
     """The markets the strategy has seen, keyed by the host's handle."""
 
@@ -94,7 +82,7 @@ class MarketCache:
                 at += _TAIL.size
                 market.start_time = start
                 market.number_of_winners = winners
-            market.status = _market_status(status)
+            market.status = _MARKET_STATUS.get(status, MarketStatus.INACTIVE)
             market.in_play = bool(flags & FLAG_IN_PLAY)
             market.bet_delay = bet_delay
             market.publish_time = publish
@@ -164,19 +152,31 @@ def _read_runner(data: bytes, at: int, market: Market) -> int:
     runner = market.runner(selection)
     if runner is None:
         runner = market.add_runner(Runner(selection))
-    runner.status = _runner_status(status)
+    runner.status = _RUNNER_STATUS.get(status, RunnerStatus.ACTIVE)
     runner.adjustment_factor = adj
-    runner.last_traded = _opt(ltp)
+    # NaN is "none" (NaN != NaN); inline, as a call per field costs here.
+    runner.last_traded = None if ltp != ltp else ltp
     runner.traded_volume = volume
-    runner.sp_near = _opt(near)
-    runner.sp_far = _opt(far)
-    runner.bsp = _opt(bsp)
-    pairs = list(_LEVEL.iter_unpack(memoryview(data)[at:end]))
+    runner.sp_near = None if near != near else near
+    runner.sp_far = None if far != far else far
+    runner.bsp = None if bsp != bsp else bsp
+    # Prices and sizes as one flat tuple, paired up when first read.
+    flat = _levels(n_back + n_lay).unpack_from(data, at)
     if n_back > MAX_DEPTH or n_lay > MAX_DEPTH:  # as the Rust SDK: at most ten a side
-        pairs = pairs[:MAX_DEPTH] if n_back > MAX_DEPTH else pairs[:n_back]
-        pairs += list(_LEVEL.iter_unpack(memoryview(data)[at + n_back * 16 : end]))[:MAX_DEPTH]
-    runner._set_raw(pairs, min(n_back, MAX_DEPTH))
+        flat = flat[: 2 * min(n_back, MAX_DEPTH)] + flat[2 * n_back : 2 * (n_back + min(n_lay, MAX_DEPTH))]
+    runner._set_raw(flat, min(n_back, MAX_DEPTH))
     return end
+
+
+_LEVEL_STRUCTS: dict[int, struct.Struct] = {}
+
+
+def _levels(count: int) -> struct.Struct:
+    """The layout of `count` (price, size) levels."""
+    found = _LEVEL_STRUCTS.get(count)
+    if found is None:
+        found = _LEVEL_STRUCTS[count] = struct.Struct(f"<{2 * count}d")
+    return found
 
 
 def encode(handle: int, market: Market, depth: int = MAX_DEPTH, changed: list[int] | None = None) -> bytes:
