@@ -48,6 +48,12 @@ impl ComponentCache {
         self.dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()))
     }
 
+    /// The cached component with this SHA-256, if there is a usable one.
+    pub(crate) fn load(&self, engine: &Engine, sha256: &str) -> Option<Component> {
+        let path = self.path_for(engine, sha256);
+        path.exists().then(|| deserialize(engine, &path).ok())?
+    }
+
     /// The compiled component for `bytes`, from the cache when present.
     pub(crate) fn load_or_compile(
         &self,
@@ -55,13 +61,11 @@ impl ComponentCache {
         bytes: &[u8],
         sha256: &str,
     ) -> Result<(Component, CompileSource), RuntimeError> {
-        let path = self.path_for(engine, sha256);
-        if path.exists() {
-            // A stale or damaged entry is not fatal: fall through and recompile.
-            if let Ok(component) = deserialize(engine, &path) {
-                return Ok((component, CompileSource::Cache));
-            }
+        // A stale or damaged entry is not fatal: fall through and recompile.
+        if let Some(component) = self.load(engine, sha256) {
+            return Ok((component, CompileSource::Cache));
         }
+        let path = self.path_for(engine, sha256);
         let component = compile(engine, bytes)?;
         if let Err(e) = self.store(&component, &path) {
             tracing::warn!(path = %path.display(), "cannot write component cache: {e}");

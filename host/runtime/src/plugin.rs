@@ -3,8 +3,9 @@
 //! checked to be a strategy of a compatible WIT version, pre-instantiated,
 //! and asked who it is.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use clever_sdk::{Descriptor, InstrumentFilter, Timestamp};
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -84,7 +85,14 @@ pub struct Runtime {
     linker: Linker<PluginState>,
     cache: Option<ComponentCache>,
     config: RuntimeConfig,
+    /// The last few components loaded, so a swap back to one of them (or
+    /// a second load of the same bytes) neither reads the cache nor calls
+    /// `describe` again.
+    recent: Mutex<VecDeque<Arc<LoadedPlugin>>>,
 }
+
+/// How many loaded components [`Runtime`] keeps at hand.
+const RECENT: usize = 8;
 
 impl Runtime {
     /// Build the engine and the linker for `config`.
@@ -108,6 +116,7 @@ impl Runtime {
             linker,
             cache,
             config,
+            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
         })
     }
 
@@ -152,6 +161,9 @@ impl Runtime {
     /// check it against the strategy world, and call `describe`.
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<Arc<LoadedPlugin>, RuntimeError> {
         let sha256 = cache::sha256_hex(bytes);
+        if let Some(plugin) = self.recently_loaded(&sha256) {
+            return Ok(plugin);
+        }
         let (component, source) = match &self.cache {
             Some(cache) => cache.load_or_compile(&self.engine, bytes, &sha256)?,
             None => (
@@ -159,6 +171,46 @@ impl Runtime {
                 CompileSource::Compiled,
             ),
         };
+        self.finish(component, sha256, source)
+    }
+
+    /// Load the component whose SHA-256 is `sha256` from the compile
+    /// cache alone, if it is there: no bytes to read or hash. A registry
+    /// that knows a version's hash swaps to it this way; an 18 MB Python
+    /// component spends tens of milliseconds on those otherwise.
+    pub fn load_cached(&self, sha256: &str) -> Result<Option<Arc<LoadedPlugin>>, RuntimeError> {
+        if let Some(plugin) = self.recently_loaded(sha256) {
+            return Ok(Some(plugin));
+        }
+        let Some(component) = (self.cache.as_ref()).and_then(|c| c.load(&self.engine, sha256))
+        else {
+            return Ok(None);
+        };
+        self.finish(component, sha256.to_owned(), CompileSource::Cache)
+            .map(Some)
+    }
+
+    fn recently_loaded(&self, sha256: &str) -> Option<Arc<LoadedPlugin>> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.iter().find(|p| p.sha256 == sha256).cloned()
+    }
+
+    fn remember(&self, plugin: &Arc<LoadedPlugin>) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() == RECENT {
+            recent.pop_front();
+        }
+        recent.push_back(plugin.clone());
+    }
+
+    /// Check a compiled component against the strategy world, prepare its
+    /// instances and call `describe`.
+    fn finish(
+        &self,
+        component: Component,
+        sha256: String,
+        source: CompileSource,
+    ) -> Result<Arc<LoadedPlugin>, RuntimeError> {
         let wit_version = self.wit_version(&component)?;
         let instance_pre = self
             .linker
@@ -190,7 +242,9 @@ impl Runtime {
             plugin.instruments = PluginInstance::instruments(&plugin, Box::new(InertServices))
                 .map_err(|e| RuntimeError::Describe(e.to_string()))?;
         }
-        Ok(Arc::new(plugin))
+        let plugin = Arc::new(plugin);
+        self.remember(&plugin);
+        Ok(plugin)
     }
 
     /// The `clever:strategy` version the component exports its hooks at.

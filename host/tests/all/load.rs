@@ -92,8 +92,48 @@ fn a_damaged_cache_entry_is_recompiled() {
     for entry in std::fs::read_dir(dir).unwrap() {
         std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
     }
-    let p = rt.load(artifacts::FIXTURE_READER);
+    // A new runtime: the first keeps what it loaded at hand.
+    let config = RuntimeConfig {
+        cache_dir: Some(dir.to_owned()),
+        ..RuntimeConfig::default()
+    };
+    let second = Runtime::new(config).unwrap();
+    let p = second
+        .load_file(Path::new(artifacts::FIXTURE_READER))
+        .unwrap();
     assert_eq!(p.compile_source(), CompileSource::Compiled);
+    assert!(second.load_cached(p.sha256()).unwrap().is_some());
+}
+
+#[test]
+fn a_published_component_loads_by_its_hash_from_the_cache_alone() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = RuntimeConfig {
+        cache_dir: Some(cache.path().to_owned()),
+        ..RuntimeConfig::default()
+    };
+    let bytes = std::fs::read(artifacts::FIXTURE_READER).unwrap();
+    let publisher = Runtime::new(config.clone()).unwrap();
+    let sha256 = publisher.load_bytes(&bytes).unwrap().sha256().to_owned();
+    assert_eq!(
+        publisher.precompile(&bytes).unwrap(),
+        [CompileSource::Cache, CompileSource::Compiled],
+        "publishing compiles for the engine with the deadline too"
+    );
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+    // A serving host (deadline on) and a backtest (off), in other processes.
+    for deadline in [true, false] {
+        let host = Runtime::new(RuntimeConfig {
+            deadline,
+            ..config.clone()
+        })
+        .unwrap();
+        let p = host.load_cached(&sha256).unwrap().expect("in the cache");
+        assert_eq!(p.compile_source(), CompileSource::Cache);
+        assert_eq!(p.descriptor().name, "fixture-reader");
+    }
+    let unknown = "0".repeat(64);
+    assert!(publisher.load_cached(&unknown).unwrap().is_none());
 }
 
 #[test]
