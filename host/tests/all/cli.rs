@@ -51,13 +51,15 @@ fn build_prints_a_component_that_clever_loads() {
 }
 
 #[test]
-fn build_of_a_directory_without_a_crate_says_so() {
+fn build_of_a_directory_without_a_project_says_what_it_looked_for() {
     let out = clever(&["build", "/definitely/not/here"]);
     assert!(!out.status.success());
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("has no Cargo.toml"),
-        "{}",
-        stderr(&out)
+        err.contains("/definitely/not/here holds no strategy project")
+            && err.contains("Cargo.toml (Rust)")
+            && err.contains("pyproject.toml or app.py (Python)"),
+        "{err}"
     );
 }
 
