@@ -45,6 +45,12 @@ impl Receiver {
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
+                // A connection closed before its request line is no request:
+                // a host killed mid-delivery leaves one in the backlog.
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                    continue;
+                }
                 let (mut length, mut key) = (0, String::new());
                 loop {
                     let mut line = String::new();
@@ -60,7 +66,9 @@ impl Receiver {
                     }
                 }
                 let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
+                if reader.read_exact(&mut body).is_err() {
+                    continue; // cut off mid-request: nothing was delivered
+                }
                 requests.fetch_add(1, Ordering::SeqCst);
                 let failing = down.load(Ordering::SeqCst)
                     || fail
