@@ -315,8 +315,7 @@ impl HostHandle {
         // By its hash from the compile cache when it is there (publishing
         // puts it there): the bytes, 18 MB for a Python strategy, are then
         // neither read from the database nor hashed again.
-        let published = self.store.published(name, Some(version)).await?;
-        if let Some(sha256) = published.into_iter().next().map(|p| p.sha256) {
+        if let Some(sha256) = self.store.published_sha256(name, version).await? {
             let runtime = self.runtime.clone();
             let cached = blocking(move || runtime.load_cached(&sha256)).await;
             if let Some(plugin) = cached.ok_or(HostError::Stopped)?? {

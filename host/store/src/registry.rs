@@ -138,6 +138,25 @@ impl Store {
             .ok_or_else(|| RegistryError::NoEarlier(name.to_owned()))
     }
 
+    /// The SHA-256 of a published version, without touching its bytes
+    /// (`published` measures them: an 18 MB Python component made a swap
+    /// read it all).
+    pub async fn published_sha256(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<String>, RegistryError> {
+        let what = format!("reading the hash of {name}@{version}");
+        let sql = "SELECT v.sha256 FROM strategy_versions v \
+            JOIN strategies s ON s.id = v.strategy \
+            WHERE s.name = $1 AND v.version = $2 AND v.published";
+        let row: Option<(String,)> = with_pool!(self, |pool| {
+            let q = sqlx::query_as(sql).bind(name).bind(version);
+            timed(&what, q.fetch_optional(pool)).await?
+        });
+        Ok(row.map(|(sha256,)| sha256))
+    }
+
     /// The component bytes of a published version.
     pub async fn component(&self, name: &str, version: &str) -> Result<Vec<u8>, RegistryError> {
         let what = format!("reading {name}@{version}");

@@ -654,6 +654,9 @@ fn the_registry_refuses_other_bytes_under_a_published_version_and_rolls_back() {
             let listed = store.published("", None).await.unwrap();
             assert_eq!(listed.len(), 2, "{listed:?}");
             assert_eq!(listed[0].bytes, 2);
+            let sha = |version| store.published_sha256("counter", version);
+            assert_eq!(sha("1.1.0").await.unwrap().as_deref(), Some("cc"));
+            assert_eq!(sha("9.9.9").await.unwrap(), None);
             store.close().await;
         })
     });
