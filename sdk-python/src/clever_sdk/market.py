@@ -45,7 +45,8 @@ class Runner:
     update was most of the SDK's cost inside the sandbox.
     """
 
-    __slots__ = (
+    # The plain fields (levels aside), which `Market.copy` copies as they are.
+    FIELDS = (
         "selection_id",
         "status",
         "adjustment_factor",
@@ -54,6 +55,8 @@ class Runner:
         "sp_near",
         "sp_far",
         "bsp",
+    )
+    __slots__ = FIELDS + (
         "_back",
         "_lay",
         "_raw",
@@ -245,7 +248,7 @@ class Market:
                 setattr(out, name, getattr(self, name))
         for r in self.runners:
             c = out.add_runner(Runner(r.selection_id))
-            for name in Runner.__slots__[:8]:
+            for name in Runner.FIELDS:
                 setattr(c, name, getattr(r, name))
             c.back = [PriceSize(level.price, level.size) for level in r.back]
             c.lay = [PriceSize(level.price, level.size) for level in r.lay]

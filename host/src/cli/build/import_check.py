@@ -1,7 +1,7 @@
 # Lists imports inside functions in a Python strategy project (argv[1]):
 # componentize-py bundles what a module imports when it is loaded, so such
-# an import fails inside the sandbox. Prints `file:line: ...` and exits 1
-# if any; tests and build folders are skipped (they are not bundled).
+# an import fails inside the sandbox. Prints `file:line: ...` for each;
+# tests and build folders are skipped (they are not bundled).
 import ast
 import pathlib
 import sys
@@ -50,7 +50,7 @@ class Finder(ast.NodeVisitor):
 
 
 root = pathlib.Path(sys.argv[1])
-found = []
+found, unparsed = [], []
 for path in sorted(root.rglob("*.py")):
     if skipped(root, path):
         continue
@@ -58,14 +58,19 @@ for path in sorted(root.rglob("*.py")):
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as e:
-        found.append(f"{where}:{e.lineno}: syntax error: {e.msg}")
+        unparsed.append(f"{where}:{e.lineno}: syntax error: {e.msg}")
         continue
     except UnicodeDecodeError as e:
-        found.append(f"{where}: not UTF-8 ({e.reason} at byte {e.start})")
+        unparsed.append(f"{where}: not UTF-8 ({e.reason} at byte {e.start})")
         continue
     finder = Finder(where)
     finder.visit(tree)
     found += finder.found
+# Exit codes the build tells apart from a crash of this script (1):
+# 4 when a file does not parse (its lines first), else 3 for imports.
+if unparsed:
+    print("\n".join(unparsed))
+    sys.exit(4)
 if found:
     print("\n".join(found))
-    sys.exit(1)
+    sys.exit(3)

@@ -261,23 +261,20 @@ fn check_imports(python: &Path, p: &Project) -> anyhow::Result<()> {
         .output()
         .context("cannot run the build's Python")?;
     let found = String::from_utf8_lossy(&out.stdout);
-    if out.status.success() {
-        return Ok(());
-    }
-    if found.trim().is_empty() {
-        bail!(
+    let found = found.trim_end();
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(3) => bail!(
+            "imports inside functions are not bundled into the component (componentize-py \
+             keeps only what the module imports when it is loaded); move them to the top of \
+             the module:\n{found}"
+        ),
+        Some(4) => bail!("the project's Python does not parse:\n{found}"),
+        _ => bail!(
             "checking the imports failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
-        );
+        ),
     }
-    if found.lines().all(|l| !l.contains("` inside `")) {
-        bail!("the project's Python does not parse:\n{}", found.trim_end());
-    }
-    bail!(
-        "imports inside functions are not bundled into the component (componentize-py keeps \
-         only what the module imports when it is loaded); move them to the top of the module:\n{}",
-        found.trim_end()
-    )
 }
 
 /// Pure-Python dependencies from `[project] dependencies` (clever-sdk
