@@ -201,6 +201,16 @@ impl Desk {
             .sum()
     }
 
+    /// Orders open now, in `market` or in every market.
+    pub fn open_orders_in(&self, market: Option<&MarketId>) -> Vec<Order> {
+        match market {
+            Some(m) => self.open_orders(m),
+            None => (self.markets.keys())
+                .flat_map(|m| self.open_orders(&MarketId(m.clone())))
+                .collect(),
+        }
+    }
+
     /// Ask every open order to cancel (the venue's cancel latency applies).
     /// Returns how many were asked.
     fn cancel_all(&mut self, now: Timestamp) -> usize {

@@ -14,7 +14,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use clever_sdk::{BookOrder, InstrumentFilter, MarketFilter, MarketStatus, Timestamp};
+use clever_sdk::{
+    BookOrder, InstrumentFilter, MarketFilter, MarketId, MarketStatus, Order, Timestamp,
+};
 
 use super::clock::Clock;
 use super::desk::{Desk, Tally};
@@ -367,6 +369,17 @@ impl<C: Clock> Engine<C> {
                 }
             })
             .collect()
+    }
+
+    /// Orders open now, in `market` or in every market, with the label of
+    /// the strategy that placed each.
+    pub fn open_orders(&self, market: Option<&MarketId>) -> Vec<(&str, Order)> {
+        let each = self.slots.iter().map(|s| (s.label.as_str(), s.desk()));
+        each.flat_map(|(label, desk)| {
+            let orders = desk.open_orders_in(market);
+            orders.into_iter().map(move |o| (label, o))
+        })
+        .collect()
     }
 
     /// Updates handled so far.

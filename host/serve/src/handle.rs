@@ -9,7 +9,8 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use super::live::{Command, HostStatus, SwapReport};
+use super::followed::OpenOrder;
+use super::live::{Command, HostStatus, MarketsView, SwapReport};
 use clever_engine::{Desk, SharedPredictions, SwapError, Venue};
 use clever_risk::{RiskBook, RiskLimits};
 use clever_runtime::{
@@ -499,6 +500,22 @@ impl HostHandle {
     pub async fn status(&self) -> Result<HostStatus, HostError> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Status(reply))?;
+        answer.await.map_err(|_| HostError::Stopped)
+    }
+
+    /// The markets followed, and `ladder`'s prices with the orders on it.
+    pub async fn markets(&self, ladder: Option<&str>) -> Result<MarketsView, HostError> {
+        let (reply, answer) = oneshot::channel();
+        let ladder = ladder.map(str::to_owned);
+        self.send(Command::Markets { ladder, reply })?;
+        answer.await.map_err(|_| HostError::Stopped)
+    }
+
+    /// The orders open now, in `market` or in every market.
+    pub async fn open_orders(&self, market: Option<&str>) -> Result<Vec<OpenOrder>, HostError> {
+        let (reply, answer) = oneshot::channel();
+        let market = market.map(str::to_owned);
+        self.send(Command::OpenOrders { market, reply })?;
         answer.await.map_err(|_| HostError::Stopped)
     }
 

@@ -17,6 +17,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod followed;
 pub mod handle;
 pub mod live;
 pub mod metrics;
@@ -32,4 +33,7 @@ pub fn wall_now() -> clever_sdk::Timestamp {
     clever_sdk::Timestamp(chrono::Utc::now().timestamp_millis())
 }
 
-pub use live::{Command, Feed, HostStatus, Input, LiveLoop, ReplayStatus, SwapDone, SwapReport};
+pub use followed::{MarketLadder, MarketSummary, OpenOrder};
+pub use live::{
+    Command, Feed, HostStatus, Input, LiveLoop, MarketsView, ReplayStatus, SwapDone, SwapReport,
+};

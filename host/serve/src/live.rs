@@ -15,6 +15,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::alerts::Alerter;
+use super::followed::{Followed, MarketLadder, MarketSummary, OpenOrder};
 use super::handle::HostError;
 use clever_engine::Pacer;
 use clever_engine::{Arrivals, Engine, Format, MarketSource, SimClock};
@@ -79,6 +80,20 @@ pub enum Command {
     },
     /// Report the replay and every strategy.
     Status(oneshot::Sender<HostStatus>),
+    /// Report the markets followed, and one market's ladder if asked.
+    Markets {
+        /// The market whose ladder is wanted.
+        ladder: Option<String>,
+        /// Answered with what the loop holds.
+        reply: oneshot::Sender<MarketsView>,
+    },
+    /// Report the orders open now, in one market or in all.
+    OpenOrders {
+        /// The market, or every market.
+        market: Option<String>,
+        /// Answered with every strategy's open orders.
+        reply: oneshot::Sender<Vec<OpenOrder>>,
+    },
     /// Stop all trading; answers how many orders were asked to cancel.
     Kill(oneshot::Sender<usize>),
     /// Trade again after a kill.
@@ -159,6 +174,17 @@ pub struct HostStatus {
     pub strategies: Vec<StrategyStatus>,
 }
 
+/// The markets a host follows, and one's ladder with the orders on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarketsView {
+    /// Open markets by start time, then recently closed ones.
+    pub markets: Vec<MarketSummary>,
+    /// The ladder asked for, if that market is open.
+    pub ladder: Option<MarketLadder>,
+    /// The strategies' open orders in that market.
+    pub orders: Vec<OpenOrder>,
+}
+
 /// A swapped-in version waiting for its first event.
 struct Watch {
     label: String,
@@ -180,6 +206,7 @@ pub struct LiveLoop {
     status: ReplayStatus,
     killed: bool,
     watches: Vec<Watch>,
+    followed: Followed,
     /// Raises the host's alerts, with the faults each strategy had when
     /// last looked at.
     alerts: Option<(Alerter, HashMap<String, Faults>)>,
@@ -217,6 +244,7 @@ impl LiveLoop {
             status,
             killed: false,
             watches: Vec::new(),
+            followed: Followed::default(),
             alerts: None,
         }
     }
@@ -260,6 +288,15 @@ impl LiveLoop {
     pub fn killed(mut self) -> Self {
         self.kill();
         self
+    }
+
+    fn open_orders(&self, market: Option<&str>) -> Vec<OpenOrder> {
+        let market = market.map(clever_sdk::MarketId::from);
+        let orders = self.engine.open_orders(market.as_ref());
+        orders
+            .iter()
+            .map(|(label, order)| OpenOrder::of(label, order))
+            .collect()
     }
 
     /// Stop all trading; how many orders were asked to cancel.
@@ -375,6 +412,7 @@ impl LiveLoop {
     fn update(&mut self, book: &clever_market::MarketBook) {
         let start = Instant::now();
         self.engine.on_update(book);
+        self.followed.saw(&book.view);
         self.alert_faults();
         let took = start.elapsed().as_micros() as u64;
         self.status.longest_update_us = self.status.longest_update_us.max(took);
@@ -488,6 +526,22 @@ impl LiveLoop {
                     killed: self.killed,
                     strategies: self.engine.statuses(),
                 });
+            }
+            Command::Markets { ladder, reply } => {
+                let ladder = ladder.and_then(|id| self.followed.ladder(&id));
+                let orders = match &ladder {
+                    Some(l) => self.open_orders(Some(&l.market.id)),
+                    None => Vec::new(),
+                };
+                let markets = self.followed.summaries();
+                let _ = reply.send(MarketsView {
+                    markets,
+                    ladder,
+                    orders,
+                });
+            }
+            Command::OpenOrders { market, reply } => {
+                let _ = reply.send(self.open_orders(market.as_deref()));
             }
             Command::Kill(reply) => {
                 let asked = self.kill();

@@ -2,7 +2,7 @@
 //! kept across restarts: each order as the venue last reported it, and
 //! each strategy version's orders, matched stake and settled profit.
 
-use crate::store::{JournalOrder, OrderQuery, Store, VersionResult, database_url};
+use crate::store::{JournalOrder, JournalStatus, OrderQuery, Store, VersionResult, database_url};
 
 /// The orders running hosts placed, and their results per strategy version.
 #[derive(Debug, clap::Args)]
@@ -31,20 +31,13 @@ pub struct Args {
     json: bool,
 }
 
-const STATUSES: &[&str] = &[
-    "PENDING",
-    "EXECUTABLE",
-    "EXECUTION_COMPLETE",
-    "REJECTED",
-    "FAILED",
-];
-
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
+        let statuses = JournalStatus::ALL.map(JournalStatus::text);
         if let Some(status) = &self.status
-            && !STATUSES.contains(&status.as_str())
+            && !statuses.contains(&status.as_str())
         {
-            anyhow::bail!("--status {status}: expected one of {}", STATUSES.join(", "));
+            anyhow::bail!("--status {status}: expected one of {}", statuses.join(", "));
         }
         let query = OrderQuery {
             strategy: self.strategy.clone(),

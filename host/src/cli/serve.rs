@@ -313,12 +313,21 @@ pub(super) async fn serve_api(
     println!("{name}: listening on http://{addr}");
     // Scripts and tests wait for that line.
     std::io::stdout().flush().context("writing to stdout")?;
+    println!("{name}: dashboard on http://{addr}/ui");
     let state = Arc::new(ApiState {
         host,
         token: api.token,
         max_upload: api.max_upload,
     });
-    axum::serve(listener, router(state))
+    // The dashboard's live streams never end by themselves: told to close,
+    // they end, and the graceful shutdown can finish.
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let stop = async move {
+        stop.await;
+        let _ = closing.send(true);
+    };
+    let app = router(state.clone()).merge(clever_dashboard::router(state, closed));
+    axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await
         .context("serving the API")

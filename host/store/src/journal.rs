@@ -34,6 +34,15 @@ pub enum JournalStatus {
 }
 
 impl JournalStatus {
+    /// Every status, in an order's life.
+    pub const ALL: [JournalStatus; 5] = [
+        JournalStatus::Pending,
+        JournalStatus::Executable,
+        JournalStatus::ExecutionComplete,
+        JournalStatus::Rejected,
+        JournalStatus::Failed,
+    ];
+
     /// The column's text.
     pub fn text(self) -> &'static str {
         match self {

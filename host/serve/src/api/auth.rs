@@ -26,12 +26,33 @@ impl Token {
     /// True if `guess` is the token, in time independent of where they differ.
     pub fn matches(&self, guess: &str) -> bool {
         let guess: [u8; 32] = Sha256::digest(guess.as_bytes()).into();
-        self.0
-            .iter()
-            .zip(guess.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        same(&self.0, &guess)
     }
+
+    /// What a signed-in browser keeps in its cookie: derived from the
+    /// token, so the token itself is never stored there, and the same
+    /// across restarts of a host with the same token.
+    pub fn session(&self) -> String {
+        let mut hash = Sha256::new();
+        hash.update(b"clever-dashboard-session:");
+        hash.update(self.0);
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// True if `cookie` is [`Token::session`], in time independent of
+    /// where they differ.
+    pub fn session_matches(&self, cookie: &str) -> bool {
+        let want: [u8; 32] = Sha256::digest(self.session().as_bytes()).into();
+        let got: [u8; 32] = Sha256::digest(cookie.as_bytes()).into();
+        same(&want, &got)
+    }
+}
+
+fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }
 
 impl std::fmt::Debug for Token {
@@ -79,5 +100,10 @@ mod tests {
         assert!(!t.matches("s3cre"));
         assert!(!t.matches(""));
         assert!(Token::new(" \n").is_none());
+        let session = t.session();
+        assert!(!session.contains("s3cret"));
+        assert!(t.session_matches(&session));
+        assert!(!t.session_matches("s3cret"));
+        assert_ne!(session, Token::new("other").expect("not empty").session());
     }
 }

@@ -1,0 +1,148 @@
+//! The live stream: `GET /ui/events?page=...` sends each of the page's
+//! fragments as a server-sent event named after it, once at connection
+//! and then whenever it changes (looked at every [`EVERY`]). The browser
+//! reconnects by itself; `retry` asks it to within a second, and the
+//! first events after a reconnection bring the whole page up to date.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::Dashboard;
+use crate::layout::Fragments;
+use crate::pages;
+use crate::session::signed_in;
+
+/// How often a connection looks for changes.
+const EVERY: Duration = Duration::from_millis(500);
+
+/// Which page, and what it is filtered by (the page's own query).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct View {
+    /// `strategies`, `orders`, `markets` or `alerts`.
+    #[serde(default)]
+    pub page: String,
+    /// Orders of one strategy.
+    pub strategy: Option<String>,
+    /// Orders in, or the ladder of, one market.
+    pub market: Option<String>,
+    /// Orders in one journal status.
+    pub status: Option<String>,
+}
+
+impl View {
+    /// `value` unless it is empty (a form's blank field).
+    pub fn given(value: &Option<String>) -> Option<&str> {
+        value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// The stream URL of this view.
+    pub fn url(&self, page: &str) -> String {
+        let mut url = format!("/ui/events?page={page}");
+        for (key, value) in [
+            ("strategy", &self.strategy),
+            ("market", &self.market),
+            ("status", &self.status),
+        ] {
+            if let Some(v) = View::given(value) {
+                url.push_str(&format!("&{key}={}", encode(v)));
+            }
+        }
+        url
+    }
+}
+
+/// Percent-encode a query value.
+fn encode(value: &str) -> String {
+    let keep = |b: u8| b.is_ascii_alphanumeric() || b"-_.~@".contains(&b);
+    let each = value.bytes();
+    each.map(|b| {
+        if keep(b) {
+            (b as char).to_string()
+        } else {
+            format!("%{b:02X}")
+        }
+    })
+    .collect()
+}
+
+/// The fragments of `view`'s page as they stand.
+pub async fn fragments(d: &Dashboard, view: &View, signed_in: bool) -> Fragments {
+    let mut out = vec![("health", pages::health(d, signed_in).await)];
+    out.extend(match view.page.as_str() {
+        "strategies" => pages::strategies::live(d).await,
+        "orders" => pages::orders::live(d, view).await,
+        "markets" => pages::markets::live(d, view).await,
+        "alerts" => pages::alerts::live(d).await,
+        _ => Vec::new(),
+    });
+    out
+}
+
+/// `GET /ui/events`.
+pub async fn events(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Query(view): Query<View>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let signed_in = signed_in(&d, &headers);
+    let (send, receive) = mpsc::channel(16);
+    tokio::spawn(push(d, view, signed_in, send));
+    let stream = futures_util::stream::unfold(receive, |mut receive| async move {
+        let event = receive.recv().await?;
+        Some((Ok(event), receive))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Send what changed until the page goes away.
+async fn push(d: Arc<Dashboard>, view: View, signed_in: bool, send: mpsc::Sender<Event>) {
+    let retry = Event::default().retry(Duration::from_secs(1));
+    if send.send(retry).await.is_err() {
+        return;
+    }
+    let mut sent: HashMap<&'static str, String> = HashMap::new();
+    let mut tick = tokio::time::interval(EVERY);
+    let mut closing = d.closing.clone();
+    while crate::tick_or_close(&mut tick, &mut closing).await {
+        for (name, markup) in fragments(&d, &view, signed_in).await {
+            let html = markup.into_string();
+            if sent.get(name) == Some(&html) {
+                continue;
+            }
+            // SSE data may not hold a carriage return; HTML needs none.
+            let event = Event::default().event(name).data(html.replace('\r', ""));
+            if send.send(event).await.is_err() {
+                return;
+            }
+            sent.insert(name, html);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_keeps_its_filters_in_its_stream_url() {
+        let view = View {
+            strategy: Some("lay low".into()),
+            market: Some("1.23".into()),
+            status: Some(" ".into()),
+            ..View::default()
+        };
+        assert_eq!(
+            view.url("orders"),
+            "/ui/events?page=orders&strategy=lay%20low&market=1.23"
+        );
+    }
+}
