@@ -17,8 +17,10 @@ down).
 import argparse
 import json
 import os
+import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -45,24 +47,31 @@ class Host:
         with open(self.token_file, "w") as f:
             f.write(TOKEN + "\n")
 
-    def start(self, listen="127.0.0.1:0"):
+    def start(self, listen="0.0.0.0:0"):
         a = self.args
         self.log = open(os.path.join(a.work, "serve.log"), "a")
         self.proc = subprocess.Popen(
             [a.clever, "serve", "--db", a.db, "--replay", a.data, "--speed", SPEED,
              "--listen", listen, "--token-file", self.token_file, "--alerts", a.alerts],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
+        # Read every line on a thread (the host never blocks on a full
+        # pipe), and wait for the address no longer than a minute.
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in self.proc.stdout],
+                         daemon=True).start()
         deadline = time.time() + 60
-        for line in self.proc.stdout:
-            m = re.search(r"listening on (http://\S+)", line)
-            if m:
-                self.url = m.group(1)
-                # Keep reading, so the host never blocks on a full pipe.
-                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-                return self.url
-            if time.time() > deadline:
+        while time.time() < deadline:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.time()))
+            except queue.Empty:
                 break
-        sys.exit(f"clever serve did not start; see {a.work}/serve.log")
+            m = re.search(r"listening on http://\S+:(\d+)", line)
+            if m:
+                self.port = m.group(1)
+                self.url = f"http://127.0.0.1:{self.port}"
+                return self.url
+        self.proc.kill()
+        sys.exit(f"clever serve did not start within 60 s; see {a.work}/serve.log")
 
     def stop(self, within=30):
         """SIGTERM, as a service manager would; it must end within `within`
@@ -116,9 +125,52 @@ def check_sign_in(page, context, host):
     for c in context.cookies():
         assert TOKEN not in c["value"], "the cookie holds the token"
         if c["name"] == "clever_session":
-            assert c["httpOnly"] and c["sameSite"] == "Strict", c
+            assert c["httpOnly"] and c["sameSite"] == "Lax" and c["expires"] > time.time(), c
+    headers = page.request.get(host.url + "/ui").headers
+    assert headers.get("x-frame-options") == "DENY", headers
+    assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), headers
     print("sign-in: refused without it (401, 403 without HX-Request), wrong token refused, "
-          "cookie HttpOnly/Strict without the token")
+          "cookie HttpOnly/Lax/expiring without the token; pages may not be framed")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+def lan_address():
+    """This machine's address on its network (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("10.255.255.255", 1))
+        return s.getsockname()[0]
+
+
+def check_remote_reads(context, host):
+    """From an address other than loopback, reading needs signing in too."""
+    ip = lan_address()
+    assert not ip.startswith("127."), f"no address but loopback here ({ip}) to read from"
+    remote = f"http://{ip}:{host.port}"
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def status(path, cookie=None):
+        req = urllib.request.Request(remote + path)
+        if cookie:
+            req.add_header("Cookie", cookie)
+        try:
+            with opener.open(req, timeout=10) as r:
+                return r.status, r.headers.get("Location")
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Location")
+
+    assert status("/ui") == (303, "/ui/login"), status("/ui")
+    assert status("/ui/orders")[0] == 303
+    assert status("/ui/events?page=strategies")[0] == 401
+    assert status("/ui/login")[0] == 200
+    session = [c for c in context.cookies() if c["name"] == "clever_session"][0]
+    signed = f"clever_session={session['value']}"
+    assert status("/ui", signed)[0] == 200, status("/ui", signed)
+    print(f"reads from {ip} (not loopback): pages go to sign-in, the stream is 401; "
+          "signed in, they are served")
 
 
 def check_swap(page, host, component, dialogs):
@@ -140,12 +192,12 @@ def check_swap(page, host, component, dialogs):
 
 
 def check_kill(page, host, dialogs):
-    page.click("button.kill")
-    expect(page.locator(".health")).to_have_attribute("data-killed", "true")
+    page.click("#kill")
+    expect(page.locator(".killswitch")).to_have_attribute("data-killed", "true")
     assert host.api("/health")["killed"] is True
     assert any(d.startswith("Pull the kill switch") for d in dialogs), dialogs
-    page.click("button.release")
-    expect(page.locator(".health")).to_have_attribute("data-killed", "false")
+    page.click("#release")
+    expect(page.locator(".killswitch")).to_have_attribute("data-killed", "false")
     assert host.api("/health")["killed"] is False
     print("kill switch through the page: on, API killed=true; released, API killed=false")
 
@@ -168,7 +220,8 @@ def check_other_pages(page, host, shots):
     expect(page.locator("#markets-table tbody tr").first).to_be_visible()
     open_rows = page.locator("#markets-table tbody tr", has_not_text="Closed")
     expect(open_rows.first).to_be_visible(timeout=30_000)
-    open_rows.first.locator("a").click()
+    # The last open market has the longest left before it closes.
+    open_rows.last.locator("a").click()
     expect(page.locator("#ladder-table tbody tr").first).to_be_visible()
     page.screenshot(path=f"{shots}/markets.png", full_page=True)
     print(f"markets page: {page.locator('#markets-table tbody tr').count()} markets, "
@@ -188,9 +241,10 @@ def check_other_pages(page, host, shots):
           "a run's report")
 
 
-def check_phone(browser, host, shots):
+def check_phone(browser, host, shots, watch):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
+    watch(page)
     for name, path in [("strategies", "/ui"), ("orders", "/ui/orders"),
                        ("markets", "/ui/markets"), ("alerts", "/ui/alerts"), ("runs", "/ui/runs")]:
         page.goto(host.url + path)
@@ -208,12 +262,11 @@ def check_restart(page, host, shots):
     expect(page.locator("#pnl-chart polyline").first).to_be_attached()
     page.screenshot(path=f"{shots}/strategies.png")
     started = page.locator("#host-started").get_attribute("data-started")
-    port = host.url.rsplit(":", 1)[1]
     took = time.time()
     host.stop()
     stopped = time.time() - took
     expect(page.locator("#conn")).to_have_attribute("data-state", "down")
-    host.start(listen=f"127.0.0.1:{port}")
+    host.start(listen=f"0.0.0.0:{host.port}")
     expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=30_000)
     expect(page.locator("#host-started")).not_to_have_attribute("data-started", started)
     expect(cell(page, "counter", 1)).to_have_text("1.1.0")
@@ -241,19 +294,28 @@ def main():
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
-            page.on("console", console)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+
+            def watch(page):
+                page.on("console", console)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+
+            watch(page)
             expect.set_options(timeout=20_000)
             check_strategies(page, host, shots)
             check_sign_in(page, context, host)
+            check_remote_reads(context, host)
             check_swap(page, host, args.component, dialogs)
             check_kill(page, host, dialogs)
             check_other_pages(page, host, shots)
-            check_phone(browser, host, shots)
+            check_phone(browser, host, shots, watch)
             host_down[0] = True
             check_restart(page, host, shots)
             host_down[0] = False
+            page.click("header button.link")  # Sign out
+            expect(page.locator("a.signin")).to_be_visible()
+            assert page.locator("#publish-form").count() == 0
+            print("sign-out: the controls are gone")
             browser.close()
     finally:
         if host.proc and host.proc.poll() is None:

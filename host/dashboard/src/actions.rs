@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::Dashboard;
 use crate::layout::flash;
 use crate::pages::strategies::controls;
-use crate::session::may_change;
+use crate::session::{Reader, may_change};
 
 type Answer = (StatusCode, Markup);
 
@@ -38,8 +38,13 @@ async fn with_controls(d: &Dashboard, ok: bool, text: String) -> Answer {
 }
 
 /// `POST /ui/actions/publish`: the component is the body.
-pub async fn publish(State(d): State<Arc<Dashboard>>, headers: HeaderMap, body: Bytes) -> Answer {
-    if let Err(e) = may_change(&d, &headers) {
+pub async fn publish(
+    State(d): State<Arc<Dashboard>>,
+    Extension(reader): Extension<Reader>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    if let Err(e) = may_change(reader, &headers) {
         return refused(e);
     }
     if body.is_empty() {
@@ -73,10 +78,11 @@ pub struct ActivateForm {
 /// `POST /ui/actions/activate`.
 pub async fn activate(
     State(d): State<Arc<Dashboard>>,
+    Extension(reader): Extension<Reader>,
     headers: HeaderMap,
     Form(form): Form<ActivateForm>,
 ) -> Answer {
-    if let Err(e) = may_change(&d, &headers) {
+    if let Err(e) = may_change(reader, &headers) {
         return refused(e);
     }
     let alongside = form.alongside.is_some_and(|v| v == "true" || v == "on");
@@ -109,10 +115,11 @@ pub struct NameForm {
 /// `POST /ui/actions/rollback`.
 pub async fn rollback(
     State(d): State<Arc<Dashboard>>,
+    Extension(reader): Extension<Reader>,
     headers: HeaderMap,
     Form(form): Form<NameForm>,
 ) -> Answer {
-    if let Err(e) = may_change(&d, &headers) {
+    if let Err(e) = may_change(reader, &headers) {
         return refused(e);
     }
     match d.host().rollback(form.name.trim()).await {
@@ -125,8 +132,12 @@ pub async fn rollback(
 }
 
 /// `POST /ui/actions/kill`.
-pub async fn kill(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Answer {
-    if let Err(e) = may_change(&d, &headers) {
+pub async fn kill(
+    State(d): State<Arc<Dashboard>>,
+    Extension(reader): Extension<Reader>,
+    headers: HeaderMap,
+) -> Answer {
+    if let Err(e) = may_change(reader, &headers) {
         return refused(e);
     }
     match d.host().kill().await {
@@ -145,8 +156,12 @@ pub async fn kill(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Answer
 }
 
 /// `POST /ui/actions/release`.
-pub async fn release(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Answer {
-    if let Err(e) = may_change(&d, &headers) {
+pub async fn release(
+    State(d): State<Arc<Dashboard>>,
+    Extension(reader): Extension<Reader>,
+    headers: HeaderMap,
+) -> Answer {
+    if let Err(e) = may_change(reader, &headers) {
         return refused(e);
     }
     match d.host().release().await {

@@ -1,9 +1,8 @@
 //! Profit over time per strategy version: sampled from the host every
 //! [`EVERY`] while it serves, drawn as an SVG on the server (no chart
-//! library in the page). The history starts when the host starts; the
-//! first sample of each version is its figure then (kept across
-//! restarts by the journal), so a restarted host's lines start where the
-//! last one's ended.
+//! library in the page). The figures are this run's, as `/strategies`
+//! reports them: a restarted host's chart starts again from its start
+//! (the journal, on the orders page, keeps every order across restarts).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -62,7 +62,7 @@ pub fn shell(d: &Dashboard, nav: Nav, signed_in: bool, live: &str, body: Markup)
                     span #conn.conn data-state="connecting" { "connecting" }
                     (sign_in_control(d, signed_in))
                 }
-                main { (body) }
+                main { div #flash {} (body) }
             }
         }
     }
@@ -73,9 +73,7 @@ fn sign_in_control(d: &Dashboard, signed_in: bool) -> Markup {
         @if d.api.token.is_none() {
             span.muted title="served with --insecure-local: no token needed" { "no token" }
         } @else if signed_in {
-            form.inline method="post" action="/ui/logout" {
-                button.link type="submit" { "Sign out" }
-            }
+            button.link hx-post="/ui/logout" { "Sign out" }
         } @else {
             a.signin href="/ui/login" title="Sign in to change anything" { "Sign in" }
         }

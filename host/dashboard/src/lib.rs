@@ -7,9 +7,12 @@
 //! controls' forms. Why this and not a JavaScript build: see
 //! `docs/decisions/004-dashboard.md`.
 //!
-//! Reading is open, as the API's reads are; anything that changes state
-//! needs the API token, given once on the sign-in page and kept by the
-//! browser as a cookie derived from it ([`session`]).
+//! Reading is open from loopback; from anywhere else, and for anything
+//! that changes state, it needs the API token, given once on the sign-in
+//! page and kept by the browser as a cookie derived from it ([`session`]).
+//! The host must be served with connect info
+//! (`into_make_service_with_connect_info::<SocketAddr>`) for the
+//! dashboard to know a loopback reader.
 //!
 //! Owns: the pages, the live stream, the P&L history it charts, and the
 //! sign-in cookie. Does not know: how anything is done; it asks the
@@ -30,6 +33,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use clever_serve::api::ApiState;
 use tokio::sync::watch;
@@ -80,7 +87,14 @@ pub fn router(api: Arc<ApiState>, closing: watch::Receiver<bool>) -> Router {
         closing,
     });
     tokio::spawn(chart::sample(dashboard.clone()));
-    Router::new()
+    // Sign-in and the page's own files are open; everything else passes
+    // the gate (reads from loopback, or signed in).
+    let open = Router::new()
+        .route("/ui/login", get(session::login_page).post(session::login))
+        .route("/ui/logout", post(session::logout))
+        .route("/ui/assets/{file}", get(assets::asset));
+    let identify = from_fn_with_state(dashboard.clone(), session::identify);
+    let gated = Router::new()
         .route("/ui", get(pages::strategies::page))
         .route("/ui/", get(pages::strategies::page))
         .route("/ui/orders", get(pages::orders::page))
@@ -89,8 +103,6 @@ pub fn router(api: Arc<ApiState>, closing: watch::Receiver<bool>) -> Router {
         .route("/ui/runs", get(pages::runs::page))
         .route("/ui/runs/{id}", get(pages::runs::run_page))
         .route("/ui/events", get(live::events))
-        .route("/ui/login", get(session::login_page).post(session::login))
-        .route("/ui/logout", post(session::logout))
         .route(
             "/ui/actions/publish",
             post(actions::publish).layer(DefaultBodyLimit::max(max_upload)),
@@ -99,6 +111,23 @@ pub fn router(api: Arc<ApiState>, closing: watch::Receiver<bool>) -> Router {
         .route("/ui/actions/rollback", post(actions::rollback))
         .route("/ui/actions/kill", post(actions::kill))
         .route("/ui/actions/release", post(actions::release))
-        .route("/ui/assets/{file}", get(assets::asset))
+        .route_layer(from_fn(session::gate));
+    open.merge(gated)
+        .route_layer(identify)
+        .layer(map_response(guard_headers))
         .with_state(dashboard)
 }
+
+/// Every dashboard answer: no framing (a hidden frame cannot steal a
+/// click on Kill switch), and scripts, styles and connections from the
+/// host only (htmx is told not to eval, and the pages have no inline
+/// script).
+async fn guard_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    response
+}
+
+const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'";

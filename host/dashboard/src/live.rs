@@ -9,8 +9,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Extension, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::Dashboard;
 use crate::layout::Fragments;
 use crate::pages;
-use crate::session::signed_in;
+use crate::session::Reader;
 
 /// How often a connection looks for changes.
 const EVERY: Duration = Duration::from_millis(500);
@@ -61,7 +60,7 @@ impl View {
 }
 
 /// Percent-encode a query value.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let keep = |b: u8| b.is_ascii_alphanumeric() || b"-_.~@".contains(&b);
     let each = value.bytes();
     each.map(|b| {
@@ -76,7 +75,7 @@ fn encode(value: &str) -> String {
 
 /// The fragments of `view`'s page as they stand.
 pub async fn fragments(d: &Dashboard, view: &View, signed_in: bool) -> Fragments {
-    let mut out = vec![("health", pages::health(d, signed_in).await)];
+    let mut out = pages::health(d, signed_in).await;
     out.extend(match view.page.as_str() {
         "strategies" => pages::strategies::live(d).await,
         "orders" => pages::orders::live(d, view).await,
@@ -90,10 +89,10 @@ pub async fn fragments(d: &Dashboard, view: &View, signed_in: bool) -> Fragments
 /// `GET /ui/events`.
 pub async fn events(
     State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
+    Extension(reader): Extension<Reader>,
     Query(view): Query<View>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let signed_in = signed_in(&d, &headers);
+    let signed_in = reader.signed_in;
     let (send, receive) = mpsc::channel(16);
     tokio::spawn(push(d, view, signed_in, send));
     let stream = futures_util::stream::unfold(receive, |mut receive| async move {
@@ -112,7 +111,14 @@ async fn push(d: Arc<Dashboard>, view: View, signed_in: bool, send: mpsc::Sender
     let mut sent: HashMap<&'static str, String> = HashMap::new();
     let mut tick = tokio::time::interval(EVERY);
     let mut closing = d.closing.clone();
-    while crate::tick_or_close(&mut tick, &mut closing).await {
+    loop {
+        // A page that went away ends this at once, even with nothing to
+        // send; so does a host that is stopping.
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = send.closed() => return,
+            _ = closing.wait_for(|closing| *closing) => return,
+        }
         for (name, markup) in fragments(&d, &view, signed_in).await {
             let html = markup.into_string();
             if sent.get(name) == Some(&html) {
@@ -120,8 +126,9 @@ async fn push(d: Arc<Dashboard>, view: View, signed_in: bool, send: mpsc::Sender
             }
             // SSE data may not hold a carriage return; HTML needs none.
             let event = Event::default().event(name).data(html.replace('\r', ""));
-            if send.send(event).await.is_err() {
-                return;
+            tokio::select! {
+                sent_ok = send.send(event) => if sent_ok.is_err() { return },
+                _ = closing.wait_for(|closing| *closing) => return,
             }
             sent.insert(name, html);
         }

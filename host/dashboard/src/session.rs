@@ -1,15 +1,25 @@
-//! Signing in: the API token, typed once, becomes a cookie derived from it
-//! ([`Token::session`](clever_serve::api::Token::session)): `HttpOnly`, so
-//! page scripts cannot read it, and `SameSite=Strict`, so another site
-//! cannot send it. A change also needs the `HX-Request` header, which a
-//! form on another site cannot set.
+//! Who is reading, and signing in.
+//!
+//! A reader is *local* when it connects from loopback and asks for the
+//! host by a loopback name (a page of another site whose name was rebound
+//! to 127.0.0.1 asks by its own name, and is not local). Local readers may
+//! read; anyone else must sign in first. Signing in turns the API token,
+//! typed once, into a cookie holding its issue time and an HMAC of it
+//! keyed by the token ([`Token::session`](clever_serve::api::Token::session)):
+//! `HttpOnly`, so page scripts cannot read it, `SameSite=Lax`, and valid
+//! for [`SESSION_MS`]. A change also needs the `HX-Request` header, which
+//! a form or a cross-site request cannot send without a CORS preflight
+//! the host never answers; under `--insecure-local` (no token) only a
+//! local reader may change anything.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, Extension, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
@@ -18,13 +28,57 @@ use crate::Dashboard;
 use crate::layout::{Nav, shell};
 
 const COOKIE_NAME: &str = "clever_session";
+/// How long a sign-in lasts.
+pub const SESSION_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// Whether this request may change something: no token is set
-/// (`--insecure-local`), or it carries the session cookie or the bearer
-/// token.
-pub fn signed_in(dashboard: &Dashboard, headers: &HeaderMap) -> bool {
-    let Some(token) = &dashboard.api.token else {
-        return true;
+/// Who sent a request, as far as the dashboard cares.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader {
+    /// On this machine, asking for it by a loopback name.
+    pub local: bool,
+    /// May change things: signed in (or no token is set and it is local).
+    pub signed_in: bool,
+}
+
+/// Work out the [`Reader`] of every `/ui` request, for the handlers.
+pub async fn identify(
+    State(d): State<Arc<Dashboard>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
+    let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
+    let local = is_local(peer.map(|ConnectInfo(addr)| *addr), host);
+    let signed_in = match &d.api.token {
+        None => local,
+        Some(_) => has_session(&d, request.headers()),
+    };
+    request.extensions_mut().insert(Reader { local, signed_in });
+    next.run(request).await
+}
+
+/// Loopback peer (an IPv4-mapped one too) asking by a loopback name. No
+/// peer known (a router served without connect info) is not local.
+pub fn is_local(peer: Option<SocketAddr>, host: Option<&str>) -> bool {
+    if !peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
+        return false;
+    }
+    let Some(host) = host else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    let loopback_ip = name
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback());
+    loopback_ip || name.eq_ignore_ascii_case("localhost")
+}
+
+fn has_session(d: &Dashboard, headers: &HeaderMap) -> bool {
+    let Some(token) = &d.api.token else {
+        return false;
     };
     let bearer = headers
         .get(AUTHORIZATION)
@@ -33,7 +87,8 @@ pub fn signed_in(dashboard: &Dashboard, headers: &HeaderMap) -> bool {
     if bearer.is_some_and(|b| token.matches(b)) {
         return true;
     }
-    cookie(headers).is_some_and(|c| token.session_matches(c))
+    let now = clever_serve::wall_now().0;
+    cookie(headers).is_some_and(|c| token.session_valid(c, now, SESSION_MS))
 }
 
 fn cookie(headers: &HeaderMap) -> Option<&str> {
@@ -47,13 +102,26 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
+/// Let a local or signed-in reader through; send anyone else's page to
+/// the sign-in page, and answer anything else 401.
+pub async fn gate(Extension(reader): Extension<Reader>, request: Request, next: Next) -> Response {
+    if reader.local || reader.signed_in {
+        return next.run(request).await;
+    }
+    if request.method() == Method::GET && request.uri().path() != "/ui/events" {
+        return redirect("/ui/login", None);
+    }
+    let why = "sign in with the API token first: this host is not being read from its own machine";
+    (StatusCode::UNAUTHORIZED, why).into_response()
+}
+
 /// Refuse a change that is not signed in, or not sent by the page.
-pub fn may_change(dashboard: &Dashboard, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
+pub fn may_change(reader: Reader, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
     if headers.get("hx-request").is_none() {
         let why = "a change through the dashboard must come from its page (HX-Request header)";
         return Err((StatusCode::FORBIDDEN, why.into()));
     }
-    if !signed_in(dashboard, headers) {
+    if !reader.signed_in {
         let why = "sign in with the API token first (Sign in, top right)";
         return Err((StatusCode::UNAUTHORIZED, why.into()));
     }
@@ -61,9 +129,11 @@ pub fn may_change(dashboard: &Dashboard, headers: &HeaderMap) -> Result<(), (Sta
 }
 
 /// `GET /ui/login`.
-pub async fn login_page(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    let body = login_form(None);
-    shell(&d, Nav::Login, signed_in(&d, &headers), "", body).into_response()
+pub async fn login_page(
+    State(d): State<Arc<Dashboard>>,
+    Extension(reader): Extension<Reader>,
+) -> Response {
+    shell(&d, Nav::Login, reader.signed_in, "", login_form(None)).into_response()
 }
 
 fn login_form(error: Option<&str>) -> maud::Markup {
@@ -72,7 +142,7 @@ fn login_form(error: Option<&str>) -> maud::Markup {
             h2 { "Sign in" }
             p { "Paste the host's API token (the one `clever serve` reads from "
                 code { "--token-file" } " or " code { "$CLEVER_API_TOKEN" }
-                "). The browser keeps a cookie derived from it, never the token." }
+                "). The browser keeps a cookie derived from it for a week, never the token." }
             @if let Some(error) = error { p.flash.error role="alert" { (error) } }
             form method="post" action="/ui/login" {
                 label for="token" { "API token" }
@@ -93,7 +163,7 @@ pub struct Login {
 /// strategies page; a wrong one says so.
 pub async fn login(
     State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
+    Extension(reader): Extension<Reader>,
     Form(form): Form<Login>,
 ) -> Response {
     let Some(token) = &d.api.token else {
@@ -101,20 +171,27 @@ pub async fn login(
     };
     if !token.matches(form.token.trim()) {
         let body = login_form(Some("That is not this host's API token."));
-        let page = shell(&d, Nav::Login, signed_in(&d, &headers), "", body);
+        let page = shell(&d, Nav::Login, reader.signed_in, "", body);
         return (StatusCode::UNAUTHORIZED, page).into_response();
     }
-    let cookie = format!(
-        "{COOKIE_NAME}={}; Path=/ui; HttpOnly; SameSite=Strict",
-        token.session()
-    );
+    let session = token.session(clever_serve::wall_now().0);
+    let max_age = SESSION_MS / 1000;
+    let cookie =
+        format!("{COOKIE_NAME}={session}; Path=/ui; HttpOnly; SameSite=Lax; Max-Age={max_age}");
     redirect("/ui", Some(cookie))
 }
 
-/// `POST /ui/logout`: forget the cookie.
-pub async fn logout() -> Response {
-    let gone = format!("{COOKIE_NAME}=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0");
-    redirect("/ui", Some(gone))
+/// `POST /ui/logout` (from the page: `HX-Request`): forget the cookie.
+pub async fn logout(headers: HeaderMap) -> Response {
+    if headers.get("hx-request").is_none() {
+        return (StatusCode::FORBIDDEN, "sign out from the dashboard's page").into_response();
+    }
+    let gone = format!("{COOKIE_NAME}=; Path=/ui; HttpOnly; SameSite=Lax; Max-Age=0");
+    let mut response = ([("hx-redirect", "/ui")], "signed out").into_response();
+    if let Ok(gone) = gone.parse() {
+        response.headers_mut().insert(SET_COOKIE, gone);
+    }
+    response
 }
 
 fn redirect(to: &str, cookie: Option<String>) -> Response {
@@ -123,4 +200,34 @@ fn redirect(to: &str, cookie: Option<String>) -> Response {
         response.headers_mut().insert(SET_COOKIE, cookie);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_is_a_loopback_peer_asking_by_a_loopback_name() {
+        let v4: SocketAddr = "127.0.0.1:5000".parse().expect("address");
+        let v6: SocketAddr = "[::1]:5000".parse().expect("address");
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().expect("address");
+        let lan: SocketAddr = "192.168.1.20:5000".parse().expect("address");
+        for host in [
+            "127.0.0.1:8780",
+            "localhost:8780",
+            "LOCALHOST",
+            "[::1]:8780",
+            "127.0.0.2",
+        ] {
+            assert!(is_local(Some(v4), Some(host)), "{host}");
+        }
+        assert!(is_local(Some(v6), Some("[::1]:8780")));
+        assert!(is_local(Some(mapped), Some("127.0.0.1:8780")));
+        // Rebound names, remote peers, and no peer or name are not local.
+        assert!(!is_local(Some(v4), Some("evil.example:8780")));
+        assert!(!is_local(Some(v4), Some("127.0.0.1.evil.example")));
+        assert!(!is_local(Some(v4), None));
+        assert!(!is_local(Some(lan), Some("127.0.0.1:8780")));
+        assert!(!is_local(None, Some("127.0.0.1:8780")));
+    }
 }

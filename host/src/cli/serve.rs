@@ -327,6 +327,8 @@ pub(super) async fn serve_api(
         let _ = closing.send(true);
     };
     let app = router(state.clone()).merge(clever_dashboard::router(state, closed));
+    // The dashboard reads the peer's address (open reads on loopback only).
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await

@@ -3,30 +3,28 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Extension, State};
 use clever_store::AlertRow;
 use maud::{Markup, html};
 
 use crate::Dashboard;
 use crate::layout::{Fragments, Nav, empty, region, shell, when};
 use crate::live::{View, fragments};
-use crate::session::signed_in;
+use crate::session::Reader;
 
 /// Alerts shown.
 const SHOWN: i64 = 100;
 
 /// `GET /ui/alerts`.
-pub async fn page(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Markup {
+pub async fn page(State(d): State<Arc<Dashboard>>, Extension(reader): Extension<Reader>) -> Markup {
     let view = View {
         page: "alerts".into(),
         ..View::default()
     };
-    let signed_in = signed_in(&d, &headers);
+    let signed_in = reader.signed_in;
     let frags = fragments(&d, &view, signed_in).await;
     let body = html! {
-        (region("health", &frags))
-        div #flash {}
+        (crate::pages::top(&frags))
         section.card { h2 { "Faults" } (region("faults", &frags)) }
         section.card { h2 { "Alerts, newest first" } (region("alerts", &frags)) }
     };

@@ -4,15 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Extension, Query, State};
 use clever_serve::{MarketLadder, MarketSummary, OpenOrder};
 use maud::{Markup, html};
 
 use crate::Dashboard;
 use crate::layout::{Fragments, Nav, amount, empty, region, shell, span};
-use crate::live::{View, fragments};
-use crate::session::signed_in;
+use crate::live::{View, encode, fragments};
+use crate::session::Reader;
 
 /// Markets listed.
 const LISTED: usize = 100;
@@ -20,15 +19,14 @@ const LISTED: usize = 100;
 /// `GET /ui/markets?market=ID`.
 pub async fn page(
     State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
+    Extension(reader): Extension<Reader>,
     Query(mut view): Query<View>,
 ) -> Markup {
     view.page = "markets".into();
-    let signed_in = signed_in(&d, &headers);
+    let signed_in = reader.signed_in;
     let frags = fragments(&d, &view, signed_in).await;
     let body = html! {
-        (region("health", &frags))
-        div #flash {}
+        (crate::pages::top(&frags))
         @if let Some(id) = View::given(&view.market) {
             section.card { h2 { "Ladder of " (id) } (region("ladder", &frags)) }
         }
@@ -70,7 +68,7 @@ fn list(markets: &[MarketSummary], chosen: Option<&str>) -> Markup {
             } }
             tbody { @for m in markets.iter().take(LISTED) {
                 tr aria-selected=[(chosen == Some(m.id.as_str())).then_some("true")] {
-                    td { a href=(format!("/ui/markets?market={}", m.id)) { (m.id) } }
+                    td { a href=(format!("/ui/markets?market={}", encode(&m.id))) { (m.id) } }
                     td { (m.market_type) } td { (m.country.as_deref().unwrap_or("-")) }
                     td { (m.status) @if m.in_play && m.status != "Closed" { " " span.pill.warn { "in play" } } }
                     td.num { @if m.status == "Closed" { "-" } @else { (span(m.start_time - m.publish_time)) } }

@@ -10,17 +10,22 @@ pub mod strategies;
 use maud::{Markup, html};
 
 use crate::Dashboard;
-use crate::layout::span;
+use crate::layout::{Fragments, region, span};
 
-/// The strip on every page: mode, the feed's progress, the kill switch
-/// (and its control, for a signed-in page).
-pub async fn health(d: &Dashboard, signed_in: bool) -> Markup {
+/// The strip on every page: mode and the feed's progress (`health`,
+/// which changes with every update), and the kill switch with its control
+/// (`kill`, which changes only when the switch does, so the button is not
+/// redrawn under the pointer).
+pub async fn health(d: &Dashboard, signed_in: bool) -> Fragments {
     let status = match d.host().status().await {
         Ok(status) => status,
-        Err(e) => return html! { p.flash.error { "The host does not answer: " (e) } },
+        Err(e) => {
+            let down = html! { p.flash.error { "The host does not answer: " (e) } };
+            return vec![("health", down), ("kill", html! {})];
+        }
     };
     let r = &status.replay;
-    html! {
+    let health = html! {
         div.health data-killed=(status.killed) {
             span.pill.mode { (status.mode) }
             span #host-started data-started=(d.started) {
@@ -30,19 +35,37 @@ pub async fn health(d: &Dashboard, signed_in: bool) -> Markup {
             @if r.files > 0 {
                 span { "files " (r.started) "/" (r.files) @if r.finished { " · finished" } }
             }
-            @if let Some(lag) = r.lag_ms.filter(|_| status.mode != "replay") { span title="wall clock minus the data's publish time" { "lag " (span(lag)) } }
-            @if status.killed {
+            @if let Some(lag) = r.lag_ms.filter(|_| status.mode != "replay") {
+                span title="wall clock minus the data's publish time" { "lag " (span(lag)) }
+            }
+        }
+    };
+    vec![
+        ("health", health),
+        ("kill", kill_switch(status.killed, signed_in)),
+    ]
+}
+
+fn kill_switch(killed: bool, signed_in: bool) -> Markup {
+    html! {
+        div.killswitch data-killed=(killed) {
+            @if killed {
                 strong.killed role="alert" { "KILL SWITCH ON: no new orders" }
                 @if signed_in {
-                    button.release hx-post="/ui/actions/release" hx-target="#flash"
+                    button #release.release hx-post="/ui/actions/release" hx-target="#flash"
                         hx-confirm="Release the kill switch? Strategies will trade again." { "Release" }
                 }
             } @else if signed_in {
-                button.kill hx-post="/ui/actions/kill" hx-target="#flash"
+                button #kill.kill hx-post="/ui/actions/kill" hx-target="#flash"
                     hx-confirm="Pull the kill switch? Every open order is cancelled and no new order is placed until it is released." {
                     "Kill switch"
                 }
             }
         }
     }
+}
+
+/// The top of every page: the health strip and the kill switch.
+pub fn top(fragments: &Fragments) -> Markup {
+    html! { div.strip { (region("health", fragments)) (region("kill", fragments)) } }
 }

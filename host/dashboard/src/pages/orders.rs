@@ -4,16 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Extension, Query, State};
 use clever_serve::OpenOrder;
 use clever_store::{JournalOrder, JournalStatus, OrderQuery};
 use maud::{Markup, html};
 
 use crate::Dashboard;
 use crate::layout::{Fragments, Nav, amount, clock, empty, money, region, shell};
-use crate::live::{View, fragments};
-use crate::session::signed_in;
+use crate::live::{View, encode, fragments};
+use crate::session::Reader;
 
 /// Journal rows shown.
 const RECENT: i64 = 50;
@@ -21,15 +20,14 @@ const RECENT: i64 = 50;
 /// `GET /ui/orders?strategy=&market=&status=`.
 pub async fn page(
     State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
+    Extension(reader): Extension<Reader>,
     Query(mut view): Query<View>,
 ) -> Markup {
     view.page = "orders".into();
-    let signed_in = signed_in(&d, &headers);
+    let signed_in = reader.signed_in;
     let frags = fragments(&d, &view, signed_in).await;
     let body = html! {
-        (region("health", &frags))
-        div #flash {}
+        (crate::pages::top(&frags))
         section.card {
             h2 { "Orders" }
             (filters(&view))
@@ -61,7 +59,10 @@ pub async fn live(d: &Dashboard, view: &View) -> Fragments {
     let strategy = View::given(&view.strategy);
     let open = match d.host().open_orders(View::given(&view.market)).await {
         Ok(mut orders) => {
-            orders.retain(|o| strategy.is_none_or(|s| o.strategy == s));
+            // A strategy's orders, those of a version run alongside too
+            // (labelled `name@version`), as the journal's are by name.
+            let of = |label: &str, s: &str| label == s || label.starts_with(&format!("{s}@"));
+            orders.retain(|o| strategy.is_none_or(|s| of(&o.strategy, s)));
             open_table(&orders)
         }
         Err(e) => html! { p.flash.error { (e) } },
@@ -94,7 +95,7 @@ pub fn open_table(orders: &[OpenOrder]) -> Markup {
             tbody { @for o in orders {
                 tr {
                     td { (clock(o.placed_at)) } td { (o.strategy) }
-                    td { a href=(format!("/ui/markets?market={}", o.market_id)) { (o.market_id) } }
+                    td { a href=(format!("/ui/markets?market={}", encode(&o.market_id))) { (o.market_id) } }
                     td { (o.selection_id) } td class=(o.side.to_lowercase()) { (o.side) }
                     td.num { (o.price) } td.num { (amount(o.size)) } td.num { (amount(o.size_matched)) }
                     td { (o.status) }
@@ -119,7 +120,7 @@ fn journal_table(rows: &[JournalOrder]) -> Markup {
                 tr {
                     td { (clock(o.placed_at)) }
                     td { (o.strategy.as_deref().unwrap_or("-")) @if let Some(v) = &o.version { span.muted { "@" (v) } } }
-                    td { a href=(format!("/ui/markets?market={}", o.market_id)) { (o.market_id) } }
+                    td { a href=(format!("/ui/markets?market={}", encode(&o.market_id))) { (o.market_id) } }
                     td { (o.selection_id) } td class=(o.side.to_lowercase()) { (o.side) }
                     td.num { (o.price) } td.num { (o.size) } td.num { (o.matched) }
                     td.num { (o.average_price.map_or_else(|| "-".into(), |p| format!("{p:.2}"))) }

@@ -5,17 +5,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
 use clever_market::Money;
 use clever_store::{ResultRow, RunRow};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::Dashboard;
-use crate::layout::{Nav, empty, money, region, shell, when};
+use crate::layout::{Nav, empty, money, shell, when};
 use crate::live::{View, fragments};
-use crate::session::signed_in;
+use crate::session::Reader;
 
 /// What the runs page may be asked.
 #[derive(Deserialize)]
@@ -26,15 +26,15 @@ pub struct RunsQuery {
 /// `GET /ui/runs?sweep=N`: every saved run, or one sweep's ranked by profit.
 pub async fn page(
     State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
+    Extension(reader): Extension<Reader>,
     Query(q): Query<RunsQuery>,
 ) -> Markup {
-    let signed_in = signed_in(&d, &headers);
+    let signed_in = reader.signed_in;
     let view = View::default();
     let frags = fragments(&d, &view, signed_in).await;
     let runs = d.host().store().runs(q.sweep).await;
     let body = html! {
-        (region("health", &frags))
+        (crate::pages::top(&frags))
         @match runs {
             Err(e) => p.flash.error { "The runs cannot be read: " (e) },
             Ok(mut runs) => {
@@ -109,10 +109,10 @@ fn runs_table(runs: &[RunRow]) -> Markup {
 /// `GET /ui/runs/{id}`: one run's report.
 pub async fn run_page(
     State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
+    Extension(reader): Extension<Reader>,
     Path(id): Path<i64>,
 ) -> (StatusCode, Markup) {
-    let signed_in = signed_in(&d, &headers);
+    let signed_in = reader.signed_in;
     let view = View::default();
     let frags = fragments(&d, &view, signed_in).await;
     let (code, report) = match d.host().store().run(id).await {
@@ -126,7 +126,7 @@ pub async fn run_page(
             html! { p.flash.error { (e) } },
         ),
     };
-    let body = html! { (region("health", &frags)) (report) };
+    let body = html! { (crate::pages::top(&frags)) (report) };
     (
         code,
         shell(&d, Nav::Runs, signed_in, &view.url("runs"), body),

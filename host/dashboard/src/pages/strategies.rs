@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Extension, State};
 use clever_engine::StrategyStatus;
 use clever_store::Published;
 use maud::{Markup, html};
@@ -14,25 +13,24 @@ use maud::{Markup, html};
 use crate::Dashboard;
 use crate::layout::{Fragments, Nav, amount, empty, money, region, shell};
 use crate::live::{View, fragments};
-use crate::session::signed_in;
+use crate::session::Reader;
 
 /// `GET /ui`.
-pub async fn page(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Markup {
-    let signed_in = signed_in(&d, &headers);
+pub async fn page(State(d): State<Arc<Dashboard>>, Extension(reader): Extension<Reader>) -> Markup {
+    let signed_in = reader.signed_in;
     let view = View {
         page: "strategies".into(),
         ..View::default()
     };
     let frags = fragments(&d, &view, signed_in).await;
     let body = html! {
-        (region("health", &frags))
-        div #flash {}
+        (crate::pages::top(&frags))
         section.card {
             h2 { "Strategies" }
             (region("strategies", &frags))
         }
         section.card {
-            h2 { "Profit over time, per version" }
+            h2 { "Profit over time, per version (since the host started)" }
             (region("pnl", &frags))
         }
         div #controls { (controls(&d, signed_in).await) }

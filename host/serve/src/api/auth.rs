@@ -6,6 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, ApiState};
@@ -29,23 +30,55 @@ impl Token {
         same(&self.0, &guess)
     }
 
-    /// What a signed-in browser keeps in its cookie: derived from the
-    /// token, so the token itself is never stored there, and the same
-    /// across restarts of a host with the same token.
-    pub fn session(&self) -> String {
-        let mut hash = Sha256::new();
-        hash.update(b"clever-dashboard-session:");
-        hash.update(self.0);
-        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    /// A signed-in browser's cookie, issued at `issued_ms`: the time and
+    /// an HMAC of it keyed by the token's hash. The token itself is never
+    /// stored there; a host with the same token accepts it after a
+    /// restart; it expires ([`Token::session_valid`]).
+    pub fn session(&self, issued_ms: i64) -> String {
+        let mac = self.session_mac(issued_ms).finalize().into_bytes();
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{issued_ms}.{hex}")
     }
 
-    /// True if `cookie` is [`Token::session`], in time independent of
-    /// where they differ.
-    pub fn session_matches(&self, cookie: &str) -> bool {
-        let want: [u8; 32] = Sha256::digest(self.session().as_bytes()).into();
-        let got: [u8; 32] = Sha256::digest(cookie.as_bytes()).into();
-        same(&want, &got)
+    /// True if `cookie` is a [`Token::session`] issued at most
+    /// `max_age_ms` before `now_ms` (a minute ahead is forgiven), its MAC
+    /// compared in constant time.
+    pub fn session_valid(&self, cookie: &str, now_ms: i64, max_age_ms: i64) -> bool {
+        let Some((issued, mac)) = cookie.split_once('.') else {
+            return false;
+        };
+        let Ok(issued) = issued.parse::<i64>() else {
+            return false;
+        };
+        let age = now_ms.checked_sub(issued);
+        if !age.is_some_and(|age| (-60_000..=max_age_ms).contains(&age)) {
+            return false;
+        }
+        let Some(mac) = unhex(mac) else {
+            return false;
+        };
+        self.session_mac(issued).verify_slice(&mac).is_ok()
     }
+
+    fn session_mac(&self, issued_ms: i64) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(b"clever-dashboard-session:");
+        mac.update(issued_ms.to_string().as_bytes());
+        mac
+    }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16);
+    let pairs = bytes.chunks(2);
+    pairs
+        .map(|p| Some((digit(p[0])? * 16 + digit(p[1])?) as u8))
+        .collect()
 }
 
 fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
@@ -100,10 +133,39 @@ mod tests {
         assert!(!t.matches("s3cre"));
         assert!(!t.matches(""));
         assert!(Token::new(" \n").is_none());
-        let session = t.session();
+    }
+
+    #[test]
+    fn a_session_is_the_tokens_own_and_expires() {
+        let t = Token::new("s3cret").expect("not empty");
+        let (issued, day) = (1_700_000_000_000, 86_400_000);
+        let session = t.session(issued);
         assert!(!session.contains("s3cret"));
-        assert!(t.session_matches(&session));
-        assert!(!t.session_matches("s3cret"));
-        assert_ne!(session, Token::new("other").expect("not empty").session());
+        assert!(t.session_valid(&session, issued, day));
+        assert!(t.session_valid(&session, issued + day, day));
+        assert!(!t.session_valid(&session, issued + day + 1, day), "expired");
+        assert!(
+            !t.session_valid(&session, issued - 120_000, day),
+            "from the future"
+        );
+        let other = Token::new("other").expect("not empty");
+        assert!(
+            !other.session_valid(&session, issued, day),
+            "another token's"
+        );
+        // The time is signed: moving it forward breaks the MAC.
+        let (_, mac) = session.split_once('.').expect("time.mac");
+        let moved = format!("{}.{mac}", issued + 1000);
+        assert!(!t.session_valid(&moved, issued + 1000, day));
+        for bad in [
+            "",
+            ".",
+            "s3cret",
+            "1.zz",
+            "x.00",
+            &format!("{issued}.{}", &mac[1..]),
+        ] {
+            assert!(!t.session_valid(bad, issued, day), "{bad:?}");
+        }
     }
 }
