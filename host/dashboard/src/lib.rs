@@ -94,6 +94,17 @@ pub fn router(api: Arc<ApiState>, closing: watch::Receiver<bool>) -> Router {
         .route("/ui/logout", post(session::logout))
         .route("/ui/assets/{file}", get(assets::asset));
     let identify = from_fn_with_state(dashboard.clone(), session::identify);
+    // A change must also be signed in and sent by the page.
+    let actions = Router::new()
+        .route(
+            "/ui/actions/publish",
+            post(actions::publish).layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route("/ui/actions/activate", post(actions::activate))
+        .route("/ui/actions/rollback", post(actions::rollback))
+        .route("/ui/actions/kill", post(actions::kill))
+        .route("/ui/actions/release", post(actions::release))
+        .route_layer(from_fn(session::may_change));
     let gated = Router::new()
         .route("/ui", get(pages::strategies::page))
         .route("/ui/", get(pages::strategies::page))
@@ -103,14 +114,7 @@ pub fn router(api: Arc<ApiState>, closing: watch::Receiver<bool>) -> Router {
         .route("/ui/runs", get(pages::runs::page))
         .route("/ui/runs/{id}", get(pages::runs::run_page))
         .route("/ui/events", get(live::events))
-        .route(
-            "/ui/actions/publish",
-            post(actions::publish).layer(DefaultBodyLimit::max(max_upload)),
-        )
-        .route("/ui/actions/activate", post(actions::activate))
-        .route("/ui/actions/rollback", post(actions::rollback))
-        .route("/ui/actions/kill", post(actions::kill))
-        .route("/ui/actions/release", post(actions::release))
+        .merge(actions)
         .route_layer(from_fn(session::gate));
     open.merge(gated)
         .route_layer(identify)

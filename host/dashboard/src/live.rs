@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::extract::{Extension, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -59,28 +60,30 @@ impl View {
     }
 }
 
+/// What a query value keeps as it is; everything else is percent-encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'@');
+
 /// Percent-encode a query value.
 pub(crate) fn encode(value: &str) -> String {
-    let keep = |b: u8| b.is_ascii_alphanumeric() || b"-_.~@".contains(&b);
-    let each = value.bytes();
-    each.map(|b| {
-        if keep(b) {
-            (b as char).to_string()
-        } else {
-            format!("%{b:02X}")
-        }
-    })
-    .collect()
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 /// The fragments of `view`'s page as they stand.
 pub async fn fragments(d: &Dashboard, view: &View, signed_in: bool) -> Fragments {
-    let mut out = pages::health(d, signed_in).await;
+    // One status command to the loop serves every fragment that needs it.
+    let status = d.host().status().await;
+    let status = status.as_ref();
+    let mut out = pages::health(d, status, signed_in);
     out.extend(match view.page.as_str() {
-        "strategies" => pages::strategies::live(d).await,
+        "strategies" => pages::strategies::live(d, status),
         "orders" => pages::orders::live(d, view).await,
         "markets" => pages::markets::live(d, view).await,
-        "alerts" => pages::alerts::live(d).await,
+        "alerts" => pages::alerts::live(d, status).await,
         _ => Vec::new(),
     });
     out

@@ -17,15 +17,16 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Extension, Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, SET_COOKIE};
+use axum::http::header::{COOKIE, HOST, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use clever_serve::api::bearer;
 use maud::html;
 use serde::Deserialize;
 
 use crate::Dashboard;
-use crate::layout::{Nav, shell};
+use crate::layout::{Nav, flash, shell};
 
 const COOKIE_NAME: &str = "clever_session";
 /// How long a sign-in lasts.
@@ -80,11 +81,7 @@ fn has_session(d: &Dashboard, headers: &HeaderMap) -> bool {
     let Some(token) = &d.api.token else {
         return false;
     };
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if bearer.is_some_and(|b| token.matches(b)) {
+    if bearer(headers).is_some_and(|b| token.matches(b)) {
         return true;
     }
     let now = clever_serve::wall_now().0;
@@ -115,17 +112,23 @@ pub async fn gate(Extension(reader): Extension<Reader>, request: Request, next: 
     (StatusCode::UNAUTHORIZED, why).into_response()
 }
 
-/// Refuse a change that is not signed in, or not sent by the page.
-pub fn may_change(reader: Reader, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
-    if headers.get("hx-request").is_none() {
+/// Let a change through only signed in and sent by the page; refuse
+/// anything else with a message for the page's flash.
+pub async fn may_change(
+    Extension(reader): Extension<Reader>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let refused = |code: StatusCode, why: &str| (code, flash(false, why)).into_response();
+    if request.headers().get("hx-request").is_none() {
         let why = "a change through the dashboard must come from its page (HX-Request header)";
-        return Err((StatusCode::FORBIDDEN, why.into()));
+        return refused(StatusCode::FORBIDDEN, why);
     }
     if !reader.signed_in {
         let why = "sign in with the API token first (Sign in, top right)";
-        return Err((StatusCode::UNAUTHORIZED, why.into()));
+        return refused(StatusCode::UNAUTHORIZED, why);
     }
-    Ok(())
+    next.run(request).await
 }
 
 /// `GET /ui/login`.

@@ -195,10 +195,7 @@ impl Desk {
 
     /// Orders open now, in every market.
     pub fn open_order_count(&self) -> usize {
-        let markets = self.markets.keys();
-        markets
-            .map(|m| self.open_orders(&MarketId(m.clone())).len())
-            .sum()
+        self.open_orders_in(None).len()
     }
 
     /// Orders open now, in `market` or in every market.
@@ -214,16 +211,9 @@ impl Desk {
     /// Ask every open order to cancel (the venue's cancel latency applies).
     /// Returns how many were asked.
     fn cancel_all(&mut self, now: Timestamp) -> usize {
-        let markets: Vec<String> = self.markets.keys().cloned().collect();
-        let mut asked = 0;
-        for market in markets {
-            for order in self.open_orders(&MarketId(market)) {
-                if self.venue.cancel(order.id, now).is_ok() {
-                    asked += 1;
-                }
-            }
-        }
-        asked
+        let open = self.open_orders_in(None);
+        let asked = open.iter().filter(|o| self.venue.cancel(o.id, now).is_ok());
+        asked.count()
     }
 
     /// The risk book (the kill switch lives there).

@@ -10,6 +10,7 @@ use maud::{Markup, html};
 use crate::Dashboard;
 use crate::layout::{Fragments, Nav, empty, region, shell, when};
 use crate::live::{View, fragments};
+use crate::pages::Status;
 use crate::session::Reader;
 
 /// Alerts shown.
@@ -32,8 +33,8 @@ pub async fn page(State(d): State<Arc<Dashboard>>, Extension(reader): Extension<
 }
 
 /// The live parts: faults and alerts.
-pub async fn live(d: &Dashboard) -> Fragments {
-    let faults = match d.host().status().await {
+pub async fn live(d: &Dashboard, status: Status<'_>) -> Fragments {
+    let faults = match status {
         Ok(status) => {
             let faulted = status.strategies.iter().filter(|s| s.faults > 0);
             let rows: Vec<_> = faulted

@@ -9,15 +9,21 @@ pub mod strategies;
 
 use maud::{Markup, html};
 
+use clever_serve::{HostError, HostStatus};
+
 use crate::Dashboard;
 use crate::layout::{Fragments, region, span};
+
+/// The host's status as the stream asked for it once for all of a
+/// page's fragments, or why it could not answer.
+pub type Status<'a> = Result<&'a HostStatus, &'a HostError>;
 
 /// The strip on every page: mode and the feed's progress (`health`,
 /// which changes with every update), and the kill switch with its control
 /// (`kill`, which changes only when the switch does, so the button is not
 /// redrawn under the pointer).
-pub async fn health(d: &Dashboard, signed_in: bool) -> Fragments {
-    let status = match d.host().status().await {
+pub fn health(d: &Dashboard, status: Status<'_>, signed_in: bool) -> Fragments {
+    let status = match status {
         Ok(status) => status,
         Err(e) => {
             let down = html! { p.flash.error { "The host does not answer: " (e) } };

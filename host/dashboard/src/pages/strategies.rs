@@ -13,6 +13,7 @@ use maud::{Markup, html};
 use crate::Dashboard;
 use crate::layout::{Fragments, Nav, amount, empty, money, region, shell};
 use crate::live::{View, fragments};
+use crate::pages::Status;
 use crate::session::Reader;
 
 /// `GET /ui`.
@@ -45,8 +46,8 @@ pub async fn page(State(d): State<Arc<Dashboard>>, Extension(reader): Extension<
 }
 
 /// The live parts: the table and the chart.
-pub async fn live(d: &Dashboard) -> Fragments {
-    let table = match d.host().status().await {
+pub fn live(d: &Dashboard, status: Status<'_>) -> Fragments {
+    let table = match status {
         Ok(status) => table(&status.strategies, status.mode),
         Err(e) => html! { p.flash.error { (e) } },
     };

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -94,6 +95,12 @@ impl std::fmt::Debug for Token {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ")
+}
+
 /// Let the request through only with `Authorization: Bearer <token>`
 /// (or with no token set, under `--insecure-local`).
 pub async fn require_token(
@@ -102,12 +109,7 @@ pub async fn require_token(
     next: Next,
 ) -> Result<Response, ApiError> {
     if let Some(token) = &state.token {
-        let given = request
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        match given {
+        match bearer(request.headers()) {
             None => {
                 return Err(ApiError::unauthorized(
                     "this call needs `Authorization: Bearer <token>`",

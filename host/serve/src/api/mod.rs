@@ -19,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post};
 
-pub use auth::Token;
+pub use auth::{Token, bearer};
 pub use error::ApiError;
 pub use handlers::ActivateBody;
 
