@@ -1,9 +1,8 @@
 //! Decompressing in the background, so a backtest of a compressed file
 //! uses a second core: [`BackgroundReader`] inflates on its own thread
 //! while the engine parses and applies what is ready. The channel is
-//! bounded, so memory stays bounded whatever the file's size. (Parsing on
-//! a third thread was measured too, and cost more than it saved: see
-//! docs/BENCHMARKS.md.)
+//! bounded, so memory stays bounded whatever the file's size. (A plain
+//! file's second core parses instead: see `ahead`.)
 
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};

@@ -7,7 +7,7 @@
 //! After each change the plugin-facing [`Market`](clever_sdk::Market) view is brought up to
 //! date and the runners that changed are listed.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use clever_market::{Ladder, MarketBook, RunnerDepth};
 use clever_sdk::{

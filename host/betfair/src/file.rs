@@ -56,6 +56,7 @@ pub struct StreamFile {
     line: u64,
     failed: bool,
     keep_raw: bool,
+    compressed: bool,
 }
 
 impl StreamFile {
@@ -68,6 +69,7 @@ impl StreamFile {
         let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
         let head = file.fill_buf().map_err(io)?;
         // Decompression runs on its own thread (see `background`).
+        let compressed = head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"BZh");
         let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
             let decoder = flate2::bufread::MultiGzDecoder::new(file);
             Box::new(BufReader::with_capacity(
@@ -90,6 +92,7 @@ impl StreamFile {
             line: 0,
             failed: false,
             keep_raw: false,
+            compressed,
         })
     }
 
@@ -102,6 +105,11 @@ impl StreamFile {
     /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the file is gzip or bzip2 (decompressed on its own thread).
+    pub fn is_compressed(&self) -> bool {
+        self.compressed
     }
 }
 

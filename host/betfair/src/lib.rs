@@ -17,6 +17,7 @@
 //! no Betfair type leaves this crate.
 //! Must not know: the engine's loop, risk, the simulated exchange.
 
+pub mod ahead;
 pub mod background;
 pub mod cache;
 pub mod client;
@@ -29,6 +30,7 @@ pub mod source;
 pub mod stream;
 pub mod validate;
 
+pub use ahead::{FileRecords, ParsedAhead, ParsingAhead};
 pub use cache::{CachedMarket, StreamCache};
 pub use file::{ReadError, Record, StreamFile};
 pub use source::{BetfairFileSource, StoredRecords, StreamFormat, StreamSource};

@@ -4,7 +4,7 @@
 //! ([`StoredRecords`]); [`StreamFormat`] opens either for the parts of the
 //! host that know no format.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt as _};
 use std::path::{Path, PathBuf};
 
 use clever_sdk::{MarketStatus, Timestamp};
@@ -12,7 +12,7 @@ use clever_sdk::{MarketStatus, Timestamp};
 use clever_engine::{Arrivals, Format, MarketSource, SourceError};
 use clever_market::MarketBook;
 
-use crate::{Message, ReadError, StreamCache, StreamFile};
+use crate::{FileRecords, Message, ReadError, StreamCache, StreamFile};
 
 /// Where a [`StreamSource`] reads messages: a file, or stored lines.
 pub trait Records {
@@ -25,6 +25,12 @@ pub trait Records {
 impl Records for StreamFile {
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
         StreamFile::read_into(self, message)
+    }
+}
+
+impl Records for FileRecords {
+    fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+        FileRecords::read_into(self, message)
     }
 }
 
@@ -45,13 +51,14 @@ pub struct StreamSource<R> {
 }
 
 /// A Betfair stream file (plain, gzip or bzip2; decompressed on its own
-/// thread).
-pub type BetfairFileSource = StreamSource<StreamFile>;
+/// thread, or, opened by [`FileRecords::open_ahead`], if plain parsed on
+/// its own thread).
+pub type BetfairFileSource = StreamSource<FileRecords>;
 
 impl BetfairFileSource {
     /// Open a file.
     pub fn open(path: &Path) -> Result<Self, ReadError> {
-        Ok(StreamSource::new(StreamFile::open(path)?, None))
+        Ok(StreamSource::new(FileRecords::open(path)?, None))
     }
 }
 

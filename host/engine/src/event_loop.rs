@@ -12,7 +12,10 @@
 //! current event; an order it places now reaches the venue after the
 //! venue's latency and matches against later updates only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// Looked up several times per update: std's SipHash showed in profiles.
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 use clever_sdk::{
     BookOrder, InstrumentFilter, MarketFilter, MarketId, MarketStatus, Order, Timestamp,

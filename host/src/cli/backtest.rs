@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::{Bankroll, MonteCarlo};
 use crate::backtest::{Backtest, Job, OpenedAhead, Progress, Report, Stored, data_files};
-use crate::engine::{Predictions, StrategyOutcome};
+use crate::engine::{Format, Predictions, StrategyOutcome};
 use crate::market::MarketResult;
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
@@ -126,9 +126,9 @@ impl Args {
         let limits = self.settings.sandbox()?;
         let threads = threads(self.threads)?;
         let (jobs, stored) = self.jobs()?;
-        let format = crate::betfair::StreamFormat;
+        let format = stream_format(threads, jobs.len());
         // The first files start decompressing while the plugins load.
-        let ahead = OpenedAhead::open(&format, &jobs, threads);
+        let ahead = OpenedAhead::open(format, &jobs, threads);
         let runtime = Runtime::new(RuntimeConfig {
             limits,
             ..RuntimeConfig::default()
@@ -167,7 +167,7 @@ impl Args {
         };
         let backtest = Backtest {
             runtime: &runtime,
-            format: &format,
+            format,
             plugins,
             params: self.params.clone(),
             risk,
@@ -294,6 +294,19 @@ impl Args {
         );
         let jobs = found.into_iter().map(Job::Stored).collect();
         Ok((jobs, Some(Stored { store, runtime })))
+    }
+}
+
+/// Betfair's format, parsing a plain file ahead on a thread of its own
+/// when fewer files run at once than there are cores (one file on two
+/// cores, typically); with every core running a file, the handover
+/// would only cost CPU the other files need.
+fn stream_format(threads: usize, files: usize) -> &'static dyn Format {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads.min(files) < cores {
+        &crate::betfair::ParsingAhead
+    } else {
+        &crate::betfair::StreamFormat
     }
 }
 
