@@ -167,7 +167,7 @@ async fn measure(samples: usize) {
             engine,
             commands,
             Feed::Live(inputs),
-            Box::new(StreamFormat),
+            Box::new(StreamFormat::PARSED_HERE),
             "live",
         )
         .run()

@@ -9,18 +9,15 @@
 //! It pays only where a core is spare: the handover costs CPU (the
 //! parsed messages are written on one core and read on the other), so
 //! a backtest running a file per core parses on each file's own thread
-//! ([`ParsingAhead`] is the format for the first case, `StreamFormat`
-//! for the second). A compressed file is not parsed ahead either: its
+//! (`StreamFormat::PARSED_AHEAD` is the format for the first case,
+//! `PARSED_HERE` for the second). A compressed file is not parsed ahead either: its
 //! second core already decompresses (see `background`), which takes as
 //! long as the engine's work, so a third thread would only contend.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use clever_engine::{Arrivals, Format, MarketSource, SourceError};
-
 use crate::file::{ReadError, StreamFile};
-use crate::source::{StreamFormat, StreamSource};
 use crate::stream::Message;
 
 /// Lines per batch: enough that the channel's cost vanishes per line,
@@ -162,34 +159,6 @@ impl FileRecords {
             FileRecords::Here(file) => file.read_into(message),
             FileRecords::Ahead(ahead) => ahead.read_into(message),
         }
-    }
-}
-
-/// Betfair's stream format with plain files parsed ahead on a thread of
-/// their own, for a backtest with a core to spare (see the module's
-/// header); otherwise as [`StreamFormat`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ParsingAhead;
-
-impl Format for ParsingAhead {
-    fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource + Send>, SourceError> {
-        Ok(Box::new(StreamSource::new(
-            FileRecords::open_ahead(path)?,
-            None,
-        )))
-    }
-
-    fn replay<'a>(
-        &self,
-        lines: Box<dyn Iterator<Item = (u64, String)> + 'a>,
-        origin: &str,
-        market: &str,
-    ) -> Box<dyn MarketSource + 'a> {
-        StreamFormat.replay(lines, origin, market)
-    }
-
-    fn follow(&self, arrivals: Arrivals) -> Box<dyn MarketSource> {
-        StreamFormat.follow(arrivals)
     }
 }
 

@@ -69,14 +69,14 @@ impl StreamFile {
         let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
         let head = file.fill_buf().map_err(io)?;
         // Decompression runs on its own thread (see `background`).
-        let compressed = head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"BZh");
-        let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
+        let (gzip, bzip2) = (head.starts_with(&[0x1f, 0x8b]), head.starts_with(b"BZh"));
+        let reader: Box<dyn BufRead + Send> = if gzip {
             let decoder = flate2::bufread::MultiGzDecoder::new(file);
             Box::new(BufReader::with_capacity(
                 1 << 16,
                 BackgroundReader::spawn(decoder).map_err(io)?,
             ))
-        } else if head.starts_with(b"BZh") {
+        } else if bzip2 {
             let decoder = bzip2::bufread::MultiBzDecoder::new(file);
             Box::new(BufReader::with_capacity(
                 1 << 16,
@@ -92,7 +92,7 @@ impl StreamFile {
             line: 0,
             failed: false,
             keep_raw: false,
-            compressed,
+            compressed: gzip || bzip2,
         })
     }
 

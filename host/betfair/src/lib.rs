@@ -30,7 +30,7 @@ pub mod source;
 pub mod stream;
 pub mod validate;
 
-pub use ahead::{FileRecords, ParsedAhead, ParsingAhead};
+pub use ahead::{FileRecords, ParsedAhead};
 pub use cache::{CachedMarket, StreamCache};
 pub use file::{ReadError, Record, StreamFile};
 pub use source::{BetfairFileSource, StoredRecords, StreamFormat, StreamSource};

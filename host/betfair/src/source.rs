@@ -12,7 +12,7 @@ use clever_sdk::{MarketStatus, Timestamp};
 use clever_engine::{Arrivals, Format, MarketSource, SourceError};
 use clever_market::MarketBook;
 
-use crate::{FileRecords, Message, ReadError, StreamCache, StreamFile};
+use crate::{FileRecords, Message, ReadError, StreamCache};
 
 /// Where a [`StreamSource`] reads messages: a file, or stored lines.
 pub trait Records {
@@ -20,12 +20,6 @@ pub trait Records {
     /// (or sequence) number, `None` at the end. An error is one bad line;
     /// reading goes on after it.
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>>;
-}
-
-impl Records for StreamFile {
-    fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
-        StreamFile::read_into(self, message)
-    }
 }
 
 impl Records for FileRecords {
@@ -177,12 +171,27 @@ impl<I: Iterator<Item = (u64, String)>> Records for StoredRecords<I> {
 
 /// Betfair's stream format, for the parts of the host handed a file or
 /// stored lines to replay.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StreamFormat;
+#[derive(Debug, Clone, Copy)]
+pub struct StreamFormat {
+    parse_ahead: bool,
+}
+
+impl StreamFormat {
+    /// Every file parsed on the thread that reads it.
+    pub const PARSED_HERE: StreamFormat = StreamFormat { parse_ahead: false };
+    /// A plain file read and parsed on a thread of its own (see
+    /// [`crate::ahead`]), for a backtest with a core to spare.
+    pub const PARSED_AHEAD: StreamFormat = StreamFormat { parse_ahead: true };
+}
 
 impl Format for StreamFormat {
     fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource + Send>, SourceError> {
-        Ok(Box::new(BetfairFileSource::open(path)?))
+        let records = if self.parse_ahead {
+            FileRecords::open_ahead(path)?
+        } else {
+            FileRecords::open(path)?
+        };
+        Ok(Box::new(StreamSource::new(records, None)))
     }
 
     fn replay<'a>(

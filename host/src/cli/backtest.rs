@@ -304,9 +304,9 @@ impl Args {
 fn stream_format(threads: usize, files: usize) -> &'static dyn Format {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads.min(files) < cores {
-        &crate::betfair::ParsingAhead
+        &crate::betfair::StreamFormat::PARSED_AHEAD
     } else {
-        &crate::betfair::StreamFormat
+        &crate::betfair::StreamFormat::PARSED_HERE
     }
 }
 

@@ -224,8 +224,13 @@ impl Host {
         let looping = std::thread::Builder::new()
             .name("event-loop".into())
             .spawn(move || {
-                let mut looping =
-                    LiveLoop::new(engine, commands, feed, Box::new(StreamFormat), mode);
+                let mut looping = LiveLoop::new(
+                    engine,
+                    commands,
+                    feed,
+                    Box::new(StreamFormat::PARSED_HERE),
+                    mode,
+                );
                 if let Some(alerter) = alerter {
                     looping = looping.alerting(alerter);
                 }

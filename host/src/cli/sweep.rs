@@ -177,7 +177,7 @@ impl Args {
         let predictions = super::predictions::book(db.as_deref(), None)?;
         let backtest = |params: String| Backtest {
             runtime: &runtime,
-            format: &crate::betfair::StreamFormat,
+            format: &crate::betfair::StreamFormat::PARSED_HERE,
             plugins: plugins.clone(),
             params,
             risk: risk.clone(),

@@ -31,7 +31,7 @@ fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
     let rt = support::runtime();
     let backtest = Backtest {
         runtime: &rt.runtime,
-        format: &clever_host::betfair::StreamFormat,
+        format: &clever_host::betfair::StreamFormat::PARSED_HERE,
         plugins: plugins.iter().map(|p| rt.load(p)).collect(),
         params: "{}".into(),
         risk: RiskLimits::default(),
@@ -156,7 +156,7 @@ fn routing_gives_each_plugin_only_the_updates_its_filter_wants() {
     let rt = support::runtime();
     let backtest = Backtest {
         runtime: &rt.runtime,
-        format: &clever_host::betfair::StreamFormat,
+        format: &clever_host::betfair::StreamFormat::PARSED_HERE,
         plugins: vec![rt.load(BACK_FAV_PREOFF), rt.load(FIXTURE_READER)],
         params: "{}".into(),
         risk: RiskLimits::default(),
