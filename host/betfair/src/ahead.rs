@@ -11,8 +11,9 @@
 //! a backtest running a file per core parses on each file's own thread
 //! (`StreamFormat::PARSED_AHEAD` is the format for the first case,
 //! `PARSED_HERE` for the second). A compressed file is not parsed ahead either: its
-//! second core already decompresses (see `background`), which takes as
-//! long as the engine's work, so a third thread would only contend.
+//! spare core inflates instead (`bz2_blocks`, or `background` for gzip),
+//! which takes as long as the engine's work, so another thread would only
+//! contend.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -139,9 +140,10 @@ impl FileRecords {
         StreamFile::open(path).map(FileRecords::Here)
     }
 
-    /// Open `path`, parsing ahead if it is plain.
+    /// Open `path` for a reader with a core to spare: a plain file is
+    /// parsed ahead, a bzip2 one inflated on every core.
     pub fn open_ahead(path: &Path) -> Result<Self, ReadError> {
-        let file = StreamFile::open(path)?;
+        let file = StreamFile::open_spread(path)?;
         if file.is_compressed() {
             return Ok(FileRecords::Here(file));
         }

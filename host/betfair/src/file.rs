@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::background::BackgroundReader;
+use super::bz2_blocks::{Fallback, ParallelBz2};
 use super::stream::Message;
 
 /// Why a line or a file could not be read.
@@ -60,8 +61,19 @@ pub struct StreamFile {
 }
 
 impl StreamFile {
-    /// Open a file, detecting gzip and bzip2 by their magic bytes.
+    /// Open a file, detecting gzip and bzip2 by their magic bytes; a
+    /// compressed one is inflated on one thread of its own.
     pub fn open(path: &Path) -> Result<StreamFile, ReadError> {
+        Self::open_with(path, false)
+    }
+
+    /// Open a file as [`StreamFile::open`] does, but inflate a bzip2 one
+    /// on every core (see `bz2_blocks`): for a reader with cores to spare.
+    pub fn open_spread(path: &Path) -> Result<StreamFile, ReadError> {
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, spread: bool) -> Result<StreamFile, ReadError> {
         let io = |source| ReadError::Io {
             path: path.to_owned(),
             source,
@@ -76,6 +88,10 @@ impl StreamFile {
                 1 << 16,
                 BackgroundReader::spawn(decoder).map_err(io)?,
             ))
+        } else if bzip2 && spread {
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let inflated = ParallelBz2::spawn(file, workers, reopen_bzip2(path)).map_err(io)?;
+            Box::new(BufReader::with_capacity(1 << 16, inflated))
         } else if bzip2 {
             let decoder = bzip2::bufread::MultiBzDecoder::new(file);
             Box::new(BufReader::with_capacity(
@@ -152,6 +168,15 @@ impl StreamFile {
             }
         }
     }
+}
+
+/// `path` inflated in sequence, for when cutting it into blocks fails.
+fn reopen_bzip2(path: &Path) -> Fallback {
+    let path = path.to_owned();
+    Box::new(move || {
+        let file = BufReader::with_capacity(1 << 16, File::open(&path)?);
+        Ok(Box::new(bzip2::bufread::MultiBzDecoder::new(file)))
+    })
 }
 
 impl ReadError {

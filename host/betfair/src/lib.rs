@@ -2,7 +2,8 @@
 //!
 //! Betfair's Stream API market data in Betfair's own names (`stream`),
 //! historical files read plain, gzip or bzip2 (`file`, decompressed on a
-//! second thread by `background`), the market cache that applies each
+//! second thread by `background`, or a bzip2 file's blocks on every core
+//! by `bz2_blocks`), the market cache that applies each
 //! change as the Stream API defines it, straight into the host's
 //! [`MarketBook`](clever_market::MarketBook) (`cache`), the engine's
 //! [`MarketSource`](clever_engine::MarketSource) over a file or stored lines
@@ -19,6 +20,7 @@
 
 pub mod ahead;
 pub mod background;
+pub mod bz2_blocks;
 pub mod cache;
 pub mod client;
 pub mod esa;

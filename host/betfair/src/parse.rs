@@ -258,10 +258,24 @@ impl<'de, T: Slot> Visitor<'de> for ListInto<'_, T> {
         let ListInto { list, spare, ctx } = self;
         let mut n = 0;
         loop {
-            if n == list.len() {
-                list.push(spare.pop().unwrap_or_default());
-            }
-            if T::read(&mut seq, &mut list[n], ctx)?.is_none() {
+            let read = if n < list.len() {
+                T::read(&mut seq, &mut list[n], ctx)?
+            } else {
+                // Read into the spare itself and move it only if an element
+                // came: most lists end here, and a slot is hundreds of bytes.
+                if spare.is_empty() {
+                    spare.push(T::default());
+                }
+                let read = match spare.last_mut() {
+                    Some(slot) => T::read(&mut seq, slot, ctx)?,
+                    None => None,
+                };
+                if read.is_some() {
+                    list.extend(spare.pop());
+                }
+                read
+            };
+            if read.is_none() {
                 park(list, n, spare);
                 return Ok(());
             }
