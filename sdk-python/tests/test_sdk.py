@@ -228,3 +228,45 @@ def test_timers_take_whole_non_negative_numbers():
     h.market(market_with_backs("1.1", [(1, 3.0)]))
     assert h.timers == {7: 1500, 8: 0}
     assert all(isinstance(at, int) for at in h.timers.values())
+
+
+class _Watcher(Strategy):
+    """Asks for what its parameters say on its first update of a market."""
+
+    def init(self, ctx, params):
+        self.ask = params.str_or("ask", "")
+        self.seen = []
+
+    def on_market(self, ctx, market):
+        self.seen.append(market.in_play)
+        if self.ask == "in-play":
+            ctx.skip_until_in_play(market.id)
+        elif self.ask == "done":
+            ctx.done_with(market.id)
+
+
+def test_set_interest_in_play_skips_updates_until_the_off():
+    h = Harness(_Watcher, {"ask": "in-play"})
+    m = market_with_backs("1.1", [(1, 3.0)])
+    assert h.market(m) and not h.market(m)
+    m.in_play = True
+    assert h.market(m) and h.market(m), "in play: every update again"
+    assert h.strategy.seen == [False, True, True]
+
+
+def test_done_with_stops_updates_until_the_market_is_closed():
+    h = Harness(_Watcher, {"ask": "done"})
+    m = market_with_backs("1.1", [(1, 3.0)])
+    assert h.market(m) and not h.market(m)
+    other = market_with_backs("1.2", [(1, 3.0)])
+    assert h.market(other), "only the market it was done with"
+    h.close(m)
+    assert h.market(m), "a closed market's interest is forgotten"
+
+
+def test_set_interest_in_an_unknown_market_changes_nothing():
+    from clever_sdk import MarketInterest
+
+    h = Harness(_Watcher)
+    assert not h.ctx.set_interest("1.9", MarketInterest.NOTHING_MORE)
+    assert h.market(market_with_backs("1.9", [(1, 3.0)]))

@@ -5,8 +5,8 @@
 use crate::book::{BookOrder, BookOrderRequest, BookPosition, BookSide, InstrumentInfo};
 use crate::ladder::Price;
 use crate::types::{
-    LogLevel, MarketId, Order, OrderId, OrderRequest, RejectReason, RunnerPosition, SelectionId,
-    Side, Signal, Timestamp,
+    LogLevel, MarketId, MarketInterest, Order, OrderId, OrderRequest, RejectReason, RunnerPosition,
+    SelectionId, Side, Signal, Timestamp,
 };
 
 /// What the host provides; one implementation per place a strategy runs.
@@ -26,6 +26,7 @@ pub(crate) trait HostApi {
     fn state_get(&mut self, key: &str) -> Option<Vec<u8>>;
     fn state_set(&mut self, key: &str, value: &[u8]) -> bool;
     fn state_delete(&mut self, key: &str);
+    fn set_interest(&mut self, market: &MarketId, interest: MarketInterest) -> bool;
     fn place_book_order(&mut self, request: &BookOrderRequest) -> Result<OrderId, RejectReason>;
     fn cancel_book_order(&mut self, id: OrderId) -> Result<(), RejectReason>;
     fn open_book_orders(&mut self, instrument: &str) -> Vec<BookOrder>;
@@ -160,6 +161,23 @@ impl<'a> Context<'a> {
     /// Delete from the key-value state.
     pub fn state_delete(&mut self, key: &str) {
         self.host.state_delete(key)
+    }
+
+    /// How much more of `market` this strategy wants (WIT 1.2): the host
+    /// then skips the calls it would ignore, until the market closes.
+    /// False if the host knows no open market `market` (nothing changes).
+    pub fn set_interest(&mut self, market: &MarketId, interest: MarketInterest) -> bool {
+        self.host.set_interest(market, interest)
+    }
+
+    /// No updates of `market` until it is in play.
+    pub fn skip_until_in_play(&mut self, market: &MarketId) -> bool {
+        self.set_interest(market, MarketInterest::InPlay)
+    }
+
+    /// No more updates of `market` (its orders and its close still come).
+    pub fn done_with(&mut self, market: &MarketId) -> bool {
+        self.set_interest(market, MarketInterest::NothingMore)
     }
 
     /// Place an order on an instrument's book (WIT 1.1); the risk limits

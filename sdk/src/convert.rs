@@ -40,6 +40,7 @@ macro_rules! __wit_conversions {
             $crate::__wit_enum!(wit::MarketStatus, sdk::MarketStatus, Inactive, Open, Suspended, Closed);
             $crate::__wit_enum!(wit::RunnerStatus, sdk::RunnerStatus, Active, Winner, Loser, Placed, Removed, Hidden);
             $crate::__wit_enum!(wit::LogLevel, sdk::LogLevel, Trace, Debug, Info, Warn, Error);
+            $crate::__wit_enum!(wit::MarketInterest, sdk::MarketInterest, EveryUpdate, InPlay, NothingMore);
             $crate::__wit_enum!(wit::RiskLimit, sdk::RiskLimit, MaxStake, MaxSelectionLiability,
                 MaxMarketLiability, MaxOpenOrders, MaxOrdersPerHour, DailyLoss, KillSwitch);
 

@@ -121,6 +121,9 @@ impl HostApi for WitHost {
     fn state_delete(&mut self, key: &str) {
         wit_host::state_delete(key)
     }
+    fn set_interest(&mut self, market: &sdk::MarketId, interest: sdk::MarketInterest) -> bool {
+        wit_host::set_interest(market.as_str(), interest.into())
+    }
     fn place_book_order(
         &mut self,
         request: &crate::BookOrderRequest,

@@ -13,8 +13,8 @@ use crate::params::Params;
 use crate::rules;
 use crate::strategy::Strategy;
 use crate::types::{
-    LogLevel, MarketId, MarketStatus, Order, OrderId, OrderRequest, OrderStatus, RejectReason,
-    RunnerPosition, SelectionId, Signal, Timestamp,
+    LogLevel, MarketId, MarketInterest, MarketStatus, Order, OrderId, OrderRequest, OrderStatus,
+    RejectReason, RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
 /// Market `id` whose runners (selection, price) each offer that price to
@@ -48,6 +48,9 @@ pub struct Recorded {
     pub state: BTreeMap<String, Vec<u8>>,
     predictions: BTreeMap<(String, MarketId, SelectionId), f64>,
     markets: BTreeMap<MarketId, Market>,
+    /// What the strategy asked with [`Context::set_interest`], per market
+    /// still open.
+    pub interest: BTreeMap<MarketId, MarketInterest>,
     /// Order-book instruments (WIT 1.1): see [`crate::harness_book`].
     pub(crate) books: crate::harness_book::BookHost,
 }
@@ -73,6 +76,22 @@ impl Recorded {
     /// Make a market known (orders are checked against its latest state).
     pub fn set_market(&mut self, market: &Market) {
         self.markets.insert(market.id.clone(), market.clone());
+    }
+
+    /// Record the strategy's interest in an open market it was shown;
+    /// false (and nothing recorded) for any other.
+    pub fn set_interest(&mut self, market: &MarketId, interest: MarketInterest) -> bool {
+        let open = (self.markets.get(market)).is_some_and(|m| m.status != MarketStatus::Closed);
+        if open {
+            self.interest.insert(market.clone(), interest);
+        }
+        open
+    }
+
+    /// Whether the strategy still wants `market`'s updates, by its interest.
+    pub fn wants(&self, market: &Market) -> bool {
+        let interest = self.interest.get(&market.id).copied().unwrap_or_default();
+        interest.wants(market.in_play)
     }
 
     /// Check an order with [`rules::validate_order`] and record it as executable.
@@ -266,6 +285,10 @@ impl HostApi for Recorded {
         self.state.remove(key);
     }
 
+    fn set_interest(&mut self, market: &MarketId, interest: MarketInterest) -> bool {
+        Recorded::set_interest(self, market, interest)
+    }
+
     fn place_book_order(
         &mut self,
         request: &crate::BookOrderRequest,
@@ -368,14 +391,15 @@ impl<S: Strategy> Harness<S> {
     }
 
     /// Deliver a market update at its publish time (timers due before it
-    /// fire first), if the strategy's [`Strategy::markets`] filter wants it,
-    /// as the host's engine would. Returns whether it was delivered.
+    /// fire first), if the strategy's [`Strategy::markets`] filter and its
+    /// [`Context::set_interest`] want it, as the host's engine would.
+    /// Returns whether it was delivered.
     pub fn market(&mut self, market: &Market) -> bool {
         if market.publish_time > self.host.now {
             self.advance_to(market.publish_time);
         }
         self.host.set_market(market);
-        if !S::markets().wants(market, self.host.now) {
+        if !S::markets().wants(market, self.host.now) || !self.host.wants(market) {
             return false;
         }
         let mut ctx = Context::new(&mut self.host);
@@ -420,6 +444,7 @@ impl<S: Strategy> Harness<S> {
         let mut closed = market.clone();
         closed.status = MarketStatus::Closed;
         self.host.set_market(&closed);
+        self.host.interest.remove(&closed.id);
         let mut ctx = Context::new(&mut self.host);
         self.strategy.on_market_closed(&mut ctx, &closed);
     }

@@ -115,7 +115,7 @@ pub use types::*;
 struct ReadmeDoctests;
 
 /// The version of the WIT package this SDK builds against.
-pub const WIT_VERSION: &str = "1.1.0";
+pub const WIT_VERSION: &str = "1.2.0";
 
 /// Everything a strategy usually needs, in one import.
 pub mod prelude {
@@ -125,9 +125,9 @@ pub mod prelude {
         InstrumentInfo, InstrumentState, TimeInForce, Trade,
     };
     pub use crate::{
-        Context, Levels, LogLevel, Market, MarketFilter, MarketId, Order, OrderId, OrderRequest,
-        OrderStatus, Params, Persistence, Price, PriceSize, RejectReason, Rounding, Runner,
-        RunnerStatus, SelectionId, Side, Signal, Strategy, Timestamp,
+        Context, Levels, LogLevel, Market, MarketFilter, MarketId, MarketInterest, Order, OrderId,
+        OrderRequest, OrderStatus, Params, Persistence, Price, PriceSize, RejectReason, Rounding,
+        Runner, RunnerStatus, SelectionId, Side, Signal, Strategy, Timestamp,
     };
 }
 

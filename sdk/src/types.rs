@@ -334,6 +334,33 @@ pub struct RunnerPosition {
     pub if_lose: f64,
 }
 
+/// How much more of one market a strategy wants (WIT 1.2, see
+/// [`Context::set_interest`](crate::Context::set_interest)). Every market
+/// starts at [`MarketInterest::EveryUpdate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MarketInterest {
+    /// Every update the strategy's filter lets through.
+    #[default]
+    EveryUpdate,
+    /// Nothing until the market is in play; then every update, the first
+    /// a full image of the market.
+    InPlay,
+    /// No more updates; order changes and `on_market_closed` still come.
+    NothingMore,
+}
+
+impl MarketInterest {
+    /// Whether a strategy with this interest wants an update of a market
+    /// that is (or is not) in play.
+    pub fn wants(self, in_play: bool) -> bool {
+        match self {
+            MarketInterest::EveryUpdate => true,
+            MarketInterest::InPlay => in_play,
+            MarketInterest::NothingMore => false,
+        }
+    }
+}
+
 /// Severity of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LogLevel {

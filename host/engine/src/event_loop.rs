@@ -4,7 +4,8 @@
 //!    every timer due by then, each at its own time;
 //! 2. each strategy's venue sees the update (orders arrive, match, lapse)
 //!    and the plugin hears of every order that changed (`on-order`);
-//! 3. plugins whose filter wants the market get it (`on-market`);
+//! 3. plugins whose filter wants the market, and that have not said they
+//!    want no more of it (`set-interest`), get it (`on-market`);
 //! 4. if the market closed, each strategy's orders in it are settled and
 //!    the plugin gets `on-market-closed`.
 //!
@@ -305,6 +306,7 @@ impl<C: Clock> Engine<C> {
         slot.instruments = next.plugin().instruments().cloned();
         let retired = std::mem::replace(&mut slot.instance, next);
         slot.desk_mut().switch_version(&new);
+        slot.desk_mut().clear_interest();
         Ok(Swapped {
             from: old,
             to: new,
@@ -519,10 +521,11 @@ impl<C: Clock> Engine<C> {
         };
         for slot in &mut self.slots {
             self.changes.clear();
-            let wants = slot.filter.wants(&book.view, now);
             slot.instance.set_time(now);
+            let filtered = slot.filter.wants(&book.view, now);
             let desk = slot.desk_mut();
             desk.on_market(now, book, &mut self.changes);
+            let wants = filtered && desk.wants(&book.view);
             if wants {
                 desk.versions_mut().count_event();
             }

@@ -188,6 +188,13 @@ impl host::Host for PluginState {
         self.owe_entries(1);
         self.host.kv.delete(&key);
     }
+
+    fn set_interest(&mut self, market: String, interest: wit::MarketInterest) -> bool {
+        self.owe_text(market.len());
+        self.owe_entries(1);
+        let market = sdk::MarketId(market);
+        self.host.services.set_interest(&market, interest.into())
+    }
 }
 
 clever_sdk::__wit_book_conversions!(crate::bindings::book::wit);

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use clever_sdk::harness::Recorded;
 use clever_sdk::{
-    LogLevel, Market, MarketId, Order, OrderId, OrderRequest, Price, RejectReason, RunnerPosition,
-    SelectionId, Signal, Timestamp,
+    LogLevel, Market, MarketId, MarketInterest, Order, OrderId, OrderRequest, Price, RejectReason,
+    RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
 use super::services::HostServices;
@@ -107,6 +107,9 @@ impl HostServices for RecordingServices {
         recorded.cancel_all_orders();
         drop(recorded);
         *self.cancelled_all.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+    fn set_interest(&mut self, market: &MarketId, interest: MarketInterest) -> bool {
+        self.recorded().set_interest(market, interest)
     }
     fn place_book_order(
         &mut self,

@@ -9,8 +9,9 @@
 use std::any::Any;
 
 use clever_sdk::{
-    BookOrder, BookOrderRequest, BookPosition, InstrumentInfo, LogLevel, MarketId, Order, OrderId,
-    OrderRequest, Price, RejectReason, RunnerPosition, SelectionId, Signal, Timestamp,
+    BookOrder, BookOrderRequest, BookPosition, InstrumentInfo, LogLevel, MarketId, MarketInterest,
+    Order, OrderId, OrderRequest, Price, RejectReason, RunnerPosition, SelectionId, Signal,
+    Timestamp,
 };
 
 /// The engine's side of a plugin's imports. One value per plugin instance,
@@ -60,6 +61,14 @@ pub trait HostServices: Any + Send {
     fn signal(&mut self, now: Timestamp, signal: Signal);
     /// The plugin was quarantined at `now`: cancel its open orders.
     fn cancel_all_orders(&mut self, now: Timestamp);
+
+    /// WIT 1.2: how much more of `market` the plugin wants; false if these
+    /// services know no open market `market`. Services that deliver no
+    /// markets know none.
+    fn set_interest(&mut self, market: &MarketId, interest: MarketInterest) -> bool {
+        let _ = (market, interest);
+        false
+    }
 
     /// WIT 1.1: risk-check and place a book order at `now`. Services of a
     /// host that trades no order-book instrument refuse it.

@@ -302,12 +302,15 @@ fn a_faulting_strategy_raises_the_hosts_own_alerts() {
 }
 
 /// `GET /metrics`, scraped from a host serving the race with
-/// back-fav-preoff: every line is Prometheus' text format, and the
-/// figures are the host's own (its status, the store).
+/// back-fav-preoff and the reader fixture: every line is Prometheus' text
+/// format, and the figures are the host's own (its status, the store).
 #[test]
 fn metrics_are_scraped_in_prometheus_text_format_and_match_the_status() {
     let db = TestDb::sqlite();
     crate::live::published(&db.url, clever_plugin_artifacts::BACK_FAV_PREOFF);
+    // The reader wants every update (back-fav-preoff is done with the
+    // market once it has backed), so its hooks are timed often enough.
+    crate::live::published(&db.url, clever_plugin_artifacts::FIXTURE_READER);
     let server = Server::start(&db, &race(), &["--speed", "0"], Some(TOKEN));
     server.wait_for("the replay", |h| h["replay"]["finished"] == true);
     let strategies = server.get("/strategies");
@@ -349,7 +352,10 @@ fn metrics_are_scraped_in_prometheus_text_format_and_match_the_status() {
         );
         samples.insert(series.to_owned(), value);
     }
-    let placed = strategies[0]["tally"]["placed"].as_f64().unwrap();
+    let back = (strategies.as_array().unwrap().iter())
+        .find(|s| s["name"] == "back-fav-preoff")
+        .unwrap();
+    let placed = back["tally"]["placed"].as_f64().unwrap();
     assert!(placed > 0.0, "{strategies}");
     let labels = "{strategy=\"back-fav-preoff\",venue=\"betfair\"}";
     assert_eq!(
@@ -361,9 +367,9 @@ fn metrics_are_scraped_in_prometheus_text_format_and_match_the_status() {
         1.0
     );
     assert_eq!(samples["clever_updates_total"], 166.0);
-    let hooks = samples["clever_hook_duration_seconds_count{strategy=\"back-fav-preoff\"}"];
+    let hooks = samples["clever_hook_duration_seconds_count{strategy=\"fixture-reader\"}"];
     let all =
-        samples["clever_hook_duration_seconds_bucket{strategy=\"back-fav-preoff\",le=\"+Inf\"}"];
+        samples["clever_hook_duration_seconds_bucket{strategy=\"fixture-reader\",le=\"+Inf\"}"];
     // One hook call in 16 is timed; there were more than 166.
     assert!(
         hooks >= (166 / 16) as f64 && hooks == all,

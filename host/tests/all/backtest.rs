@@ -6,11 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use clever_host::backtest::{Backtest, Progress, Report, data_files};
-use clever_host::betfair::{StreamCache, StreamFile};
+use clever_host::betfair::{StreamCache, StreamFile, StreamFormat};
 use clever_host::market::Money;
 use clever_host::risk::RiskLimits;
 use clever_host::sim::SimConfig;
 use clever_plugin_artifacts::{BACK_FAV_PREOFF, FIXTURE_READER, LAY_LOW_INPLAY, STEAM_CHASER};
+use clever_sdk::MarketStatus;
 
 use crate::support;
 
@@ -29,9 +30,20 @@ pub fn betfair_data() -> PathBuf {
 
 fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
     let rt = support::runtime();
-    let backtest = Backtest {
+    let backtest = backtest(&rt, &StreamFormat::PARSED_HERE, plugins, threads);
+    backtest.run(files, &Quiet).expect("backtest")
+}
+
+/// A backtest of `plugins` with default limits, reading files in `format`.
+fn backtest<'a>(
+    rt: &'a support::TestRuntime,
+    format: &'a StreamFormat,
+    plugins: &[&str],
+    threads: usize,
+) -> Backtest<'a> {
+    Backtest {
         runtime: &rt.runtime,
-        format: &clever_host::betfair::StreamFormat::PARSED_HERE,
+        format,
         plugins: plugins.iter().map(|p| rt.load(p)).collect(),
         params: "{}".into(),
         risk: RiskLimits::default(),
@@ -39,8 +51,7 @@ fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
         threads,
         stored: None,
         predictions: std::sync::Arc::new(clever_host::engine::NoPredictions),
-    };
-    backtest.run(files, &Quiet).expect("backtest")
+    }
 }
 
 /// (orders, matched, gross, commission, profit) of each strategy.
@@ -139,36 +150,79 @@ fn steam_chaser_runs_clean_over_every_real_file() {
 }
 
 #[test]
-fn routing_gives_each_plugin_only_the_updates_its_filter_wants() {
+fn routing_gives_each_plugin_only_the_updates_its_filter_and_interest_want() {
     let file = betfair_data().join("1-206064380.bz2");
-    // Count pre-off updates independently, straight from the cache.
+    // Count independently, straight from the cache: every update, and what
+    // each example should be shown of them.
     let mut cache = StreamCache::new();
     let (mut all, mut pre_off) = (0u64, 0u64);
+    // back-fav-preoff: pre-off updates up to the first that it backs on
+    // (open, favourite under 4.0), then `done_with`.
+    let (mut back_shown, mut backed) = (0u64, false);
+    // lay-low-inplay: each market's first update, then `skip_until_in_play`:
+    // in-play updates only.
+    let (mut lay_shown, mut seen) = (0u64, std::collections::HashSet::new());
     for record in StreamFile::open(&file).expect("open") {
         let message = record.expect("line").message;
         for change in &message.mc {
             let market = cache.apply(message.pt, change);
-            let book = &market.book;
+            let view = &market.book.view;
             all += 1;
-            pre_off += u64::from(!book.view.in_play);
+            pre_off += u64::from(!view.in_play);
+            let first = seen.insert(view.id.clone());
+            lay_shown += u64::from(first || view.in_play);
+            if !view.in_play && !backed {
+                back_shown += 1;
+                let favourite = (view.active_runners())
+                    .filter_map(|r| r.best_back().map(|b| b.price.get()))
+                    .fold(f64::INFINITY, f64::min);
+                backed = view.status == MarketStatus::Open && favourite < 4.0;
+            }
         }
     }
     let rt = support::runtime();
-    let backtest = Backtest {
-        runtime: &rt.runtime,
-        format: &clever_host::betfair::StreamFormat::PARSED_HERE,
-        plugins: vec![rt.load(BACK_FAV_PREOFF), rt.load(FIXTURE_READER)],
-        params: "{}".into(),
-        risk: RiskLimits::default(),
-        sim: SimConfig::default(),
-        threads: 1,
-        stored: None,
-        predictions: std::sync::Arc::new(clever_host::engine::NoPredictions),
-    };
+    let plugins = [BACK_FAV_PREOFF, FIXTURE_READER, LAY_LOW_INPLAY];
+    let backtest = backtest(&rt, &StreamFormat::PARSED_HERE, &plugins, 1);
     let outcome = backtest.run_file(&file, &Quiet).expect("run");
     assert_eq!(outcome.updates, all);
-    // back-fav-preoff declares pre-off only; the reader wants everything.
-    assert_eq!(outcome.strategies[0].updates, pre_off);
+    // The reader wants everything and asks for nothing less.
     assert_eq!(outcome.strategies[1].updates, all);
-    assert!(pre_off > 0 && pre_off < all);
+    let back = &outcome.strategies[0];
+    assert!(backed && back.markets[0].figures.orders == 1);
+    assert!(0 < back_shown && back_shown < pre_off && pre_off < all);
+    assert_eq!(back.updates, back_shown);
+    assert!(lay_shown < all);
+    assert_eq!(outcome.strategies[2].updates, lay_shown);
+}
+
+#[test]
+fn every_real_bzip2_file_reads_the_same_inflated_on_every_core() {
+    let files = all_files();
+    let compressed: Vec<_> = (files.iter())
+        .filter(|f| f.extension().is_some_and(|e| e == "bz2"))
+        .collect();
+    assert_eq!(compressed.len(), 4);
+    let lines = |file: StreamFile| -> Vec<(u64, String)> {
+        let records = file.keep_raw().map(|r| r.expect("a valid line"));
+        records
+            .map(|r| (r.line, r.raw.unwrap_or_default()))
+            .collect()
+    };
+    for path in compressed {
+        let sequential = lines(StreamFile::open(path).expect("open"));
+        let spread = lines(StreamFile::open_spread(path).expect("open"));
+        assert!(!sequential.is_empty());
+        assert_eq!(sequential, spread, "{}", path.display());
+    }
+}
+
+#[test]
+fn a_spare_core_changes_no_result() {
+    let files = all_files();
+    let rt = support::runtime();
+    let plugins = [LAY_LOW_INPLAY, BACK_FAV_PREOFF];
+    let run = |format| backtest(&rt, format, &plugins, 1).run(&files, &Quiet);
+    let here = run(&StreamFormat::PARSED_HERE).expect("run");
+    let ahead = run(&StreamFormat::PARSED_AHEAD).expect("run");
+    assert_eq!(ahead, here);
 }

@@ -46,7 +46,7 @@ fn build_prints_a_component_that_clever_loads() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["name"], "back-fav-preoff");
     assert_eq!(report["version"], "1.0.0");
-    assert_eq!(report["wit_version"], "1.1.0");
+    assert_eq!(report["wit_version"], "1.2.0");
     assert_eq!(report["in_play"], false);
 }
 
@@ -680,7 +680,7 @@ fn plugin_publish_refuses_what_is_not_a_strategy_and_activates_what_is() {
     let out = clever(&["plugin", "show", "back-fav-preoff", "--db", &url, "--json"]);
     let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(rows[0]["active"], true);
-    assert_eq!(rows[0]["wit_version"], "1.1.0");
+    assert_eq!(rows[0]["wit_version"], "1.2.0");
     let out = clever(&["plugin", "rollback", "back-fav-preoff", "--db", &url]);
     assert!(!out.status.success());
     assert!(

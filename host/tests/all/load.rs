@@ -26,10 +26,10 @@ fn every_plugin_describes_itself() {
             other => (other, "1.0.0"),
         };
         assert_eq!((d.name.as_str(), d.version.as_str()), (name, version));
-        // The SDK builds against 1.1; one fixture is built against the frozen 1.0.
+        // The SDK builds against 1.2; one fixture is built against the frozen 1.0.
         let (sdk, wit) = match *package {
             "fixture-wit-1-0" => ("none", "1.0.0"),
-            _ => (env!("CARGO_PKG_VERSION"), "1.1.0"),
+            _ => (env!("CARGO_PKG_VERSION"), "1.2.0"),
         };
         assert_eq!((d.sdk_version.as_str(), plugin.wit_version()), (sdk, wit));
         let trades = if *package == "perp-breakout" {
@@ -161,7 +161,7 @@ fn refuses_an_incompatible_wit_major() {
     match err {
         RuntimeError::IncompatibleWit { found, supported } => {
             assert_eq!(found, "2.0.0");
-            assert_eq!(supported, "1.1.0");
+            assert_eq!(supported, "1.2.0");
         }
         other => panic!("expected IncompatibleWit, got {other}"),
     }

@@ -93,11 +93,18 @@ fn back_fav_preoff_backs_the_favourite_once() {
                 expected = Some(fav);
             }
         }
-        plugin.on_market(1, market, Some(changed)).unwrap();
+        // As the engine does: nothing once the plugin is done with it.
+        if services.recorded().wants(market) {
+            plugin.on_market(1, market, Some(changed)).unwrap();
+        }
     }
-    let orders = &services.recorded().orders;
+    let recorded = services.recorded();
+    let orders = &recorded.orders;
     let (selection, price) = expected.expect("seed 14 has a favourite under 4.0");
     assert_eq!(orders.len(), 1);
+    // It said so through the WIT import, once it had backed.
+    let interest = recorded.interest.get(&orders[0].request.market_id);
+    assert_eq!(interest, Some(&clever_sdk::MarketInterest::NothingMore));
     assert_eq!(orders[0].request.selection_id, selection);
     assert_eq!(orders[0].request.price, price);
     assert_eq!(orders[0].request.size, 2.0);

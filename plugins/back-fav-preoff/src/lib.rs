@@ -8,7 +8,6 @@ use clever_sdk::prelude::*;
 pub struct BackFavPreOff {
     stake: f64,
     max_price: f64,
-    done: Vec<MarketId>,
 }
 
 impl BackFavPreOff {
@@ -30,12 +29,11 @@ impl Strategy for BackFavPreOff {
         Ok(BackFavPreOff {
             stake: params.f64_or("stake", 2.0)?,
             max_price: params.f64_or("max_price", 4.0)?,
-            done: Vec::new(),
         })
     }
 
     fn on_market(&mut self, ctx: &mut Context<'_>, market: &Market) {
-        if market.in_play || !market.is_open() || self.done.contains(&market.id) {
+        if market.in_play || !market.is_open() {
             return;
         }
         let Some((selection, price)) = Self::favourite(market) else {
@@ -45,13 +43,10 @@ impl Strategy for BackFavPreOff {
             return;
         }
         match ctx.back(&market.id, selection, price, self.stake) {
-            Ok(_) => self.done.push(market.id.clone()),
+            // Once per market: the host sends no more of it.
+            Ok(_) => _ = ctx.done_with(&market.id),
             Err(reason) => ctx.warn(&format!("back {selection:?} @ {price} refused: {reason}")),
         }
-    }
-
-    fn on_market_closed(&mut self, _: &mut Context<'_>, market: &Market) {
-        self.done.retain(|id| id != &market.id);
     }
 }
 
@@ -70,8 +65,11 @@ mod tests {
     fn backs_the_favourite_once_per_market() {
         let mut h = Harness::<BackFavPreOff>::new("{}").unwrap();
         let m = market(&[(1, 5.0), (2, 3.5), (3, 8.0)]);
-        h.market(&m);
-        h.market(&m);
+        assert!(h.market(&m));
+        assert!(
+            !h.market(&m),
+            "done with the market: the host sends no more of it"
+        );
         assert_eq!(h.orders().len(), 1);
         let o = &h.orders()[0].request;
         assert_eq!(
@@ -88,5 +86,15 @@ mod tests {
         in_play.in_play = true;
         assert!(!h.market(&in_play), "the filter keeps in-play updates away");
         assert!(h.orders().is_empty());
+    }
+
+    #[test]
+    fn backs_again_after_the_market_closes_and_reopens() {
+        let mut h = Harness::<BackFavPreOff>::new("{}").unwrap();
+        let m = market(&[(1, 3.0)]);
+        h.market(&m);
+        h.close(&m);
+        assert!(h.market(&m), "a closed market's interest is forgotten");
+        assert_eq!(h.orders().len(), 2);
     }
 }

@@ -22,7 +22,12 @@ impl Strategy for LayLowInPlay {
     }
 
     fn on_market(&mut self, ctx: &mut Context<'_>, market: &Market) {
-        if !market.in_play || !market.is_open() {
+        if !market.in_play {
+            // Nothing to do before the off: the host skips those updates.
+            ctx.skip_until_in_play(&market.id);
+            return;
+        }
+        if !market.is_open() {
             return;
         }
         for runner in market.active_runners() {
@@ -95,10 +100,14 @@ mod tests {
     }
 
     #[test]
-    fn nothing_before_the_off() {
+    fn nothing_before_the_off_and_no_calls_until_it() {
         let mut h = Harness::<LayLowInPlay>::new("{}").unwrap();
-        h.market(&market(false, &[(1, Some(1.5), Some(1.52))]));
+        let pre_off = market(false, &[(1, Some(1.5), Some(1.52))]);
+        assert!(h.market(&pre_off));
+        assert!(!h.market(&pre_off), "skipped until in play");
         assert!(h.orders().is_empty());
+        assert!(h.market(&market(true, &[(1, Some(1.5), Some(1.52))])));
+        assert_eq!(h.orders().len(), 1);
     }
 
     #[test]

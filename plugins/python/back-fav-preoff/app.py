@@ -23,10 +23,9 @@ class BackFavPreOff(Strategy):
     def init(self, ctx, params):
         self.stake = params.float_or("stake", 2.0)
         self.max_price = params.float_or("max_price", 4.0)
-        self.done = set()
 
     def on_market(self, ctx, market):
-        if market.in_play or not market.is_open() or market.id in self.done:
+        if market.in_play or not market.is_open():
             return
         fav = favourite(market)
         if fav is None or fav[1] >= self.max_price:
@@ -34,9 +33,7 @@ class BackFavPreOff(Strategy):
         selection, price = fav
         placed = ctx.back(market.id, selection, price, self.stake)
         if placed:
-            self.done.add(market.id)
+            # Once per market: the host sends no more of it.
+            ctx.done_with(market.id)
         else:
             ctx.warn(f"back {selection} @ {price} refused: {placed.reason}")
-
-    def on_market_closed(self, ctx, market):
-        self.done.discard(market.id)

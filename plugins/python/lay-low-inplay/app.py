@@ -14,7 +14,11 @@ class LayLowInPlay(Strategy):
         self.cancel_after_ms = params.int_or("cancel_after_ms", 2_000)
 
     def on_market(self, ctx, market):
-        if not market.in_play or not market.is_open():
+        if not market.in_play:
+            # Nothing to do before the off: the host skips those updates.
+            ctx.skip_until_in_play(market.id)
+            return
+        if not market.is_open():
             return
         for runner in market.active_runners():
             low = runner.last_traded is not None and runner.last_traded < self.below

@@ -22,7 +22,7 @@ Pure Python: no module here imports anything outside the standard library.
 """
 
 SDK_VERSION = "0.1.0"
-WIT_VERSION = "1.1.0"
+WIT_VERSION = "1.2.0"
 
 from . import ladder, odds  # noqa: E402
 from .context import Context  # noqa: E402
@@ -34,6 +34,7 @@ from .types import (  # noqa: E402
     LogLevel,
     MarketFilter,
     MarketId,
+    MarketInterest,
     MarketStatus,
     Order,
     OrderId,
@@ -60,7 +61,7 @@ from .types import (  # noqa: E402
 __all__ = [
     "SDK_VERSION", "WIT_VERSION", "ladder", "odds", "Context", "MAX_DEPTH", "Market", "PriceSize",
     "Runner", "ParamError", "Params", "Strategy", "export_strategy", "Done", "LogLevel",
-    "MarketFilter", "MarketId", "MarketStatus", "Order", "OrderId", "OrderRefused", "OrderRequest",
+    "MarketFilter", "MarketId", "MarketInterest", "MarketStatus", "Order", "OrderId", "OrderRefused", "OrderRequest",
     "OrderStatus", "OrderType", "Outcome", "Persistence", "Placed", "Refused", "RejectKind",
     "RejectReason", "RiskLimit", "RunnerPosition", "RunnerStatus", "SelectionId", "Side", "Signal",
     "Timestamp", "Window",

@@ -12,6 +12,7 @@ from .types import (
     Done,
     LogLevel,
     MarketId,
+    MarketInterest,
     Order,
     OrderId,
     OrderRequest,
@@ -43,6 +44,7 @@ class HostApi(Protocol):
     def state_get(self, key: str) -> bytes | None: ...
     def state_set(self, key: str, value: bytes) -> bool: ...
     def state_delete(self, key: str) -> None: ...
+    def set_interest(self, market_id: MarketId, interest: MarketInterest) -> bool: ...
 
 
 class Context:
@@ -145,3 +147,17 @@ class Context:
 
     def state_delete(self, key: str) -> None:
         self._host.state_delete(key)
+
+    def set_interest(self, market_id: str, interest: MarketInterest) -> bool:
+        """How much more of a market this strategy wants (WIT 1.2). The host
+        then skips calls the strategy would ignore; False if it knows no
+        open market `market_id` (nothing changes)."""
+        return self._host.set_interest(MarketId(market_id), interest)
+
+    def skip_until_in_play(self, market_id: str) -> bool:
+        """No updates of this market until it is in play."""
+        return self.set_interest(market_id, MarketInterest.IN_PLAY)
+
+    def done_with(self, market_id: str) -> bool:
+        """No more updates of this market (orders and its close still come)."""
+        return self.set_interest(market_id, MarketInterest.NOTHING_MORE)

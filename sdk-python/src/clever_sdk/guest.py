@@ -187,6 +187,9 @@ class WitHost:
     def state_delete(self, key: str) -> None:
         wit_host.state_delete(key)
 
+    def set_interest(self, market_id: MarketId, interest) -> bool:
+        return wit_host.set_interest(market_id, wit.MarketInterest(interest.value))
+
 
 _CTX = Context(WitHost())
 _CACHE = MarketCache()

@@ -25,6 +25,7 @@ from .types import (
     Done,
     LogLevel,
     MarketId,
+    MarketInterest,
     MarketStatus,
     Order,
     OrderId,
@@ -64,6 +65,7 @@ class RecordingHost:
         self.state: dict[str, bytes] = {}
         self.predictions: dict[tuple[str, str, int], float] = {}
         self.markets: dict[str, Market] = {}
+        self.interest: dict[str, MarketInterest] = {}
 
     def _open_order(self, order_id: int) -> Order | Refused:
         for o in self.orders:
@@ -137,6 +139,21 @@ class RecordingHost:
     def state_delete(self, key: str) -> None:
         self.state.pop(key, None)
 
+    def set_interest(self, market_id: MarketId, interest: MarketInterest) -> bool:
+        market = self.markets.get(market_id)
+        if market is None or market.status == MarketStatus.CLOSED:
+            return False
+        self.interest[market_id] = interest
+        return True
+
+    def wants(self, market: Market) -> bool:
+        """Whether the strategy still wants `market`'s updates, as the host
+        decides from what it asked with `set_interest`."""
+        interest = self.interest.get(market.id, MarketInterest.EVERY_UPDATE)
+        if interest == MarketInterest.IN_PLAY:
+            return market.in_play
+        return interest == MarketInterest.EVERY_UPDATE
+
     def take_due_timer(self, by: int) -> tuple[int, Timestamp] | None:
         """The earliest timer due at or before `by` (ties: lowest token)."""
         due = [(at, token) for token, at in self.timers.items() if at <= by]
@@ -188,11 +205,14 @@ class Harness:
 
     def market(self, market: Market) -> bool:
         """Deliver an update at its publish time (due timers fire first), if
-        the strategy's filter wants it. Returns whether it was delivered."""
+        the strategy's filter and its `set_interest` want it. Returns whether
+        it was delivered."""
         if market.publish_time > self.host.clock:
             self.advance_to(market.publish_time)
         self.host.markets[market.id] = market.copy()
         if not type(self.strategy).markets().wants(market, self.host.clock):
+            return False
+        if not self.host.wants(market):
             return False
         # Through the wire, as in the component: the strategy gets the
         # SDK's cached view of the market, one object updated in place.
@@ -234,6 +254,7 @@ class Harness:
         self.host.markets[closed.id] = closed
         self.strategy.on_market_closed(self.ctx, closed)
         self._cache.remove_by_id(closed.id)
+        self.host.interest.pop(closed.id, None)
 
     def snapshot(self) -> bytes:
         return self.strategy.snapshot()

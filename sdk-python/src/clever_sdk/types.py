@@ -233,6 +233,19 @@ class RunnerPosition:
     if_lose: float = 0.0
 
 
+class MarketInterest(Enum):
+    """How much more of one market a strategy wants (WIT 1.2,
+    `Context.set_interest`). Every market starts at `EVERY_UPDATE`."""
+
+    EVERY_UPDATE = 0
+    """Every update its filter lets through."""
+    IN_PLAY = 1
+    """Nothing until the market is in play; then every update, the first a
+    full image of the market."""
+    NOTHING_MORE = 2
+    """No more updates; order changes and `on_market_closed` still come."""
+
+
 class LogLevel(Enum):
     TRACE = 0
     DEBUG = 1

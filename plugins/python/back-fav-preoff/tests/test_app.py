@@ -7,8 +7,8 @@ from app import BackFavPreOff
 def test_backs_the_favourite_once_per_market():
     h = Harness(BackFavPreOff)
     m = market_with_backs("1.100", [(1, 5.0), (2, 3.5), (3, 8.0)])
-    h.market(m)
-    h.market(m)
+    assert h.market(m)
+    assert not h.market(m), "done with the market: the host sends no more of it"
     assert len(h.orders) == 1
     o = h.orders[0].request
     assert (o.selection_id, o.side, o.price, o.size) == (2, Side.BACK, 3.5, 2.0)

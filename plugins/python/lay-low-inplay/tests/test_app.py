@@ -25,10 +25,13 @@ def test_lays_every_low_runner_in_play_on_every_update():
         assert (o.request.selection_id, o.request.side, o.request.price, o.request.size) == (1, Side.LAY, 1.82, 2.0)
 
 
-def test_nothing_before_the_off():
+def test_nothing_before_the_off_and_no_calls_until_it():
     h = Harness(LayLowInPlay)
-    h.market(market(False, [(1, 1.5, 1.52)]))
+    assert h.market(market(False, [(1, 1.5, 1.52)]))
+    assert not h.market(market(False, [(1, 1.5, 1.52)])), "skipped until in play"
     assert h.orders == []
+    assert h.market(market(True, [(1, 1.5, 1.52)]))
+    assert len(h.orders) == 1
 
 
 def test_cancels_what_is_unmatched_after_two_seconds():
