@@ -231,7 +231,8 @@ def test_timers_take_whole_non_negative_numbers():
 
 
 class _Watcher(Strategy):
-    """Asks for what its parameters say on its first update of a market."""
+    """Asks for what its parameters say: nothing until the off (asked
+    before it), or nothing more."""
 
     def init(self, ctx, params):
         self.ask = params.str_or("ask", "")
@@ -239,7 +240,7 @@ class _Watcher(Strategy):
 
     def on_market(self, ctx, market):
         self.seen.append(market.in_play)
-        if self.ask == "in-play":
+        if self.ask == "in-play" and not market.in_play:
             ctx.skip_until_in_play(market.id)
         elif self.ask == "done":
             ctx.done_with(market.id)
@@ -251,7 +252,9 @@ def test_set_interest_in_play_skips_updates_until_the_off():
     assert h.market(m) and not h.market(m)
     m.in_play = True
     assert h.market(m) and h.market(m), "in play: every update again"
-    assert h.strategy.seen == [False, True, True]
+    m.in_play = False
+    assert h.market(m), "once in play, every update, whatever the flag says"
+    assert h.strategy.seen == [False, True, True, False]
 
 
 def test_done_with_stops_updates_until_the_market_is_closed():

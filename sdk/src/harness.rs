@@ -88,9 +88,14 @@ impl Recorded {
         open
     }
 
-    /// Whether the strategy still wants `market`'s updates, by its interest.
-    pub fn wants(&self, market: &Market) -> bool {
+    /// Whether the strategy still wants `market`'s updates, by its interest
+    /// (as the host decides: once a market skipped until the off is in
+    /// play, every update again).
+    pub fn wants(&mut self, market: &Market) -> bool {
         let interest = self.interest.get(&market.id).copied().unwrap_or_default();
+        if interest == MarketInterest::InPlay && market.in_play {
+            self.interest.remove(&market.id);
+        }
         interest.wants(market.in_play)
     }
 
@@ -454,8 +459,10 @@ impl<S: Strategy> Harness<S> {
         self.strategy.snapshot()
     }
 
-    /// Hand a snapshot to the strategy, as a hot swap would.
+    /// Hand a snapshot to the strategy, as a hot swap would (the new
+    /// version starts wanting every update, as on the host).
     pub fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        self.host.interest.clear();
         let mut ctx = Context::new(&mut self.host);
         self.strategy.restore(&mut ctx, state)
     }

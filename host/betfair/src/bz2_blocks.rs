@@ -11,8 +11,10 @@
 //! 2^48 bit positions). A block cut there fails to inflate, and then the
 //! reader inflates the file again one block after another, from its start,
 //! skipping what it has already handed on (every block before was checked
-//! by its CRC), so a valid file always reads whole and a corrupt one fails
-//! where the sequential decoder says it does.
+//! by its CRC), so a valid file always reads whole. A corrupt one ends in
+//! the sequential decoder's error, after what that decoder hands on of
+//! the bad block (as reading in sequence always did). Memory is bounded:
+//! no more than a block's worth of compressed bytes is kept before a cut.
 
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -27,6 +29,9 @@ const MAGIC_MASK: u64 = (1 << 48) - 1;
 const READ: usize = 1 << 16;
 /// Blocks cut ahead of the reader (each at most ~1 MiB inflated with `-9`).
 const IN_FLIGHT: usize = 6;
+/// Compressed bytes kept without finding a block's end: a `-9` block of
+/// 900 kB compresses to well under this, so more means it is not bzip2.
+const MAX_BLOCK: u64 = 2 << 20;
 
 /// Reopens the file as one sequential decoder, for the rare chance cut.
 pub type Fallback = Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>;
@@ -35,12 +40,17 @@ type Inflated = io::Result<Vec<u8>>;
 
 /// A bzip2 file's bytes, inflated block by block on `workers` threads.
 pub struct ParallelBz2 {
-    blocks: Receiver<Receiver<Inflated>>,
+    /// Dropped when reading falls back to the sequential decoder, so the
+    /// splitter and workers stop.
+    blocks: Option<Receiver<Receiver<Inflated>>>,
     current: Vec<u8>,
     at: usize,
     delivered: u64,
     fallback: Option<Fallback>,
     sequential: Option<Box<dyn Read + Send>>,
+    /// An error was returned: nothing more is read (a later block would
+    /// follow a gap).
+    failed: bool,
 }
 
 impl ParallelBz2 {
@@ -68,18 +78,19 @@ impl ParallelBz2 {
                 }
             })?;
         Ok(ParallelBz2 {
-            blocks,
+            blocks: Some(blocks),
             current: Vec::new(),
             at: 0,
             delivered: 0,
             fallback: Some(fallback),
             sequential: None,
+            failed: false,
         })
     }
 
     /// The next inflated block; `None` at the end of the file.
     fn next_block(&mut self) -> Option<Inflated> {
-        let reply = self.blocks.recv().ok()?;
+        let reply = self.blocks.as_ref()?.recv().ok()?;
         Some(
             reply.recv().unwrap_or_else(|_| {
                 Err(io::Error::other("a bzip2 inflating thread stopped early"))
@@ -89,6 +100,7 @@ impl ParallelBz2 {
 
     /// A block failed: read on from a sequential decoder instead.
     fn fall_back(&mut self, error: io::Error) -> io::Result<&mut Box<dyn Read + Send>> {
+        self.blocks = None;
         let Some(reopen) = self.fallback.take() else {
             return Err(error);
         };
@@ -104,6 +116,17 @@ impl ParallelBz2 {
 
 impl Read for ParallelBz2 {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let result = self.read_on(out);
+        self.failed |= matches!(&result, Err(e) if e.kind() != io::ErrorKind::Interrupted);
+        result
+    }
+}
+
+impl ParallelBz2 {
+    fn read_on(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(io::Error::other("the bzip2 file failed to read before"));
+        }
         if let Some(sequential) = self.sequential.as_mut() {
             return sequential.read(out);
         }
@@ -209,6 +232,12 @@ impl Splitter {
     fn feed(&mut self, byte: u8) -> io::Result<bool> {
         self.window = (self.window << 8) | u64::from(byte);
         self.bits += 8;
+        if self.bits / 8 - self.base > MAX_BLOCK {
+            return Err(invalid(format!(
+                "no bzip2 block ends within {MAX_BLOCK} bytes of byte {}",
+                self.base
+            )));
+        }
         match self.state {
             State::Header(at) => self.header(at),
             State::Trailer(end) => self.trailer(end),
@@ -478,6 +507,13 @@ mod tests {
         let middle = compressed.len() / 2;
         compressed[middle] ^= 0x10;
         assert!(inflate(compressed, 2).is_err());
+    }
+
+    #[test]
+    fn junk_after_a_header_is_refused() {
+        let mut junk = b"BZh9".to_vec();
+        junk.extend((0..(3 << 20)).map(|i: u32| (i.wrapping_mul(2654435761) >> 13) as u8));
+        assert!(inflate(junk, 2).is_err());
     }
 
     #[test]

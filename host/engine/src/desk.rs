@@ -296,10 +296,21 @@ impl Desk {
 
     /// Whether the plugin still wants updates of `market`, by what it
     /// asked with `set-interest` (its filter is the engine's to check).
-    pub fn wants(&self, market: &Market) -> bool {
-        self.interest.is_empty()
-            || (self.interest.get(market.id.as_str()))
-                .is_none_or(|interest| interest.wants(market.in_play))
+    /// Once a market it skipped until the off is in play, it wants every
+    /// update again, whatever the flag says later.
+    pub fn wants(&mut self, market: &Market) -> bool {
+        if self.interest.is_empty() {
+            return true;
+        }
+        let id = market.id.as_str();
+        match self.interest.get(id) {
+            None => true,
+            Some(MarketInterest::InPlay) if market.in_play => {
+                self.interest.remove(id);
+                true
+            }
+            Some(interest) => interest.wants(market.in_play),
+        }
     }
 
     /// Forget every interest the plugin asked for (a new version starts

@@ -108,6 +108,7 @@ mod tests {
         assert!(h.orders().is_empty());
         assert!(h.market(&market(true, &[(1, Some(1.5), Some(1.52))])));
         assert_eq!(h.orders().len(), 1);
+        assert!(h.market(&pre_off), "in play once: every update again");
     }
 
     #[test]

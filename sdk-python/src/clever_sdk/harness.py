@@ -151,6 +151,9 @@ class RecordingHost:
         decides from what it asked with `set_interest`."""
         interest = self.interest.get(market.id, MarketInterest.EVERY_UPDATE)
         if interest == MarketInterest.IN_PLAY:
+            if market.in_play:
+                # In play once: every update again, whatever the flag says later.
+                del self.interest[market.id]
             return market.in_play
         return interest == MarketInterest.EVERY_UPDATE
 
@@ -260,4 +263,7 @@ class Harness:
         return self.strategy.snapshot()
 
     def restore(self, state: bytes) -> None:
+        """Hand a snapshot over, as a hot swap would (the new version starts
+        wanting every update, as on the host)."""
+        self.host.interest.clear()
         self.strategy.restore(self.ctx, state)
