@@ -92,11 +92,7 @@ impl Recorded {
     /// (as the host decides: once a market skipped until the off is in
     /// play, every update again).
     pub fn wants(&mut self, market: &Market) -> bool {
-        let interest = self.interest.get(&market.id).copied().unwrap_or_default();
-        if interest == MarketInterest::InPlay && market.in_play {
-            self.interest.remove(&market.id);
-        }
-        interest.wants(market.in_play)
+        (self.interest.get_mut(&market.id)).is_none_or(|i| i.wants_update(market.in_play))
     }
 
     /// Check an order with [`rules::validate_order`] and record it as executable.

@@ -351,12 +351,18 @@ pub enum MarketInterest {
 
 impl MarketInterest {
     /// Whether a strategy with this interest wants an update of a market
-    /// that is (or is not) in play.
-    pub fn wants(self, in_play: bool) -> bool {
+    /// that is (or is not) in play. The first update in play turns
+    /// [`MarketInterest::InPlay`] into [`MarketInterest::EveryUpdate`], so
+    /// the strategy gets every update from then on, whatever the flag says
+    /// later. The host and both harnesses decide by this.
+    pub fn wants_update(&mut self, in_play: bool) -> bool {
         match self {
             MarketInterest::EveryUpdate => true,
-            MarketInterest::InPlay => in_play,
-            MarketInterest::NothingMore => false,
+            MarketInterest::InPlay if in_play => {
+                *self = MarketInterest::EveryUpdate;
+                true
+            }
+            MarketInterest::InPlay | MarketInterest::NothingMore => false,
         }
     }
 }
@@ -497,6 +503,20 @@ impl MarketFilter {
 mod tests {
     use super::*;
     use crate::Market;
+
+    #[test]
+    fn interest_in_play_latches_at_the_first_update_in_play() {
+        let mut every = MarketInterest::EveryUpdate;
+        assert!(every.wants_update(false) && every.wants_update(true));
+        let mut done = MarketInterest::NothingMore;
+        assert!(!done.wants_update(false) && !done.wants_update(true));
+        let mut in_play = MarketInterest::InPlay;
+        assert!(!in_play.wants_update(false));
+        assert_eq!(in_play, MarketInterest::InPlay);
+        assert!(in_play.wants_update(true));
+        assert!(in_play.wants_update(false), "every update once in play");
+        assert_eq!(in_play, MarketInterest::EveryUpdate);
+    }
 
     #[test]
     fn filters_route_by_lists_window_and_in_play() {

@@ -80,7 +80,7 @@ impl StreamFile {
         };
         let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
         let head = file.fill_buf().map_err(io)?;
-        // Decompression runs on its own thread (see `background`).
+        // Decompression runs off this thread (see `background`, `bz2_blocks`).
         let (gzip, bzip2) = (head.starts_with(&[0x1f, 0x8b]), head.starts_with(b"BZh"));
         let reader: Box<dyn BufRead + Send> = if gzip {
             let decoder = flate2::bufread::MultiGzDecoder::new(file);
@@ -123,7 +123,7 @@ impl StreamFile {
         &self.path
     }
 
-    /// Whether the file is gzip or bzip2 (decompressed on its own thread).
+    /// Whether the file is gzip or bzip2 (decompressed off the reading thread).
     pub fn is_compressed(&self) -> bool {
         self.compressed
     }

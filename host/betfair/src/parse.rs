@@ -266,10 +266,8 @@ impl<'de, T: Slot> Visitor<'de> for ListInto<'_, T> {
                 if spare.is_empty() {
                     spare.push(T::default());
                 }
-                let read = match spare.last_mut() {
-                    Some(slot) => T::read(&mut seq, slot, ctx)?,
-                    None => None,
-                };
+                let last = spare.len() - 1;
+                let read = T::read(&mut seq, &mut spare[last], ctx)?;
                 if read.is_some() {
                     list.extend(spare.pop());
                 }

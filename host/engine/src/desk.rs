@@ -299,18 +299,9 @@ impl Desk {
     /// Once a market it skipped until the off is in play, it wants every
     /// update again, whatever the flag says later.
     pub fn wants(&mut self, market: &Market) -> bool {
-        if self.interest.is_empty() {
-            return true;
-        }
-        let id = market.id.as_str();
-        match self.interest.get(id) {
-            None => true,
-            Some(MarketInterest::InPlay) if market.in_play => {
-                self.interest.remove(id);
-                true
-            }
-            Some(interest) => interest.wants(market.in_play),
-        }
+        self.interest.is_empty()
+            || (self.interest.get_mut(market.id.as_str()))
+                .is_none_or(|interest| interest.wants_update(market.in_play))
     }
 
     /// Forget every interest the plugin asked for (a new version starts
