@@ -167,7 +167,7 @@ async fn measure(samples: usize) {
             engine,
             commands,
             Feed::Live(inputs),
-            Box::new(StreamFormat::PARSED_HERE),
+            Box::new(StreamFormat::ONE_CORE),
             "live",
         )
         .run()

@@ -1,8 +1,7 @@
 //! Decompressing in the background, so a backtest of a compressed file
 //! uses a second core: [`BackgroundReader`] inflates on its own thread
 //! while the engine parses and applies what is ready. The channel is
-//! bounded, so memory stays bounded whatever the file's size. (A plain
-//! file's second core parses instead: see `ahead`.)
+//! bounded, so memory stays bounded whatever the file's size.
 
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};

@@ -18,7 +18,6 @@
 //! no Betfair type leaves this crate.
 //! Must not know: the engine's loop, risk, the simulated exchange.
 
-pub mod ahead;
 pub mod background;
 pub mod bz2_blocks;
 pub mod cache;
@@ -28,11 +27,11 @@ pub mod file;
 pub mod generate;
 pub mod ingest;
 mod parse;
+mod scan;
 pub mod source;
 pub mod stream;
 pub mod validate;
 
-pub use ahead::{FileRecords, ParsedAhead};
 pub use cache::{CachedMarket, StreamCache};
 pub use file::{ReadError, Record, StreamFile};
 pub use source::{BetfairFileSource, StoredRecords, StreamFormat, StreamSource};

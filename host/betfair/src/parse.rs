@@ -13,8 +13,17 @@ use crate::stream::{ChangeType, MarketChange, Message, Points, RunnerChange};
 
 impl Message {
     /// Read `text` (one line) into this message, replacing what it held
-    /// and keeping its buffers.
+    /// and keeping its buffers. An ordinary delta is read by the quick
+    /// scanner of `scan`; any other line by serde.
     pub fn parse(&mut self, text: &str) -> serde_json::Result<()> {
+        if crate::scan::read(self, text) {
+            return Ok(());
+        }
+        self.parse_with_serde(text)
+    }
+
+    /// [`Message::parse`] without the quick scanner: the reference.
+    pub(crate) fn parse_with_serde(&mut self, text: &str) -> serde_json::Result<()> {
         let mut de = serde_json::Deserializer::from_str(text);
         let read = MessageInto(self)
             .deserialize(&mut de)

@@ -12,7 +12,7 @@ use clever_sdk::{MarketStatus, Timestamp};
 use clever_engine::{Arrivals, Format, MarketSource, SourceError};
 use clever_market::MarketBook;
 
-use crate::{FileRecords, Message, ReadError, StreamCache};
+use crate::{Message, ReadError, StreamCache, StreamFile};
 
 /// Where a [`StreamSource`] reads messages: a file, or stored lines.
 pub trait Records {
@@ -22,9 +22,9 @@ pub trait Records {
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>>;
 }
 
-impl Records for FileRecords {
+impl Records for StreamFile {
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
-        FileRecords::read_into(self, message)
+        StreamFile::read_into(self, message)
     }
 }
 
@@ -44,15 +44,15 @@ pub struct StreamSource<R> {
     forget: Option<String>,
 }
 
-/// A Betfair stream file (plain, gzip or bzip2; decompressed on its own
-/// thread, or, opened by [`FileRecords::open_ahead`], if plain parsed on
-/// its own thread).
-pub type BetfairFileSource = StreamSource<FileRecords>;
+/// A Betfair stream file (plain, gzip or bzip2, decompressed on another
+/// thread, or a bzip2 one on every core if opened by
+/// [`StreamFile::open_spread`]).
+pub type BetfairFileSource = StreamSource<StreamFile>;
 
 impl BetfairFileSource {
     /// Open a file.
     pub fn open(path: &Path) -> Result<Self, ReadError> {
-        Ok(StreamSource::new(FileRecords::open(path)?, None))
+        Ok(StreamSource::new(StreamFile::open(path)?, None))
     }
 }
 
@@ -173,23 +173,24 @@ impl<I: Iterator<Item = (u64, String)>> Records for StoredRecords<I> {
 /// stored lines to replay.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamFormat {
-    parse_ahead: bool,
+    spread: bool,
 }
 
 impl StreamFormat {
-    /// Every file parsed on the thread that reads it.
-    pub const PARSED_HERE: StreamFormat = StreamFormat { parse_ahead: false };
-    /// A plain file read and parsed on a thread of its own (see
-    /// [`crate::ahead`]), for a backtest with a core to spare.
-    pub const PARSED_AHEAD: StreamFormat = StreamFormat { parse_ahead: true };
+    /// Every file parsed on the thread that reads it, a compressed one
+    /// inflated on one more.
+    pub const ONE_CORE: StreamFormat = StreamFormat { spread: false };
+    /// As [`StreamFormat::ONE_CORE`], but a bzip2 file inflated on every
+    /// core ([`crate::bz2_blocks`]): for a backtest with cores to spare.
+    pub const SPARE_CORES: StreamFormat = StreamFormat { spread: true };
 }
 
 impl Format for StreamFormat {
     fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource + Send>, SourceError> {
-        let records = if self.parse_ahead {
-            FileRecords::open_ahead(path)?
+        let records = if self.spread {
+            StreamFile::open_spread(path)?
         } else {
-            FileRecords::open(path)?
+            StreamFile::open(path)?
         };
         Ok(Box::new(StreamSource::new(records, None)))
     }

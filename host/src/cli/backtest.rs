@@ -297,16 +297,18 @@ impl Args {
     }
 }
 
-/// Betfair's format, parsing a plain file ahead on a thread of its own
-/// when fewer files run at once than there are cores (one file on two
-/// cores, typically); with every core running a file, the handover
-/// would only cost CPU the other files need.
+/// Betfair's format, inflating a bzip2 file on every core when fewer
+/// files run at once than there are cores (one file on two cores,
+/// typically); with every core running a file, the spare cores are not.
+/// A plain file is parsed on the thread that runs it either way: a
+/// thread parsing ahead cost more in handing over than it saved (see
+/// docs/BENCHMARKS.md, seventh sitting).
 fn stream_format(threads: usize, files: usize) -> &'static dyn Format {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads.min(files) < cores {
-        &crate::betfair::StreamFormat::PARSED_AHEAD
+        &crate::betfair::StreamFormat::SPARE_CORES
     } else {
-        &crate::betfair::StreamFormat::PARSED_HERE
+        &crate::betfair::StreamFormat::ONE_CORE
     }
 }
 

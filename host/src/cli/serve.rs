@@ -228,7 +228,7 @@ impl Host {
                     engine,
                     commands,
                     feed,
-                    Box::new(StreamFormat::PARSED_HERE),
+                    Box::new(StreamFormat::ONE_CORE),
                     mode,
                 );
                 if let Some(alerter) = alerter {

@@ -177,7 +177,7 @@ impl Args {
         let predictions = super::predictions::book(db.as_deref(), None)?;
         let backtest = |params: String| Backtest {
             runtime: &runtime,
-            format: &crate::betfair::StreamFormat::PARSED_HERE,
+            format: &crate::betfair::StreamFormat::ONE_CORE,
             plugins: plugins.clone(),
             params,
             risk: risk.clone(),

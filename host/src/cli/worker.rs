@@ -230,7 +230,7 @@ fn run(
     let started = Instant::now();
     let mut report = Backtest {
         runtime: wasm,
-        format: &crate::betfair::StreamFormat::PARSED_HERE,
+        format: &crate::betfair::StreamFormat::ONE_CORE,
         plugins: vec![plugin],
         params: Value::Object(p.params).to_string(),
         risk: p.risk,

@@ -30,7 +30,7 @@ pub fn betfair_data() -> PathBuf {
 
 fn run(plugins: &[&str], files: &[PathBuf], threads: usize) -> Report {
     let rt = support::runtime();
-    let backtest = backtest(&rt, &StreamFormat::PARSED_HERE, plugins, threads);
+    let backtest = backtest(&rt, &StreamFormat::ONE_CORE, plugins, threads);
     backtest.run(files, &Quiet).expect("backtest")
 }
 
@@ -182,7 +182,7 @@ fn routing_gives_each_plugin_only_the_updates_its_filter_and_interest_want() {
     }
     let rt = support::runtime();
     let plugins = [BACK_FAV_PREOFF, FIXTURE_READER, LAY_LOW_INPLAY];
-    let backtest = backtest(&rt, &StreamFormat::PARSED_HERE, &plugins, 1);
+    let backtest = backtest(&rt, &StreamFormat::ONE_CORE, &plugins, 1);
     let outcome = backtest.run_file(&file, &Quiet).expect("run");
     assert_eq!(outcome.updates, all);
     // The reader wants everything and asks for nothing less.
@@ -222,7 +222,7 @@ fn a_spare_core_changes_no_result() {
     let rt = support::runtime();
     let plugins = [LAY_LOW_INPLAY, BACK_FAV_PREOFF];
     let run = |format| backtest(&rt, format, &plugins, 1).run(&files, &Quiet);
-    let here = run(&StreamFormat::PARSED_HERE).expect("run");
-    let ahead = run(&StreamFormat::PARSED_AHEAD).expect("run");
-    assert_eq!(ahead, here);
+    let one = run(&StreamFormat::ONE_CORE).expect("run");
+    let spread = run(&StreamFormat::SPARE_CORES).expect("run");
+    assert_eq!(spread, one);
 }

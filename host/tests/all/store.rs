@@ -367,7 +367,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         .collect();
     let from_files = Backtest {
         runtime: &rt.runtime,
-        format: &clever_host::betfair::StreamFormat::PARSED_HERE,
+        format: &clever_host::betfair::StreamFormat::ONE_CORE,
         plugins: plugins.clone(),
         params: "{}".into(),
         risk: Default::default(),
@@ -398,7 +398,7 @@ fn a_backtest_from_the_database_equals_one_from_the_files() {
         let jobs: Vec<Job> = markets.into_iter().map(Job::Stored).collect();
         let from_db = Backtest {
             runtime: &rt.runtime,
-            format: &clever_host::betfair::StreamFormat::PARSED_HERE,
+            format: &clever_host::betfair::StreamFormat::ONE_CORE,
             plugins: plugins.clone(),
             params: "{}".into(),
             risk: Default::default(),

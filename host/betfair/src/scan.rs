@@ -1,0 +1,630 @@
+//! A quick reading of ordinary stream lines. Nearly every line of a
+//! market file is a small delta in plain JSON: this scanner reads such a
+//! line straight from its bytes into the same [`Message`] slots that the
+//! serde visitors of `parse` fill, without their per-key dispatch. It
+//! knows only what Betfair writes: no escapes in strings, no market
+//! definition, no exponents; on anything else it gives up and the line is
+//! read by serde, which stays the reference and says what is wrong with a
+//! bad line. What this reads, serde reads the same, to the bit (tested on
+//! every line of the real files and on lines mutated at random).
+
+use crate::stream::{ChangeType, MarketChange, Message, Points, RunnerChange};
+
+/// The scanner gave up: serde reads the line instead.
+struct GiveUp;
+
+type Scan<T> = Result<T, GiveUp>;
+
+/// Read `text` into `m` as `Message::parse` does; false if the line is
+/// not one this scanner reads (`m` is then half written, and must be read
+/// again by serde, which overwrites all of it).
+pub(crate) fn read(m: &mut Message, text: &str) -> bool {
+    let mut c = Cursor {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    message(&mut c, m).is_ok() && c.at_end()
+}
+
+fn message(c: &mut Cursor<'_>, m: &mut Message) -> Scan<()> {
+    m.op.clear();
+    (m.pt, m.ct) = (0, ChangeType::Delta);
+    let mut mc_seen = false;
+    c.object(|c, key| {
+        match key {
+            b"op" => {
+                let op = c.string()?;
+                m.op.clear();
+                m.op.push_str(op);
+            }
+            b"pt" => m.pt = if c.null() { 0 } else { c.number()?.i64()? },
+            b"ct" => {
+                m.ct = if c.null() {
+                    ChangeType::Delta
+                } else {
+                    change_type(c.string()?)
+                }
+            }
+            b"mc" => {
+                mc_seen = true;
+                let spare_rc = &mut m.spare;
+                c.list_into(&mut m.mc, &mut m.spare_mc, |c, change| {
+                    market_change(c, change, spare_rc)
+                })?;
+            }
+            _ => c.skip(0)?,
+        }
+        Ok(())
+    })?;
+    if !mc_seen {
+        m.forget_changes();
+    }
+    Ok(())
+}
+
+/// `ct` as serde reads it: `DELTA` is not a value Betfair sends.
+fn change_type(text: &str) -> ChangeType {
+    match text {
+        "SUB_IMAGE" => ChangeType::SubImage,
+        "RESUB_DELTA" => ChangeType::ResubDelta,
+        "HEARTBEAT" => ChangeType::Heartbeat,
+        _ => ChangeType::Other,
+    }
+}
+
+fn market_change(
+    c: &mut Cursor<'_>,
+    change: &mut MarketChange,
+    spare: &mut Vec<RunnerChange>,
+) -> Scan<()> {
+    change.id.clear();
+    (change.img, change.tv, change.market_definition) = (false, None, None);
+    let mut rc_seen = false;
+    c.object(|c, key| {
+        match key {
+            b"id" => {
+                let id = c.string()?;
+                change.id.clear();
+                change.id.push_str(id);
+            }
+            b"img" => change.img = !c.null() && c.boolean()?,
+            b"tv" => change.tv = c.optional_f64()?,
+            // Sent only when the market's state changes: serde's to read.
+            b"marketDefinition" => return Err(GiveUp),
+            b"rc" => {
+                rc_seen = true;
+                c.list_into(&mut change.rc, spare, runner_change)?;
+            }
+            _ => c.skip(0)?,
+        }
+        Ok(())
+    })?;
+    if !rc_seen {
+        spare.extend(change.rc.drain(..).rev());
+    }
+    Ok(())
+}
+
+fn runner_change(c: &mut Cursor<'_>, r: &mut RunnerChange) -> Scan<()> {
+    r.clear();
+    c.object(|c, key| {
+        match key {
+            b"id" => r.id = c.number()?.u64()?,
+            b"hc" => r.hc = c.optional_f64()?,
+            b"atb" => c.points(&mut r.atb)?,
+            b"atl" => c.points(&mut r.atl)?,
+            b"trd" => c.points(&mut r.trd)?,
+            b"batb" => c.points(&mut r.batb)?,
+            b"batl" => c.points(&mut r.batl)?,
+            b"bdatb" => c.points(&mut r.bdatb)?,
+            b"bdatl" => c.points(&mut r.bdatl)?,
+            b"ltp" => r.ltp = c.optional_f64()?,
+            b"tv" => r.tv = c.optional_f64()?,
+            b"spn" => r.spn = c.projection()?,
+            b"spf" => r.spf = c.projection()?,
+            _ => c.skip(0)?,
+        }
+        Ok(())
+    })
+}
+
+/// Exact powers of ten, as serde_json divides by them.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Deeper than this, skipping gives up (serde_json stops at 128).
+const MAX_DEPTH: u32 = 32;
+
+struct Cursor<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+/// A JSON number's text, checked against JSON's grammar.
+struct Number<'a> {
+    text: &'a str,
+    negative: bool,
+    /// Its digits, those of the integer part then the fraction's.
+    digits: u64,
+    /// How many digits in all, and after the point.
+    count: usize,
+    fraction: usize,
+    exponent: bool,
+}
+
+impl Number<'_> {
+    /// As serde_json reads a number into an `f64`: an integer converted,
+    /// otherwise its digits divided by a power of ten (one rounding of
+    /// exact operands while they have at most 15 digits; longer numbers
+    /// are handed to serde_json itself).
+    fn f64(&self) -> Scan<f64> {
+        if self.exponent || self.count > 15 {
+            return serde_json::from_str(self.text).map_err(|_| GiveUp);
+        }
+        let f = self.digits as f64 / POW10[self.fraction];
+        Ok(if self.negative { -f } else { f })
+    }
+
+    /// A non-negative integer of at most 18 digits (serde_json reads
+    /// others differently for integer fields).
+    fn u64(&self) -> Scan<u64> {
+        let plain = !self.negative && !self.exponent && self.fraction == 0;
+        if plain && self.count <= 18 {
+            Ok(self.digits)
+        } else {
+            Err(GiveUp)
+        }
+    }
+
+    fn i64(&self) -> Scan<i64> {
+        self.u64().map(|n| n as i64)
+    }
+}
+
+impl<'a> Cursor<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Step over `byte` if it is next.
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        self.at += usize::from(next);
+        next
+    }
+
+    fn expect(&mut self, byte: u8) -> Scan<()> {
+        if self.eat(byte) { Ok(()) } else { Err(GiveUp) }
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    fn word(&mut self, word: &[u8]) -> bool {
+        self.ws();
+        let next = self.bytes[self.at..].starts_with(word);
+        if next {
+            self.at += word.len();
+        }
+        next
+    }
+
+    fn null(&mut self) -> bool {
+        self.word(b"null")
+    }
+
+    fn boolean(&mut self) -> Scan<bool> {
+        if self.word(b"true") {
+            Ok(true)
+        } else if self.word(b"false") {
+            Ok(false)
+        } else {
+            Err(GiveUp)
+        }
+    }
+
+    /// A string without escapes or control characters.
+    fn string(&mut self) -> Scan<&'a str> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let rest = &self.bytes[start..];
+        let end = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .ok_or(GiveUp)?;
+        if rest[end] != b'"' {
+            return Err(GiveUp);
+        }
+        self.at = start + end + 1;
+        // Cut at ASCII quotes, so at character boundaries.
+        self.text.get(start..start + end).ok_or(GiveUp)
+    }
+
+    fn digits(&mut self, n: &mut Number<'a>) -> usize {
+        let start = self.at;
+        while let Some(&b @ b'0'..=b'9') = self.bytes.get(self.at) {
+            // Past 18 digits the value is not used (see `Number`).
+            n.digits = n.digits.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            self.at += 1;
+        }
+        n.count += self.at - start;
+        self.at - start
+    }
+
+    fn number(&mut self) -> Scan<Number<'a>> {
+        self.ws();
+        let start = self.at;
+        let negative = self.bytes.get(self.at) == Some(&b'-');
+        self.at += usize::from(negative);
+        let mut n = Number {
+            text: "",
+            negative,
+            digits: 0,
+            count: 0,
+            fraction: 0,
+            exponent: false,
+        };
+        let leading_zero = self.bytes.get(self.at) == Some(&b'0');
+        let whole = self.digits(&mut n);
+        if whole == 0 || (leading_zero && whole > 1) {
+            return Err(GiveUp);
+        }
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            n.fraction = self.digits(&mut n);
+            if n.fraction == 0 {
+                return Err(GiveUp);
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+            let start = self.at;
+            while let Some(b'0'..=b'9') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+            if self.at == start {
+                return Err(GiveUp);
+            }
+            n.exponent = true;
+        }
+        n.text = self.text.get(start..self.at).ok_or(GiveUp)?;
+        Ok(n)
+    }
+
+    fn optional_f64(&mut self) -> Scan<Option<f64>> {
+        if self.null() {
+            Ok(None)
+        } else {
+            self.number()?.f64().map(Some)
+        }
+    }
+
+    /// `spn`/`spf`: a number, or a string for NaN or an infinity (NaN).
+    fn projection(&mut self) -> Scan<Option<f64>> {
+        match self.peek() {
+            Some(b'"') => match self.string()? {
+                "NaN" | "Infinity" | "-Infinity" => Ok(Some(f64::NAN)),
+                _ => Err(GiveUp),
+            },
+            _ => self.optional_f64(),
+        }
+    }
+
+    /// An object, each key's value read by `value`.
+    fn object(&mut self, mut value: impl FnMut(&mut Self, &[u8]) -> Scan<()>) -> Scan<()> {
+        self.expect(b'{')?;
+        if self.eat(b'}') {
+            return Ok(());
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            value(self, key.as_bytes())?;
+            if !self.eat(b',') {
+                return self.expect(b'}');
+            }
+        }
+    }
+
+    /// A list (`null` is empty) into `list` slot by slot, as `ListInto`
+    /// reads one: slots past the list's length come from `spare`, and
+    /// those left over go back to it.
+    fn list_into<T: Default>(
+        &mut self,
+        list: &mut Vec<T>,
+        spare: &mut Vec<T>,
+        mut read: impl FnMut(&mut Self, &mut T) -> Scan<()>,
+    ) -> Scan<()> {
+        let mut n = 0;
+        if !self.null() {
+            self.expect(b'[')?;
+            if !self.eat(b']') {
+                loop {
+                    if n == list.len() {
+                        list.push(spare.pop().unwrap_or_default());
+                    }
+                    read(self, &mut list[n])?;
+                    n += 1;
+                    if !self.eat(b',') {
+                        self.expect(b']')?;
+                        break;
+                    }
+                }
+            }
+        }
+        spare.extend(list.drain(n..).rev());
+        Ok(())
+    }
+
+    /// A ladder: `null` is absent, a list of `N`-number lists present.
+    fn points<const N: usize>(&mut self, points: &mut Points<N>) -> Scan<()> {
+        points.clear();
+        if self.null() {
+            return Ok(());
+        }
+        points.present = true;
+        self.expect(b'[')?;
+        if self.eat(b']') {
+            return Ok(());
+        }
+        loop {
+            self.expect(b'[')?;
+            let mut point = [0.0; N];
+            for (i, slot) in point.iter_mut().enumerate() {
+                if i > 0 {
+                    self.expect(b',')?;
+                }
+                *slot = self.number()?.f64()?;
+            }
+            self.expect(b']')?;
+            points.points.push(point);
+            if !self.eat(b',') {
+                return self.expect(b']');
+            }
+        }
+    }
+
+    /// Step over any value this scanner can check as serde_json would.
+    fn skip(&mut self, depth: u32) -> Scan<()> {
+        if depth > MAX_DEPTH {
+            return Err(GiveUp);
+        }
+        match self.peek().ok_or(GiveUp)? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(|c, _| c.skip(depth + 1)),
+            b'[' => {
+                self.expect(b'[')?;
+                if self.eat(b']') {
+                    return Ok(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    if !self.eat(b',') {
+                        return self.expect(b']');
+                    }
+                }
+            }
+            b't' | b'f' => self.boolean().map(drop),
+            b'n' if self.null() => Ok(()),
+            // An exponent may be out of range; long numbers read otherwise.
+            b'-' | b'0'..=b'9' => match self.number()? {
+                n if n.exponent || n.count > 18 => Err(GiveUp),
+                _ => Ok(()),
+            },
+            _ => Err(GiveUp),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read};
+
+    /// What a message says (its buffers of earlier lines left out);
+    /// `Debug` tells every two `f64`s with different bits apart, NaN aside.
+    fn said(m: &Message) -> String {
+        format!("{:?} {} {:?} {:?}", m.op, m.pt, m.ct, m.mc)
+    }
+
+    /// Read `line` into the reused `quick`, and into a new message with
+    /// serde: where the scanner read it, serde must have read the same.
+    fn check(quick: &mut Message, line: &str) -> bool {
+        let read = read(quick, line);
+        let mut reference = Message::default();
+        let by_serde = reference.parse_with_serde(line);
+        if read {
+            assert!(by_serde.is_ok(), "read a line serde refuses: {line}");
+            assert_eq!(said(quick), said(&reference), "{line}");
+        } else {
+            // What serde reads into a reused message is what `parse` gives.
+            let _ = quick.parse_with_serde(line);
+        }
+        read
+    }
+
+    fn real_files() -> Vec<(String, Vec<String>)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/betfair");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            // Stream files, one message per line (not the notes, the
+            // catalogues or a file processed into one JSON document).
+            if path.is_dir() || name.ends_with(".md") || name.ends_with(".json") {
+                continue;
+            }
+            let file = std::fs::File::open(&path).unwrap();
+            let reader: Box<dyn Read> = if name.ends_with(".bz2") {
+                Box::new(bzip2::read::MultiBzDecoder::new(file))
+            } else if name.ends_with(".gz") {
+                Box::new(flate2::read::MultiGzDecoder::new(file))
+            } else {
+                Box::new(file)
+            };
+            let lines = BufReader::new(reader).lines().collect::<Result<_, _>>();
+            files.push((name, lines.unwrap()));
+        }
+        assert!(files.len() >= 5, "the real market files are missing");
+        files
+    }
+
+    #[test]
+    fn every_real_line_reads_as_serde_reads_it_and_only_definitions_are_left_to_serde() {
+        for (name, lines) in real_files() {
+            let mut m = Message::default();
+            let mut left = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                if !check(&mut m, line) {
+                    left.push(i + 1);
+                }
+            }
+            let others: Vec<_> = left
+                .iter()
+                .filter(|&&i| !lines[i - 1].contains("\"marketDefinition\""))
+                .collect();
+            assert!(others.is_empty(), "{name}: lines left to serde: {others:?}");
+            assert!(
+                left.len() * 20 < lines.len(),
+                "{name}: {} of {}",
+                left.len(),
+                lines.len()
+            );
+        }
+    }
+
+    /// A small random generator, so the mutations are the same every run.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Bytes that make a JSON line go wrong, or right in another way.
+    const PIECES: &[&str] = &[
+        " ",
+        "\t",
+        ",",
+        ":",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        "\\",
+        "-",
+        "0",
+        "9",
+        ".",
+        "e",
+        "E+",
+        "null",
+        "true",
+        "NaN",
+        "00",
+        "1e400",
+        "123456789012345678901",
+        "\u{1}",
+        "é",
+        "[]",
+        "{}",
+        "\"atb\":",
+        "\"mc\":null,",
+        "\"rc\":[],",
+        "\"id\":-0,",
+        "\"spn\":\"Infinity\",",
+    ];
+
+    fn mutate(rng: &mut XorShift, line: &str) -> String {
+        let mut s = line.to_owned();
+        for _ in 0..=rng.below(3) {
+            let at = (0..=rng.below(s.len() + 1))
+                .rev()
+                .find(|&i| s.is_char_boundary(i))
+                .unwrap_or(0);
+            let end = (at..=(at + rng.below(4)).min(s.len()))
+                .rev()
+                .find(|&i| s.is_char_boundary(i))
+                .unwrap_or(at);
+            match rng.below(3) {
+                0 => s.replace_range(at..end, ""),
+                1 => s.insert_str(at, PIECES[rng.below(PIECES.len())]),
+                _ => s.replace_range(at..end, PIECES[rng.below(PIECES.len())]),
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn mutated_lines_are_read_as_serde_reads_them_or_left_to_serde() {
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let (mut read, mut tried) = (0, 0);
+        let mut m = Message::default();
+        for (_, lines) in real_files() {
+            for line in lines.iter().step_by(7).filter(|l| l.len() < 2000) {
+                for _ in 0..20 {
+                    tried += 1;
+                    read += usize::from(check(&mut m, &mutate(&mut rng, line)));
+                }
+            }
+        }
+        // Many mutations leave valid JSON (whitespace, digits, a key
+        // skipped), so both outcomes must be common for the test to test.
+        assert!(
+            read * 10 > tried && read * 10 < tried * 9,
+            "{read} of {tried} read"
+        );
+    }
+
+    #[test]
+    fn what_serde_reads_differently_is_left_to_it() {
+        let mut m = Message::default();
+        let base = |rc: &str| format!(r#"{{"op":"mcm","pt":5,"mc":[{{"id":"1.2","rc":[{rc}]}}]}}"#);
+        // Read here, and the same as serde reads them.
+        for rc in [
+            r#"{"id":7,"atb":[[1.01,0.25],[1000,-0]],"ltp":-0.0,"hc":null,"tv":123456789012345}"#,
+            r#" { "id" : 7 , "atl" : [ [ 2 , 3 ] ] , "spn" : "NaN" , "spf" : -1.5 } "#,
+            r#"{"id":7,"atb":[[2,1]],"atb":null,"trd":[],"batb":[[0,2,1]],"x":[{"y":[1,"z",true]}]}"#,
+            r#"{"id":7,"ltp":0.1000000000000000055511151231257827}"#,
+            r#"{"id":7,"ltp":1234567890123456789}"#,
+            r#"{"id":7,"ltp":1e2,"tv":2.5E-3}"#,
+        ] {
+            assert!(check(&mut m, &base(rc)), "not read: {rc}");
+        }
+        // Left to serde: escapes, a skipped exponent, a definition, bad numbers.
+        for line in [
+            base(r#"{"id":7,"n\u0061me":1}"#),
+            base(r#"{"id":7,"x":1e2}"#),
+            base(r#"{"id":7.0}"#),
+            base(r#"{"id":-0}"#),
+            base(r#"{"id":7,"ltp":01}"#),
+            base(r#"{"id":7,"atb":[[1,2,3]]}"#),
+            base(r#"{"id":7,"spn":"soon"}"#),
+            base(r#"{"id":7,}"#),
+            r#"{"op":"mcm","mc":[{"id":"1.2","marketDefinition":{}}]}"#.to_owned(),
+            r#"{"op":"mcm"} x"#.to_owned(),
+        ] {
+            assert!(!check(&mut m, &line), "read: {line}");
+        }
+    }
+}
