@@ -9,7 +9,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::stream::{ChangeType, MarketChange, Message, Points, RunnerChange};
+use crate::stream::{MarketChange, Message, Points, RunnerChange};
 
 impl Message {
     /// Read `text` (one line) into this message, replacing what it held
@@ -161,9 +161,7 @@ struct MessageFill<'a> {
 impl<'de> Fill<'de> for MessageFill<'_> {
     const WHAT: &'static str = "a stream message (an object)";
     fn clear(&mut self) {
-        let m = &mut *self.m;
-        m.op.clear();
-        (m.pt, m.ct) = (0, ChangeType::Delta);
+        self.m.clear_but_changes();
         self.mc_seen = false;
     }
     fn key<A: MapAccess<'de>>(&mut self, key: Key, map: &mut A) -> Result<(), A::Error> {
@@ -226,7 +224,7 @@ impl Slot for RunnerChange {
 
 /// Move the slots of `list` past the first `keep` to `spare`, last first,
 /// so that they come back in the order they had.
-fn park<T>(list: &mut Vec<T>, keep: usize, spare: &mut Vec<T>) {
+pub(crate) fn park<T>(list: &mut Vec<T>, keep: usize, spare: &mut Vec<T>) {
     spare.extend(list.drain(keep..).rev());
 }
 
@@ -322,9 +320,7 @@ struct ChangeFill<'a> {
 impl<'de> Fill<'de> for ChangeFill<'_> {
     const WHAT: &'static str = "a market change (an object)";
     fn clear(&mut self) {
-        let c = &mut *self.change;
-        c.id.clear();
-        (c.img, c.tv, c.market_definition) = (false, None, None);
+        self.change.clear_but_runners();
         self.rc_seen = false;
     }
     fn key<A: MapAccess<'de>>(&mut self, key: Key, map: &mut A) -> Result<(), A::Error> {
@@ -569,6 +565,7 @@ impl Visitor<'_> for FiniteOrNanVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::ChangeType;
 
     const DELTA: &str = r#"{"op":"mcm","clk":"1","pt":5,"mc":[{"id":"1.2","rc":[{"atb":[[2.0,10],[2.02,0]],"id":7},{"id":8,"trd":[],"ltp":3.5,"spn":"NaN"}]}]}"#;
 

@@ -130,6 +130,24 @@ pub struct RunnerChange {
     pub spf: Option<f64>,
 }
 
+impl Message {
+    /// Forget what a line set besides its market changes (which are
+    /// reused slot by slot): what reading a line does first.
+    pub(crate) fn clear_but_changes(&mut self) {
+        self.op.clear();
+        (self.pt, self.ct) = (0, ChangeType::Delta);
+    }
+}
+
+impl MarketChange {
+    /// Forget what a change set besides its runner changes (reused as a
+    /// message's market changes are).
+    pub(crate) fn clear_but_runners(&mut self) {
+        self.id.clear();
+        (self.img, self.tv, self.market_definition) = (false, None, None);
+    }
+}
+
 impl RunnerChange {
     pub(crate) fn clear(&mut self) {
         let points = [&mut self.atb, &mut self.atl, &mut self.trd];
