@@ -64,16 +64,18 @@ impl StreamFile {
     /// Open a file, detecting gzip and bzip2 by their magic bytes; a
     /// compressed one is inflated on one thread of its own.
     pub fn open(path: &Path) -> Result<StreamFile, ReadError> {
-        Self::open_with(path, false)
+        Self::open_with(path, 1)
     }
 
     /// Open a file as [`StreamFile::open`] does, but inflate a bzip2 one
-    /// on every core (see `bz2_blocks`): for a reader with cores to spare.
-    pub fn open_spread(path: &Path) -> Result<StreamFile, ReadError> {
-        Self::open_with(path, true)
+    /// on `workers` threads (see `bz2_blocks`): for a reader with cores to
+    /// spare. One worker is [`StreamFile::open`].
+    pub fn open_spread(path: &Path, workers: usize) -> Result<StreamFile, ReadError> {
+        Self::open_with(path, workers)
     }
 
-    fn open_with(path: &Path, spread: bool) -> Result<StreamFile, ReadError> {
+    /// `workers`: the threads that inflate a bzip2 file (one: in sequence).
+    fn open_with(path: &Path, workers: usize) -> Result<StreamFile, ReadError> {
         let io = |source| ReadError::Io {
             path: path.to_owned(),
             source,
@@ -88,8 +90,7 @@ impl StreamFile {
                 1 << 16,
                 BackgroundReader::spawn(decoder).map_err(io)?,
             ))
-        } else if bzip2 && spread {
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        } else if bzip2 && workers > 1 {
             let inflated = ParallelBz2::spawn(file, workers, reopen_bzip2(path)).map_err(io)?;
             Box::new(BufReader::with_capacity(1 << 16, inflated))
         } else if bzip2 {

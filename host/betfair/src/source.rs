@@ -45,7 +45,7 @@ pub struct StreamSource<R> {
 }
 
 /// A Betfair stream file (plain, gzip or bzip2, decompressed on another
-/// thread, or a bzip2 one on every core if opened by
+/// thread, or a bzip2 one on several if opened by
 /// [`StreamFile::open_spread`]).
 pub type BetfairFileSource = StreamSource<StreamFile>;
 
@@ -173,25 +173,26 @@ impl<I: Iterator<Item = (u64, String)>> Records for StoredRecords<I> {
 /// stored lines to replay.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamFormat {
-    spread: bool,
+    /// Threads inflating each bzip2 file.
+    inflaters: usize,
 }
 
 impl StreamFormat {
     /// Every file parsed on the thread that reads it, a compressed one
     /// inflated on one more.
-    pub const ONE_CORE: StreamFormat = StreamFormat { spread: false };
-    /// As [`StreamFormat::ONE_CORE`], but a bzip2 file inflated on every
-    /// core ([`crate::bz2_blocks`]): for a backtest with cores to spare.
-    pub const SPARE_CORES: StreamFormat = StreamFormat { spread: true };
+    pub const ONE_CORE: StreamFormat = StreamFormat { inflaters: 1 };
+
+    /// As [`StreamFormat::ONE_CORE`], but each bzip2 file inflated on
+    /// `cores` threads ([`crate::bz2_blocks`]): for a backtest with cores
+    /// to spare, `cores` being its share of them.
+    pub const fn spare_cores(cores: usize) -> StreamFormat {
+        StreamFormat { inflaters: cores }
+    }
 }
 
 impl Format for StreamFormat {
     fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource + Send>, SourceError> {
-        let records = if self.spread {
-            StreamFile::open_spread(path)?
-        } else {
-            StreamFile::open(path)?
-        };
+        let records = StreamFile::open_spread(path, self.inflaters)?;
         Ok(Box::new(StreamSource::new(records, None)))
     }
 

@@ -16,8 +16,8 @@ use foldhash::{HashMap, HashMapExt as _};
 use clever_sdk::rules::{market_position, validate_price_and_size};
 use clever_sdk::{
     BookOrder, BookOrderRequest, BookPosition, InstrumentInfo, LogLevel, Market, MarketId,
-    MarketInterest, Order, OrderId, OrderRequest, Price, RejectReason, RiskLimit, Runner,
-    RunnerPosition, SelectionId, Signal, Timestamp,
+    MarketInterest, MarketStatus, Order, OrderId, OrderRequest, Price, RejectReason, RiskLimit,
+    Runner, RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
 use super::book_venue::BookVenue;
@@ -530,12 +530,14 @@ impl HostServices for Desk {
     }
 
     fn set_interest(&mut self, market: &MarketId, interest: MarketInterest) -> bool {
-        // Only markets the desk follows, so the map stays as small as they.
-        let known = self.markets.contains_key(market.as_str());
-        if known {
+        // Only open markets the desk follows, so the map stays as small as
+        // they (a market closing in this very update is settled next).
+        let open =
+            (self.markets.get(market.as_str())).is_some_and(|m| m.status != MarketStatus::Closed);
+        if open {
             self.interest.insert(market.0.clone(), interest);
         }
-        known
+        open
     }
 
     fn place_book_order(

@@ -3,7 +3,7 @@
 //! the volume traded at a price; and [`UsedVolume`], which stops one
 //! strategy's orders from taking the same displayed volume twice.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use clever_sdk::{Levels, PriceSize, Runner, SelectionId, Side};
 

@@ -12,7 +12,7 @@
 //!
 //! The rules and their reasons are docs/SIMULATION.md.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use clever_sdk::{
     MarketId, MarketStatus, Order, OrderId, OrderType, Persistence, RejectReason, RunnerStatus,

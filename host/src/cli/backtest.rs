@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::{Bankroll, MonteCarlo};
 use crate::backtest::{Backtest, Job, OpenedAhead, Progress, Report, Stored, data_files};
-use crate::engine::{Format, Predictions, StrategyOutcome};
+use crate::engine::{Predictions, StrategyOutcome};
 use crate::market::MarketResult;
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::store::{MarketQuery, Store, database_url};
@@ -128,7 +128,7 @@ impl Args {
         let (jobs, stored) = self.jobs()?;
         let format = stream_format(threads, jobs.len());
         // The first files start decompressing while the plugins load.
-        let ahead = OpenedAhead::open(format, &jobs, threads);
+        let ahead = OpenedAhead::open(&format, &jobs, threads);
         let runtime = Runtime::new(RuntimeConfig {
             limits,
             ..RuntimeConfig::default()
@@ -167,7 +167,7 @@ impl Args {
         };
         let backtest = Backtest {
             runtime: &runtime,
-            format,
+            format: &format,
             plugins,
             params: self.params.clone(),
             risk,
@@ -297,19 +297,21 @@ impl Args {
     }
 }
 
-/// Betfair's format, inflating a bzip2 file on every core when fewer
-/// files run at once than there are cores (one file on two cores,
-/// typically); with every core running a file, the spare cores are not.
-/// A plain file is parsed on the thread that runs it either way: a
-/// thread parsing ahead cost more in handing over than it saved (see
-/// docs/BENCHMARKS.md, seventh sitting).
-fn stream_format(threads: usize, files: usize) -> &'static dyn Format {
+/// Betfair's format, each bzip2 file inflated on its share of the cores:
+/// the cores divided by the files running at once (one file on two cores
+/// gets both; two files on eight cores, four each; with as many files as
+/// cores, each is inflated on one thread of its own). A plain file is
+/// parsed on the thread that runs it either way: a thread parsing ahead
+/// cost more in handing over than it saved (see docs/BENCHMARKS.md,
+/// seventh sitting).
+fn stream_format(threads: usize, files: usize) -> crate::betfair::StreamFormat {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads.min(files) < cores {
-        &crate::betfair::StreamFormat::SPARE_CORES
-    } else {
-        &crate::betfair::StreamFormat::ONE_CORE
-    }
+    crate::betfair::StreamFormat::spare_cores(inflaters(cores, threads.min(files)))
+}
+
+/// The threads that inflate each of `running` files on `cores` cores.
+fn inflaters(cores: usize, running: usize) -> usize {
+    (cores / running.max(1)).max(1)
 }
 
 /// `--threads`: at least one; every core if not given.
@@ -496,6 +498,31 @@ fn print_table(r: &Report) {
         if let Some(mc) = &s.monte_carlo {
             println!();
             super::metrics::print_monte_carlo(&format!("{}@{}", s.name, s.version), mc);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inflaters;
+
+    #[test]
+    fn each_running_file_inflates_on_its_share_of_the_cores() {
+        // (cores, files running at once) -> threads inflating each file
+        let cases = [
+            (2, 1, 2),
+            (2, 2, 1),
+            (8, 2, 4),
+            (8, 3, 2),
+            (1, 4, 1),
+            (4, 0, 4),
+        ];
+        for (cores, running, each) in cases {
+            assert_eq!(
+                inflaters(cores, running),
+                each,
+                "{cores} cores, {running} files"
+            );
         }
     }
 }

@@ -178,3 +178,24 @@ fn a_desk_tells_the_host_of_signals_and_of_the_loss_limit_once_a_day() {
     let told = told.0.lock().unwrap().clone();
     assert_eq!(told, ["limit daily-loss at 1", "signal edge 0.5 at 7"]);
 }
+
+#[test]
+fn interest_is_kept_for_open_markets_only() {
+    use clever_sdk::MarketInterest::NothingMore;
+    let mut desk = desk_with_market();
+    let (open, unknown) = (MarketId::from("1.5"), MarketId::from("1.6"));
+    assert!(
+        !desk.set_interest(&unknown, NothingMore),
+        "a market never shown"
+    );
+    assert!(desk.set_interest(&open, NothingMore));
+    // The update that closes the market: the plugin is shown it, but the
+    // market is settled next, so (as the WIT says, and as the SDKs'
+    // harnesses answer) there is no open market to be interested in.
+    let json = r#"{"op":"mcm","pt":2,"mc":[{"id":"1.5","marketDefinition":{"status":"CLOSED","inPlay":true,"runners":[{"id":1,"status":"WINNER"},{"id":2,"status":"REMOVED"}]}}]}"#;
+    let message: Message = serde_json::from_str(json).unwrap();
+    let mut cache = StreamCache::new();
+    let book = &cache.apply(2, &message.mc[0]).book;
+    desk.on_market(Timestamp(2), book, &mut Vec::new());
+    assert!(!desk.set_interest(&open, NothingMore), "a closed market");
+}
