@@ -64,18 +64,13 @@ impl StreamFile {
     /// Open a file, detecting gzip and bzip2 by their magic bytes; a
     /// compressed one is inflated on one thread of its own.
     pub fn open(path: &Path) -> Result<StreamFile, ReadError> {
-        Self::open_with(path, 1)
+        Self::open_spread(path, 1)
     }
 
     /// Open a file as [`StreamFile::open`] does, but inflate a bzip2 one
     /// on `workers` threads (see `bz2_blocks`): for a reader with cores to
     /// spare. One worker is [`StreamFile::open`].
     pub fn open_spread(path: &Path, workers: usize) -> Result<StreamFile, ReadError> {
-        Self::open_with(path, workers)
-    }
-
-    /// `workers`: the threads that inflate a bzip2 file (one: in sequence).
-    fn open_with(path: &Path, workers: usize) -> Result<StreamFile, ReadError> {
         let io = |source| ReadError::Io {
             path: path.to_owned(),
             source,

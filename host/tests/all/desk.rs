@@ -22,12 +22,20 @@ fn desk_with_market() -> Desk {
 /// A desk under `risk` that has seen market 1.5 (runner 1 active, 2 removed).
 fn desk_on_market(risk: RiskBook) -> Desk {
     let mut desk = Desk::new(risk, Box::new(SimVenue::new(SimConfig::default())));
-    let json = r#"{"op":"mcm","pt":1,"mc":[{"id":"1.5","img":true,"marketDefinition":{"status":"OPEN","inPlay":false,"runners":[{"id":1,"status":"ACTIVE"},{"id":2,"status":"REMOVED"}]}}]}"#;
+    show(
+        &mut desk,
+        NOW,
+        r#"{"op":"mcm","pt":1,"mc":[{"id":"1.5","img":true,"marketDefinition":{"status":"OPEN","inPlay":false,"runners":[{"id":1,"status":"ACTIVE"},{"id":2,"status":"REMOVED"}]}}]}"#,
+    );
+    desk
+}
+
+/// Hand the desk the first market change of the stream line `json`.
+fn show(desk: &mut Desk, now: Timestamp, json: &str) {
     let message: Message = serde_json::from_str(json).unwrap();
     let mut cache = StreamCache::new();
-    let book = &cache.apply(1, &message.mc[0]).book;
-    desk.on_market(NOW, book, &mut Vec::new());
-    desk
+    let book = &cache.apply(now.0, &message.mc[0]).book;
+    desk.on_market(now, book, &mut Vec::new());
 }
 
 fn back(selection: u64, price: f64, size: f64) -> OrderRequest {
@@ -192,10 +200,10 @@ fn interest_is_kept_for_open_markets_only() {
     // The update that closes the market: the plugin is shown it, but the
     // market is settled next, so (as the WIT says, and as the SDKs'
     // harnesses answer) there is no open market to be interested in.
-    let json = r#"{"op":"mcm","pt":2,"mc":[{"id":"1.5","marketDefinition":{"status":"CLOSED","inPlay":true,"runners":[{"id":1,"status":"WINNER"},{"id":2,"status":"REMOVED"}]}}]}"#;
-    let message: Message = serde_json::from_str(json).unwrap();
-    let mut cache = StreamCache::new();
-    let book = &cache.apply(2, &message.mc[0]).book;
-    desk.on_market(Timestamp(2), book, &mut Vec::new());
+    show(
+        &mut desk,
+        Timestamp(2),
+        r#"{"op":"mcm","pt":2,"mc":[{"id":"1.5","marketDefinition":{"status":"CLOSED","inPlay":true,"runners":[{"id":1,"status":"WINNER"},{"id":2,"status":"REMOVED"}]}}]}"#,
+    );
     assert!(!desk.set_interest(&open, NothingMore), "a closed market");
 }
