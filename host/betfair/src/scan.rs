@@ -161,6 +161,27 @@ mod key {
         code
     }
 
+    /// Where the first byte that ends a plain string (a quote, a
+    /// backslash, a control character) is in `word`, its bytes read
+    /// little-endian; `None` if none of the 8 is. The bit tricks flag a
+    /// byte wrongly only above one flagged rightly, so the lowest is exact.
+    pub(super) const fn plain_end(word: u64) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        const fn zero_in(w: u64) -> u64 {
+            w.wrapping_sub(ONES) & !w & HIGHS
+        }
+        let quote = zero_in(word ^ (ONES * b'"' as u64));
+        let backslash = zero_in(word ^ (ONES * b'\\' as u64));
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let ends = quote | backslash | control;
+        if ends == 0 {
+            None
+        } else {
+            Some(ends.trailing_zeros() as usize / 8)
+        }
+    }
+
     pub(super) const OP: u64 = code(b"op");
     pub(super) const PT: u64 = code(b"pt");
     pub(super) const CT: u64 = code(b"ct");
@@ -208,6 +229,7 @@ impl Number<'_> {
     /// otherwise its digits divided by a power of ten (one rounding of
     /// exact operands while they have at most 15 digits; longer numbers
     /// are handed to serde_json itself).
+    #[inline(always)]
     fn f64(&self) -> Scan<f64> {
         if self.exponent || self.count > 15 {
             return serde_json::from_slice(self.text).map_err(|_| GiveUp);
@@ -301,20 +323,29 @@ impl<'a> Cursor<'a> {
         Ok(&rest[..end])
     }
 
-    /// A key: its [`key::code`] and its bytes. The code is read as one
-    /// word where the line has 8 bytes from the key's start (nearly always).
+    /// A key: its [`key::code`] and its bytes. Nearly every key is at
+    /// most 7 bytes with 8 bytes of line after its opening quote: then the
+    /// key's end is found in one word ([`key::plain_end`]) and its code is
+    /// that word masked. Any other key is read byte by byte.
+    #[inline(always)]
     fn key(&mut self) -> Scan<(u64, &'a [u8])> {
-        let key = self.plain()?;
-        let start = self.at - 1 - key.len();
+        self.expect(b'"')?;
+        let start = self.at;
         let word = self.bytes.get(start..start + 8).map(<[u8; 8]>::try_from);
-        let code = match word {
-            Some(Ok(word)) if key.len() <= 8 => {
-                let mask = ((1u128 << (8 * key.len())) - 1) as u64;
-                u64::from_le_bytes(word) & mask
+        if let Some(Ok(word)) = word {
+            let word = u64::from_le_bytes(word);
+            if let Some(len) = key::plain_end(word) {
+                if self.bytes[start + len] != b'"' {
+                    return Err(GiveUp);
+                }
+                self.at = start + len + 1;
+                let mask = (1u64 << (8 * len)) - 1;
+                return Ok((word & mask, &self.bytes[start..start + len]));
             }
-            _ => key::code(key),
-        };
-        Ok((code, key))
+        }
+        self.at -= 1;
+        let key = self.plain()?;
+        Ok((key::code(key), key))
     }
 
     /// A string without escapes or control characters.
@@ -344,6 +375,7 @@ impl<'a> Cursor<'a> {
         at - start
     }
 
+    #[inline(always)]
     fn number(&mut self) -> Scan<Number<'a>> {
         self.ws();
         let start = self.at;
@@ -671,6 +703,31 @@ mod tests {
             }
         }
         s
+    }
+
+    /// `key::plain_end` finds what `ENDS_PLAIN` finds byte by byte: every
+    /// byte value at every place behind plain bytes, and words of bytes
+    /// drawn from those next to each boundary.
+    #[test]
+    fn a_keys_end_is_found_in_a_word_as_byte_by_byte() {
+        let by_bytes = |bytes: [u8; 8]| bytes.iter().position(|&b| ENDS_PLAIN[usize::from(b)]);
+        for at in 0..8 {
+            for byte in 0..=255u8 {
+                let mut bytes = [b'a'; 8];
+                bytes[at] = byte;
+                let word = u64::from_le_bytes(bytes);
+                assert_eq!(key::plain_end(word), by_bytes(bytes), "{bytes:?}");
+            }
+        }
+        let near = [
+            0, 1, 0x1f, 0x20, 0x21, b'"', b'#', 0x5b, b'\\', 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ];
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        for _ in 0..200_000 {
+            let bytes: [u8; 8] = std::array::from_fn(|_| near[rng.below(near.len())]);
+            let word = u64::from_le_bytes(bytes);
+            assert_eq!(key::plain_end(word), by_bytes(bytes), "{bytes:?}");
+        }
     }
 
     #[test]
