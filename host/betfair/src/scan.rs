@@ -310,6 +310,11 @@ impl<'a> Cursor<'a> {
     /// A string without escapes or control characters, as bytes.
     fn plain(&mut self) -> Scan<&'a [u8]> {
         self.expect(b'"')?;
+        self.plain_rest()
+    }
+
+    /// [`Cursor::plain`] after its opening quote.
+    fn plain_rest(&mut self) -> Scan<&'a [u8]> {
         let start = self.at;
         let rest = &self.bytes[start..];
         let end = rest
@@ -343,8 +348,7 @@ impl<'a> Cursor<'a> {
                 return Ok((word & mask, &self.bytes[start..start + len]));
             }
         }
-        self.at -= 1;
-        let key = self.plain()?;
+        let key = self.plain_rest()?;
         Ok((key::code(key), key))
     }
 
