@@ -29,11 +29,24 @@ impl PriceSize {
 }
 
 /// One side of a runner's ladder, best price first; fixed capacity so that
-/// updating it never allocates.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// updating it never allocates. Slots past `len` are left as they were
+/// (clearing is one store); equality and `Debug` see only the levels held.
+#[derive(Clone, Copy, Default)]
 pub struct Levels {
     len: u8,
     levels: [PriceSize; MAX_DEPTH],
+}
+
+impl PartialEq for Levels {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl std::fmt::Debug for Levels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
 }
 
 impl Levels {
@@ -209,5 +222,28 @@ impl Market {
             self.active_runners()
                 .filter_map(|r| r.best_back().map(|l| l.price)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_equal_by_the_levels_they_hold_not_by_cleared_slots() {
+        let level = |price, size| PriceSize {
+            price: Price(price),
+            size,
+        };
+        let mut used = Levels::from_slice(&[level(2.0, 5.0), level(1.9, 3.0)]);
+        used.clear();
+        assert_eq!(used, Levels::default());
+        assert_eq!(format!("{used:?}"), "[]");
+        used.push(level(3.0, 1.0));
+        assert_eq!(used, Levels::from_slice(&[level(3.0, 1.0)]));
+        assert_ne!(
+            used,
+            Levels::from_slice(&[level(3.0, 1.0), level(1.9, 3.0)])
+        );
     }
 }
