@@ -82,6 +82,14 @@ impl StreamFile {
         let head = file.fill_buf().map_err(io)?;
         // Decompression runs off this thread (see `background`, `bz2_blocks`).
         let (gzip, bzip2) = (head.starts_with(&[0x1f, 0x8b]), head.starts_with(b"BZh"));
+        if !gzip && !bzip2 && memchr::memchr(0, head).is_some() {
+            // Read as lines, a binary file (xz, zstd, zip) would be one bad
+            // line per stray line feed: say once what it is instead.
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "binary data, not JSON lines (plain, gzip and bzip2 files are read)",
+            )));
+        }
         let reader: Box<dyn BufRead + Send> = if gzip {
             let decoder = flate2::bufread::MultiGzDecoder::new(file);
             Box::new(BufReader::with_capacity(
@@ -288,12 +296,17 @@ mod tests {
         let mut file = StreamFile::from_reader(Path::new("f"), Box::new(reader), false);
         let mut lines = Vec::new();
         while let Some(read) = file.read_into(&mut message) {
-            lines.push(read.unwrap_or_else(|e| match e {
-                ReadError::Json { line, .. } => line,
-                ReadError::Io { .. } => panic!("{e}"),
-            }));
+            lines.push(match read {
+                Ok(line) => (line, true),
+                Err(ReadError::Json { line, .. }) => (line, false),
+                Err(e) => panic!("{e}"),
+            });
         }
-        assert_eq!(lines, out.iter().map(|(line, _)| *line).collect::<Vec<_>>());
+        let want: Vec<_> = out
+            .iter()
+            .map(|(line, read)| (*line, read.is_ok()))
+            .collect();
+        assert_eq!(lines, want);
         out
     }
 
@@ -336,6 +349,18 @@ mod tests {
             assert_eq!(bad, "f:1: not UTF-8 text at byte 28 of the line");
             assert_eq!(read[1], (2, Ok(r#"{"op":"status"}"#.to_owned())));
         }
+    }
+
+    #[test]
+    fn a_binary_file_is_one_error_not_a_bad_line_per_line_feed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.xz");
+        std::fs::write(&path, b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F\n\x02\n").unwrap();
+        let Err(e) = StreamFile::open(&path) else {
+            panic!("a binary file opened as lines");
+        };
+        let e = e.to_string();
+        assert!(e.contains("race.xz: binary data, not JSON lines"), "{e}");
     }
 
     #[test]
