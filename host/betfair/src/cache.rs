@@ -268,7 +268,7 @@ fn apply_runner_change(
     }
 }
 
-/// The view's best levels, written over `out` (returning them copied 160
+/// The view's best levels, written over `out` (returning them copied 168
 /// bytes twice per change): the full ladder when the file has one, else
 /// the real best-offer levels, else the display levels.
 fn best_levels(out: &mut Levels, full: &Ladder, best: &LevelLadder, display: &LevelLadder) {
