@@ -153,7 +153,7 @@ impl StreamFile {
     /// The line is read where it lies in the reader's buffer: copying each
     /// line out of it, as `read_line` does, was 5% of a backtest's
     /// instructions.
-    fn next_line<T>(
+    pub(crate) fn next_line<T>(
         &mut self,
         mut read: impl FnMut(&Path, u64, &[u8]) -> Result<T, ReadError>,
     ) -> Option<Result<T, ReadError>> {
@@ -231,7 +231,7 @@ fn parse<'a>(
 }
 
 /// Line `line` of `path` as text, or the error that says where it is not.
-fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str, ReadError> {
+pub(crate) fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str, ReadError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         ReadError::Json {

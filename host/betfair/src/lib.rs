@@ -18,6 +18,7 @@
 //! no Betfair type leaves this crate.
 //! Must not know: the engine's loop, risk, the simulated exchange.
 
+pub mod ahead;
 pub mod background;
 pub mod bz2_blocks;
 pub mod cache;

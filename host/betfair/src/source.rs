@@ -12,6 +12,7 @@ use clever_sdk::{MarketStatus, Timestamp};
 use clever_engine::{Arrivals, Format, MarketSource, SourceError};
 use clever_market::MarketBook;
 
+use crate::ahead::ScannedAhead;
 use crate::{Message, ReadError, StreamCache, StreamFile};
 
 /// Where a [`StreamSource`] reads messages: a file, or stored lines.
@@ -173,26 +174,33 @@ impl<I: Iterator<Item = (u64, String)>> Records for StoredRecords<I> {
 /// stored lines to replay.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamFormat {
-    /// Threads inflating each bzip2 file.
-    inflaters: usize,
+    /// Threads for each file: inflating a bzip2 one, or one more scanning
+    /// a plain one ahead.
+    cores: usize,
 }
 
 impl StreamFormat {
     /// Every file parsed on the thread that reads it, a compressed one
     /// inflated on one more.
-    pub const ONE_CORE: StreamFormat = StreamFormat { inflaters: 1 };
+    pub const ONE_CORE: StreamFormat = StreamFormat { cores: 1 };
 
-    /// As [`StreamFormat::ONE_CORE`], but each bzip2 file inflated on
-    /// `cores` threads ([`crate::bz2_blocks`]): for a backtest with cores
-    /// to spare, `cores` being its share of them.
+    /// As [`StreamFormat::ONE_CORE`], but with `cores` threads for each
+    /// file (its share of a backtest's cores): a bzip2 one inflated on
+    /// `cores` threads ([`crate::bz2_blocks`]), a plain one, given two or
+    /// more, scanned on a thread of its own ([`crate::ahead`]).
     pub const fn spare_cores(cores: usize) -> StreamFormat {
-        StreamFormat { inflaters: cores }
+        StreamFormat { cores }
     }
 }
 
 impl Format for StreamFormat {
     fn open_file(&self, path: &Path) -> Result<Box<dyn MarketSource + Send>, SourceError> {
-        let records = StreamFile::open_spread(path, self.inflaters)?;
+        let records = StreamFile::open_spread(path, self.cores)?;
+        if self.cores > 1 && !records.is_compressed() {
+            // The spare core scans a plain file ahead (see `ahead`).
+            let records = ScannedAhead::spawn(records)?;
+            return Ok(Box::new(StreamSource::new(records, None)));
+        }
         Ok(Box::new(StreamSource::new(records, None)))
     }
 

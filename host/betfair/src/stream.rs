@@ -45,6 +45,17 @@ pub enum ChangeType {
     Other,
 }
 
+impl ChangeType {
+    /// Every change type, each at a place of its own (for flat records).
+    pub(crate) const ALL: [ChangeType; 5] = [
+        ChangeType::Delta,
+        ChangeType::SubImage,
+        ChangeType::ResubDelta,
+        ChangeType::Heartbeat,
+        ChangeType::Other,
+    ];
+}
+
 /// A change to one market.
 #[derive(Debug, Clone, Default)]
 pub struct MarketChange {

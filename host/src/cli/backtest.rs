@@ -297,19 +297,18 @@ impl Args {
     }
 }
 
-/// Betfair's format, each bzip2 file inflated on its share of the cores:
-/// the cores divided by the files running at once (one file on two cores
-/// gets both; two files on eight cores, four each; with as many files as
-/// cores, each is inflated on one thread of its own). A plain file is
-/// parsed on the thread that runs it either way: a thread parsing ahead
-/// cost more in handing over than it saved (see docs/BENCHMARKS.md,
-/// seventh sitting).
+/// Betfair's format, each file given its share of the cores: the cores
+/// divided by the files running at once (one file on two cores gets both;
+/// two files on eight cores, four each). A bzip2 file is inflated on its
+/// share; a plain one given two or more is scanned on a thread of its own
+/// and handed over flat (see docs/BENCHMARKS.md, eleventh sitting); with
+/// as many files as cores, each is read on the thread that runs it.
 fn stream_format(threads: usize, files: usize) -> crate::betfair::StreamFormat {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     crate::betfair::StreamFormat::spare_cores(inflaters(cores, threads.min(files)))
 }
 
-/// The threads that inflate each of `running` files on `cores` cores.
+/// The threads for each of `running` files on `cores` cores.
 fn inflaters(cores: usize, running: usize) -> usize {
     (cores / running.max(1)).max(1)
 }
