@@ -9,36 +9,34 @@
 //! the second core saved (docs/BENCHMARKS.md, seventh sitting); a flat
 //! batch is read front to back, as the hardware prefetches it.
 //!
-//! A line the scanner leaves to serde (a market definition, anything
-//! unusual) is handed over as its text and parsed on the engine's thread
-//! as any line is ([`Message::parse`]), so its errors are worded the same;
-//! a line that is not UTF-8, or a failed read, is handed over as the
-//! [`ReadError`] it is. So what the engine reads, line by line and error
-//! by error, is what [`StreamFile::read_into`] would have given it.
+//! Each line is read there as [`Message::parse`] reads it (the scanner,
+//! or serde for what the scanner leaves, such as a market definition,
+//! which is handed over as it is); a bad line, or a failed read, is
+//! handed over as the [`ReadError`] it is. So what the engine reads, line
+//! by line and error by error, is what [`StreamFile::read_into`] would
+//! have given it.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use crate::file::{ReadError, StreamFile, utf8};
+use crate::file::{ReadError, StreamFile, parse};
 use crate::parse::park;
-use crate::scan;
 use crate::source::Records;
-use crate::stream::{ChangeType, MarketChange, Message, Points, RunnerChange};
+use crate::stream::{ChangeType, MarketChange, MarketDefinition, Message, Points, RunnerChange};
 
 /// Lines per batch, and batches the scanning thread may be ahead by: it
 /// starts while the plugins load, so it may get well ahead (a batch of
-/// ordinary lines holds about 72 KiB, so at most some 2.3 MiB wait).
+/// ordinary lines holds about 84 KiB, so some 2.7 MiB at most wait).
 const LINES: usize = 256;
 const IN_FLIGHT: usize = 32;
 
 /// A plain stream file scanned on a thread of its own (see the module).
 pub struct ScannedAhead {
-    path: PathBuf,
     full: Receiver<Batch>,
     spent: SyncSender<Batch>,
     batch: Batch,
+    lists: RunnerLists,
     /// Joined when the reader is dropped, so no thread outlives it.
     thread: Option<JoinHandle<()>>,
 }
@@ -56,15 +54,12 @@ impl ScannedAhead {
         let thread = std::thread::Builder::new()
             .name("scan-ahead".into())
             .spawn(move || scan_file(&mut file, lines, &full_tx, &spent_rx))
-            .map_err(|source| ReadError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            .map_err(|source| ReadError::Io { path, source })?;
         Ok(ScannedAhead {
-            path,
             full,
             spent,
             batch: Batch::default(),
+            lists: RunnerLists::default(),
             thread: Some(thread),
         })
     }
@@ -84,7 +79,7 @@ impl Drop for ScannedAhead {
 impl Records for ScannedAhead {
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
         loop {
-            if let Some(read) = self.batch.next_into(&self.path, message) {
+            if let Some(read) = self.batch.next_into(message, &mut self.lists) {
                 return Some(read);
             }
             // The end of the file, once the scanning thread hangs up.
@@ -109,12 +104,8 @@ fn scan_file(
     let mut batch = Batch::default();
     loop {
         let read = file.next_line(|path, line, bytes| {
-            let text = utf8(path, line, bytes)?;
-            if scan::read(&mut message, text) {
-                batch.scanned(line, &message);
-            } else {
-                batch.raw(line, text);
-            }
+            parse(path, line, bytes, &mut message)?;
+            batch.scanned(line, &mut message);
             Ok(())
         });
         match read {
@@ -134,20 +125,61 @@ fn scan_file(
     }
 }
 
+/// Runner-change lists kept by their length, for the engine's thread. A
+/// line whose market change has another count of runners than the line
+/// before swaps in a list of its length whole, where taking slots from a
+/// spare list and parking them back moved each slot (312 bytes). Each
+/// slot keeps its buffers; at most [`RunnerLists::KEPT`] slots are kept
+/// in all, so lines of ever other lengths cannot grow memory without
+/// bound (a list beyond that is dropped, and one is made afresh).
+#[derive(Default)]
+struct RunnerLists {
+    by_len: Vec<Vec<Vec<RunnerChange>>>,
+    kept: usize,
+}
+
+impl RunnerLists {
+    const KEPT: usize = 1024;
+
+    /// Make `list` one of `len` slots (their contents stale).
+    fn resize(&mut self, list: &mut Vec<RunnerChange>, len: usize) {
+        if list.len() == len {
+            return;
+        }
+        let mut next = match self.by_len.get_mut(len).and_then(Vec::pop) {
+            Some(next) => {
+                self.kept -= len;
+                next
+            }
+            None => Vec::new(),
+        };
+        next.resize_with(len, RunnerChange::default);
+        let old = std::mem::replace(list, next);
+        if self.kept + old.len() <= Self::KEPT {
+            if self.by_len.len() <= old.len() {
+                self.by_len.resize_with(old.len() + 1, Vec::new);
+            }
+            self.kept += old.len();
+            self.by_len[old.len()].push(old);
+        }
+    }
+}
+
 /// What a line became, the first word of its record.
 const SCANNED: u64 = 1;
-const RAW: u64 = 2;
-const ERROR: u64 = 3;
+const ERROR: u64 = 2;
 
 /// Lines as records in three streams, each written and read in order:
 /// words (a header with the line's kind and number, then counts, ids and
 /// flags), floats (prices, sizes and the other numbers, copied a ladder
-/// at a time), bytes (strings); and errors.
+/// at a time), bytes (strings); and, as they are, errors and the rare
+/// market definitions.
 struct Batch {
     words: Vec<u64>,
     floats: Vec<f64>,
     bytes: Vec<u8>,
     errors: VecDeque<ReadError>,
+    definitions: VecDeque<MarketDefinition>,
     lines: usize,
     /// Where reading is, in `words`, `floats` and `bytes`.
     word: usize,
@@ -156,15 +188,16 @@ struct Batch {
 }
 
 impl Default for Batch {
-    /// Room for a batch of ordinary lines (16 words, 16 floats and 32
-    /// bytes a line): growing each fresh batch from nothing was 1% of a
-    /// backtest's instructions.
+    /// Room for a batch of ordinary lines (the real race's take 16 words,
+    /// 8 floats and 14 bytes a line on average): growing each fresh batch
+    /// from nothing was 1% of a backtest's instructions.
     fn default() -> Self {
         Batch {
-            words: Vec::with_capacity(LINES * 16),
+            words: Vec::with_capacity(LINES * 24),
             floats: Vec::with_capacity(LINES * 16),
-            bytes: Vec::with_capacity(LINES * 32),
+            bytes: Vec::with_capacity(LINES * 16),
             errors: VecDeque::new(),
+            definitions: VecDeque::new(),
             lines: 0,
             word: 0,
             float: 0,
@@ -194,6 +227,7 @@ impl Batch {
         self.floats.clear();
         self.bytes.clear();
         self.errors.clear();
+        self.definitions.clear();
         (self.lines, self.word, self.float, self.byte) = (0, 0, 0, 0);
     }
 
@@ -207,27 +241,27 @@ impl Batch {
         self.bytes.extend_from_slice(text.as_bytes());
     }
 
-    fn raw(&mut self, line: u64, text: &str) {
-        self.header(RAW, line);
-        self.text(text);
-    }
-
     fn error(&mut self, e: ReadError) {
         self.header(ERROR, 0);
         self.errors.push_back(e);
     }
 
-    fn scanned(&mut self, line: u64, m: &Message) {
+    /// A line read into `m` (its market definitions moved out).
+    fn scanned(&mut self, line: u64, m: &mut Message) {
         self.header(SCANNED, line);
         self.text(&m.op);
         let ct = ChangeType::ALL.iter().position(|c| *c == m.ct).unwrap_or(0);
         self.words
             .extend([m.pt as u64, ct as u64, m.mc.len() as u64]);
-        for change in &m.mc {
+        for change in &mut m.mc {
             self.text(&change.id);
             let tv = self.number(2, change.tv);
-            self.words
-                .extend([u64::from(change.img) | tv, change.rc.len() as u64]);
+            let definition = change.market_definition.take().map_or(0, |d| {
+                self.definitions.push_back(d);
+                4
+            });
+            let flags = u64::from(change.img) | tv | definition;
+            self.words.extend([flags, change.rc.len() as u64]);
             for r in &change.rc {
                 self.runner(r);
             }
@@ -314,29 +348,21 @@ impl Batch {
     /// `None` once the batch is spent.
     fn next_into(
         &mut self,
-        path: &std::path::Path,
         message: &mut Message,
+        lists: &mut RunnerLists,
     ) -> Option<Result<u64, ReadError>> {
         let header = *self.words.get(self.word)?;
         self.word += 1;
-        let line = header >> 2;
         Some(match header & 3 {
             SCANNED => {
-                self.scanned_into(message);
-                Ok(line)
-            }
-            RAW => {
-                let text = self.take_text();
-                match message.parse(text) {
-                    Ok(()) => Ok(line),
-                    Err(e) => Err(ReadError::json(path, line, &e, text)),
-                }
+                self.scanned_into(message, lists);
+                Ok(header >> 2)
             }
             _ => Err(self.errors.pop_front()?),
         })
     }
 
-    fn scanned_into(&mut self, m: &mut Message) {
+    fn scanned_into(&mut self, m: &mut Message, lists: &mut RunnerLists) {
         self.take_text_into(&mut m.op);
         m.pt = self.take() as i64;
         m.ct = ChangeType::ALL[self.take() as usize];
@@ -345,25 +371,26 @@ impl Batch {
             if n == m.mc.len() {
                 m.mc.push(m.spare_mc.pop().unwrap_or_default());
             }
-            self.market_into(&mut m.mc[n], &mut m.spare);
+            self.market_into(&mut m.mc[n], lists);
         }
         park(&mut m.mc, changes, &mut m.spare_mc);
     }
 
-    fn market_into(&mut self, change: &mut MarketChange, spare: &mut Vec<RunnerChange>) {
+    fn market_into(&mut self, change: &mut MarketChange, lists: &mut RunnerLists) {
         // Every field but the id is written below.
         self.take_text_into(&mut change.id);
-        change.market_definition = None;
         let (flags, runners) = (self.take(), self.take() as usize);
         change.img = flags & 1 != 0;
         change.tv = self.take_number(flags, 2);
-        for n in 0..runners {
-            if n == change.rc.len() {
-                change.rc.push(spare.pop().unwrap_or_default());
-            }
-            self.runner_into(&mut change.rc[n]);
+        change.market_definition = if flags & 4 != 0 {
+            self.definitions.pop_front()
+        } else {
+            None
+        };
+        lists.resize(&mut change.rc, runners);
+        for r in &mut change.rc {
+            self.runner_into(r);
         }
-        park(&mut change.rc, runners, spare);
     }
 
     fn runner_into(&mut self, r: &mut RunnerChange) {
@@ -428,6 +455,28 @@ mod tests {
         for (d, a) in direct.iter().zip(&ahead) {
             assert_eq!(d, a, "{}", path.display());
         }
+    }
+
+    #[test]
+    fn runner_lists_come_back_whole_and_keep_memory_bounded() {
+        let mut lists = RunnerLists::default();
+        let mut list = Vec::new();
+        lists.resize(&mut list, 3);
+        list[0].atb.points.reserve(100);
+        let buffer = list[0].atb.points.as_ptr();
+        lists.resize(&mut list, 1);
+        assert_eq!(list.len(), 1);
+        lists.resize(&mut list, 3);
+        // The list of three came back, its slots' buffers with it.
+        assert_eq!(list.len(), 3);
+        assert_eq!(list[0].atb.points.as_ptr(), buffer);
+        for len in (1..300).chain((1..300).rev()) {
+            lists.resize(&mut list, len);
+            assert_eq!(list.len(), len);
+            assert!(lists.kept <= RunnerLists::KEPT, "{} kept", lists.kept);
+        }
+        let held: usize = lists.by_len.iter().flatten().map(Vec::len).sum();
+        assert_eq!(held, lists.kept);
     }
 
     #[test]

@@ -16,11 +16,17 @@ use clever_sdk::{
 
 use super::stream::{LevelPoint, MarketChange, MarketDefinition, PricePoint, RunnerChange};
 
-/// Apply `[price, size]` updates to a price-keyed ladder of the model.
-fn apply_prices(ladder: &mut Ladder, points: &[PricePoint]) {
+/// Apply `[price, size]` updates to a price-keyed ladder of the model;
+/// whether any changed one of its best [`MAX_DEPTH`] levels, those a view
+/// shows (most changes of a full ladder lie deeper).
+fn apply_prices(ladder: &mut Ladder, points: &[PricePoint]) -> bool {
+    let mut shown = false;
     for &[price, size] in points {
-        ladder.set(price, size);
+        shown |= ladder
+            .set(price, size)
+            .is_some_and(|level| level < MAX_DEPTH);
     }
+    shown
 }
 
 /// A level-keyed ladder: level n is the n-th best price.
@@ -222,11 +228,16 @@ fn apply_runner_change(
     view: &mut Runner,
     rc: &RunnerChange,
 ) {
+    // A side's view is rebuilt if its full ladder changed a level shown
+    // (filling an empty one or emptying it changes its best level, so a
+    // view that showed the level ladders is rebuilt then too).
+    let mut back = rc.batb.is_some() || rc.bdatb.is_some();
+    let mut lay = rc.batl.is_some() || rc.bdatl.is_some();
     if let Some(p) = rc.atb.get() {
-        apply_prices(&mut depth.back, p);
+        back |= apply_prices(&mut depth.back, p);
     }
     if let Some(p) = rc.atl.get() {
-        apply_prices(&mut depth.lay, p);
+        lay |= apply_prices(&mut depth.lay, p);
     }
     if let Some(p) = rc.batb.get() {
         full.batb.apply(p);
@@ -259,11 +270,10 @@ fn apply_runner_change(
     if let Some(spf) = rc.spf {
         view.sp_far = spf.is_finite().then_some(spf);
     }
-    // Rebuild only the side that changed.
-    if rc.atb.is_some() || rc.batb.is_some() || rc.bdatb.is_some() {
+    if back {
         best_levels(&mut view.back, &depth.back, &full.batb, &full.bdatb);
     }
-    if rc.atl.is_some() || rc.batl.is_some() || rc.bdatl.is_some() {
+    if lay {
         best_levels(&mut view.lay, &depth.lay, &full.batl, &full.bdatl);
     }
 }
@@ -321,6 +331,59 @@ mod tests {
         for mc in &m.mc {
             cache.apply(m.pt, mc);
         }
+    }
+
+    /// The view kept by rebuilding only after a change to a shown level
+    /// is the view rebuilt after every change: random deltas to deep full
+    /// ladders (with level ladders beside them, and sides emptied and
+    /// refilled), checked after each one.
+    #[test]
+    fn views_rebuilt_only_for_shown_levels_match_views_rebuilt_always() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut cache = StreamCache::new();
+        let prices: Vec<f64> = (0..40).map(|i| 1.5 + f64::from(i) * 0.1).collect();
+        let mut deep = 0;
+        for line in 0..4_000 {
+            let mut points = Vec::new();
+            for _ in 0..rng.random_range(1..4) {
+                let price = prices[rng.random_range(0..prices.len())];
+                let size = if rng.random_range(0..3) == 0 {
+                    0
+                } else {
+                    rng.random_range(1..50)
+                };
+                points.push(format!("[{price:.1},{size}]"));
+            }
+            let side = ["atb", "atl", "batb", "batl"][rng.random_range(0..4)];
+            let points = if side.starts_with('b') {
+                let level = rng.random_range(0..12);
+                let price = prices[rng.random_range(0..prices.len())];
+                format!("[[{level},{price:.1},{}]]", rng.random_range(0..3))
+            } else if rng.random_range(0..40) == 0 {
+                "[]".to_owned()
+            } else {
+                format!("[{}]", points.join(","))
+            };
+            let json = format!(
+                r#"{{"op":"mcm","pt":{line},"mc":[{{"id":"1.1","rc":[{{"id":{},"{side}":{points}}}]}}]}}"#,
+                rng.random_range(1..3)
+            );
+            apply(&mut cache, &json);
+            let market = cache.get("1.1").unwrap();
+            for (i, runner) in market.book.view.runners.iter().enumerate() {
+                let (full, depth) = (&market.runners[i], &market.book.depth[i]);
+                let mut back = Levels::default();
+                best_levels(&mut back, &depth.back, &full.batb, &full.bdatb);
+                let mut lay = Levels::default();
+                best_levels(&mut lay, &depth.lay, &full.batl, &full.bdatl);
+                assert_eq!(runner.back, back, "line {line}: {json}");
+                assert_eq!(runner.lay, lay, "line {line}: {json}");
+                deep += usize::from(depth.back.levels().len() > MAX_DEPTH);
+            }
+        }
+        // Deep ladders, so that most changes lie below the levels shown.
+        assert!(deep > 1_000, "{deep}");
     }
 
     #[test]

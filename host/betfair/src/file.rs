@@ -217,7 +217,7 @@ fn is_blank(line: &[u8]) -> bool {
 }
 
 /// Line `line` of `path` read into `message`; its text.
-fn parse<'a>(
+pub(crate) fn parse<'a>(
     path: &Path,
     line: u64,
     bytes: &'a [u8],
@@ -231,7 +231,7 @@ fn parse<'a>(
 }
 
 /// Line `line` of `path` as text, or the error that says where it is not.
-pub(crate) fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str, ReadError> {
+fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str, ReadError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         ReadError::Json {

@@ -345,6 +345,10 @@ impl Desk {
         by: Timestamp,
         pass: &mut TimerPass,
     ) -> Option<(Timestamp, u64)> {
+        // Asked at every update, and most find nothing due.
+        if self.timers.first().is_none_or(|(at, _)| *at > by) {
+            return None;
+        }
         let from = match pass.after {
             Some(last) => Bound::Excluded(last),
             None => Bound::Unbounded,

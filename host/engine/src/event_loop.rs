@@ -672,6 +672,7 @@ fn wants(filter: &InstrumentFilter, event: &InstrumentEvent) -> bool {
     }
 }
 
+#[inline]
 fn tell_orders(slot: &mut Slot, changes: &[OrderChange]) {
     for c in changes {
         if let Err(e) = slot.instance.on_order(&c.order) {

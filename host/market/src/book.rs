@@ -28,8 +28,10 @@ impl Ladder {
         Ladder::default()
     }
 
-    /// Set the size at `price`; a size of 0 removes the level.
-    pub fn set(&mut self, price: f64, size: f64) {
+    /// Set the size at `price`; a size of 0 removes the level. Which level
+    /// changed (0 the best), or `None` if none did (a price not held
+    /// removed): a change below the levels shown changes no view.
+    pub fn set(&mut self, price: f64, size: f64) -> Option<usize> {
         let descending = self.descending;
         let pos = self.levels.binary_search_by(|(p, _)| {
             if descending {
@@ -41,10 +43,17 @@ impl Ladder {
         match (pos, size == 0.0) {
             (Ok(i), true) => {
                 self.levels.remove(i);
+                Some(i)
             }
-            (Ok(i), false) => self.levels[i].1 = size,
-            (Err(_), true) => {}
-            (Err(i), false) => self.levels.insert(i, (price, size)),
+            (Ok(i), false) => {
+                self.levels[i].1 = size;
+                Some(i)
+            }
+            (Err(_), true) => None,
+            (Err(i), false) => {
+                self.levels.insert(i, (price, size));
+                Some(i)
+            }
         }
     }
 
