@@ -206,6 +206,11 @@ impl Default for Batch {
     }
 }
 
+/// What a market change holds beside its runners, one bit each.
+const IMG: u64 = 1;
+const MARKET_TV: u64 = 1 << 1;
+const DEFINITION: u64 = 1 << 2;
+
 /// Which of a runner change's optional numbers and ladders it holds, one
 /// bit each, in the order they are written.
 const HC: u64 = 1;
@@ -255,12 +260,13 @@ impl Batch {
             .extend([m.pt as u64, ct as u64, m.mc.len() as u64]);
         for change in &mut m.mc {
             self.text(&change.id);
-            let tv = self.number(2, change.tv);
+            let tv = self.number(MARKET_TV, change.tv);
             let definition = change.market_definition.take().map_or(0, |d| {
                 self.definitions.push_back(d);
-                4
+                DEFINITION
             });
-            let flags = u64::from(change.img) | tv | definition;
+            let img = if change.img { IMG } else { 0 };
+            let flags = img | tv | definition;
             self.words.extend([flags, change.rc.len() as u64]);
             for r in &change.rc {
                 self.runner(r);
@@ -380,9 +386,9 @@ impl Batch {
         // Every field but the id is written below.
         self.take_text_into(&mut change.id);
         let (flags, runners) = (self.take(), self.take() as usize);
-        change.img = flags & 1 != 0;
-        change.tv = self.take_number(flags, 2);
-        change.market_definition = if flags & 4 != 0 {
+        change.img = flags & IMG != 0;
+        change.tv = self.take_number(flags, MARKET_TV);
+        change.market_definition = if flags & DEFINITION != 0 {
             self.definitions.pop_front()
         } else {
             None

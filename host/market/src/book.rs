@@ -172,13 +172,14 @@ mod tests {
     #[test]
     fn ladders_insert_update_and_remove_in_price_order() {
         let mut back = Ladder::descending();
-        back.set(2.0, 5.0);
-        back.set(2.1, 3.0);
-        back.set(1.9, 1.0);
-        back.set(2.0, 7.0);
+        // Each change says which level it changed, 0 the best.
+        assert_eq!(back.set(2.0, 5.0), Some(0));
+        assert_eq!(back.set(2.1, 3.0), Some(0));
+        assert_eq!(back.set(1.9, 1.0), Some(2));
+        assert_eq!(back.set(2.0, 7.0), Some(1));
         assert_eq!(back.levels(), &[(2.1, 3.0), (2.0, 7.0), (1.9, 1.0)]);
-        back.set(2.1, 0.0);
-        back.set(5.0, 0.0);
+        assert_eq!(back.set(2.1, 0.0), Some(0));
+        assert_eq!(back.set(5.0, 0.0), None);
         assert_eq!(back.levels(), &[(2.0, 7.0), (1.9, 1.0)]);
         assert_eq!(back.size_at(1.9000000001), 1.0);
         let mut lay = Ladder::ascending();

@@ -305,11 +305,11 @@ impl Args {
 /// as many files as cores, each is read on the thread that runs it.
 fn stream_format(threads: usize, files: usize) -> crate::betfair::StreamFormat {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    crate::betfair::StreamFormat::spare_cores(inflaters(cores, threads.min(files)))
+    crate::betfair::StreamFormat::spare_cores(cores_per_file(cores, threads.min(files)))
 }
 
 /// The threads for each of `running` files on `cores` cores.
-fn inflaters(cores: usize, running: usize) -> usize {
+fn cores_per_file(cores: usize, running: usize) -> usize {
     (cores / running.max(1)).max(1)
 }
 
@@ -503,11 +503,11 @@ fn print_table(r: &Report) {
 
 #[cfg(test)]
 mod tests {
-    use super::inflaters;
+    use super::cores_per_file;
 
     #[test]
-    fn each_running_file_inflates_on_its_share_of_the_cores() {
-        // (cores, files running at once) -> threads inflating each file
+    fn each_running_file_gets_its_share_of_the_cores() {
+        // (cores, files running at once) -> threads for each file
         let cases = [
             (2, 1, 2),
             (2, 2, 1),
@@ -518,7 +518,7 @@ mod tests {
         ];
         for (cores, running, each) in cases {
             assert_eq!(
-                inflaters(cores, running),
+                cores_per_file(cores, running),
                 each,
                 "{cores} cores, {running} files"
             );
