@@ -59,6 +59,20 @@ impl Levels {
         out
     }
 
+    /// The best [`MAX_DEPTH`] of `levels` as `(price, size)`, best first,
+    /// in place of these (a view refreshed from a venue's full ladder).
+    #[inline]
+    pub fn set_pairs(&mut self, levels: &[(f64, f64)]) {
+        let n = levels.len().min(MAX_DEPTH);
+        for (to, &(price, size)) in self.levels.iter_mut().zip(&levels[..n]) {
+            *to = PriceSize {
+                price: Price(price),
+                size,
+            };
+        }
+        self.len = n as u8;
+    }
+
     /// Append a level below the current worst; ignored once full.
     #[inline]
     pub fn push(&mut self, level: PriceSize) {
@@ -245,5 +259,24 @@ mod tests {
             used,
             Levels::from_slice(&[level(3.0, 1.0), level(1.9, 3.0)])
         );
+    }
+
+    #[test]
+    fn set_pairs_keeps_the_best_max_depth_in_place_of_what_was_there() {
+        let pairs: Vec<(f64, f64)> = (0..MAX_DEPTH + 3)
+            .map(|i| (10.0 - i as f64, i as f64))
+            .collect();
+        let as_levels = |pairs: &[(f64, f64)]| -> Vec<PriceSize> {
+            let level = |&(price, size)| PriceSize {
+                price: Price(price),
+                size,
+            };
+            pairs.iter().take(MAX_DEPTH).map(level).collect()
+        };
+        let mut levels = Levels::default();
+        for n in [MAX_DEPTH + 3, MAX_DEPTH, 2, 0, 5] {
+            levels.set_pairs(&pairs[..n]);
+            assert_eq!(levels.as_slice(), as_levels(&pairs[..n]).as_slice(), "{n}");
+        }
     }
 }

@@ -20,6 +20,8 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
+use clever_market::short_eq;
+
 use crate::file::{ReadError, StreamFile, parse};
 use crate::parse::park;
 use crate::source::Records;
@@ -341,7 +343,7 @@ impl Batch {
     /// cheaper than checking the text again.
     fn take_text_into(&mut self, into: &mut String) {
         let len = self.words[self.word] as usize;
-        if self.bytes[self.byte..self.byte + len] == *into.as_bytes() {
+        if short_eq(&self.bytes[self.byte..self.byte + len], into.as_bytes()) {
             self.word += 1;
             self.byte += len;
             return;

@@ -7,9 +7,7 @@
 //! After each change the plugin-facing [`Market`](clever_sdk::Market) view is brought up to
 //! date and the runners that changed are listed.
 
-use foldhash::HashMap;
-
-use clever_market::{Ladder, MarketBook, RunnerDepth};
+use clever_market::{Ladder, MarketBook, MarketMap, RunnerDepth};
 use clever_sdk::{
     Levels, MAX_DEPTH, MarketStatus, Price, PriceSize, Runner, RunnerStatus, Timestamp,
 };
@@ -95,7 +93,7 @@ pub struct CachedMarket {
 /// All markets seen in a stream.
 #[derive(Debug, Default)]
 pub struct StreamCache {
-    markets: HashMap<String, CachedMarket>,
+    markets: MarketMap<CachedMarket>,
 }
 
 impl StreamCache {
@@ -123,17 +121,12 @@ impl StreamCache {
 
     /// Apply one market change published at `pt` and return the market.
     pub fn apply(&mut self, pt: i64, change: &MarketChange) -> &CachedMarket {
-        // Look up before inserting: `entry` would allocate a key every change.
-        if !self.markets.contains_key(&change.id) {
-            let market = CachedMarket {
+        let market = self
+            .markets
+            .get_or_insert_with(&change.id, || CachedMarket {
                 book: MarketBook::new(&change.id, "betfair"),
                 ..CachedMarket::default()
-            };
-            self.markets.insert(change.id.clone(), market);
-        }
-        let Some(market) = self.markets.get_mut(&change.id) else {
-            unreachable!("the market was inserted above");
-        };
+            });
         market.book.begin_update(change.img);
         if change.img {
             market.runners.clear();
@@ -282,6 +275,10 @@ fn apply_runner_change(
 /// bytes twice per change): the full ladder when the file has one, else
 /// the real best-offer levels, else the display levels.
 fn best_levels(out: &mut Levels, full: &Ladder, best: &LevelLadder, display: &LevelLadder) {
+    if !full.is_empty() {
+        out.set_pairs(full.levels());
+        return;
+    }
     out.clear();
     let mut put = |(price, size): (f64, f64)| {
         out.push(PriceSize {
@@ -289,13 +286,7 @@ fn best_levels(out: &mut Levels, full: &Ladder, best: &LevelLadder, display: &Le
             size,
         })
     };
-    if !full.is_empty() {
-        full.levels()
-            .iter()
-            .copied()
-            .take(MAX_DEPTH)
-            .for_each(&mut put);
-    } else if !best.levels.is_empty() {
+    if !best.levels.is_empty() {
         best.best().take(MAX_DEPTH).for_each(&mut put);
     } else {
         display.best().take(MAX_DEPTH).for_each(&mut put);

@@ -24,7 +24,7 @@ use super::book_venue::BookVenue;
 use super::predictions::{NoPredictions, Predictions};
 use super::venue::{MarketState, OrderChange, Venue};
 use super::versions::VersionBook;
-use clever_market::{MarketBook, MarketResult};
+use clever_market::{MarketBook, MarketMap, MarketResult};
 use clever_risk::RiskBook;
 use clever_runtime::HostServices;
 
@@ -60,10 +60,10 @@ pub const MAX_SIGNAL_NAMES: usize = 64;
 pub struct Desk {
     risk: RiskBook,
     venue: Box<dyn Venue>,
-    markets: HashMap<String, MarketState>,
+    markets: MarketMap<MarketState>,
     /// What the plugin asked with `set-interest` (WIT 1.2), per market in
     /// `markets`: none for most, so most updates look nothing up.
-    interest: HashMap<String, MarketInterest>,
+    interest: MarketMap<MarketInterest>,
     next_order: u64,
     timers: BTreeSet<(Timestamp, u64)>,
     /// Each pending timer's due time and when it was set (a sequence).
@@ -95,8 +95,8 @@ impl Desk {
         Desk {
             risk,
             venue,
-            markets: HashMap::new(),
-            interest: HashMap::new(),
+            markets: MarketMap::new(),
+            interest: MarketMap::new(),
             next_order: 1,
             timers: BTreeSet::new(),
             timer_at: HashMap::new(),
@@ -210,7 +210,7 @@ impl Desk {
         match market {
             Some(m) => self.open_orders(m),
             None => (self.markets.keys())
-                .flat_map(|m| self.open_orders(&MarketId(m.clone())))
+                .flat_map(|m| self.open_orders(&MarketId(m.to_owned())))
                 .collect(),
         }
     }
@@ -233,8 +233,12 @@ impl Desk {
     /// changed.
     pub fn on_market(&mut self, now: Timestamp, book: &MarketBook, changes: &mut Vec<OrderChange>) {
         let id = book.view.id.as_str();
-        if book.definition_changed || !self.markets.contains_key(id) {
-            self.markets.insert(id.to_owned(), MarketState::of(book));
+        match self.markets.get_mut(id) {
+            Some(_) if !book.definition_changed => {}
+            Some(state) => *state = MarketState::of(book),
+            None => {
+                self.markets.insert(id, MarketState::of(book));
+            }
         }
         let first = changes.len();
         self.venue.on_market(now, book, changes);
@@ -539,7 +543,7 @@ impl HostServices for Desk {
         let open =
             (self.markets.get(market.as_str())).is_some_and(|m| m.status != MarketStatus::Closed);
         if open {
-            self.interest.insert(market.0.clone(), interest);
+            self.interest.insert(market.as_str(), interest);
         }
         open
     }

@@ -15,9 +15,6 @@
 
 use std::collections::BTreeMap;
 
-// Looked up several times per update: std's SipHash showed in profiles.
-use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
-
 use clever_sdk::{
     BookOrder, InstrumentFilter, MarketFilter, MarketId, MarketStatus, Order, Timestamp,
 };
@@ -28,7 +25,7 @@ use super::source::MarketSource;
 use super::source::SourceError;
 use super::venue::OrderChange;
 use super::versions::VersionFigures;
-use clever_market::{Figures, InstrumentEvent, MarketBook, MarketResult};
+use clever_market::{Figures, InstrumentEvent, MarketBook, MarketMap, MarketResult};
 use clever_runtime::{Dropped, Fault, HookError, HostHeld, InertServices, PluginInstance};
 
 /// One strategy in the loop.
@@ -42,9 +39,9 @@ struct Slot {
     /// The order-book instruments it trades (WIT 1.1), if any.
     instruments: Option<InstrumentFilter>,
     /// Markets whose every update this plugin has seen (so a delta is enough).
-    in_sync: HashSet<u32>,
+    in_sync: HandleSet,
     /// Markets this plugin has been shown at least once.
-    shown: HashSet<u32>,
+    shown: HandleSet,
     /// Updates delivered to the plugin.
     delivered: u64,
     /// Each settled market (only if the engine keeps results).
@@ -60,6 +57,38 @@ impl Slot {
     /// The strategy's desk, between the plugin's calls.
     fn desk_mut(&mut self) -> &mut Desk {
         self.instance.services_mut().expect(ON_A_DESK)
+    }
+}
+
+/// Market handles, one bit each: handles are small and dense (one per
+/// market the engine has seen), and a hash set's lookup on every update
+/// of every strategy showed in profiles.
+#[derive(Debug, Default)]
+struct HandleSet(Vec<u64>);
+
+impl HandleSet {
+    fn contains(&self, handle: u32) -> bool {
+        let (word, bit) = (handle as usize / 64, handle % 64);
+        self.0.get(word).is_some_and(|w| w >> bit & 1 == 1)
+    }
+
+    fn insert(&mut self, handle: u32) {
+        let (word, bit) = (handle as usize / 64, handle % 64);
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    /// Whether it was there.
+    fn remove(&mut self, handle: u32) -> bool {
+        let (word, bit) = (handle as usize / 64, handle % 64);
+        let Some(w) = self.0.get_mut(word) else {
+            return false;
+        };
+        let held = *w >> bit & 1 == 1;
+        *w &= !(1 << bit);
+        held
     }
 }
 
@@ -190,7 +219,7 @@ pub struct StrategyOutcome {
 pub struct Engine<C: Clock> {
     clock: C,
     slots: Vec<Slot>,
-    handles: HashMap<String, u32>,
+    handles: MarketMap<u32>,
     changes: Vec<OrderChange>,
     book_changes: Vec<BookOrder>,
     updates: u64,
@@ -204,7 +233,7 @@ impl<C: Clock> Engine<C> {
         Engine {
             clock,
             slots: Vec::new(),
-            handles: HashMap::new(),
+            handles: MarketMap::new(),
             changes: Vec::new(),
             book_changes: Vec::new(),
             updates: 0,
@@ -247,8 +276,8 @@ impl<C: Clock> Engine<C> {
             instance,
             filter,
             instruments,
-            in_sync: HashSet::new(),
-            shown: HashSet::new(),
+            in_sync: HandleSet::default(),
+            shown: HandleSet::default(),
             delivered: 0,
             results: Vec::new(),
             totals: Totals::default(),
@@ -509,16 +538,11 @@ impl<C: Clock> Engine<C> {
         let now = self.clock.now();
         self.updates += 1;
         // Handles are never reused, so a plugin cannot mix two markets up.
-        // Look up before inserting: `entry` would copy the id every update.
-        let handle = match self.handles.get(book.view.id.as_str()) {
-            Some(&handle) => handle,
-            None => {
-                self.markets += 1;
-                let handle = self.markets as u32;
-                self.handles.insert(book.view.id.0.clone(), handle);
-                handle
-            }
-        };
+        let markets = &mut self.markets;
+        let handle = *self.handles.get_or_insert_with(book.view.id.as_str(), || {
+            *markets += 1;
+            *markets as u32
+        });
         for slot in &mut self.slots {
             self.changes.clear();
             slot.instance.set_time(now);
@@ -531,7 +555,7 @@ impl<C: Clock> Engine<C> {
             }
             tell_orders(slot, &self.changes);
             if wants {
-                let delta = slot.in_sync.contains(&handle) && !book.definition_changed;
+                let delta = slot.in_sync.contains(handle) && !book.definition_changed;
                 let changed = delta.then_some(book.changed.as_slice());
                 match slot.instance.on_market(handle, &book.view, changed) {
                     Ok(()) => {
@@ -542,7 +566,7 @@ impl<C: Clock> Engine<C> {
                 }
                 slot.shown.insert(handle);
             } else {
-                slot.in_sync.remove(&handle);
+                slot.in_sync.remove(handle);
             }
         }
         if book.view.status == MarketStatus::Closed && book.definition_changed {
@@ -599,7 +623,12 @@ impl<C: Clock> Engine<C> {
     /// queues, each with the clock at its due time.
     fn fire_timers(&mut self, t: Timestamp) {
         for slot in &mut self.slots {
-            let mut pass = slot.desk().timer_pass();
+            let desk = slot.desk();
+            // Most updates find no timer due: one look at the earliest.
+            if desk.next_timer().is_none_or(|at| at > t) {
+                continue;
+            }
+            let mut pass = desk.timer_pass();
             while let Some((at, token)) = slot.desk_mut().take_due_timer(t, &mut pass) {
                 slot.instance.set_time(at.max(self.clock.now()));
                 if let Err(e) = slot.instance.on_timer(token) {
@@ -619,12 +648,12 @@ impl<C: Clock> Engine<C> {
             slot.instance.set_time(now);
             let result = slot.desk_mut().settle(now, book, &mut self.changes);
             tell_orders(slot, &self.changes);
-            if slot.shown.remove(&handle)
+            if slot.shown.remove(handle)
                 && let Err(e) = slot.instance.on_market_closed(&book.view)
             {
                 note(&e);
             }
-            slot.in_sync.remove(&handle);
+            slot.in_sync.remove(handle);
             slot.instance.forget_market(handle);
             slot.totals.markets += 1;
             slot.totals.figures += &result.figures;
@@ -685,5 +714,30 @@ fn tell_orders(slot: &mut Slot, changes: &[OrderChange]) {
 fn note(e: &HookError) {
     if !matches!(e, HookError::Quarantined) {
         tracing::debug!("{e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HandleSet;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn handle_set_agrees_with_a_set() {
+        let (mut bits, mut set) = (HandleSet::default(), BTreeSet::new());
+        // Handles past the first words and back, each inserted and removed.
+        let handles: Vec<u32> = (0..300u32).map(|i| (i * 37) % 200).collect();
+        for (n, &h) in handles.iter().enumerate() {
+            if n % 3 == 2 {
+                assert_eq!(bits.remove(h), set.remove(&h), "{h}");
+            } else {
+                bits.insert(h);
+                set.insert(h);
+            }
+            for probe in 0..210 {
+                assert_eq!(bits.contains(probe), set.contains(&probe), "{probe}");
+            }
+        }
+        assert!(!bits.remove(100_000) && !bits.contains(100_000));
     }
 }

@@ -30,17 +30,13 @@ impl Ladder {
 
     /// Set the size at `price`; a size of 0 removes the level. Which level
     /// changed (0 the best), or `None` if none did (a price not held
-    /// removed): a change below the levels shown changes no view.
+    /// removed, or a price that is not a number).
+    /// A change below the levels shown changes no view.
     pub fn set(&mut self, price: f64, size: f64) -> Option<usize> {
-        let descending = self.descending;
-        let pos = self.levels.binary_search_by(|(p, _)| {
-            if descending {
-                price.total_cmp(p)
-            } else {
-                p.total_cmp(&price)
-            }
-        });
-        match (pos, size == 0.0) {
+        if price.is_nan() {
+            return None;
+        }
+        match (self.position(price), size == 0.0) {
             (Ok(i), true) => {
                 self.levels.remove(i);
                 Some(i)
@@ -54,6 +50,39 @@ impl Ladder {
                 self.levels.insert(i, (price, size));
                 Some(i)
             }
+        }
+    }
+
+    /// Where `price` is held (`Ok`) or would go (`Err`). Every change of
+    /// a feed searches its ladder: the order's direction is fixed before
+    /// the loop and plain floats are compared (no price held is NaN).
+    #[inline]
+    fn position(&self, price: f64) -> Result<usize, usize> {
+        let levels = &self.levels;
+        let (mut lo, mut hi) = (0, levels.len());
+        // `lo` ends at the first level not better than `price`.
+        if self.descending {
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if levels[mid].0 > price {
+                    lo = mid + 1
+                } else {
+                    hi = mid
+                }
+            }
+        } else {
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if levels[mid].0 < price {
+                    lo = mid + 1
+                } else {
+                    hi = mid
+                }
+            }
+        }
+        match levels.get(lo) {
+            Some(&(held, _)) if held == price => Ok(lo),
+            _ => Err(lo),
         }
     }
 
@@ -186,5 +215,56 @@ mod tests {
         lay.set(2.1, 3.0);
         lay.set(2.0, 5.0);
         assert_eq!(lay.levels(), &[(2.0, 5.0), (2.1, 3.0)]);
+        // A price that is not a number changes nothing.
+        assert_eq!(lay.set(f64::NAN, 1.0), None);
+        assert_eq!(lay.levels(), &[(2.0, 5.0), (2.1, 3.0)]);
+    }
+
+    /// The search agrees with a sorted reference (std's binary search
+    /// under `total_cmp`) over random changes on a price grid, both ways.
+    #[test]
+    fn ladders_agree_with_a_sorted_reference() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for descending in [true, false] {
+            let mut ladder = if descending {
+                Ladder::descending()
+            } else {
+                Ladder::ascending()
+            };
+            let mut reference: Vec<(f64, f64)> = Vec::new();
+            for _ in 0..20_000 {
+                let price = 1.0 + f64::from(rng.random_range(0..60u32)) / 20.0;
+                let size = if rng.random_range(0..3) == 0 {
+                    0.0
+                } else {
+                    f64::from(rng.random_range(1..100u32))
+                };
+                let at = reference.binary_search_by(|(p, _)| {
+                    if descending {
+                        price.total_cmp(p)
+                    } else {
+                        p.total_cmp(&price)
+                    }
+                });
+                let expected = match (at, size == 0.0) {
+                    (Ok(i), true) => {
+                        reference.remove(i);
+                        Some(i)
+                    }
+                    (Ok(i), false) => {
+                        reference[i].1 = size;
+                        Some(i)
+                    }
+                    (Err(_), true) => None,
+                    (Err(i), false) => {
+                        reference.insert(i, (price, size));
+                        Some(i)
+                    }
+                };
+                assert_eq!(ladder.set(price, size), expected);
+                assert_eq!(ladder.levels(), reference.as_slice());
+            }
+        }
     }
 }

@@ -86,6 +86,9 @@ struct Exposure {
     request: OrderRequest,
     /// Stake neither cancelled nor lapsed (matched or still open).
     live_size: Money,
+    /// The price less one, to the penny: what a unit stake wins (exact,
+    /// and converted once: the sums take it out and put it back often).
+    odds: Decimal,
     open: bool,
 }
 
@@ -93,6 +96,7 @@ impl Exposure {
     fn new(request: OrderRequest) -> Self {
         Exposure {
             live_size: Money::from_f64(request.size),
+            odds: Money::from_f64(request.price.get()).decimal() - Decimal::ONE,
             request,
             open: true,
         }
@@ -102,7 +106,7 @@ impl Exposure {
     /// loses, as if all its live stake matched at its price. Exact.
     fn outcomes(&self) -> (Money, Money) {
         let stake = self.live_size;
-        let odds = Money::from_f64(self.request.price.get()).decimal() - Decimal::ONE;
+        let odds = self.odds;
         match self.request.side {
             Side::Back => (stake.times(odds), -stake),
             Side::Lay => (-stake.times(odds), stake),

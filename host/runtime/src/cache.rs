@@ -31,6 +31,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// [`sha256_hex`] of what `reader` holds, read through a small buffer.
+pub fn sha256_hex_of(mut reader: impl std::io::Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut reader, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
 impl ComponentCache {
     /// A cache in `dir` (created on first store).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
@@ -96,4 +103,19 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
     // wasmtime still checks the header and refuses an incompatible file.
     // The cache directory must be as trusted as the binary itself.
     unsafe { Component::deserialize_file(engine, path) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashing_as_read_gives_the_hash_of_the_bytes() {
+        // Past the copy buffer's size, and across its boundary.
+        let bytes: Vec<u8> = (0..100_003u32).map(|i| (i * 7 % 251) as u8).collect();
+        for len in [0, 1, 8191, 8192, 8193, bytes.len()] {
+            let read = sha256_hex_of(&bytes[..len]).unwrap();
+            assert_eq!(read, sha256_hex(&bytes[..len]), "{len}");
+        }
+    }
 }

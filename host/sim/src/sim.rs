@@ -24,7 +24,7 @@ use super::config::SimConfig;
 use super::order::SimOrder;
 use super::settle::settle;
 use clever_engine::{MarketState, OrderChange, Venue};
-use clever_market::{MarketBook, MarketResult};
+use clever_market::{MarketBook, MarketMap, MarketResult};
 use clever_risk::Approved;
 
 /// One market's orders and what the exchange remembers of it.
@@ -43,7 +43,7 @@ struct SimMarket {
 #[derive(Debug, Default)]
 pub struct SimVenue {
     config: SimConfig,
-    markets: HashMap<String, SimMarket>,
+    markets: MarketMap<SimMarket>,
     /// Market of each live order id.
     index: HashMap<OrderId, String>,
 }
@@ -82,15 +82,12 @@ impl Venue for SimVenue {
         let arrives_at = now.plus_millis(self.config.placement_latency_ms + delay);
         let market = request.market_id.0.clone();
         let order = Order::pending(id, request, now);
-        let m = self
-            .markets
-            .entry(market.clone())
-            .or_insert_with(|| SimMarket {
-                status: Some(state.status),
-                in_play: state.in_play,
-                runners: state.runners.clone(),
-                ..SimMarket::default()
-            });
+        let m = self.markets.get_or_insert_with(&market, || SimMarket {
+            status: Some(state.status),
+            in_play: state.in_play,
+            runners: state.runners.clone(),
+            ..SimMarket::default()
+        });
         m.open.push(m.orders.len());
         m.orders
             .push(SimOrder::new(order.clone(), arrives_at, state.in_play));

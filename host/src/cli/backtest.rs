@@ -323,11 +323,31 @@ pub fn threads(asked: Option<usize>) -> anyhow::Result<usize> {
 }
 
 /// Load every plugin at `paths`, naming the one that fails.
+///
+/// Each plugin after the first loads on a thread of its own (reading,
+/// hashing and deserializing a component is most of a short backtest's
+/// start-up, and a plain file is being scanned meanwhile); the first
+/// error in the order given is reported.
 pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<LoadedPlugin>>> {
     let load = |path: &PathBuf| {
         (runtime.load_file(path)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     };
-    paths.iter().map(load).collect()
+    let Some((first, rest)) = paths.split_first() else {
+        return Ok(Vec::new());
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (rest.iter())
+            .map(|path| scope.spawn(move || load(path)))
+            .collect();
+        let mut loaded = vec![load(first)];
+        for other in others {
+            let result = other
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("loading a plugin panicked")));
+            loaded.push(result);
+        }
+        loaded.into_iter().collect()
+    })
 }
 
 /// `--bankroll`: an amount of money above zero.
