@@ -336,15 +336,20 @@ pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<Load
         return Ok(Vec::new());
     };
     std::thread::scope(|scope| {
+        // A thread the system will not give loads its plugin here instead.
         let others: Vec<_> = (rest.iter())
-            .map(|path| scope.spawn(move || load(path)))
+            .map(|path| {
+                let thread = std::thread::Builder::new().spawn_scoped(scope, move || load(path));
+                thread.map_err(|_| path)
+            })
             .collect();
         let mut loaded = vec![load(first)];
         for other in others {
-            let result = other
-                .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("loading a plugin panicked")));
-            loaded.push(result);
+            loaded.push(match other {
+                Ok(thread) => (thread.join())
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("loading a plugin panicked"))),
+                Err(path) => load(path),
+            });
         }
         loaded.into_iter().collect()
     })
