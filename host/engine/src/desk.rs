@@ -233,12 +233,8 @@ impl Desk {
     /// changed.
     pub fn on_market(&mut self, now: Timestamp, book: &MarketBook, changes: &mut Vec<OrderChange>) {
         let id = book.view.id.as_str();
-        match self.markets.get_mut(id) {
-            Some(_) if !book.definition_changed => {}
-            Some(state) => *state = MarketState::of(book),
-            None => {
-                self.markets.insert(id, MarketState::of(book));
-            }
+        if book.definition_changed || !self.markets.contains_key(id) {
+            self.markets.insert(id, MarketState::of(book));
         }
         let first = changes.len();
         self.venue.on_market(now, book, changes);

@@ -111,8 +111,10 @@ impl<V> MarketMap<V> {
     pub fn remove(&mut self, id: &str) -> Option<V> {
         let at = self.index.remove(id)?;
         let (_, value) = self.entries.swap_remove(at);
-        if let Some((moved, _)) = self.entries.get(at) {
-            self.index.insert(moved.clone(), at);
+        if let Some((moved, _)) = self.entries.get(at)
+            && let Some(slot) = self.index.get_mut(moved.as_str())
+        {
+            *slot = at;
         }
         Some(value)
     }
