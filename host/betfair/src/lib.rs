@@ -25,6 +25,7 @@ pub mod cache;
 pub mod client;
 pub mod esa;
 pub mod file;
+mod flat;
 pub mod generate;
 pub mod ingest;
 mod parse;

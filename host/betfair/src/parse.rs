@@ -9,6 +9,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::flat::Slots;
 use crate::stream::{MarketChange, Message, Points, RunnerChange};
 
 impl Message {
@@ -16,10 +17,23 @@ impl Message {
     /// and keeping its buffers. An ordinary delta is read by the quick
     /// scanner of `scan`; any other line by serde.
     pub fn parse(&mut self, text: &str) -> serde_json::Result<()> {
-        if crate::scan::read(self, text) {
+        if self.parse_quickly(text) {
             return Ok(());
         }
         self.parse_with_serde(text)
+    }
+
+    /// Read `text` with the quick scanner, through a flat record; false,
+    /// with this message unchanged, if it leaves the line to serde.
+    pub(crate) fn parse_quickly(&mut self, text: &str) -> bool {
+        let mut flat = std::mem::take(&mut self.flat);
+        flat.clear();
+        let read = crate::scan::read(&mut flat, text.as_bytes());
+        if read {
+            flat.read_into(self, Slots::Spare);
+        }
+        self.flat = flat;
+        read
     }
 
     /// [`Message::parse`] without the quick scanner: the reference.

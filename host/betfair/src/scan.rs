@@ -1,64 +1,62 @@
 //! A quick reading of ordinary stream lines. Nearly every line of a
 //! market file is a small delta in plain JSON: this scanner reads such a
-//! line straight from its bytes into the same [`Message`] slots that the
-//! serde visitors of `parse` fill, without their per-key dispatch. It
-//! knows only what Betfair writes: no escapes in strings, no market
-//! definition, no exponents; on anything else it gives up and the line is
-//! read by serde, which stays the reference and says what is wrong with a
-//! bad line. What this reads, serde reads the same, to the bit (tested on
-//! every line of the real files and on lines mutated at random).
+//! line straight from its bytes into a flat record (`flat`), each value
+//! written where it is found, without serde's per-key dispatch or a
+//! message in between. It knows only what Betfair writes: no escapes or
+//! other than ASCII in strings, no market definition, no exponents; on
+//! anything else it gives up and the line is read by serde, which stays
+//! the reference and says what is wrong with a bad line. What this reads,
+//! serde reads the same, to the bit (tested on every line of the real
+//! files and on lines mutated at random). A line it reads is ASCII, so
+//! valid UTF-8 without a check of its own.
 
 use serde::Deserialize as _;
 use serde::de::value::{Error as ValueError, StrDeserializer};
 
-use crate::parse::park;
-use crate::stream::{ChangeType, MarketChange, Message, Points, RunnerChange};
+use crate::flat::{Flat, tag};
+use crate::stream::ChangeType;
 
 /// The scanner gave up: serde reads the line instead.
 struct GiveUp;
 
 type Scan<T> = Result<T, GiveUp>;
 
-/// Read `text` into `m` as `Message::parse` does; false if the line is
-/// not one this scanner reads (`m` is then half written, and must be read
-/// again by serde, which overwrites all of it).
-pub(crate) fn read(m: &mut Message, text: &str) -> bool {
-    let mut c = Cursor {
-        text,
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    message(&mut c, m).is_ok() && c.at_end()
+/// Write the record of the line `bytes` to `flat`; false, with nothing
+/// written, if the line is not one this scanner reads.
+pub(crate) fn read(flat: &mut Flat, bytes: &[u8]) -> bool {
+    let mark = flat.mark();
+    let mut c = Cursor { bytes, at: 0 };
+    let read = message(&mut c, flat).is_ok() && c.at_end();
+    if !read {
+        flat.reset(mark);
+    }
+    read
 }
 
-fn message(c: &mut Cursor<'_>, m: &mut Message) -> Scan<()> {
-    m.clear_but_changes();
-    let mut mc_seen = false;
+fn message(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
     c.object(|c, key, _| {
         match key {
-            key::OP => c.string_into(&mut m.op)?,
-            key::PT => m.pt = if c.null() { 0 } else { c.number()?.i64()? },
+            key::OP => flat.text(tag::OP, c.plain()?),
+            key::PT => {
+                let pt = if c.null() { 0 } else { c.number()?.i64()? };
+                flat.word(tag::PT);
+                flat.word(pt as u64);
+            }
             key::CT => {
-                m.ct = if c.null() {
+                let ct = if c.null() {
                     ChangeType::Delta
                 } else {
                     change_type(c.string()?)?
-                }
+                };
+                let at = ChangeType::ALL.iter().position(|t| *t == ct).unwrap_or(0);
+                flat.word(tag::CT | (at as u64) << crate::flat::SHIFT);
             }
-            key::MC => {
-                mc_seen = true;
-                let spare_rc = &mut m.spare;
-                c.list_into(&mut m.mc, &mut m.spare_mc, |c, change| {
-                    market_change(c, change, spare_rc)
-                })?;
-            }
+            key::MC => c.list(flat, tag::MC, market_change)?,
             _ => c.skip(0)?,
         }
         Ok(())
     })?;
-    if !mc_seen {
-        m.forget_changes();
-    }
+    flat.word(tag::END);
     Ok(())
 }
 
@@ -67,55 +65,52 @@ fn change_type(text: &str) -> Scan<ChangeType> {
     ChangeType::deserialize(StrDeserializer::<ValueError>::new(text)).map_err(|_| GiveUp)
 }
 
-fn market_change(
-    c: &mut Cursor<'_>,
-    change: &mut MarketChange,
-    spare: &mut Vec<RunnerChange>,
-) -> Scan<()> {
-    change.clear_but_runners();
-    let mut rc_seen = false;
+fn market_change(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
     c.object(|c, key, long| {
         match key {
-            key::ID => c.string_into(&mut change.id)?,
-            key::IMG => change.img = !c.null() && c.boolean()?,
-            key::TV => change.tv = c.optional_f64()?,
+            key::ID => flat.text(tag::MARKET_ID, c.plain()?),
+            key::IMG => {
+                let img = !c.null() && c.boolean()?;
+                flat.word(tag::IMG | u64::from(img) << crate::flat::SHIFT);
+            }
+            key::TV => flat.number(tag::MARKET_TV, c.optional_f64()?),
             // Sent only when the market's state changes: serde's to read.
             key::LONG if long == b"marketDefinition" => return Err(GiveUp),
-            key::RC => {
-                rc_seen = true;
-                c.list_into(&mut change.rc, spare, runner_change)?;
-            }
+            key::RC => c.list(flat, tag::RC, runner_change)?,
             _ => c.skip(0)?,
         }
         Ok(())
     })?;
-    if !rc_seen {
-        park(&mut change.rc, 0, spare);
-    }
+    flat.word(tag::END);
     Ok(())
 }
 
-fn runner_change(c: &mut Cursor<'_>, r: &mut RunnerChange) -> Scan<()> {
-    r.clear();
+fn runner_change(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
     c.object(|c, key, _| {
         match key {
-            key::ID => r.id = c.number()?.u64()?,
-            key::HC => r.hc = c.optional_f64()?,
-            key::ATB => c.points(&mut r.atb)?,
-            key::ATL => c.points(&mut r.atl)?,
-            key::TRD => c.points(&mut r.trd)?,
-            key::BATB => c.points(&mut r.batb)?,
-            key::BATL => c.points(&mut r.batl)?,
-            key::BDATB => c.points(&mut r.bdatb)?,
-            key::BDATL => c.points(&mut r.bdatl)?,
-            key::LTP => r.ltp = c.optional_f64()?,
-            key::TV => r.tv = c.optional_f64()?,
-            key::SPN => r.spn = c.projection()?,
-            key::SPF => r.spf = c.projection()?,
+            key::ID => {
+                let id = c.number()?.u64()?;
+                flat.word(tag::RUNNER_ID);
+                flat.word(id);
+            }
+            key::HC => flat.number(tag::HC, c.optional_f64()?),
+            key::ATB => c.points::<2>(flat, tag::ATB)?,
+            key::ATL => c.points::<2>(flat, tag::ATL)?,
+            key::TRD => c.points::<2>(flat, tag::TRD)?,
+            key::BATB => c.points::<3>(flat, tag::BATB)?,
+            key::BATL => c.points::<3>(flat, tag::BATL)?,
+            key::BDATB => c.points::<3>(flat, tag::BDATB)?,
+            key::BDATL => c.points::<3>(flat, tag::BDATL)?,
+            key::LTP => flat.number(tag::LTP, c.optional_f64()?),
+            key::TV => flat.number(tag::TV, c.optional_f64()?),
+            key::SPN => flat.number(tag::SPN, c.projection()?),
+            key::SPF => flat.number(tag::SPF, c.projection()?),
             _ => c.skip(0)?,
         }
         Ok(())
-    })
+    })?;
+    flat.word(tag::END);
+    Ok(())
 }
 
 /// Exact powers of ten, as serde_json divides by them.
@@ -125,13 +120,14 @@ const POW10: [f64; 23] = [
 ];
 
 /// The bytes that end a string this scanner reads: its closing quote, or
-/// what it leaves to serde (an escape, a control character). One lookup
-/// per byte instead of three comparisons.
+/// what it leaves to serde (an escape, a control character, any byte of
+/// a character beyond ASCII). One lookup per byte instead of four
+/// comparisons.
 const ENDS_PLAIN: [bool; 256] = {
-    let mut ends = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        ends[b] = true;
+    let mut ends = [true; 256];
+    let mut b = 0x20;
+    while b < 0x80 {
+        ends[b] = false;
         b += 1;
     }
     ends[b'"' as usize] = true;
@@ -144,8 +140,8 @@ const ENDS_PLAIN: [bool; 256] = {
 /// of calling `memcmp` for each arm. No key holds a zero byte (a control
 /// character gives up), so the code also tells the length.
 mod key {
-    /// The code of every key longer than 8 bytes (no UTF-8 text has
-    /// eight 0xFF bytes).
+    /// The code of every key longer than 8 bytes (no key read here has
+    /// a byte beyond ASCII).
     pub(super) const LONG: u64 = u64::MAX;
 
     pub(super) const fn code(key: &[u8]) -> u64 {
@@ -162,9 +158,10 @@ mod key {
     }
 
     /// Where the first byte that ends a plain string (a quote, a
-    /// backslash, a control character) is in `word`, its bytes read
-    /// little-endian; `None` if none of the 8 is. The bit tricks flag a
-    /// byte wrongly only above one flagged rightly, so the lowest is exact.
+    /// backslash, a control character, a byte beyond ASCII) is in `word`,
+    /// its bytes read little-endian; `None` if none of the 8 is. The bit
+    /// tricks flag a byte wrongly only above one flagged rightly, so the
+    /// lowest is exact.
     pub(super) const fn plain_end(word: u64) -> Option<usize> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -174,7 +171,7 @@ mod key {
         let quote = zero_in(word ^ (ONES * b'"' as u64));
         let backslash = zero_in(word ^ (ONES * b'\\' as u64));
         let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-        let ends = quote | backslash | control;
+        let ends = quote | backslash | control | (word & HIGHS);
         if ends == 0 {
             None
         } else {
@@ -207,7 +204,6 @@ mod key {
 const MAX_DEPTH: u32 = 32;
 
 struct Cursor<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
@@ -337,7 +333,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A string without escapes or control characters, as bytes.
+    /// A string of ASCII without escapes or control characters, as bytes.
     fn plain(&mut self) -> Scan<&'a [u8]> {
         self.expect(b'"')?;
         self.plain_rest()
@@ -347,10 +343,25 @@ impl<'a> Cursor<'a> {
     fn plain_rest(&mut self) -> Scan<&'a [u8]> {
         let start = self.at;
         let rest = &self.bytes[start..];
-        let end = rest
-            .iter()
-            .position(|&b| ENDS_PLAIN[usize::from(b)])
-            .ok_or(GiveUp)?;
+        // Eight bytes at a time while eight are left (ids, `clk`), then
+        // byte by byte.
+        let mut words = rest.chunks_exact(8);
+        let mut end = None;
+        for (n, word) in words.by_ref().enumerate() {
+            let word = u64::from_le_bytes(word.try_into().map_err(|_| GiveUp)?);
+            if let Some(at) = key::plain_end(word) {
+                end = Some(8 * n + at);
+                break;
+            }
+        }
+        let end = match end {
+            Some(end) => end,
+            None => {
+                let tail = words.remainder();
+                let at = tail.iter().position(|&b| ENDS_PLAIN[usize::from(b)]);
+                rest.len() - tail.len() + at.ok_or(GiveUp)?
+            }
+        };
         if rest[end] != b'"' {
             return Err(GiveUp);
         }
@@ -382,12 +393,10 @@ impl<'a> Cursor<'a> {
         Ok((key::code(key), key))
     }
 
-    /// A string without escapes or control characters.
+    /// [`Cursor::plain`] as text.
     fn string(&mut self) -> Scan<&'a str> {
-        let plain = self.plain()?.len();
-        // Cut at ASCII quotes, so at character boundaries.
-        let end = self.at - 1;
-        self.text.get(end - plain..end).ok_or(GiveUp)
+        // ASCII, so this never gives up.
+        std::str::from_utf8(self.plain()?).map_err(|_| GiveUp)
     }
 
     /// Step over digits, adding them to `n`'s; how many there were.
@@ -480,14 +489,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A string into a reused `String`.
-    fn string_into(&mut self, into: &mut String) -> Scan<()> {
-        let text = self.string()?;
-        into.clear();
-        into.push_str(text);
-        Ok(())
-    }
-
     /// An object, each key's value read by `value`, given the key's
     /// [`key::code`] and its bytes.
     fn object(&mut self, mut value: impl FnMut(&mut Self, u64, &[u8]) -> Scan<()>) -> Scan<()> {
@@ -505,60 +506,63 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A list (`null` is empty) into `list` slot by slot, as `ListInto`
-    /// reads one: slots past the list's length come from `spare`, and
-    /// those left over go back to it.
-    fn list_into<T: Default>(
+    /// A list (`null` is empty) as an entry of `tag`, each item read
+    /// into `flat` by `read`.
+    fn list(
         &mut self,
-        list: &mut Vec<T>,
-        spare: &mut Vec<T>,
-        mut read: impl FnMut(&mut Self, &mut T) -> Scan<()>,
+        flat: &mut Flat,
+        tag: u64,
+        read: impl FnMut(&mut Self, &mut Flat) -> Scan<()>,
     ) -> Scan<()> {
-        let mut n = 0;
-        if !self.null() {
-            self.expect(b'[')?;
-            if !self.eat(b']') {
-                loop {
-                    if n == list.len() {
-                        list.push(spare.pop().unwrap_or_default());
-                    }
-                    read(self, &mut list[n])?;
-                    n += 1;
-                    if !self.eat(b',') {
-                        self.expect(b']')?;
-                        break;
-                    }
-                }
-            }
-        }
-        park(list, n, spare);
+        let open = flat.open(tag);
+        let n = if self.null() {
+            0
+        } else {
+            self.items(flat, read)?
+        };
+        flat.close(open, n);
         Ok(())
     }
 
-    /// A ladder: `null` is absent, a list of `N`-number lists present.
-    fn points<const N: usize>(&mut self, points: &mut Points<N>) -> Scan<()> {
-        points.clear();
+    /// A ladder as an entry of `tag`: `null` is absent, a list of
+    /// `N`-number lists present.
+    fn points<const N: usize>(&mut self, flat: &mut Flat, tag: u64) -> Scan<()> {
         if self.null() {
+            flat.word(tag);
             return Ok(());
         }
-        points.present = true;
+        let open = flat.open(tag);
+        let n = self.items(flat, |c, flat| {
+            c.expect(b'[')?;
+            for i in 0..N {
+                if i > 0 {
+                    c.expect(b',')?;
+                }
+                flat.float(c.number()?.f64()?);
+            }
+            c.expect(b']')
+        })?;
+        flat.close(open, n);
+        Ok(())
+    }
+
+    /// A list's items, each read into `flat` by `read`; how many.
+    fn items(
+        &mut self,
+        flat: &mut Flat,
+        mut read: impl FnMut(&mut Self, &mut Flat) -> Scan<()>,
+    ) -> Scan<usize> {
         self.expect(b'[')?;
         if self.eat(b']') {
-            return Ok(());
+            return Ok(0);
         }
+        let mut n = 0;
         loop {
-            self.expect(b'[')?;
-            let mut point = [0.0; N];
-            for (i, slot) in point.iter_mut().enumerate() {
-                if i > 0 {
-                    self.expect(b',')?;
-                }
-                *slot = self.number()?.f64()?;
-            }
-            self.expect(b']')?;
-            points.points.push(point);
+            read(self, flat)?;
+            n += 1;
             if !self.eat(b',') {
-                return self.expect(b']');
+                self.expect(b']')?;
+                return Ok(n);
             }
         }
     }
@@ -569,7 +573,7 @@ impl<'a> Cursor<'a> {
             return Err(GiveUp);
         }
         match self.peek().ok_or(GiveUp)? {
-            b'"' => self.string().map(drop),
+            b'"' => self.plain().map(drop),
             b'{' => self.object(|c, _, _| c.skip(depth + 1)),
             b'[' => {
                 self.expect(b'[')?;
@@ -598,6 +602,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::Message;
     use std::io::{BufRead, BufReader, Read};
 
     /// What a message says (its buffers of earlier lines left out);
@@ -609,7 +614,7 @@ mod tests {
     /// Read `line` into the reused `quick`, and into a new message with
     /// serde: where the scanner read it, serde must have read the same.
     fn check(quick: &mut Message, line: &str) -> bool {
-        let read = read(quick, line);
+        let read = quick.parse_quickly(line);
         let mut reference = Message::default();
         let by_serde = reference.parse_with_serde(line);
         if read {
@@ -764,6 +769,37 @@ mod tests {
         }
     }
 
+    /// A string's end is found eight bytes at a time as byte by byte:
+    /// every ending byte at every place of strings of 0 to 26 bytes, and
+    /// strings with no end at all.
+    #[test]
+    fn a_strings_end_is_found_word_by_word_as_byte_by_byte() {
+        fn by_bytes(bytes: &[u8]) -> Option<(&[u8], usize)> {
+            match bytes.iter().position(|&b| ENDS_PLAIN[usize::from(b)]) {
+                Some(end) if bytes[end] == b'"' => Some((&bytes[..end], end + 1)),
+                _ => None,
+            }
+        }
+        for len in 0..=26 {
+            let mut cases = vec![vec![b'7'; len]];
+            for at in 0..len {
+                for end in [b'"', b'\\', 0x1f, 0x7f, 0x80, 0xff] {
+                    let mut bytes = vec![b'7'; len];
+                    bytes[at] = end;
+                    cases.push(bytes);
+                }
+            }
+            for bytes in cases {
+                let mut c = Cursor {
+                    bytes: &bytes,
+                    at: 0,
+                };
+                let found = c.plain_rest().ok().map(|text| (text, c.at));
+                assert_eq!(found, by_bytes(&bytes), "{bytes:?}");
+            }
+        }
+    }
+
     #[test]
     fn mutated_lines_are_read_as_serde_reads_them_or_left_to_serde() {
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
@@ -837,6 +873,10 @@ mod tests {
             base(r#"{"id":7,"atb":[[1,2,3]]}"#),
             base(r#"{"id":7,"spn":"soon"}"#),
             base(r#"{"id":7,}"#),
+            // Beyond ASCII, even where serde reads it the same.
+            base(r#"{"id":7,"x":"é"}"#),
+            base(r#"{"id":7,"é":1}"#),
+            r#"{"op":"mcm","mc":[{"id":"1.2é"}]}"#.to_owned(),
             r#"{"op":"mcm","mc":[{"id":"1.2","marketDefinition":{}}]}"#.to_owned(),
             r#"{"op":"mcm"} x"#.to_owned(),
         ] {

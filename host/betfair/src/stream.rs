@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 
+use crate::flat::Flat;
+
 /// One line of a stream file. Read one with `serde_json`, or many into
 /// one `Message` with [`Message::parse`], which keeps every buffer from
 /// line to line: a delta allocates nothing once the buffers have grown
@@ -24,6 +26,8 @@ pub struct Message {
     pub(crate) spare: Vec<RunnerChange>,
     /// Market changes of earlier lines, kept for their buffers.
     pub(crate) spare_mc: Vec<MarketChange>,
+    /// The quick scanner's record of the line being read.
+    pub(crate) flat: Flat,
 }
 
 /// A message's change type (`ct`).

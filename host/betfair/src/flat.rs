@@ -1,0 +1,477 @@
+//! Stream lines as flat records: what the scanner of `scan` writes as it
+//! reads a line, and what is read back into a [`Message`]. A record is a
+//! run of entries in three streams, each written and read in order:
+//! words (a tag in the low byte, a count, a length or a flag above it,
+//! then the entry's own words), floats (prices, sizes and the other
+//! numbers, a ladder's points one after another) and bytes (ids, `op`).
+//!
+//! Entries come in the order of the line's keys, so the scanner writes
+//! each value where it finds it, with no message in between; a key sent
+//! twice is read back twice, the later replacing the earlier, as serde
+//! reads it. An object's entries end with [`END`]; a key it lacks reads
+//! back as serde reads a missing key (absent, empty, zero).
+//!
+//! Flat records are also what [`ScannedAhead`](crate::ahead::ScannedAhead)
+//! hands from its scanning thread to the engine's: read front to back,
+//! as the hardware prefetches them, where a message's lists each lie in a
+//! buffer of their own (docs/BENCHMARKS.md, seventh sitting).
+
+use std::collections::VecDeque;
+
+use clever_market::short_eq;
+
+use crate::parse::park;
+use crate::stream::{ChangeType, MarketChange, MarketDefinition, Message, Points, RunnerChange};
+
+/// Entry tags. The comment says what follows the tag word, and what its
+/// bits from [`SHIFT`] up hold.
+pub(crate) mod tag {
+    /// The object's entries end.
+    pub(crate) const END: u64 = 0;
+    /// Message `op`: bits above, its length; bytes.
+    pub(crate) const OP: u64 = 1;
+    /// Message `pt`: a word.
+    pub(crate) const PT: u64 = 2;
+    /// Message `ct`: bits above, its place in `ChangeType::ALL`.
+    pub(crate) const CT: u64 = 3;
+    /// Message `mc`: bits above, how many market changes; their records.
+    pub(crate) const MC: u64 = 4;
+    /// Market change `id`: bits above, its length; bytes.
+    pub(crate) const MARKET_ID: u64 = 5;
+    /// Market change `img`: bit above, its value.
+    pub(crate) const IMG: u64 = 6;
+    /// Market change `tv`: bit above, [`SOME`](super::SOME); a float if set.
+    pub(crate) const MARKET_TV: u64 = 7;
+    /// Market change `marketDefinition`: the next of the definitions.
+    pub(crate) const DEFINITION: u64 = 8;
+    /// Market change `rc`: bits above, how many runner changes; their records.
+    pub(crate) const RC: u64 = 9;
+    /// Runner change `id`: a word.
+    pub(crate) const RUNNER_ID: u64 = 10;
+    /// Runner change numbers: bit above, [`SOME`](super::SOME); a float if set.
+    pub(crate) const HC: u64 = 11;
+    pub(crate) const LTP: u64 = 12;
+    pub(crate) const TV: u64 = 13;
+    pub(crate) const SPN: u64 = 14;
+    pub(crate) const SPF: u64 = 15;
+    /// Runner change ladders: bit above, [`SOME`](super::SOME); if set,
+    /// bits above that, how many points; their numbers as floats.
+    pub(crate) const ATB: u64 = 16;
+    pub(crate) const ATL: u64 = 17;
+    pub(crate) const TRD: u64 = 18;
+    pub(crate) const BATB: u64 = 19;
+    pub(crate) const BATL: u64 = 20;
+    pub(crate) const BDATB: u64 = 21;
+    pub(crate) const BDATL: u64 = 22;
+}
+
+/// Where a tag word's own bits end.
+pub(crate) const SHIFT: u32 = 8;
+/// A number or ladder entry's flag: the value is there (not `null`).
+pub(crate) const SOME: u64 = 1 << SHIFT;
+/// Where a ladder entry's count of points begins.
+const POINTS_SHIFT: u32 = SHIFT + 1;
+
+/// Records of lines (see the module).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Flat {
+    words: Vec<u64>,
+    floats: Vec<f64>,
+    bytes: Vec<u8>,
+    /// Market definitions, which only serde reads, as they are.
+    definitions: VecDeque<MarketDefinition>,
+    /// Where reading is, in `words`, `floats` and `bytes`.
+    word: usize,
+    float: usize,
+    byte: usize,
+}
+
+/// How long a [`Flat`]'s streams were: where a record began.
+#[derive(Clone, Copy)]
+pub(crate) struct Mark {
+    words: usize,
+    floats: usize,
+    bytes: usize,
+}
+
+/// An entry whose count is written once its items are: see [`Flat::open`].
+#[must_use]
+pub(crate) struct Open {
+    at: usize,
+    shift: u32,
+}
+
+impl Flat {
+    /// Room for `lines` ordinary lines (the real race's take some 20
+    /// words, 8 floats and 14 bytes a line on average): growing each
+    /// fresh batch from nothing was 1% of a backtest's instructions.
+    pub(crate) fn with_room(lines: usize) -> Flat {
+        Flat {
+            words: Vec::with_capacity(lines * 32),
+            floats: Vec::with_capacity(lines * 16),
+            bytes: Vec::with_capacity(lines * 16),
+            ..Flat::default()
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.words.clear();
+        self.floats.clear();
+        self.bytes.clear();
+        self.definitions.clear();
+        (self.word, self.float, self.byte) = (0, 0, 0);
+    }
+
+    // Writing.
+
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            words: self.words.len(),
+            floats: self.floats.len(),
+            bytes: self.bytes.len(),
+        }
+    }
+
+    /// Forget what was written since `mark` (a line the scanner left).
+    pub(crate) fn reset(&mut self, mark: Mark) {
+        self.words.truncate(mark.words);
+        self.floats.truncate(mark.floats);
+        self.bytes.truncate(mark.bytes);
+    }
+
+    #[inline(always)]
+    pub(crate) fn word(&mut self, word: u64) {
+        self.words.push(word);
+    }
+
+    #[inline(always)]
+    pub(crate) fn float(&mut self, float: f64) {
+        self.floats.push(float);
+    }
+
+    /// A text entry: `tag`, the length, the bytes.
+    #[inline(always)]
+    pub(crate) fn text(&mut self, tag: u64, text: &[u8]) {
+        self.words.push(tag | (text.len() as u64) << SHIFT);
+        self.bytes.extend_from_slice(text);
+    }
+
+    /// A number entry: `tag`, and the number if there is one.
+    #[inline(always)]
+    pub(crate) fn number(&mut self, tag: u64, number: Option<f64>) {
+        match number {
+            Some(n) => {
+                self.words.push(tag | SOME);
+                self.floats.push(n);
+            }
+            None => self.words.push(tag),
+        }
+    }
+
+    /// An entry of `tag` whose count is not known yet: its items follow,
+    /// then [`Flat::close`] writes the count.
+    #[inline(always)]
+    pub(crate) fn open(&mut self, tag: u64) -> Open {
+        self.words.push(tag);
+        let shift = if tag >= tag::ATB { POINTS_SHIFT } else { SHIFT };
+        Open {
+            at: self.words.len() - 1,
+            shift,
+        }
+    }
+
+    /// The count of an [`Flat::open`] entry (a ladder's also marks it there).
+    #[inline(always)]
+    pub(crate) fn close(&mut self, open: Open, count: usize) {
+        let some = if open.shift == POINTS_SHIFT { SOME } else { 0 };
+        self.words[open.at] |= some | (count as u64) << open.shift;
+    }
+
+    /// A message read otherwise (by serde), its definitions moved here.
+    pub(crate) fn message(&mut self, m: &mut Message) {
+        self.text(tag::OP, m.op.as_bytes());
+        self.words.push(tag::PT);
+        self.words.push(m.pt as u64);
+        let ct = ChangeType::ALL.iter().position(|c| *c == m.ct).unwrap_or(0);
+        self.words.push(tag::CT | (ct as u64) << SHIFT);
+        self.words.push(tag::MC | (m.mc.len() as u64) << SHIFT);
+        for change in &mut m.mc {
+            self.text(tag::MARKET_ID, change.id.as_bytes());
+            self.words.push(tag::IMG | u64::from(change.img) << SHIFT);
+            self.number(tag::MARKET_TV, change.tv);
+            if let Some(definition) = change.market_definition.take() {
+                self.definitions.push_back(definition);
+                self.words.push(tag::DEFINITION);
+            }
+            self.words.push(tag::RC | (change.rc.len() as u64) << SHIFT);
+            for r in &change.rc {
+                self.runner(r);
+            }
+            self.words.push(tag::END);
+        }
+        self.words.push(tag::END);
+    }
+
+    fn runner(&mut self, r: &RunnerChange) {
+        self.words.push(tag::RUNNER_ID);
+        self.words.push(r.id);
+        self.number(tag::HC, r.hc);
+        self.number(tag::LTP, r.ltp);
+        self.number(tag::TV, r.tv);
+        self.number(tag::SPN, r.spn);
+        self.number(tag::SPF, r.spf);
+        self.ladder(tag::ATB, &r.atb);
+        self.ladder(tag::ATL, &r.atl);
+        self.ladder(tag::TRD, &r.trd);
+        self.ladder(tag::BATB, &r.batb);
+        self.ladder(tag::BATL, &r.batl);
+        self.ladder(tag::BDATB, &r.bdatb);
+        self.ladder(tag::BDATL, &r.bdatl);
+        self.words.push(tag::END);
+    }
+
+    fn ladder<const N: usize>(&mut self, tag: u64, p: &Points<N>) {
+        if p.present {
+            let open = self.open(tag);
+            self.floats.extend_from_slice(p.points.as_flattened());
+            self.close(open, p.points.len());
+        } else {
+            self.words.push(tag);
+        }
+    }
+
+    // Reading.
+
+    fn take(&mut self) -> u64 {
+        let word = self.words[self.word];
+        self.word += 1;
+        word
+    }
+
+    fn take_number(&mut self, word: u64) -> Option<f64> {
+        (word & SOME != 0).then(|| {
+            self.float += 1;
+            self.floats[self.float - 1]
+        })
+    }
+
+    /// A text entry's bytes into `into`, left alone if it holds them
+    /// already: a market's id and `op` repeat from line to line, and
+    /// comparing is cheaper than checking the text again.
+    fn take_text_into(&mut self, word: u64, into: &mut String) {
+        let len = (word >> SHIFT) as usize;
+        let bytes = &self.bytes[self.byte..self.byte + len];
+        self.byte += len;
+        if !short_eq(bytes, into.as_bytes()) {
+            into.clear();
+            // Written from text (the scanner's is ASCII), so never empty here.
+            into.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+        }
+    }
+
+    /// The next record into `m`, replacing what it held (and keeping its
+    /// buffers); runner-change slots come from `slots`.
+    pub(crate) fn read_into(&mut self, m: &mut Message, mut slots: Slots<'_>) {
+        let (mut op, mut changes) = (false, false);
+        (m.pt, m.ct) = (0, ChangeType::Delta);
+        loop {
+            let word = self.take();
+            match word & 0xff {
+                tag::OP => {
+                    self.take_text_into(word, &mut m.op);
+                    op = true;
+                }
+                tag::PT => m.pt = self.take() as i64,
+                tag::CT => {
+                    let at = (word >> SHIFT) as usize;
+                    m.ct = ChangeType::ALL.get(at).copied().unwrap_or_default();
+                }
+                tag::MC => {
+                    self.changes_into((word >> SHIFT) as usize, m, &mut slots);
+                    changes = true;
+                }
+                _ => break,
+            }
+        }
+        if !op {
+            m.op.clear();
+        }
+        if !changes {
+            m.forget_changes();
+        }
+    }
+
+    fn changes_into(&mut self, count: usize, m: &mut Message, slots: &mut Slots<'_>) {
+        for n in 0..count {
+            if n == m.mc.len() {
+                m.mc.push(m.spare_mc.pop().unwrap_or_default());
+            }
+            self.change_into(&mut m.mc[n], slots, &mut m.spare);
+        }
+        park(&mut m.mc, count, &mut m.spare_mc);
+    }
+
+    fn change_into(
+        &mut self,
+        change: &mut MarketChange,
+        slots: &mut Slots<'_>,
+        spare: &mut Vec<RunnerChange>,
+    ) {
+        let (mut id, mut runners) = (false, false);
+        (change.img, change.tv, change.market_definition) = (false, None, None);
+        loop {
+            let word = self.take();
+            match word & 0xff {
+                tag::MARKET_ID => {
+                    self.take_text_into(word, &mut change.id);
+                    id = true;
+                }
+                tag::IMG => change.img = word >> SHIFT != 0,
+                tag::MARKET_TV => change.tv = self.take_number(word),
+                tag::DEFINITION => change.market_definition = self.definitions.pop_front(),
+                tag::RC => {
+                    slots.resize(&mut change.rc, (word >> SHIFT) as usize, spare);
+                    for r in &mut change.rc {
+                        self.runner_into(r);
+                    }
+                    runners = true;
+                }
+                _ => break,
+            }
+        }
+        if !id {
+            change.id.clear();
+        }
+        if !runners {
+            slots.resize(&mut change.rc, 0, spare);
+        }
+    }
+
+    fn runner_into(&mut self, r: &mut RunnerChange) {
+        r.clear();
+        loop {
+            let word = self.take();
+            match word & 0xff {
+                tag::RUNNER_ID => r.id = self.take(),
+                tag::HC => r.hc = self.take_number(word),
+                tag::LTP => r.ltp = self.take_number(word),
+                tag::TV => r.tv = self.take_number(word),
+                tag::SPN => r.spn = self.take_number(word),
+                tag::SPF => r.spf = self.take_number(word),
+                tag::ATB => self.ladder_into(word, &mut r.atb),
+                tag::ATL => self.ladder_into(word, &mut r.atl),
+                tag::TRD => self.ladder_into(word, &mut r.trd),
+                tag::BATB => self.ladder_into(word, &mut r.batb),
+                tag::BATL => self.ladder_into(word, &mut r.batl),
+                tag::BDATB => self.ladder_into(word, &mut r.bdatb),
+                tag::BDATL => self.ladder_into(word, &mut r.bdatl),
+                _ => break,
+            }
+        }
+    }
+
+    /// A ladder entry's points in one copy (none if it was `null`).
+    fn ladder_into<const N: usize>(&mut self, word: u64, p: &mut Points<N>) {
+        p.points.clear();
+        p.present = word & SOME != 0;
+        if p.present {
+            let len = (word >> POINTS_SHIFT) as usize * N;
+            let (points, _) = self.floats[self.float..self.float + len].as_chunks::<N>();
+            p.points.extend_from_slice(points);
+            self.float += len;
+        }
+    }
+}
+
+/// Where the slots of a runner-change list that changes length come from.
+pub(crate) enum Slots<'a> {
+    /// A message's spare slots, as serde takes them (`parse::park`): a
+    /// message read line by line, now one way, now the other, allocates
+    /// nothing once its slots' buffers have grown.
+    Spare,
+    /// Whole lists kept by their length (see [`RunnerLists`]).
+    ByLength(&'a mut RunnerLists),
+}
+
+impl Slots<'_> {
+    /// Make `list` one of `len` slots (their contents stale).
+    fn resize(&mut self, list: &mut Vec<RunnerChange>, len: usize, spare: &mut Vec<RunnerChange>) {
+        match self {
+            Slots::Spare => {
+                while list.len() < len {
+                    list.push(spare.pop().unwrap_or_default());
+                }
+                park(list, len, spare);
+            }
+            Slots::ByLength(lists) => lists.resize(list, len),
+        }
+    }
+}
+
+/// Runner-change lists kept by their length, for a reader that only ever
+/// reads flat records. A line whose market change
+/// has another count of runners than the line before swaps in a list of
+/// its length whole, where taking slots from a spare list and parking
+/// them back moved each slot (312 bytes). Each slot keeps its buffers;
+/// at most [`RunnerLists::KEPT`] slots are kept in all, so lines of ever
+/// other lengths cannot grow memory without bound (a list beyond that is
+/// dropped, and one is made afresh).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RunnerLists {
+    by_len: Vec<Vec<Vec<RunnerChange>>>,
+    kept: usize,
+}
+
+impl RunnerLists {
+    const KEPT: usize = 1024;
+
+    /// Make `list` one of `len` slots (their contents stale).
+    fn resize(&mut self, list: &mut Vec<RunnerChange>, len: usize) {
+        if list.len() == len {
+            return;
+        }
+        let mut next = match self.by_len.get_mut(len).and_then(Vec::pop) {
+            Some(next) => {
+                self.kept -= len;
+                next
+            }
+            None => Vec::new(),
+        };
+        next.resize_with(len, RunnerChange::default);
+        let old = std::mem::replace(list, next);
+        if self.kept + old.len() <= Self::KEPT {
+            if self.by_len.len() <= old.len() {
+                self.by_len.resize_with(old.len() + 1, Vec::new);
+            }
+            self.kept += old.len();
+            self.by_len[old.len()].push(old);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runner_lists_come_back_whole_and_keep_memory_bounded() {
+        let mut lists = RunnerLists::default();
+        let mut list = Vec::new();
+        lists.resize(&mut list, 3);
+        list[0].atb.points.reserve(100);
+        let buffer = list[0].atb.points.as_ptr();
+        lists.resize(&mut list, 1);
+        assert_eq!(list.len(), 1);
+        lists.resize(&mut list, 3);
+        // The list of three came back, its slots' buffers with it.
+        assert_eq!(list.len(), 3);
+        assert_eq!(list[0].atb.points.as_ptr(), buffer);
+        for len in (1..300).chain((1..300).rev()) {
+            lists.resize(&mut list, len);
+            assert_eq!(list.len(), len);
+            assert!(lists.kept <= RunnerLists::KEPT, "{} kept", lists.kept);
+        }
+        let held: usize = lists.by_len.iter().flatten().map(Vec::len).sum();
+        assert_eq!(held, lists.kept);
+    }
+}
