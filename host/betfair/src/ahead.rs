@@ -124,7 +124,7 @@ fn scan_file(
 }
 
 /// What a line became, in its header.
-const SCANNED: u64 = 1;
+const RECORD: u64 = 1;
 const ERROR: u64 = 2;
 
 /// A batch of lines: a header for each (its kind and number), the
@@ -173,7 +173,7 @@ impl Batch {
             parse(path, line, bytes, message)?;
             self.flat.message(message);
         }
-        self.heads.push(SCANNED | line << 2);
+        self.heads.push(RECORD | line << 2);
         Ok(())
     }
 
@@ -192,7 +192,7 @@ impl Batch {
         let header = *self.heads.get(self.head)?;
         self.head += 1;
         Some(match header & 3 {
-            SCANNED => {
+            RECORD => {
                 self.flat.read_into(message, Slots::ByLength(lists));
                 Ok(header >> 2)
             }

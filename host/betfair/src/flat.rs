@@ -73,7 +73,7 @@ pub(crate) const SOME: u64 = 1 << SHIFT;
 const POINTS_SHIFT: u32 = SHIFT + 1;
 
 /// Records of lines (see the module).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Flat {
     words: Vec<u64>,
     floats: Vec<f64>,
@@ -86,7 +86,16 @@ pub(crate) struct Flat {
     byte: usize,
 }
 
-/// How long a [`Flat`]'s streams were: where a record began.
+/// A message's `Debug` shows what it says, not the scanner's scratch.
+impl std::fmt::Debug for Flat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flat").finish_non_exhaustive()
+    }
+}
+
+/// How long a [`Flat`]'s streams were: where a record began. (Market
+/// definitions are not counted: only [`Flat::message`] writes them, and
+/// nothing it writes is reset.)
 #[derive(Clone, Copy)]
 pub(crate) struct Mark {
     words: usize,
@@ -168,23 +177,33 @@ impl Flat {
         }
     }
 
-    /// An entry of `tag` whose count is not known yet: its items follow,
-    /// then [`Flat::close`] writes the count.
+    /// A list entry of `tag` (`MC`, `RC`) whose count is not known yet:
+    /// its items follow, then [`Flat::close`] writes the count.
     #[inline(always)]
-    pub(crate) fn open(&mut self, tag: u64) -> Open {
-        self.words.push(tag);
-        let shift = if tag >= tag::ATB { POINTS_SHIFT } else { SHIFT };
+    pub(crate) fn open_list(&mut self, tag: u64) -> Open {
+        self.open(tag, 0, SHIFT)
+    }
+
+    /// A ladder entry of `tag` that is there (not `null`), its count of
+    /// points not known yet: they follow, then [`Flat::close`].
+    #[inline(always)]
+    pub(crate) fn open_ladder(&mut self, tag: u64) -> Open {
+        self.open(tag, SOME, POINTS_SHIFT)
+    }
+
+    #[inline(always)]
+    fn open(&mut self, tag: u64, flags: u64, shift: u32) -> Open {
+        self.words.push(tag | flags);
         Open {
             at: self.words.len() - 1,
             shift,
         }
     }
 
-    /// The count of an [`Flat::open`] entry (a ladder's also marks it there).
+    /// The count of an open entry.
     #[inline(always)]
     pub(crate) fn close(&mut self, open: Open, count: usize) {
-        let some = if open.shift == POINTS_SHIFT { SOME } else { 0 };
-        self.words[open.at] |= some | (count as u64) << open.shift;
+        self.words[open.at] |= (count as u64) << open.shift;
     }
 
     /// A message read otherwise (by serde), its definitions moved here.
@@ -232,7 +251,7 @@ impl Flat {
 
     fn ladder<const N: usize>(&mut self, tag: u64, p: &Points<N>) {
         if p.present {
-            let open = self.open(tag);
+            let open = self.open_ladder(tag);
             self.floats.extend_from_slice(p.points.as_flattened());
             self.close(open, p.points.len());
         } else {
@@ -264,7 +283,7 @@ impl Flat {
         self.byte += len;
         if !short_eq(bytes, into.as_bytes()) {
             into.clear();
-            // Written from text (the scanner's is ASCII), so never empty here.
+            // Written from a `&str` whole: the default is never taken.
             into.push_str(std::str::from_utf8(bytes).unwrap_or_default());
         }
     }

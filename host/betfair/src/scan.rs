@@ -514,7 +514,7 @@ impl<'a> Cursor<'a> {
         tag: u64,
         read: impl FnMut(&mut Self, &mut Flat) -> Scan<()>,
     ) -> Scan<()> {
-        let open = flat.open(tag);
+        let open = flat.open_list(tag);
         let n = if self.null() {
             0
         } else {
@@ -531,7 +531,7 @@ impl<'a> Cursor<'a> {
             flat.word(tag);
             return Ok(());
         }
-        let open = flat.open(tag);
+        let open = flat.open_ladder(tag);
         let n = self.items(flat, |c, flat| {
             c.expect(b'[')?;
             for i in 0..N {
