@@ -66,9 +66,9 @@ pub(crate) mod tag {
 }
 
 /// Where a tag word's own bits end.
-pub(crate) const SHIFT: u32 = 8;
+const SHIFT: u32 = 8;
 /// A number or ladder entry's flag: the value is there (not `null`).
-pub(crate) const SOME: u64 = 1 << SHIFT;
+const SOME: u64 = 1 << SHIFT;
 /// Where a ladder entry's count of points begins.
 const POINTS_SHIFT: u32 = SHIFT + 1;
 
@@ -158,6 +158,33 @@ impl Flat {
         self.floats.push(float);
     }
 
+    /// A message's `pt`.
+    #[inline(always)]
+    pub(crate) fn pt(&mut self, pt: i64) {
+        self.words.push(tag::PT);
+        self.words.push(pt as u64);
+    }
+
+    /// A message's `ct`, by its place in `ChangeType::ALL`.
+    #[inline(always)]
+    pub(crate) fn ct(&mut self, ct: ChangeType) {
+        let at = ChangeType::ALL.iter().position(|c| *c == ct).unwrap_or(0);
+        self.words.push(tag::CT | (at as u64) << SHIFT);
+    }
+
+    /// A market change's `img`.
+    #[inline(always)]
+    pub(crate) fn img(&mut self, img: bool) {
+        self.words.push(tag::IMG | u64::from(img) << SHIFT);
+    }
+
+    /// A runner change's `id`.
+    #[inline(always)]
+    pub(crate) fn runner_id(&mut self, id: u64) {
+        self.words.push(tag::RUNNER_ID);
+        self.words.push(id);
+    }
+
     /// A text entry: `tag`, the length, the bytes.
     #[inline(always)]
     pub(crate) fn text(&mut self, tag: u64, text: &[u8]) {
@@ -209,14 +236,12 @@ impl Flat {
     /// A message read otherwise (by serde), its definitions moved here.
     pub(crate) fn message(&mut self, m: &mut Message) {
         self.text(tag::OP, m.op.as_bytes());
-        self.words.push(tag::PT);
-        self.words.push(m.pt as u64);
-        let ct = ChangeType::ALL.iter().position(|c| *c == m.ct).unwrap_or(0);
-        self.words.push(tag::CT | (ct as u64) << SHIFT);
+        self.pt(m.pt);
+        self.ct(m.ct);
         self.words.push(tag::MC | (m.mc.len() as u64) << SHIFT);
         for change in &mut m.mc {
             self.text(tag::MARKET_ID, change.id.as_bytes());
-            self.words.push(tag::IMG | u64::from(change.img) << SHIFT);
+            self.img(change.img);
             self.number(tag::MARKET_TV, change.tv);
             if let Some(definition) = change.market_definition.take() {
                 self.definitions.push_back(definition);
@@ -232,8 +257,7 @@ impl Flat {
     }
 
     fn runner(&mut self, r: &RunnerChange) {
-        self.words.push(tag::RUNNER_ID);
-        self.words.push(r.id);
+        self.runner_id(r.id);
         self.number(tag::HC, r.hc);
         self.number(tag::LTP, r.ltp);
         self.number(tag::TV, r.tv);

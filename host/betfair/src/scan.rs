@@ -38,9 +38,7 @@ fn message(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
         match key {
             key::OP => flat.text(tag::OP, c.plain()?),
             key::PT => {
-                let pt = if c.null() { 0 } else { c.number()?.i64()? };
-                flat.word(tag::PT);
-                flat.word(pt as u64);
+                flat.pt(if c.null() { 0 } else { c.number()?.i64()? });
             }
             key::CT => {
                 let ct = if c.null() {
@@ -48,8 +46,7 @@ fn message(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
                 } else {
                     change_type(c.string()?)?
                 };
-                let at = ChangeType::ALL.iter().position(|t| *t == ct).unwrap_or(0);
-                flat.word(tag::CT | (at as u64) << crate::flat::SHIFT);
+                flat.ct(ct);
             }
             key::MC => c.list(flat, tag::MC, market_change)?,
             _ => c.skip(0)?,
@@ -69,10 +66,7 @@ fn market_change(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
     c.object(|c, key, long| {
         match key {
             key::ID => flat.text(tag::MARKET_ID, c.plain()?),
-            key::IMG => {
-                let img = !c.null() && c.boolean()?;
-                flat.word(tag::IMG | u64::from(img) << crate::flat::SHIFT);
-            }
+            key::IMG => flat.img(!c.null() && c.boolean()?),
             key::TV => flat.number(tag::MARKET_TV, c.optional_f64()?),
             // Sent only when the market's state changes: serde's to read.
             key::LONG if long == b"marketDefinition" => return Err(GiveUp),
@@ -88,11 +82,7 @@ fn market_change(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
 fn runner_change(c: &mut Cursor<'_>, flat: &mut Flat) -> Scan<()> {
     c.object(|c, key, _| {
         match key {
-            key::ID => {
-                let id = c.number()?.u64()?;
-                flat.word(tag::RUNNER_ID);
-                flat.word(id);
-            }
+            key::ID => flat.runner_id(c.number()?.u64()?),
             key::HC => flat.number(tag::HC, c.optional_f64()?),
             key::ATB => c.points::<2>(flat, tag::ATB)?,
             key::ATL => c.points::<2>(flat, tag::ATL)?,
