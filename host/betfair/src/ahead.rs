@@ -2,8 +2,10 @@
 //! its own, for a backtest with a core to spare. The scanner writes each
 //! line straight into a flat record (`flat`), and the records are handed
 //! over a batch of lines at a time, to be read back into a [`Message`] on
-//! the engine's thread. An earlier attempt handed over the parsed
-//! messages themselves, whose every list lies in a buffer of its own, and
+//! the engine's thread (for a [`StreamSource`](crate::StreamSource), all
+//! but the runner changes, which its cache applies from the batch). An
+//! earlier attempt handed over the parsed messages themselves, whose
+//! every list lies in a buffer of its own, and
 //! the engine's thread lost more waiting on those scattered cache lines
 //! than the second core saved (docs/BENCHMARKS.md, seventh sitting); a
 //! flat batch is read front to back, as the hardware prefetches it.
@@ -24,7 +26,7 @@ use std::path::Path;
 use crate::file::{ReadError, StreamFile, parse};
 use crate::flat::{Flat, RunnerLists, Slots};
 use crate::scan;
-use crate::source::Records;
+use crate::source::{LeftRunners, Records};
 use crate::stream::Message;
 
 /// Lines per batch, and batches the scanning thread may be ahead by: it
@@ -80,8 +82,29 @@ impl Drop for ScannedAhead {
 
 impl Records for ScannedAhead {
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+        self.read(message, true)
+    }
+
+    fn read_leaving_runners(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+        self.read(message, false)
+    }
+
+    fn runners_of<'a>(&'a self, _message: &'a Message) -> Option<LeftRunners<'a>> {
+        Some(LeftRunners(&self.batch.flat))
+    }
+}
+
+impl ScannedAhead {
+    /// The next line into `message`, its runner changes read into its
+    /// lists if `runners`, else left in the batch.
+    fn read(&mut self, message: &mut Message, runners: bool) -> Option<Result<u64, ReadError>> {
         loop {
-            if let Some(read) = self.batch.next_into(message, &mut self.lists) {
+            let slots = if runners {
+                Slots::ByLength(&mut self.lists)
+            } else {
+                Slots::Leave
+            };
+            if let Some(read) = self.batch.next_into(message, slots) {
                 return Some(read);
             }
             // The end of the file, once the scanning thread hangs up.
@@ -187,13 +210,13 @@ impl Batch {
     fn next_into(
         &mut self,
         message: &mut Message,
-        lists: &mut RunnerLists,
+        slots: Slots<'_>,
     ) -> Option<Result<u64, ReadError>> {
         let header = *self.heads.get(self.head)?;
         self.head += 1;
         Some(match header & 3 {
             RECORD => {
-                self.flat.read_into(message, Slots::ByLength(lists));
+                self.flat.read_into(message, slots);
                 Ok(header >> 2)
             }
             _ => Err(self.errors.pop_front()?),

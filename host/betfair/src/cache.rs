@@ -12,7 +12,8 @@ use clever_sdk::{
     Levels, MAX_DEPTH, MarketStatus, Price, PriceSize, Runner, RunnerStatus, Timestamp,
 };
 
-use super::stream::{LevelPoint, MarketChange, MarketDefinition, PricePoint, RunnerChange};
+use crate::flat::Flat;
+use crate::stream::{LevelPoint, MarketChange, MarketDefinition, PricePoint, RunnerUpdate};
 
 /// Apply `[price, size]` updates to a price-keyed ladder of the model;
 /// whether any changed one of its best [`MAX_DEPTH`] levels, those a view
@@ -59,7 +60,7 @@ impl LevelLadder {
 pub struct RunnerExtras {
     /// Selection id.
     pub id: u64,
-    /// Handicap.
+    /// Handicap; `None` for none or 0 (see `runner_index`).
     pub hc: Option<f64>,
     /// Best available to back by level.
     pub batb: LevelLadder,
@@ -121,6 +122,17 @@ impl StreamCache {
 
     /// Apply one market change published at `pt` and return the market.
     pub fn apply(&mut self, pt: i64, change: &MarketChange) -> &CachedMarket {
+        self.apply_from(pt, change, None)
+    }
+
+    /// [`StreamCache::apply`], the change's runner changes read from
+    /// `record` where they were left in it (`flat::Slots::Leave`).
+    pub(crate) fn apply_from(
+        &mut self,
+        pt: i64,
+        change: &MarketChange,
+        record: Option<&Flat>,
+    ) -> &CachedMarket {
         let market = self
             .markets
             .get_or_insert_with(&change.id, || CachedMarket {
@@ -139,28 +151,43 @@ impl StreamCache {
             apply_definition(market, def);
             market.book.definition_changed = true;
         }
-        for rc in &change.rc {
-            let i = runner_index(market, rc.id, rc.hc);
-            let book = &mut market.book;
-            apply_runner_change(
-                &mut market.runners[i],
-                &mut book.depth[i],
-                &mut book.view.runners[i],
-                rc,
-            );
-            book.touch(i);
+        match (change.waiting, record) {
+            (Some(waiting), Some(record)) => {
+                for update in record.runner_updates(waiting) {
+                    apply_runner_update(market, &update);
+                }
+            }
+            _ => {
+                // Left in a record but none given: a caller's mistake,
+                // which must not pass as a change without runners.
+                assert!(change.waiting.is_none(), "runner changes left unread");
+                for rc in &change.rc {
+                    apply_runner_update(market, &RunnerUpdate::from(rc));
+                }
+            }
         }
         market
     }
 }
 
+fn apply_runner_update(market: &mut CachedMarket, update: &RunnerUpdate<'_>) {
+    let i = runner_index(market, update.id, update.hc);
+    let book = &mut market.book;
+    apply_runner_change(
+        &mut market.runners[i],
+        &mut book.depth[i],
+        &mut book.view.runners[i],
+        update,
+    );
+    book.touch(i);
+}
+
+/// Where runner `id` (with handicap `hc`) is, added if it is new. A
+/// handicap of 0 is none; the runners' own are kept that way, so the
+/// search compares them as they are (once per runner change).
 fn runner_index(market: &mut CachedMarket, id: u64, hc: Option<f64>) -> usize {
     let hc = hc.filter(|h| *h != 0.0);
-    if let Some(i) = market
-        .runners
-        .iter()
-        .position(|r| r.id == id && r.hc.filter(|h| *h != 0.0) == hc)
-    {
+    if let Some(i) = market.runners.iter().position(|r| r.id == id && r.hc == hc) {
         return i;
     }
     market.runners.push(RunnerExtras {
@@ -219,32 +246,32 @@ fn apply_runner_change(
     full: &mut RunnerExtras,
     depth: &mut RunnerDepth,
     view: &mut Runner,
-    rc: &RunnerChange,
+    rc: &RunnerUpdate<'_>,
 ) {
     // A side's view is rebuilt if its full ladder changed a level shown
     // (filling an empty one or emptying it changes its best level, so a
     // view that showed the level ladders is rebuilt then too).
     let mut back = rc.batb.is_some() || rc.bdatb.is_some();
     let mut lay = rc.batl.is_some() || rc.bdatl.is_some();
-    if let Some(p) = rc.atb.get() {
+    if let Some(p) = rc.atb {
         back |= apply_prices(&mut depth.back, p);
     }
-    if let Some(p) = rc.atl.get() {
+    if let Some(p) = rc.atl {
         lay |= apply_prices(&mut depth.lay, p);
     }
-    if let Some(p) = rc.batb.get() {
+    if let Some(p) = rc.batb {
         full.batb.apply(p);
     }
-    if let Some(p) = rc.batl.get() {
+    if let Some(p) = rc.batl {
         full.batl.apply(p);
     }
-    if let Some(p) = rc.bdatb.get() {
+    if let Some(p) = rc.bdatb {
         full.bdatb.apply(p);
     }
-    if let Some(p) = rc.bdatl.get() {
+    if let Some(p) = rc.bdatl {
         full.bdatl.apply(p);
     }
-    if let Some(p) = rc.trd.get() {
+    if let Some(p) = rc.trd {
         // An empty list clears the traded ladder (as betfairlightweight does).
         if p.is_empty() {
             depth.traded.clear();

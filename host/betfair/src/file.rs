@@ -148,6 +148,21 @@ impl StreamFile {
         self.next_line(|path, line, bytes| parse(path, line, bytes, message).map(|_| line))
     }
 
+    /// [`StreamFile::read_into`], the runner changes of a line the
+    /// scanner reads left in the message's record (see
+    /// `Records::read_leaving_runners`).
+    pub(crate) fn read_leaving_runners(
+        &mut self,
+        message: &mut Message,
+    ) -> Option<Result<u64, ReadError>> {
+        self.next_line(|path, line, bytes| {
+            read_text(path, line, bytes, |text| {
+                message.parse_leaving_runners(text)
+            })
+            .map(|_| line)
+        })
+    }
+
     /// Call `read` with the file, the number and the bytes of the next
     /// line that is not blank (without its line end); `None` at the end.
     /// The line is read where it lies in the reader's buffer: copying each
@@ -223,10 +238,18 @@ pub(crate) fn parse<'a>(
     bytes: &'a [u8],
     message: &mut Message,
 ) -> Result<&'a str, ReadError> {
+    read_text(path, line, bytes, |text| message.parse(text))
+}
+
+/// Line `line` of `path` as text, read by `read`; its text.
+pub(crate) fn read_text<'a>(
+    path: &Path,
+    line: u64,
+    bytes: &'a [u8],
+    read: impl FnOnce(&str) -> serde_json::Result<()>,
+) -> Result<&'a str, ReadError> {
     let text = utf8(path, line, bytes)?;
-    message
-        .parse(text)
-        .map_err(|e| ReadError::json(path, line, &e, text))?;
+    read(text).map_err(|e| ReadError::json(path, line, &e, text))?;
     Ok(text)
 }
 

@@ -11,17 +11,27 @@
 //! reads it. An object's entries end with [`END`]; a key it lacks reads
 //! back as serde reads a missing key (absent, empty, zero).
 //!
+//! A list entry says how many words and floats its items take, so a
+//! reader may step over a market change's runner changes and leave them
+//! where they lie ([`Slots::Leave`]): the market cache then applies each
+//! from the record as a borrowed [`RunnerUpdate`] ([`Flat::runner_updates`]),
+//! where copying them into the message first was work a backtest need not
+//! do.
+//!
 //! Flat records are also what [`ScannedAhead`](crate::ahead::ScannedAhead)
 //! hands from its scanning thread to the engine's: read front to back,
 //! as the hardware prefetches them, where a message's lists each lie in a
 //! buffer of their own (docs/BENCHMARKS.md, seventh sitting).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use clever_market::short_eq;
 
 use crate::parse::park;
-use crate::stream::{ChangeType, MarketChange, MarketDefinition, Message, Points, RunnerChange};
+use crate::stream::{
+    ChangeType, MarketChange, MarketDefinition, Message, Points, RunnerChange, RunnerUpdate,
+};
 
 /// Entry tags. The comment says what follows the tag word, and what its
 /// bits from [`SHIFT`] up hold.
@@ -34,7 +44,7 @@ pub(crate) mod tag {
     pub(crate) const PT: u64 = 2;
     /// Message `ct`: bits above, its place in `ChangeType::ALL`.
     pub(crate) const CT: u64 = 3;
-    /// Message `mc`: bits above, how many market changes; their records.
+    /// Message `mc`: a list (see [`Flat::open_list`]) of market changes.
     pub(crate) const MC: u64 = 4;
     /// Market change `id`: bits above, its length; bytes.
     pub(crate) const MARKET_ID: u64 = 5;
@@ -44,7 +54,7 @@ pub(crate) mod tag {
     pub(crate) const MARKET_TV: u64 = 7;
     /// Market change `marketDefinition`: the next of the definitions.
     pub(crate) const DEFINITION: u64 = 8;
-    /// Market change `rc`: bits above, how many runner changes; their records.
+    /// Market change `rc`: a list (see [`Flat::open_list`]) of runner changes.
     pub(crate) const RC: u64 = 9;
     /// Runner change `id`: a word.
     pub(crate) const RUNNER_ID: u64 = 10;
@@ -73,7 +83,7 @@ const SOME: u64 = 1 << SHIFT;
 const POINTS_SHIFT: u32 = SHIFT + 1;
 
 /// Records of lines (see the module).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Flat {
     words: Vec<u64>,
     floats: Vec<f64>,
@@ -84,6 +94,24 @@ pub(crate) struct Flat {
     word: usize,
     float: usize,
     byte: usize,
+    /// Which record this is since it was last cleared, so that runner
+    /// changes left waiting in one are never read from another.
+    record: u64,
+}
+
+impl Default for Flat {
+    fn default() -> Flat {
+        Flat {
+            words: Vec::new(),
+            floats: Vec::new(),
+            bytes: Vec::new(),
+            definitions: VecDeque::new(),
+            word: 0,
+            float: 0,
+            byte: 0,
+            record: RECORDS.fetch_add(1, Ordering::Relaxed),
+        }
+    }
 }
 
 /// A message's `Debug` shows what it says, not the scanner's scratch.
@@ -103,12 +131,34 @@ pub(crate) struct Mark {
     bytes: usize,
 }
 
-/// An entry whose count is written once its items are: see [`Flat::open`].
+/// A ladder entry whose count is written once its points are: see
+/// [`Flat::open_ladder`].
 #[must_use]
-pub(crate) struct Open {
+pub(crate) struct OpenLadder {
     at: usize,
-    shift: u32,
 }
+
+/// A list entry whose count and extent are written once its items are:
+/// see [`Flat::open_list`].
+#[must_use]
+pub(crate) struct OpenList {
+    at: usize,
+    floats: usize,
+}
+
+/// Runner changes left in a record where the scanner wrote them (read
+/// with [`Slots::Leave`]), for [`Flat::runner_updates`]: where they
+/// begin, how many, and the record they lie in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Waiting {
+    word: usize,
+    float: usize,
+    count: usize,
+    record: u64,
+}
+
+/// Tells records apart (see [`Flat::record`]).
+static RECORDS: AtomicU64 = AtomicU64::new(1);
 
 impl Flat {
     /// Room for `lines` ordinary lines (the real race's take some 20
@@ -129,6 +179,7 @@ impl Flat {
         self.bytes.clear();
         self.definitions.clear();
         (self.word, self.float, self.byte) = (0, 0, 0);
+        self.record = RECORDS.fetch_add(1, Ordering::Relaxed);
     }
 
     // Writing.
@@ -205,32 +256,40 @@ impl Flat {
     }
 
     /// A list entry of `tag` (`MC`, `RC`) whose count is not known yet:
-    /// its items follow, then [`Flat::close`] writes the count.
+    /// its items follow, then [`Flat::close_list`] writes the count in the
+    /// tag word, and in the two words after it how many words and floats
+    /// the items take, so that a reader may step over them.
     #[inline(always)]
-    pub(crate) fn open_list(&mut self, tag: u64) -> Open {
-        self.open(tag, 0, SHIFT)
-    }
-
-    /// A ladder entry of `tag` that is there (not `null`), its count of
-    /// points not known yet: they follow, then [`Flat::close`].
-    #[inline(always)]
-    pub(crate) fn open_ladder(&mut self, tag: u64) -> Open {
-        self.open(tag, SOME, POINTS_SHIFT)
-    }
-
-    #[inline(always)]
-    fn open(&mut self, tag: u64, flags: u64, shift: u32) -> Open {
-        self.words.push(tag | flags);
-        Open {
-            at: self.words.len() - 1,
-            shift,
+    pub(crate) fn open_list(&mut self, tag: u64) -> OpenList {
+        self.words.extend_from_slice(&[tag, 0, 0]);
+        OpenList {
+            at: self.words.len() - 3,
+            floats: self.floats.len(),
         }
     }
 
-    /// The count of an open entry.
     #[inline(always)]
-    pub(crate) fn close(&mut self, open: Open, count: usize) {
-        self.words[open.at] |= (count as u64) << open.shift;
+    pub(crate) fn close_list(&mut self, open: OpenList, count: usize) {
+        let words = self.words.len() - (open.at + 3);
+        let floats = self.floats.len() - open.floats;
+        self.words[open.at] |= (count as u64) << SHIFT;
+        self.words[open.at + 1] = words as u64;
+        self.words[open.at + 2] = floats as u64;
+    }
+
+    /// A ladder entry of `tag` that is there (not `null`), its count of
+    /// points not known yet: they follow, then [`Flat::close_ladder`].
+    #[inline(always)]
+    pub(crate) fn open_ladder(&mut self, tag: u64) -> OpenLadder {
+        self.words.push(tag | SOME);
+        OpenLadder {
+            at: self.words.len() - 1,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn close_ladder(&mut self, open: OpenLadder, count: usize) {
+        self.words[open.at] |= (count as u64) << POINTS_SHIFT;
     }
 
     /// A message read otherwise (by serde), its definitions moved here.
@@ -238,7 +297,7 @@ impl Flat {
         self.text(tag::OP, m.op.as_bytes());
         self.pt(m.pt);
         self.ct(m.ct);
-        self.words.push(tag::MC | (m.mc.len() as u64) << SHIFT);
+        let changes = self.open_list(tag::MC);
         for change in &mut m.mc {
             self.text(tag::MARKET_ID, change.id.as_bytes());
             self.img(change.img);
@@ -247,12 +306,14 @@ impl Flat {
                 self.definitions.push_back(definition);
                 self.words.push(tag::DEFINITION);
             }
-            self.words.push(tag::RC | (change.rc.len() as u64) << SHIFT);
+            let runners = self.open_list(tag::RC);
             for r in &change.rc {
                 self.runner(r);
             }
+            self.close_list(runners, change.rc.len());
             self.words.push(tag::END);
         }
+        self.close_list(changes, m.mc.len());
         self.words.push(tag::END);
     }
 
@@ -277,7 +338,7 @@ impl Flat {
         if p.present {
             let open = self.open_ladder(tag);
             self.floats.extend_from_slice(p.points.as_flattened());
-            self.close(open, p.points.len());
+            self.close_ladder(open, p.points.len());
         } else {
             self.words.push(tag);
         }
@@ -330,6 +391,7 @@ impl Flat {
                     m.ct = ChangeType::ALL.get(at).copied().unwrap_or_default();
                 }
                 tag::MC => {
+                    self.word += 2; // The extent: read item by item here.
                     self.changes_into((word >> SHIFT) as usize, m, &mut slots);
                     changes = true;
                 }
@@ -362,6 +424,7 @@ impl Flat {
     ) {
         let (mut id, mut runners) = (false, false);
         (change.img, change.tv, change.market_definition) = (false, None, None);
+        change.waiting = None;
         loop {
             let word = self.take();
             match word & 0xff {
@@ -373,10 +436,7 @@ impl Flat {
                 tag::MARKET_TV => change.tv = self.take_number(word),
                 tag::DEFINITION => change.market_definition = self.definitions.pop_front(),
                 tag::RC => {
-                    slots.resize(&mut change.rc, (word >> SHIFT) as usize, spare);
-                    for r in &mut change.rc {
-                        self.runner_into(r);
-                    }
+                    self.runners_into((word >> SHIFT) as usize, change, slots, spare);
                     runners = true;
                 }
                 _ => break,
@@ -390,39 +450,133 @@ impl Flat {
         }
     }
 
-    fn runner_into(&mut self, r: &mut RunnerChange) {
-        r.clear();
+    /// A market change's `rc` list of `count` runner changes: read into
+    /// its slots, or with [`Slots::Leave`] left where it lies.
+    fn runners_into(
+        &mut self,
+        count: usize,
+        change: &mut MarketChange,
+        slots: &mut Slots<'_>,
+        spare: &mut Vec<RunnerChange>,
+    ) {
+        let (words, floats) = (self.take() as usize, self.take() as usize);
+        if let Slots::Leave = slots {
+            slots.resize(&mut change.rc, 0, spare);
+            change.waiting = Some(Waiting {
+                word: self.word,
+                float: self.float,
+                count,
+                record: self.record,
+            });
+            self.word += words;
+            self.float += floats;
+            return;
+        }
+        change.waiting = None;
+        slots.resize(&mut change.rc, count, spare);
+        for r in &mut change.rc {
+            let mut reader = self.reader(self.word, self.float);
+            r.set(&reader.runner());
+            (self.word, self.float) = (reader.word, reader.float);
+        }
+    }
+
+    fn reader(&self, word: usize, float: usize) -> Reader<'_> {
+        Reader {
+            words: &self.words,
+            floats: &self.floats,
+            word,
+            float,
+        }
+    }
+
+    /// The runner changes a market change left `waiting` in this record
+    /// (read with [`Slots::Leave`]), each as it lies there.
+    ///
+    /// # Panics
+    /// If they were left in another record: reading them from this one
+    /// would apply another line's numbers.
+    pub(crate) fn runner_updates(&self, waiting: Waiting) -> RunnerUpdates<'_> {
+        assert_eq!(
+            waiting.record, self.record,
+            "runner changes read from another record than the one they were left in"
+        );
+        RunnerUpdates {
+            reader: self.reader(waiting.word, waiting.float),
+            left: waiting.count,
+        }
+    }
+}
+
+/// A runner change's entries read where they lie.
+struct Reader<'a> {
+    words: &'a [u64],
+    floats: &'a [f64],
+    word: usize,
+    float: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self) -> u64 {
+        self.word += 1;
+        self.words[self.word - 1]
+    }
+
+    fn number(&mut self, word: u64) -> Option<f64> {
+        (word & SOME != 0).then(|| {
+            self.float += 1;
+            self.floats[self.float - 1]
+        })
+    }
+
+    /// A ladder entry's points (`None` if it was `null`).
+    fn ladder<const N: usize>(&mut self, word: u64) -> Option<&'a [[f64; N]]> {
+        (word & SOME != 0).then(|| {
+            let len = (word >> POINTS_SHIFT) as usize * N;
+            let (points, _) = self.floats[self.float..self.float + len].as_chunks::<N>();
+            self.float += len;
+            points
+        })
+    }
+
+    /// The next runner change, its entries in order: a key sent twice
+    /// leaves the later value, as serde reads it.
+    fn runner(&mut self) -> RunnerUpdate<'a> {
+        let mut r = RunnerUpdate::default();
         loop {
             let word = self.take();
             match word & 0xff {
                 tag::RUNNER_ID => r.id = self.take(),
-                tag::HC => r.hc = self.take_number(word),
-                tag::LTP => r.ltp = self.take_number(word),
-                tag::TV => r.tv = self.take_number(word),
-                tag::SPN => r.spn = self.take_number(word),
-                tag::SPF => r.spf = self.take_number(word),
-                tag::ATB => self.ladder_into(word, &mut r.atb),
-                tag::ATL => self.ladder_into(word, &mut r.atl),
-                tag::TRD => self.ladder_into(word, &mut r.trd),
-                tag::BATB => self.ladder_into(word, &mut r.batb),
-                tag::BATL => self.ladder_into(word, &mut r.batl),
-                tag::BDATB => self.ladder_into(word, &mut r.bdatb),
-                tag::BDATL => self.ladder_into(word, &mut r.bdatl),
-                _ => break,
+                tag::HC => r.hc = self.number(word),
+                tag::LTP => r.ltp = self.number(word),
+                tag::TV => r.tv = self.number(word),
+                tag::SPN => r.spn = self.number(word),
+                tag::SPF => r.spf = self.number(word),
+                tag::ATB => r.atb = self.ladder(word),
+                tag::ATL => r.atl = self.ladder(word),
+                tag::TRD => r.trd = self.ladder(word),
+                tag::BATB => r.batb = self.ladder(word),
+                tag::BATL => r.batl = self.ladder(word),
+                tag::BDATB => r.bdatb = self.ladder(word),
+                tag::BDATL => r.bdatl = self.ladder(word),
+                _ => return r,
             }
         }
     }
+}
 
-    /// A ladder entry's points in one copy (none if it was `null`).
-    fn ladder_into<const N: usize>(&mut self, word: u64, p: &mut Points<N>) {
-        p.points.clear();
-        p.present = word & SOME != 0;
-        if p.present {
-            let len = (word >> POINTS_SHIFT) as usize * N;
-            let (points, _) = self.floats[self.float..self.float + len].as_chunks::<N>();
-            p.points.extend_from_slice(points);
-            self.float += len;
-        }
+/// Runner changes left waiting in a record: see [`Flat::runner_updates`].
+pub(crate) struct RunnerUpdates<'a> {
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for RunnerUpdates<'a> {
+    type Item = RunnerUpdate<'a>;
+
+    fn next(&mut self) -> Option<RunnerUpdate<'a>> {
+        self.left = self.left.checked_sub(1)?;
+        Some(self.reader.runner())
     }
 }
 
@@ -434,13 +588,17 @@ pub(crate) enum Slots<'a> {
     Spare,
     /// Whole lists kept by their length (see [`RunnerLists`]).
     ByLength(&'a mut RunnerLists),
+    /// No slots: a market change's runner changes are left in the record
+    /// (its `rc` is empty and its `waiting` says where they lie), to be
+    /// applied from there ([`Flat::runner_updates`]) without a copy.
+    Leave,
 }
 
 impl Slots<'_> {
     /// Make `list` one of `len` slots (their contents stale).
     fn resize(&mut self, list: &mut Vec<RunnerChange>, len: usize, spare: &mut Vec<RunnerChange>) {
         match self {
-            Slots::Spare => {
+            Slots::Spare | Slots::Leave => {
                 while list.len() < len {
                     list.push(spare.pop().unwrap_or_default());
                 }

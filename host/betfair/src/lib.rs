@@ -36,5 +36,5 @@ pub mod validate;
 
 pub use cache::{CachedMarket, StreamCache};
 pub use file::{ReadError, Record, StreamFile};
-pub use source::{BetfairFileSource, StoredRecords, StreamFormat, StreamSource};
+pub use source::{BetfairFileSource, LeftRunners, StoredRecords, StreamFormat, StreamSource};
 pub use stream::{ChangeType, Message, Points};

@@ -17,7 +17,16 @@ impl Message {
     /// and keeping its buffers. An ordinary delta is read by the quick
     /// scanner of `scan`; any other line by serde.
     pub fn parse(&mut self, text: &str) -> serde_json::Result<()> {
-        if self.parse_quickly(text) {
+        if self.parse_quickly(text, Slots::Spare) {
+            return Ok(());
+        }
+        self.parse_with_serde(text)
+    }
+
+    /// [`Message::parse`], but the runner changes of a line the scanner
+    /// reads are left in this message's record (see `flat::Slots::Leave`).
+    pub(crate) fn parse_leaving_runners(&mut self, text: &str) -> serde_json::Result<()> {
+        if self.parse_quickly(text, Slots::Leave) {
             return Ok(());
         }
         self.parse_with_serde(text)
@@ -25,12 +34,12 @@ impl Message {
 
     /// Read `text` with the quick scanner, through a flat record; false,
     /// with this message unchanged, if it leaves the line to serde.
-    pub(crate) fn parse_quickly(&mut self, text: &str) -> bool {
+    pub(crate) fn parse_quickly(&mut self, text: &str, slots: Slots<'_>) -> bool {
         let mut flat = std::mem::take(&mut self.flat);
         flat.clear();
         let read = crate::scan::read(&mut flat, text.as_bytes());
         if read {
-            flat.read_into(self, Slots::Spare);
+            flat.read_into(self, slots);
         }
         self.flat = flat;
         read

@@ -510,7 +510,7 @@ impl<'a> Cursor<'a> {
         } else {
             self.items(flat, read)?
         };
-        flat.close(open, n);
+        flat.close_list(open, n);
         Ok(())
     }
 
@@ -532,7 +532,7 @@ impl<'a> Cursor<'a> {
             }
             c.expect(b']')
         })?;
-        flat.close(open, n);
+        flat.close_ladder(open, n);
         Ok(())
     }
 
@@ -604,7 +604,7 @@ mod tests {
     /// Read `line` into the reused `quick`, and into a new message with
     /// serde: where the scanner read it, serde must have read the same.
     fn check(quick: &mut Message, line: &str) -> bool {
-        let read = quick.parse_quickly(line);
+        let read = quick.parse_quickly(line, crate::flat::Slots::Spare);
         let mut reference = Message::default();
         let by_serde = reference.parse_with_serde(line);
         if read {

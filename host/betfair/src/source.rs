@@ -13,6 +13,7 @@ use clever_engine::{Arrivals, Format, MarketSource, SourceError};
 use clever_market::MarketBook;
 
 use crate::ahead::ScannedAhead;
+use crate::flat::Flat;
 use crate::{Message, ReadError, StreamCache, StreamFile};
 
 /// Where a [`StreamSource`] reads messages: a file, or stored lines.
@@ -21,11 +22,37 @@ pub trait Records {
     /// (or sequence) number, `None` at the end. An error is one bad line;
     /// reading goes on after it.
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>>;
+
+    /// [`Records::read_into`], but the records may keep the message's
+    /// runner changes where they read them (see [`Records::runners_of`]):
+    /// a [`StreamSource`] only applies them to its cache, once, so copying
+    /// each ladder into the message's lists first is work it need not do.
+    fn read_leaving_runners(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+        self.read_into(message)
+    }
+
+    /// Where [`Records::read_leaving_runners`] left the runner changes of
+    /// `message`, the message it read last; `None` if it read them into it.
+    fn runners_of<'a>(&'a self, _message: &'a Message) -> Option<LeftRunners<'a>> {
+        None
+    }
 }
+
+/// The record a message's runner changes were left in (see
+/// [`Records::runners_of`]).
+pub struct LeftRunners<'a>(pub(crate) &'a Flat);
 
 impl Records for StreamFile {
     fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
         StreamFile::read_into(self, message)
+    }
+
+    fn read_leaving_runners(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+        StreamFile::read_leaving_runners(self, message)
+    }
+
+    fn runners_of<'a>(&'a self, message: &'a Message) -> Option<LeftRunners<'a>> {
+        Some(LeftRunners(&message.flat))
     }
 }
 
@@ -98,7 +125,7 @@ impl<R: Records> StreamSource<R> {
                 return true;
             }
             self.next_change = 0;
-            match self.records.read_into(&mut self.message) {
+            match self.records.read_leaving_runners(&mut self.message) {
                 None => {
                     self.message.forget_changes();
                     return false;
@@ -121,7 +148,8 @@ impl<R: Records> MarketSource for StreamSource<R> {
         }
         let change = &self.message.mc[self.next_change];
         self.next_change += 1;
-        let book = &self.cache.apply(self.message.pt, change).book;
+        let left = self.records.runners_of(&self.message).map(|r| r.0);
+        let book = &self.cache.apply_from(self.message.pt, change, left).book;
         if book.view.status == MarketStatus::Closed {
             self.closed.insert(change.id.clone());
             self.forget = Some(change.id.clone());
@@ -225,6 +253,8 @@ impl Format for StreamFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::file::read_text;
+    use std::io::Write as _;
 
     fn lines(text: &[&str]) -> StreamSource<StoredRecords<std::vec::IntoIter<(u64, String)>>> {
         let lines: Vec<(u64, String)> = (1..).zip(text.iter().map(|t| t.to_string())).collect();
@@ -254,5 +284,106 @@ mod tests {
         assert!(after.depth[0].back.is_empty());
         assert!(source.upcoming().is_none());
         assert!(source.next_update().is_none());
+    }
+
+    /// A file read by serde alone, every runner change into the message,
+    /// applied from there: the reference.
+    struct BySerde(StreamFile);
+
+    impl Records for BySerde {
+        fn read_into(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
+            self.0.next_line(|path, line, bytes| {
+                read_text(path, line, bytes, |text| message.parse_with_serde(text)).map(|_| line)
+            })
+        }
+    }
+
+    /// Each update of `a` and `b` (boxed sources read in lockstep) alike;
+    /// how many.
+    fn same_updates(
+        path: &Path,
+        mut a: Box<dyn MarketSource + '_>,
+        mut b: Box<dyn MarketSource>,
+    ) -> usize {
+        let mut updates = 0;
+        loop {
+            let (x, y) = (a.next_update(), b.next_update());
+            let (x, y) = match (x, y) {
+                (None, None) => break,
+                (Some(Ok(x)), Some(Ok(y))) => (x, y),
+                (Some(Err(x)), Some(Err(y))) => {
+                    assert_eq!(x.to_string(), y.to_string(), "{}", path.display());
+                    continue;
+                }
+                (x, y) => panic!(
+                    "{}: {:?} against {:?}",
+                    path.display(),
+                    x.is_some(),
+                    y.is_some()
+                ),
+            };
+            updates += 1;
+            let alike = x.view == y.view
+                && x.depth == y.depth
+                && x.changed == y.changed
+                && x.definition_changed == y.definition_changed
+                && x.version == y.version
+                && x.commission_rate == y.commission_rate;
+            assert!(alike, "{} update {updates}:\n{x:?}\n{y:?}", path.display());
+        }
+        updates
+    }
+
+    /// Runner changes applied from where the scanner left them (on this
+    /// thread, and read ahead on another) as when serde read them.
+    /// How many updates.
+    fn applied_alike(path: &Path) -> usize {
+        let by_serde = || {
+            Box::new(StreamSource::new(
+                BySerde(StreamFile::open(path).unwrap()),
+                None,
+            ))
+        };
+        let in_place = StreamSource::new(StreamFile::open(path).unwrap(), None);
+        let updates = same_updates(path, by_serde(), Box::new(in_place));
+        let ahead = ScannedAhead::spawn(StreamFile::open(path).unwrap()).unwrap();
+        let ahead = Box::new(StreamSource::new(ahead, None));
+        assert_eq!(same_updates(path, by_serde(), ahead), updates);
+        updates
+    }
+
+    #[test]
+    fn runner_changes_apply_from_the_record_as_from_the_message() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/betfair");
+        let (mut files, mut updates) = (0, 0);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let data = path.extension().is_none_or(|e| e != "md" && e != "json");
+            if path.is_file() && data {
+                updates += applied_alike(&path);
+                files += 1;
+            }
+        }
+        assert!(files >= 4, "{files} files in {}", dir.display());
+        assert!(updates > 10_000, "{updates} updates");
+        // Keys sent twice (the later wins, as serde reads it), lists
+        // `null` and empty, a market without `rc` between two with one,
+        // a definition, a bad line and a line serde reads.
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let lines = [
+            r#"{"op":"mcm","pt":1,"mc":[{"id":"1.1","img":true,"rc":[{"atb":[[2.0,10],[2.2,4]],"atl":[[2.4,3]],"id":5},{"id":6,"batb":[[0,3.0,2]]}]}]}"#,
+            r#"{"op":"mcm","pt":2,"mc":[{"id":"1.1","rc":[{"atb":[[2.0,1]],"id":6,"atb":[[2.2,0]],"id":5,"ltp":2.2,"ltp":2.4}]}]}"#,
+            r#"{"op":"mcm","pt":3,"mc":[{"id":"1.1","rc":[{"id":5,"trd":[[2.2,5]]}],"rc":[{"id":6,"trd":[[3.0,1]],"trd":[]},{"id":5,"batb":null,"bdatl":[[0,2.5,1]]}]}]}"#,
+            r#"{"op":"mcm","pt":4,"mc":[{"id":"1.1","rc":null},{"id":"1.2","rc":[{"id":7,"hc":0.5,"atb":[[1.5,2]],"hc":null}]},{"id":"1.1","rc":[]},{"id":"1.1"}]}"#,
+            r#"{"op":"mcm","pt":5,"mc":[{"id":"1.1","marketDefinition":{"status":"OPEN","runners":[{"id":5,"status":"ACTIVE"},{"id":8,"status":"ACTIVE"}]},"rc":[{"id":8,"atl":[[4.0,2]]}]}]}"#,
+            "not json",
+            r#"{"op":"mcm","pt":6,"mc":[{"id":"1.1","rc":[{"id":5,"atb":[[2.0,"1"]]}]}]}"#,
+            r#"{"op":"mcm","pt":7,"mc":[{"id":"1.1","rc":[{"id":5,"spn":"NaN","spf":"Infinity","tv":3,"tv":4}]},{"id":"1.2","tv":9,"rc":[{"id":7,"hc":0.5,"atl":[[1.6,3]]}]}]}"#,
+        ];
+        for line in lines {
+            writeln!(file, "{line}").unwrap();
+        }
+        file.flush().unwrap();
+        assert_eq!(applied_alike(file.path()), 10);
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::flat::Flat;
+use crate::flat::{Flat, Waiting};
 
 /// One line of a stream file. Read one with `serde_json`, or many into
 /// one `Message` with [`Message::parse`], which keeps every buffer from
@@ -73,6 +73,9 @@ pub struct MarketChange {
     pub market_definition: Option<MarketDefinition>,
     /// Runner changes.
     pub rc: Vec<RunnerChange>,
+    /// Where the runner changes lie instead, if they were left in the
+    /// record they were read into (`flat::Slots::Leave`; `rc` is empty).
+    pub(crate) waiting: Option<Waiting>,
 }
 
 /// A price-keyed ladder entry: `[price, size]`.
@@ -89,6 +92,15 @@ pub struct Points<const N: usize> {
 }
 
 impl<const N: usize> Points<N> {
+    /// These points made `points` (absent if `None`), keeping the buffer.
+    pub(crate) fn set(&mut self, points: Option<&[[f64; N]]>) {
+        self.points.clear();
+        self.present = points.is_some();
+        if let Some(points) = points {
+            self.points.extend_from_slice(points);
+        }
+    }
+
     /// The points, if the change carries this key.
     pub fn get(&self) -> Option<&[[f64; N]]> {
         self.present.then_some(self.points.as_slice())
@@ -160,10 +172,64 @@ impl MarketChange {
     pub(crate) fn clear_but_runners(&mut self) {
         self.id.clear();
         (self.img, self.tv, self.market_definition) = (false, None, None);
+        self.waiting = None;
+    }
+}
+
+/// One runner's change as the market cache applies it, borrowed from where
+/// it was read: a [`RunnerChange`], or a flat record (with no copy).
+/// `None` where the line did not say.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RunnerUpdate<'a> {
+    pub(crate) id: u64,
+    pub(crate) hc: Option<f64>,
+    pub(crate) atb: Option<&'a [PricePoint]>,
+    pub(crate) atl: Option<&'a [PricePoint]>,
+    pub(crate) trd: Option<&'a [PricePoint]>,
+    pub(crate) batb: Option<&'a [LevelPoint]>,
+    pub(crate) batl: Option<&'a [LevelPoint]>,
+    pub(crate) bdatb: Option<&'a [LevelPoint]>,
+    pub(crate) bdatl: Option<&'a [LevelPoint]>,
+    pub(crate) ltp: Option<f64>,
+    pub(crate) tv: Option<f64>,
+    pub(crate) spn: Option<f64>,
+    pub(crate) spf: Option<f64>,
+}
+
+impl<'a> From<&'a RunnerChange> for RunnerUpdate<'a> {
+    fn from(r: &'a RunnerChange) -> Self {
+        RunnerUpdate {
+            id: r.id,
+            hc: r.hc,
+            atb: r.atb.get(),
+            atl: r.atl.get(),
+            trd: r.trd.get(),
+            batb: r.batb.get(),
+            batl: r.batl.get(),
+            bdatb: r.bdatb.get(),
+            bdatl: r.bdatl.get(),
+            ltp: r.ltp,
+            tv: r.tv,
+            spn: r.spn,
+            spf: r.spf,
+        }
     }
 }
 
 impl RunnerChange {
+    /// This change made `u`, keeping its buffers.
+    pub(crate) fn set(&mut self, u: &RunnerUpdate<'_>) {
+        (self.id, self.hc, self.ltp, self.tv) = (u.id, u.hc, u.ltp, u.tv);
+        (self.spn, self.spf) = (u.spn, u.spf);
+        self.atb.set(u.atb);
+        self.atl.set(u.atl);
+        self.trd.set(u.trd);
+        self.batb.set(u.batb);
+        self.batl.set(u.batl);
+        self.bdatb.set(u.bdatb);
+        self.bdatl.set(u.bdatl);
+    }
+
     pub(crate) fn clear(&mut self) {
         let points = [&mut self.atb, &mut self.atl, &mut self.trd];
         points.into_iter().for_each(Points::clear);
