@@ -15,7 +15,9 @@
 //! which is handed over as it is); a bad line, or a failed read, is
 //! handed over as the [`ReadError`] it is. So what the engine reads, line
 //! by line and error by error, is what [`StreamFile::read_into`] would
-//! have given it.
+//! have given it (with runner changes left in the batch, what
+//! `StreamFile::read_leaving_runners` would: the same changes, applied
+//! from where they lie).
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -205,8 +207,9 @@ impl Batch {
         self.errors.push_back(e);
     }
 
-    /// The next line into `message`, as `StreamFile::read_into` reads it;
-    /// `None` once the batch is spent.
+    /// The next line into `message`, as `StreamFile::read_into` reads it
+    /// (runner changes taken as `slots` says); `None` once the batch is
+    /// spent.
     fn next_into(
         &mut self,
         message: &mut Message,

@@ -121,6 +121,10 @@ impl StreamCache {
     }
 
     /// Apply one market change published at `pt` and return the market.
+    ///
+    /// # Panics
+    /// If the change's runner changes were left in the record it was read
+    /// from (`Records::read_leaving_runners`, for `StreamSource` alone).
     pub fn apply(&mut self, pt: i64, change: &MarketChange) -> &CachedMarket {
         self.apply_from(pt, change, None)
     }

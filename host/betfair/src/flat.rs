@@ -12,7 +12,8 @@
 //! back as serde reads a missing key (absent, empty, zero).
 //!
 //! A list entry says how many words and floats its items take, so a
-//! reader may step over a market change's runner changes and leave them
+//! reader may step over a market change's runner changes (which hold no
+//! bytes) and leave them
 //! where they lie ([`Slots::Leave`]): the market cache then applies each
 //! from the record as a borrowed [`RunnerUpdate`] ([`Flat::runner_updates`]),
 //! where copying them into the message first was work a backtest need not
@@ -94,22 +95,19 @@ pub(crate) struct Flat {
     word: usize,
     float: usize,
     byte: usize,
-    /// Which record this is since it was last cleared, so that runner
-    /// changes left waiting in one are never read from another.
-    record: u64,
+    /// Which record this is: the `Flat`'s own number and how often it
+    /// was cleared, so that runner changes left waiting in one are never
+    /// read from another. (A number per `Flat`, not per clearing: one
+    /// counter shared by every thread, touched per line, would bounce
+    /// between cores when files run side by side.)
+    record: (u64, u64),
 }
 
 impl Default for Flat {
     fn default() -> Flat {
         Flat {
-            words: Vec::new(),
-            floats: Vec::new(),
-            bytes: Vec::new(),
-            definitions: VecDeque::new(),
-            word: 0,
-            float: 0,
-            byte: 0,
-            record: RECORDS.fetch_add(1, Ordering::Relaxed),
+            record: (RECORDS.fetch_add(1, Ordering::Relaxed), 0),
+            ..Flat::EMPTY
         }
     }
 }
@@ -154,13 +152,26 @@ pub(crate) struct Waiting {
     word: usize,
     float: usize,
     count: usize,
-    record: u64,
+    record: (u64, u64),
 }
 
-/// Tells records apart (see [`Flat::record`]).
+/// Numbers `Flat`s (see `Flat::record`); 0 is [`Flat::EMPTY`]'s.
 static RECORDS: AtomicU64 = AtomicU64::new(1);
 
 impl Flat {
+    /// A placeholder, to take a message's record out while it is written
+    /// (numbered 0; no runner changes are ever left in it).
+    pub(crate) const EMPTY: Flat = Flat {
+        words: Vec::new(),
+        floats: Vec::new(),
+        bytes: Vec::new(),
+        definitions: VecDeque::new(),
+        word: 0,
+        float: 0,
+        byte: 0,
+        record: (0, 0),
+    };
+
     /// Room for `lines` ordinary lines (the real race's take some 20
     /// words, 8 floats and 14 bytes a line on average): growing each
     /// fresh batch from nothing was 1% of a backtest's instructions.
@@ -179,7 +190,7 @@ impl Flat {
         self.bytes.clear();
         self.definitions.clear();
         (self.word, self.float, self.byte) = (0, 0, 0);
-        self.record = RECORDS.fetch_add(1, Ordering::Relaxed);
+        self.record.1 += 1;
     }
 
     // Writing.
@@ -258,7 +269,9 @@ impl Flat {
     /// A list entry of `tag` (`MC`, `RC`) whose count is not known yet:
     /// its items follow, then [`Flat::close_list`] writes the count in the
     /// tag word, and in the two words after it how many words and floats
-    /// the items take, so that a reader may step over them.
+    /// the items take, so that a reader may step over a list of runner
+    /// changes (which hold no bytes and no definitions: stepping over a
+    /// list of market changes would leave those streams behind).
     #[inline(always)]
     pub(crate) fn open_list(&mut self, tag: u64) -> OpenList {
         self.words.extend_from_slice(&[tag, 0, 0]);

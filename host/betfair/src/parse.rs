@@ -9,7 +9,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::flat::Slots;
+use crate::flat::{Flat, Slots};
 use crate::stream::{MarketChange, Message, Points, RunnerChange};
 
 impl Message {
@@ -35,7 +35,9 @@ impl Message {
     /// Read `text` with the quick scanner, through a flat record; false,
     /// with this message unchanged, if it leaves the line to serde.
     pub(crate) fn parse_quickly(&mut self, text: &str, slots: Slots<'_>) -> bool {
-        let mut flat = std::mem::take(&mut self.flat);
+        // Not `mem::take`: a default `Flat` takes a number from a counter
+        // every thread shares.
+        let mut flat = std::mem::replace(&mut self.flat, Flat::EMPTY);
         flat.clear();
         let read = crate::scan::read(&mut flat, text.as_bytes());
         if read {

@@ -27,12 +27,17 @@ pub trait Records {
     /// runner changes where they read them (see [`Records::runners_of`]):
     /// a [`StreamSource`] only applies them to its cache, once, so copying
     /// each ladder into the message's lists first is work it need not do.
+    /// For [`StreamSource`] alone: a message read so has empty runner
+    /// lists, and [`StreamCache::apply`] refuses it.
+    #[doc(hidden)]
     fn read_leaving_runners(&mut self, message: &mut Message) -> Option<Result<u64, ReadError>> {
         self.read_into(message)
     }
 
-    /// Where [`Records::read_leaving_runners`] left the runner changes of
-    /// `message`, the message it read last; `None` if it read them into it.
+    /// The record [`Records::read_leaving_runners`] may have left the
+    /// runner changes of `message`, the message it read last, in; `None`
+    /// if it never leaves them.
+    #[doc(hidden)]
     fn runners_of<'a>(&'a self, _message: &'a Message) -> Option<LeftRunners<'a>> {
         None
     }
