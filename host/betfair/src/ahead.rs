@@ -26,7 +26,7 @@ use std::thread::JoinHandle;
 use std::path::Path;
 
 use crate::file::{ReadError, StreamFile, parse};
-use crate::flat::{Flat, RunnerLists, Slots};
+use crate::flat::{Flat, Slots};
 use crate::scan;
 use crate::source::{LeftRunners, Records};
 use crate::stream::Message;
@@ -42,7 +42,6 @@ pub struct ScannedAhead {
     full: Receiver<Batch>,
     spent: SyncSender<Batch>,
     batch: Batch,
-    lists: RunnerLists,
     /// Joined when the reader is dropped, so no thread outlives it.
     thread: Option<JoinHandle<()>>,
 }
@@ -65,7 +64,6 @@ impl ScannedAhead {
             full,
             spent,
             batch: Batch::default(),
-            lists: RunnerLists::default(),
             thread: Some(thread),
         })
     }
@@ -101,11 +99,7 @@ impl ScannedAhead {
     /// lists if `runners`, else left in the batch.
     fn read(&mut self, message: &mut Message, runners: bool) -> Option<Result<u64, ReadError>> {
         loop {
-            let slots = if runners {
-                Slots::ByLength(&mut self.lists)
-            } else {
-                Slots::Leave
-            };
+            let slots = if runners { Slots::Spare } else { Slots::Leave };
             if let Some(read) = self.batch.next_into(message, slots) {
                 return Some(read);
             }
@@ -210,11 +204,7 @@ impl Batch {
     /// The next line into `message`, as `StreamFile::read_into` reads it
     /// (runner changes taken as `slots` says); `None` once the batch is
     /// spent.
-    fn next_into(
-        &mut self,
-        message: &mut Message,
-        slots: Slots<'_>,
-    ) -> Option<Result<u64, ReadError>> {
+    fn next_into(&mut self, message: &mut Message, slots: Slots) -> Option<Result<u64, ReadError>> {
         let header = *self.heads.get(self.head)?;
         self.head += 1;
         Some(match header & 3 {

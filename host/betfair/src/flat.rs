@@ -388,7 +388,7 @@ impl Flat {
 
     /// The next record into `m`, replacing what it held (and keeping its
     /// buffers); runner-change slots come from `slots`.
-    pub(crate) fn read_into(&mut self, m: &mut Message, mut slots: Slots<'_>) {
+    pub(crate) fn read_into(&mut self, m: &mut Message, slots: Slots) {
         let (mut op, mut changes) = (false, false);
         (m.pt, m.ct) = (0, ChangeType::Delta);
         loop {
@@ -405,7 +405,7 @@ impl Flat {
                 }
                 tag::MC => {
                     self.word += 2; // The extent: read item by item here.
-                    self.changes_into((word >> SHIFT) as usize, m, &mut slots);
+                    self.changes_into((word >> SHIFT) as usize, m, slots);
                     changes = true;
                 }
                 _ => break,
@@ -419,7 +419,7 @@ impl Flat {
         }
     }
 
-    fn changes_into(&mut self, count: usize, m: &mut Message, slots: &mut Slots<'_>) {
+    fn changes_into(&mut self, count: usize, m: &mut Message, slots: Slots) {
         for n in 0..count {
             if n == m.mc.len() {
                 m.mc.push(m.spare_mc.pop().unwrap_or_default());
@@ -432,7 +432,7 @@ impl Flat {
     fn change_into(
         &mut self,
         change: &mut MarketChange,
-        slots: &mut Slots<'_>,
+        slots: Slots,
         spare: &mut Vec<RunnerChange>,
     ) {
         let (mut id, mut runners) = (false, false);
@@ -459,7 +459,7 @@ impl Flat {
             change.id.clear();
         }
         if !runners {
-            slots.resize(&mut change.rc, 0, spare);
+            fit(&mut change.rc, 0, spare);
         }
     }
 
@@ -469,12 +469,12 @@ impl Flat {
         &mut self,
         count: usize,
         change: &mut MarketChange,
-        slots: &mut Slots<'_>,
+        slots: Slots,
         spare: &mut Vec<RunnerChange>,
     ) {
         let (words, floats) = (self.take() as usize, self.take() as usize);
-        if let Slots::Leave = slots {
-            slots.resize(&mut change.rc, 0, spare);
+        if slots == Slots::Leave {
+            fit(&mut change.rc, 0, spare);
             change.waiting = Some(Waiting {
                 word: self.word,
                 float: self.float,
@@ -485,8 +485,7 @@ impl Flat {
             self.float += floats;
             return;
         }
-        change.waiting = None;
-        slots.resize(&mut change.rc, count, spare);
+        fit(&mut change.rc, count, spare);
         for r in &mut change.rc {
             let mut reader = self.reader(self.word, self.float);
             r.set(&reader.runner());
@@ -593,99 +592,25 @@ impl<'a> Iterator for RunnerUpdates<'a> {
     }
 }
 
-/// Where the slots of a runner-change list that changes length come from.
-pub(crate) enum Slots<'a> {
-    /// A message's spare slots, as serde takes them (`parse::park`): a
+/// What reading a record does with a market change's runner changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slots {
+    /// Read into the change's slots, taken from and parked in the
+    /// message's spare slots as serde takes them (`parse::park`): a
     /// message read line by line, now one way, now the other, allocates
     /// nothing once its slots' buffers have grown.
     Spare,
-    /// Whole lists kept by their length (see [`RunnerLists`]).
-    ByLength(&'a mut RunnerLists),
-    /// No slots: a market change's runner changes are left in the record
-    /// (its `rc` is empty and its `waiting` says where they lie), to be
-    /// applied from there ([`Flat::runner_updates`]) without a copy.
+    /// Left in the record (the change's `rc` is empty and its `waiting`
+    /// says where they lie), to be applied from there
+    /// ([`Flat::runner_updates`]) without a copy.
     Leave,
 }
 
-impl Slots<'_> {
-    /// Make `list` one of `len` slots (their contents stale).
-    fn resize(&mut self, list: &mut Vec<RunnerChange>, len: usize, spare: &mut Vec<RunnerChange>) {
-        match self {
-            Slots::Spare | Slots::Leave => {
-                while list.len() < len {
-                    list.push(spare.pop().unwrap_or_default());
-                }
-                park(list, len, spare);
-            }
-            Slots::ByLength(lists) => lists.resize(list, len),
-        }
+/// Make `list` one of `len` slots (their contents stale), taking slots
+/// from `spare` and parking those past `len` there.
+fn fit(list: &mut Vec<RunnerChange>, len: usize, spare: &mut Vec<RunnerChange>) {
+    while list.len() < len {
+        list.push(spare.pop().unwrap_or_default());
     }
-}
-
-/// Runner-change lists kept by their length, for a reader that only ever
-/// reads flat records. A line whose market change
-/// has another count of runners than the line before swaps in a list of
-/// its length whole, where taking slots from a spare list and parking
-/// them back moved each slot (312 bytes). Each slot keeps its buffers;
-/// at most [`RunnerLists::KEPT`] slots are kept in all, so lines of ever
-/// other lengths cannot grow memory without bound (a list beyond that is
-/// dropped, and one is made afresh).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RunnerLists {
-    by_len: Vec<Vec<Vec<RunnerChange>>>,
-    kept: usize,
-}
-
-impl RunnerLists {
-    const KEPT: usize = 1024;
-
-    /// Make `list` one of `len` slots (their contents stale).
-    fn resize(&mut self, list: &mut Vec<RunnerChange>, len: usize) {
-        if list.len() == len {
-            return;
-        }
-        let mut next = match self.by_len.get_mut(len).and_then(Vec::pop) {
-            Some(next) => {
-                self.kept -= len;
-                next
-            }
-            None => Vec::new(),
-        };
-        next.resize_with(len, RunnerChange::default);
-        let old = std::mem::replace(list, next);
-        if self.kept + old.len() <= Self::KEPT {
-            if self.by_len.len() <= old.len() {
-                self.by_len.resize_with(old.len() + 1, Vec::new);
-            }
-            self.kept += old.len();
-            self.by_len[old.len()].push(old);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runner_lists_come_back_whole_and_keep_memory_bounded() {
-        let mut lists = RunnerLists::default();
-        let mut list = Vec::new();
-        lists.resize(&mut list, 3);
-        list[0].atb.points.reserve(100);
-        let buffer = list[0].atb.points.as_ptr();
-        lists.resize(&mut list, 1);
-        assert_eq!(list.len(), 1);
-        lists.resize(&mut list, 3);
-        // The list of three came back, its slots' buffers with it.
-        assert_eq!(list.len(), 3);
-        assert_eq!(list[0].atb.points.as_ptr(), buffer);
-        for len in (1..300).chain((1..300).rev()) {
-            lists.resize(&mut list, len);
-            assert_eq!(list.len(), len);
-            assert!(lists.kept <= RunnerLists::KEPT, "{} kept", lists.kept);
-        }
-        let held: usize = lists.by_len.iter().flatten().map(Vec::len).sum();
-        assert_eq!(held, lists.kept);
-    }
+    park(list, len, spare);
 }

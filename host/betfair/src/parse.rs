@@ -34,7 +34,7 @@ impl Message {
 
     /// Read `text` with the quick scanner, through a flat record; false,
     /// with this message unchanged, if it leaves the line to serde.
-    pub(crate) fn parse_quickly(&mut self, text: &str, slots: Slots<'_>) -> bool {
+    pub(crate) fn parse_quickly(&mut self, text: &str, slots: Slots) -> bool {
         // Not `mem::take`: a default `Flat` takes a number from a counter
         // every thread shares.
         let mut flat = std::mem::replace(&mut self.flat, Flat::EMPTY);
