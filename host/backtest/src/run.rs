@@ -149,23 +149,29 @@ impl Backtest<'_> {
             failed: None,
         });
         let threads = self.threads.clamp(1, files.len().max(1));
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= files.len() || lock(&fold).failed.is_some() {
-                            return;
-                        }
-                        let outcome = self.run_job_ahead(&files[i], ahead, progress);
-                        if let Ok(o) = &outcome {
-                            progress.file_done(files[i].name(), o.updates);
-                        }
-                        lock(&fold).put(i, outcome, progress);
-                    }
-                });
+        let work = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= files.len() || lock(&fold).failed.is_some() {
+                    return;
+                }
+                let outcome = self.run_job_ahead(&files[i], ahead, progress);
+                if let Ok(o) = &outcome {
+                    progress.file_done(files[i].name(), o.updates);
+                }
+                lock(&fold).put(i, outcome, progress);
             }
-        });
+        };
+        if threads == 1 {
+            // One worker is the calling thread: no thread to start and stop.
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(work);
+                }
+            });
+        }
         let fold = fold.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = fold.failed {
             return Err(e);

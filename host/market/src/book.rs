@@ -113,7 +113,30 @@ impl Ladder {
 
 /// A price as an exact key: hundredths.
 pub fn cents(price: f64) -> i64 {
-    (price * 100.0).round() as i64
+    round_half_away(price * 100.0) as i64
+}
+
+/// `x.round()` (halves away from zero, the sign of zero kept), bit for
+/// bit, without the library call `f64::round` becomes on baseline x86-64
+/// (no SSE4.1 `roundsd`): the simulated exchange keys every price it
+/// compares in hundredths, some 90,000 times in one race.
+#[inline]
+pub fn round_half_away(x: f64) -> f64 {
+    // From 2^52 up every f64 is whole; NaN and the infinities pass too.
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
+        return x;
+    }
+    // Below 2^52 the truncation is exact, and so is the fraction it leaves.
+    let whole = x as i64 as f64;
+    let fraction = x - whole;
+    let rounded = if fraction >= 0.5 {
+        whole + 1.0
+    } else if fraction <= -0.5 {
+        whole - 1.0
+    } else {
+        whole
+    };
+    rounded.copysign(x)
 }
 
 /// One runner's full depth, beyond the best levels plugins see.
@@ -197,6 +220,53 @@ impl MarketBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_without_the_library_call_is_f64_round_bit_for_bit() {
+        let two52 = 4_503_599_627_370_496.0_f64;
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            two52 - 0.5,
+            -(two52 - 0.5),
+            two52,
+            two52 * 3.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            1.015 * 100.0,
+            2.675 * 100.0,
+        ];
+        // Every hundredth of a price from 1.01 to 1000 as the exchange
+        // computes it, and a spread of bit patterns from a fixed generator.
+        xs.extend((101..=100_000).map(|c| c as f64 / 100.0 * 100.0));
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = f64::from_bits(state);
+            xs.extend([x, x % 1e6, (state >> 11) as f64 / 1024.0 - 4e12]);
+        }
+        for x in xs {
+            let (ours, std) = (round_half_away(x), x.round());
+            assert!(
+                ours.to_bits() == std.to_bits() || (ours.is_nan() && std.is_nan()),
+                "{x:e}: {ours:e} against {std:e}"
+            );
+        }
+    }
 
     #[test]
     fn ladders_insert_update_and_remove_in_price_order() {

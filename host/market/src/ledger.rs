@@ -131,5 +131,5 @@ impl MarketResult {
 
 /// Round to hundredths (money and stakes in the simulation's f64 figures).
 pub fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    crate::book::round_half_away(x * 100.0) / 100.0
 }
