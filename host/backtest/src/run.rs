@@ -1,5 +1,6 @@
 //! [`Backtest`]: each file runs on its own engine with fresh plugin
-//! instances, desks and simulated venues, on a pool of threads. Results are
+//! instances, desks and simulated venues, on a pool of threads (one
+//! worker is the calling thread). Results are
 //! put back in file order before they are added up, so neither the thread
 //! count nor the scheduling can change a figure.
 
@@ -102,7 +103,7 @@ pub struct Backtest<'a> {
     pub risk: RiskLimits,
     /// The simulated exchange's settings.
     pub sim: SimConfig,
-    /// Worker threads (at least 1).
+    /// Workers (at least 1): with one, the calling thread does the work.
     pub threads: usize,
     /// Where stored markets come from, for [`Job::Stored`].
     pub stored: Option<&'a Stored>,
@@ -129,7 +130,9 @@ impl Backtest<'_> {
         self.run_jobs(&jobs, progress)
     }
 
-    /// Run every job; the report adds them up in job order.
+    /// Run every job; the report adds them up in job order. It blocks
+    /// (stored markets are read by blocking on the store's runtime): call
+    /// it from a thread that may block, not from an async task.
     pub fn run_jobs(&self, files: &[Job], progress: &dyn Progress) -> anyhow::Result<Report> {
         self.run_jobs_ahead(files, &OpenedAhead::default(), progress)
     }

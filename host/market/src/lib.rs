@@ -23,7 +23,7 @@ pub mod positions;
 pub mod prediction;
 pub mod synthetic;
 
-pub use book::{Ladder, MarketBook, RunnerDepth, cents};
+pub use book::{Ladder, MarketBook, RunnerDepth, cents, round_half_away};
 pub use instrument::{InstrumentEvent, TradeRecord, exact};
 pub use ledger::{Figures, Fill, MarketResult, SettledOrder, round2};
 pub use market_map::{MarketMap, short_eq};

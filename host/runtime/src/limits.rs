@@ -161,6 +161,26 @@ impl Default for Limits {
     }
 }
 
+/// The largest Wasm stack a plugin may be given. The host runs plugins on
+/// threads with Rust's default 2 MiB stack, which also holds the host's
+/// own frames: a guest stack larger than what is left would overflow the
+/// host's thread (and end the process) instead of trapping in the guest.
+pub const MAX_STACK_BYTES: usize = 1 << 20;
+
+impl Limits {
+    /// Whether these limits can be enforced as set; the error names the key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.stack_bytes > MAX_STACK_BYTES {
+            return Err(format!(
+                "sandbox.stack_bytes = {} is above {MAX_STACK_BYTES} (1 MiB): a plugin's stack \
+                 must fit in the host thread that runs it",
+                self.stack_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Why a limits file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LimitsError {
@@ -203,11 +223,13 @@ impl Limits {
         })
     }
 
-    /// Parse the `[sandbox]` table from TOML text.
+    /// Parse the `[sandbox]` table from TOML text, and check it.
     pub fn from_toml_str(text: &str) -> Result<Limits, String> {
-        toml::from_str::<LimitsFile>(text)
+        let limits = toml::from_str::<LimitsFile>(text)
             .map(|f| f.sandbox)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        limits.check()?;
+        Ok(limits)
     }
 }
 
@@ -293,6 +315,32 @@ mod tests {
         assert!(err.contains("max_fault") && err.contains("line 2"), "{err}");
         let err = Limits::from_toml_str("[sandbox]\nmax_faults = \"three\"\n").unwrap_err();
         assert!(err.contains("max_faults"), "{err}");
+    }
+
+    #[test]
+    fn a_wasm_stack_beyond_what_a_host_thread_leaves_is_refused() {
+        let at_most = format!("[sandbox]\nstack_bytes = {MAX_STACK_BYTES}\n");
+        assert_eq!(
+            Limits::from_toml_str(&at_most).unwrap().stack_bytes,
+            MAX_STACK_BYTES
+        );
+        let above = format!("[sandbox]\nstack_bytes = {}\n", MAX_STACK_BYTES + 1);
+        let err = Limits::from_toml_str(&above).unwrap_err();
+        assert!(
+            err.contains("stack_bytes") && err.contains("1 MiB"),
+            "{err}"
+        );
+        let config = crate::RuntimeConfig {
+            limits: Limits {
+                stack_bytes: 8 << 20,
+                ..Limits::default()
+            },
+            ..crate::RuntimeConfig::default()
+        };
+        let Err(err) = crate::Runtime::new(config) else {
+            panic!("an 8 MiB Wasm stack was accepted");
+        };
+        assert!(err.to_string().contains("stack_bytes"), "{err}");
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// epoch interruption only with the `deadline`, since its checks cost a
 /// little in every loop).
 fn engine(config: &RuntimeConfig, deadline: bool) -> Result<Engine, RuntimeError> {
+    config.limits.check().map_err(RuntimeError::Engine)?;
     let mut wasm = Config::new();
     wasm.consume_fuel(true)
         .epoch_interruption(deadline)
