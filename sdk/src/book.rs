@@ -346,7 +346,7 @@ fn round_to(x: f64, decimals: u32, up: bool) -> f64 {
 }
 
 /// Which instruments a strategy wants.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InstrumentFilter {
     /// Venues (empty: any).
     pub venues: Vec<String>,

@@ -408,7 +408,7 @@ impl Signal {
 }
 
 /// A window relative to the scheduled off, in seconds (negative: before).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     /// When updates start.
     pub opens: i64,
@@ -417,7 +417,7 @@ pub struct Window {
 }
 
 /// Which markets a strategy wants routed to it. Empty lists mean "any".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MarketFilter {
     /// Venues, e.g. `betfair`.
     pub venues: Vec<String>,
@@ -551,8 +551,9 @@ mod tests {
     }
 }
 
-/// Who a plugin is and what it wants.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who a plugin is and what it wants. (Serializable, so a host can keep
+/// what a component declared beside its compiled code.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Descriptor {
     /// The strategy's name.
     pub name: String,

@@ -1,10 +1,14 @@
 //! Compiled components cached on disk, keyed by the component's SHA-256 and
 //! the engine's compatibility hash, so a second load of the same bytes skips
-//! Cranelift entirely.
+//! Cranelift entirely. Beside each compiled component lies what it declared
+//! of itself ([`Described`]), so a cached load also skips the throwaway
+//! instances that `describe` and `instruments` run in.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use clever_sdk::{Descriptor, InstrumentFilter};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -55,6 +59,32 @@ impl ComponentCache {
         self.dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()))
     }
 
+    /// What the component with this SHA-256 declared of itself, if it was
+    /// described under `conditions` (see [`Described`]). A missing,
+    /// damaged or stale file is no entry: the caller describes afresh.
+    pub(crate) fn described(
+        &self,
+        engine: &Engine,
+        sha256: &str,
+        conditions: &str,
+    ) -> Option<Described> {
+        let path = self.path_for(engine, sha256).with_extension("described");
+        let described: Described = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        (described.conditions == conditions).then_some(described)
+    }
+
+    /// Keep what a component declared beside its compiled code. A failure
+    /// costs only the next load a describe, so it is logged, not raised.
+    pub(crate) fn store_described(&self, engine: &Engine, sha256: &str, described: &Described) {
+        let path = self.path_for(engine, sha256).with_extension("described");
+        let written = serde_json::to_vec(described)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| write_whole(&self.dir, &path, &bytes));
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), "cannot write component cache: {e}");
+        }
+    }
+
     /// The cached component with this SHA-256, if there is a usable one.
     pub(crate) fn load(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let path = self.path_for(engine, sha256);
@@ -81,15 +111,34 @@ impl ComponentCache {
     }
 
     fn store(&self, component: &Component, path: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
         let bytes = component
             .serialize()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        // Write then rename, so a concurrent reader never sees half a file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)
+        write_whole(&self.dir, path, &bytes)
     }
+}
+
+/// Write `bytes` to `path` in `dir` through a temporary file and a rename,
+/// so a concurrent reader never sees half a file.
+fn write_whole(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// What a component returned from `describe` and (1.1) `instruments`, and
+/// the conditions it ran under. Both hooks run in a sandbox with no clock
+/// but the engine's and a seeded random generator, so given the same bytes,
+/// engine, limits and seed, they return the same again: the cache keeps the
+/// answer instead of starting two throwaway instances per load (a twentieth
+/// of a one-line backtest's time, docs/BENCHMARKS.md, sixteenth sitting).
+/// A change of limits or seed describes afresh.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Described {
+    pub(crate) conditions: String,
+    pub(crate) descriptor: Descriptor,
+    pub(crate) instruments: Option<InstrumentFilter>,
 }
 
 pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, RuntimeError> {

@@ -13,7 +13,7 @@ use wasmtime::{Config, Engine};
 
 use super::RuntimeError;
 use super::bindings::{PluginPre, book};
-use super::cache::{self, CompileSource, ComponentCache};
+use super::cache::{self, CompileSource, ComponentCache, Described};
 use super::instance::{HookError, PluginInstance};
 use super::limits::Limits;
 use super::sandbox::PluginState;
@@ -216,7 +216,7 @@ impl Runtime {
     }
 
     /// Check a compiled component against the strategy world, prepare its
-    /// instances and call `describe`.
+    /// instances and learn what it declares (see [`Runtime::declare`]).
     fn finish(
         &self,
         component: Component,
@@ -249,14 +249,40 @@ impl Runtime {
             config: self.config.clone(),
             engine: self.engine.clone(),
         };
-        plugin.descriptor = describe(&plugin)?;
-        if plugin.book.is_some() {
-            plugin.instruments = PluginInstance::instruments(&plugin, Box::new(InertServices))
-                .map_err(|e| RuntimeError::Describe(e.to_string()))?;
-        }
+        self.declare(&mut plugin)?;
         let plugin = Arc::new(plugin);
         self.remember(&plugin);
         Ok(plugin)
+    }
+
+    /// Ask `plugin` who it is and (1.1) which instruments it trades, each
+    /// in a throwaway instance, unless the cache holds its answers from
+    /// the same limits and seed (see `cache::Described`); keep fresh ones.
+    fn declare(&self, plugin: &mut LoadedPlugin) -> Result<(), RuntimeError> {
+        let conditions = format!("{:?}; seed {}", self.config.limits, self.config.seed);
+        let cache = self.cache.as_ref();
+        if let Some(described) =
+            cache.and_then(|c| c.described(&self.engine, &plugin.sha256, &conditions))
+        {
+            plugin.descriptor = checked(described.descriptor)?;
+            plugin.instruments = described.instruments;
+            return Ok(());
+        }
+        // The descriptor first: the instruments call's seed and faults name it.
+        plugin.descriptor = describe(plugin)?;
+        if plugin.book.is_some() {
+            plugin.instruments = PluginInstance::instruments(plugin, Box::new(InertServices))
+                .map_err(|e| RuntimeError::Describe(e.to_string()))?;
+        }
+        if let Some(cache) = cache {
+            let described = Described {
+                conditions,
+                descriptor: plugin.descriptor.clone(),
+                instruments: plugin.instruments.clone(),
+            };
+            cache.store_described(&self.engine, &plugin.sha256, &described);
+        }
+        Ok(())
     }
 
     /// The `clever:strategy` version the component exports its hooks at.
@@ -352,6 +378,12 @@ impl LoadedPlugin {
 fn describe(plugin: &LoadedPlugin) -> Result<Descriptor, RuntimeError> {
     let descriptor = PluginInstance::describe(plugin, Box::new(InertServices))
         .map_err(|e| RuntimeError::Describe(e.to_string()))?;
+    checked(descriptor)
+}
+
+/// `descriptor` if its name and version are usable (a cached one is
+/// checked again: the file is only as sound as the disk it is on).
+fn checked(descriptor: Descriptor) -> Result<Descriptor, RuntimeError> {
     let name_ok = !descriptor.name.is_empty()
         && descriptor.name.len() <= 64
         && descriptor

@@ -63,7 +63,7 @@ fn second_load_comes_from_the_cache() {
         .load_file(Path::new(artifacts::FIXTURE_READER))
         .unwrap();
     assert_eq!(p.compile_source(), CompileSource::Compiled);
-    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
+    assert_eq!(kept(cache.path(), "cwasm").len(), 1);
     // A new runtime (a new process, as far as the cache can tell).
     let second = Runtime::new(config).unwrap();
     let p = second
@@ -120,7 +120,7 @@ fn a_published_component_loads_by_its_hash_from_the_cache_alone() {
         [CompileSource::Cache, CompileSource::Compiled],
         "publishing compiles for the engine with the deadline too"
     );
-    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+    assert_eq!(kept(cache.path(), "cwasm").len(), 2);
     // A serving host (deadline on) and a backtest (off), in other processes.
     for deadline in [true, false] {
         let host = Runtime::new(RuntimeConfig {
@@ -134,6 +134,77 @@ fn a_published_component_loads_by_its_hash_from_the_cache_alone() {
     }
     let unknown = "0".repeat(64);
     assert!(publisher.load_cached(&unknown).unwrap().is_none());
+}
+
+/// The files in a cache directory with extension `ext`.
+fn kept(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
+    let entries = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path());
+    entries
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect()
+}
+
+#[test]
+fn a_cached_load_takes_what_the_component_declared_under_the_same_limits() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = RuntimeConfig {
+        cache_dir: Some(cache.path().to_owned()),
+        ..RuntimeConfig::default()
+    };
+    // A 1.1 plugin that trades instruments: both of its answers are kept.
+    let path = Path::new(artifacts::PERP_BREAKOUT);
+    let load = |config: &RuntimeConfig| Runtime::new(config.clone()).unwrap().load_file(path);
+    let first = load(&config).unwrap();
+    assert_eq!(first.instruments().map(|f| f.instruments.len()), Some(3));
+    let [file] = kept(cache.path(), "described").try_into().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rename = |name: &str| {
+        let renamed = text.replace("\"perp-breakout\"", &format!("\"{name}\""));
+        assert_ne!(renamed, text);
+        std::fs::write(&file, renamed).unwrap();
+    };
+    // A new runtime (a new process, as far as the cache can tell) reports
+    // the kept name: it ran no `describe` of its own.
+    rename("kept-by-the-cache");
+    let second = load(&config).unwrap();
+    assert_eq!(second.compile_source(), CompileSource::Cache);
+    assert_eq!(second.descriptor().name, "kept-by-the-cache");
+    assert_eq!(second.instruments(), first.instruments());
+    // What is read back is checked as `describe`'s answer is.
+    rename("Not A Name");
+    let refused = load(&config).err().expect("a bad kept name is refused");
+    assert!(
+        matches!(refused, RuntimeError::BadDescriptor(_)),
+        "{refused}"
+    );
+    // Other limits or another seed could change what the hooks return
+    // (or whether they finish): the component is asked again.
+    rename("kept-by-the-cache");
+    let mut limits = config.limits.clone();
+    limits.fuel_per_init -= 1;
+    let other_limits = load(&RuntimeConfig {
+        limits,
+        ..config.clone()
+    })
+    .unwrap();
+    assert_eq!(other_limits.descriptor(), first.descriptor());
+    rename("kept-by-the-cache");
+    let other_seed = load(&RuntimeConfig {
+        seed: 7,
+        ..config.clone()
+    })
+    .unwrap();
+    assert_eq!(other_seed.descriptor(), first.descriptor());
+    assert_eq!(other_seed.instruments(), first.instruments());
+    // A damaged file is no entry: described afresh, and kept again.
+    std::fs::write(&file, b"garbage").unwrap();
+    let damaged = load(&config).unwrap();
+    assert_eq!(damaged.descriptor(), first.descriptor());
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("perp-breakout")
+    );
 }
 
 #[test]
