@@ -6,6 +6,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use clever_sdk::{Descriptor, InstrumentFilter};
 use serde::{Deserialize, Serialize};
@@ -80,8 +81,9 @@ impl ComponentCache {
         let written = serde_json::to_vec(described)
             .map_err(std::io::Error::other)
             .and_then(|bytes| write_whole(&self.dir, &path, &bytes));
+        // Quietly: a cache shared read-only would say so on every load.
         if let Err(e) = written {
-            tracing::warn!(path = %path.display(), "cannot write component cache: {e}");
+            tracing::debug!(path = %path.display(), "cannot keep what it declared: {e}");
         }
     }
 
@@ -119,26 +121,46 @@ impl ComponentCache {
 }
 
 /// Write `bytes` to `path` in `dir` through a temporary file and a rename,
-/// so a concurrent reader never sees half a file.
+/// so a concurrent reader never sees half a file. The temporary name
+/// keeps the final one whole and adds the process and a count, so two
+/// writers (the two files of one component, or two threads loading the
+/// same component) never share one.
 fn write_whole(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}-{n}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
 /// What a component returned from `describe` and (1.1) `instruments`, and
-/// the conditions it ran under. Both hooks run in a sandbox with no clock
-/// but the engine's and a seeded random generator, so given the same bytes,
-/// engine, limits and seed, they return the same again: the cache keeps the
-/// answer instead of starting two throwaway instances per load (a twentieth
-/// of a one-line backtest's time, docs/BENCHMARKS.md, sixteenth sitting).
-/// A change of limits or seed describes afresh.
+/// the conditions it ran under. Both hooks run in a sandbox whose clock
+/// stands at zero, with inert services and a seeded random generator, so
+/// the same bytes, engine and [`conditions`] give the same answers again:
+/// the cache keeps them instead of starting two throwaway instances per
+/// load (a twentieth of a one-line backtest's time, docs/BENCHMARKS.md,
+/// sixteenth sitting). Other conditions ask afresh.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Described {
+    /// [`conditions`] when it was asked.
     pub(crate) conditions: String,
     pub(crate) descriptor: Descriptor,
     pub(crate) instruments: Option<InstrumentFilter>,
+}
+
+/// Bump when what `describe` or `instruments` can see changes within one
+/// host version (the sandbox, the fuel charged for host work, the seed's
+/// mixing): kept answers from before are then asked again.
+pub(crate) const DESCRIBED: u32 = 1;
+
+/// The conditions a component is described under: everything besides its
+/// bytes and the engine (both in the file's name) that could change what
+/// its hooks return, or whether they finish.
+pub(crate) fn conditions(limits: &super::Limits, seed: u64) -> String {
+    let host = env!("CARGO_PKG_VERSION");
+    format!("host {host}, format {DESCRIBED}; {limits:?}; seed {seed}")
 }
 
 pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, RuntimeError> {

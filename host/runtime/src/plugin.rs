@@ -170,7 +170,7 @@ impl Runtime {
     }
 
     /// Load a component from its bytes: compile or take from the cache,
-    /// check it against the strategy world, and call `describe`.
+    /// check it against the strategy world, and learn what it declares.
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<Arc<LoadedPlugin>, RuntimeError> {
         let sha256 = cache::sha256_hex(bytes);
         if let Some(plugin) = self.recently_loaded(&sha256) {
@@ -259,13 +259,13 @@ impl Runtime {
     /// in a throwaway instance, unless the cache holds its answers from
     /// the same limits and seed (see `cache::Described`); keep fresh ones.
     fn declare(&self, plugin: &mut LoadedPlugin) -> Result<(), RuntimeError> {
-        let conditions = format!("{:?}; seed {}", self.config.limits, self.config.seed);
+        let conditions = cache::conditions(&self.config.limits, self.config.seed);
         let cache = self.cache.as_ref();
         if let Some(described) =
             cache.and_then(|c| c.described(&self.engine, &plugin.sha256, &conditions))
         {
             plugin.descriptor = checked(described.descriptor)?;
-            plugin.instruments = described.instruments;
+            plugin.instruments = described.instruments.filter(|_| plugin.book.is_some());
             return Ok(());
         }
         // The descriptor first: the instruments call's seed and faults name it.

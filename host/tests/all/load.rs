@@ -205,6 +205,10 @@ fn a_cached_load_takes_what_the_component_declared_under_the_same_limits() {
             .unwrap()
             .contains("perp-breakout")
     );
+    // Every write went through a temporary file of its own, renamed whole.
+    let all = std::fs::read_dir(cache.path()).unwrap().count();
+    let whole = kept(cache.path(), "cwasm").len() + kept(cache.path(), "described").len();
+    assert_eq!((all, whole), (2, 2));
 }
 
 #[test]
