@@ -67,20 +67,13 @@ impl Ladder {
     /// is `price`.)
     #[inline]
     fn position(&self, price: f64) -> Result<usize, usize> {
-        let levels = &self.levels;
-        let near = &levels[..levels.len().min(NEAR)];
-        let better = if self.descending {
-            near.iter().map(|l| usize::from(l.0 > price)).sum::<usize>()
+        // The direction is fixed before the loops, each compiled for its own.
+        let lo = if self.descending {
+            after_better(&self.levels, |held| held > price)
         } else {
-            near.iter().map(|l| usize::from(l.0 < price)).sum::<usize>()
+            after_better(&self.levels, |held| held < price)
         };
-        // Better levels come first: fewer than `NEAR` of them end here.
-        let lo = match better {
-            NEAR if self.descending => NEAR + levels[NEAR..].partition_point(|l| l.0 > price),
-            NEAR => NEAR + levels[NEAR..].partition_point(|l| l.0 < price),
-            _ => better,
-        };
-        match levels.get(lo) {
+        match self.levels.get(lo) {
             Some(&(held, _)) if held == price => Ok(lo),
             _ => Err(lo),
         }
@@ -108,6 +101,20 @@ impl Ladder {
             .iter()
             .find(|(p, _)| cents(*p) == key)
             .map_or(0.0, |(_, s)| *s)
+    }
+}
+
+/// How many of `levels` (better ones first) hold a price `better` says
+/// is better: those among the first [`NEAR`] counted, the rest, if all of
+/// those are, found by halves (see `Ladder::position`).
+#[inline(always)]
+fn after_better(levels: &[(f64, f64)], better: impl Fn(f64) -> bool) -> usize {
+    let near = &levels[..levels.len().min(NEAR)];
+    let counted = near.iter().map(|l| usize::from(better(l.0))).sum();
+    if counted < NEAR {
+        counted
+    } else {
+        NEAR + levels[NEAR..].partition_point(|l| better(l.0))
     }
 }
 
