@@ -25,6 +25,7 @@ use std::thread::JoinHandle;
 
 use std::path::Path;
 
+use crate::apart::Elsewhere;
 use crate::file::{ReadError, StreamFile, parse};
 use crate::flat::{Flat, Slots};
 use crate::scan;
@@ -47,19 +48,39 @@ pub struct ScannedAhead {
 }
 
 impl ScannedAhead {
-    /// Start reading `file` on a thread of its own.
-    pub fn spawn(file: StreamFile) -> Result<ScannedAhead, ReadError> {
-        Self::spawn_with(file, LINES)
+    /// Start reading `file` on a thread of its own. `apart`: the calling
+    /// thread will read it, and the scanning thread keeps off its core
+    /// (see `apart`).
+    pub fn spawn(file: StreamFile, apart: bool) -> Result<ScannedAhead, ReadError> {
+        Self::spawn_with(file, LINES, apart)
     }
 
-    fn spawn_with(mut file: StreamFile, lines: usize) -> Result<ScannedAhead, ReadError> {
+    fn spawn_with(
+        mut file: StreamFile,
+        lines: usize,
+        apart: bool,
+    ) -> Result<ScannedAhead, ReadError> {
         let path = file.path().to_owned();
         let (full_tx, full) = sync_channel(IN_FLIGHT);
         let (spent, spent_rx) = sync_channel(IN_FLIGHT + 1);
+        let elsewhere = apart.then(Elsewhere::than_here).flatten();
+        let moving = elsewhere.is_some();
+        let (moved, has_moved) = sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("scan-ahead".into())
-            .spawn(move || scan_file(&mut file, lines, &full_tx, &spent_rx))
+            .spawn(move || {
+                if let Some(elsewhere) = elsewhere {
+                    elsewhere.keep_to();
+                }
+                let _ = moved.send(());
+                scan_file(&mut file, lines, &full_tx, &spent_rx)
+            })
             .map_err(|source| ReadError::Io { path, source })?;
+        if moving {
+            // A new thread may be queued on this one's core, to start only
+            // when this one sleeps: let it move first (see `apart`).
+            let _ = has_moved.recv();
+        }
         Ok(ScannedAhead {
             full,
             spent,
@@ -241,7 +262,8 @@ mod tests {
 
     fn both_ways(path: &std::path::Path, lines: usize) {
         let direct = read_all(StreamFile::open(path).unwrap());
-        let ahead = ScannedAhead::spawn_with(StreamFile::open(path).unwrap(), lines).unwrap();
+        let ahead = ScannedAhead::spawn_with(StreamFile::open(path).unwrap(), lines, true);
+        let ahead = ahead.unwrap();
         let ahead = read_all(ahead);
         assert!(!direct.is_empty());
         assert_eq!(direct.len(), ahead.len(), "{}", path.display());

@@ -19,6 +19,7 @@
 //! Must not know: the engine's loop, risk, the simulated exchange.
 
 pub mod ahead;
+mod apart;
 pub mod background;
 pub mod bz2_blocks;
 pub mod cache;

@@ -210,19 +210,39 @@ pub struct StreamFormat {
     /// Threads for each file: inflating a bzip2 one, or one more scanning
     /// a plain one ahead.
     cores: usize,
+    /// Every file runs on the thread that opens it (see
+    /// [`StreamFormat::one_runner`]).
+    one_runner: bool,
 }
 
 impl StreamFormat {
     /// Every file parsed on the thread that reads it, a compressed one
     /// inflated on one more.
-    pub const ONE_CORE: StreamFormat = StreamFormat { cores: 1 };
+    pub const ONE_CORE: StreamFormat = StreamFormat {
+        cores: 1,
+        one_runner: false,
+    };
 
     /// As [`StreamFormat::ONE_CORE`], but with `cores` threads for each
     /// file (its share of a backtest's cores): a bzip2 one inflated on
     /// `cores` threads ([`crate::bz2_blocks`]), a plain one, given two or
     /// more, scanned on a thread of its own ([`crate::ahead`]).
     pub const fn spare_cores(cores: usize) -> StreamFormat {
-        StreamFormat { cores }
+        StreamFormat {
+            cores,
+            one_runner: false,
+        }
+    }
+
+    /// For a caller that runs every file, one at a time, on the thread
+    /// that opens it: a plain file's scanning thread then keeps off that
+    /// thread's core (`apart`), which a kernel does not always do by
+    /// itself.
+    pub const fn one_runner(self) -> StreamFormat {
+        StreamFormat {
+            one_runner: true,
+            ..self
+        }
     }
 }
 
@@ -231,7 +251,7 @@ impl Format for StreamFormat {
         let records = StreamFile::open_spread(path, self.cores)?;
         if self.cores > 1 && !records.is_compressed() {
             // The spare core scans a plain file ahead (see `ahead`).
-            let records = ScannedAhead::spawn(records)?;
+            let records = ScannedAhead::spawn(records, self.one_runner)?;
             return Ok(Box::new(StreamSource::new(records, None)));
         }
         Ok(Box::new(StreamSource::new(records, None)))
@@ -351,7 +371,7 @@ mod tests {
         };
         let in_place = StreamSource::new(StreamFile::open(path).unwrap(), None);
         let updates = same_updates(path, by_serde(), Box::new(in_place));
-        let ahead = ScannedAhead::spawn(StreamFile::open(path).unwrap()).unwrap();
+        let ahead = ScannedAhead::spawn(StreamFile::open(path).unwrap(), false).unwrap();
         let ahead = Box::new(StreamSource::new(ahead, None));
         assert_eq!(same_updates(path, by_serde(), ahead), updates);
         updates

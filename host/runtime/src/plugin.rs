@@ -151,6 +151,21 @@ impl Runtime {
 
     /// Load a component file.
     pub fn load_file(&self, path: &Path) -> Result<Arc<LoadedPlugin>, RuntimeError> {
+        if let Some(plugin) = self.load_file_cached(path)? {
+            return Ok(plugin);
+        }
+        // Not compiled yet: the bytes are hashed again as they are, so a
+        // file changed meanwhile is compiled under its own hash.
+        let bytes = std::fs::read(path).map_err(|source| RuntimeError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.load_bytes(&bytes)
+    }
+
+    /// Load a component file if the compile cache holds it compiled
+    /// (about a millisecond); `None` if it must be compiled (seconds).
+    pub fn load_file_cached(&self, path: &Path) -> Result<Option<Arc<LoadedPlugin>>, RuntimeError> {
         let io = |source| RuntimeError::Io {
             path: path.to_owned(),
             source,
@@ -160,13 +175,7 @@ impl Runtime {
         // fresh copy of it was a tenth of a short backtest's page faults).
         let file = std::fs::File::open(path).map_err(io)?;
         let sha256 = cache::sha256_hex_of(file).map_err(io)?;
-        if let Some(plugin) = self.load_cached(&sha256)? {
-            return Ok(plugin);
-        }
-        // Not compiled yet: the bytes are hashed again as they are, so a
-        // file changed meanwhile is compiled under its own hash.
-        let bytes = std::fs::read(path).map_err(io)?;
-        self.load_bytes(&bytes)
+        self.load_cached(&sha256)
     }
 
     /// Load a component from its bytes: compile or take from the cache,

@@ -302,10 +302,18 @@ impl Args {
 /// two files on eight cores, four each). A bzip2 file is inflated on its
 /// share; a plain one given two or more is scanned on a thread of its own
 /// and handed over flat (see docs/BENCHMARKS.md, eleventh sitting); with
-/// as many files as cores, each is read on the thread that runs it.
+/// as many files as cores, each is read on the thread that runs it. One
+/// file at a time runs on this thread, which opens it: its scanning
+/// thread and this one are then kept apart (twentieth sitting).
 fn stream_format(threads: usize, files: usize) -> crate::betfair::StreamFormat {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    crate::betfair::StreamFormat::spare_cores(cores_per_file(cores, threads.min(files)))
+    let running = threads.min(files);
+    let format = crate::betfair::StreamFormat::spare_cores(cores_per_file(cores, running));
+    if running == 1 {
+        format.one_runner()
+    } else {
+        format
+    }
 }
 
 /// The threads for each of `running` files on `cores` cores.
@@ -322,23 +330,43 @@ pub fn threads(asked: Option<usize>) -> anyhow::Result<usize> {
     }
 }
 
-/// Load every plugin at `paths`, naming the one that fails.
-///
-/// Each plugin after the first loads on a thread of its own (reading,
-/// hashing and deserializing a component is most of a short backtest's
-/// start-up, and a plain file is being scanned meanwhile); the first
+/// Load every plugin at `paths`, naming the one that fails; the first
 /// error in the order given is reported.
+///
+/// One the compile cache holds is loaded on the calling thread: about a
+/// millisecond, where handing it to a thread of its own cost a short
+/// backtest more than it saved. The caller, asleep until that thread
+/// ended, was woken onto the core a plain file's scanning thread had
+/// taken meanwhile, and queued there for up to 4 ms while the other
+/// core idled (docs/BENCHMARKS.md, twentieth sitting). Those that must
+/// be compiled (a second or more each) compile side by side.
 pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<LoadedPlugin>>> {
-    let load = |path: &PathBuf| {
-        (runtime.load_file(path)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-    };
+    let mut loaded: Vec<_> = (paths.iter())
+        .map(|path| (runtime.load_file_cached(path).map_err(|e| named(path, e))).transpose())
+        .collect();
+    let uncompiled: Vec<usize> = (0..paths.len()).filter(|&i| loaded[i].is_none()).collect();
+    let compiled = compile_side_by_side(runtime, uncompiled.iter().map(|&i| &paths[i]));
+    for (i, plugin) in uncompiled.into_iter().zip(compiled) {
+        loaded[i] = Some(plugin);
+    }
+    loaded.into_iter().flatten().collect()
+}
+
+/// Each plugin at `paths` compiled (or loaded), each after the first on
+/// a thread of its own; the results in order.
+fn compile_side_by_side<'a>(
+    runtime: &Runtime,
+    paths: impl Iterator<Item = &'a PathBuf>,
+) -> Vec<anyhow::Result<Arc<LoadedPlugin>>> {
+    let load = |path: &PathBuf| runtime.load_file(path).map_err(|e| named(path, e));
+    let paths: Vec<&PathBuf> = paths.collect();
     let Some((first, rest)) = paths.split_first() else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     std::thread::scope(|scope| {
         // A thread the system will not give loads its plugin here instead.
         let others: Vec<_> = (rest.iter())
-            .map(|path| {
+            .map(|&path| {
                 let thread = std::thread::Builder::new().spawn_scoped(scope, move || load(path));
                 thread.map_err(|_| path)
             })
@@ -351,8 +379,12 @@ pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<Load
                 Err(path) => load(path),
             });
         }
-        loaded.into_iter().collect()
+        loaded
     })
+}
+
+fn named(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{}: {e}", path.display())
 }
 
 /// `--bankroll`: an amount of money above zero.

@@ -1,0 +1,48 @@
+//! A plain file's scanning thread kept off the core of the thread that
+//! opened the file, where that thread goes on to run the file's engine.
+//!
+//! Left to itself, the kernel of the two-core machines measured in
+//! docs/BENCHMARKS.md (twentieth sitting) often started the scanner on
+//! the engine's core, or woke the engine's thread onto the scanner's,
+//! and left the other core idle for up to 4 ms until it balanced its
+//! load: in most runs of the real race, a sixth of the race. Asked for
+//! only where the thread that opens a file also runs it (see
+//! [`StreamFormat::one_runner`](crate::StreamFormat::one_runner)).
+//!
+//! The scanning thread moves itself as it starts, and the opener waits
+//! until it has: queued on the opener's core, a new thread would start
+//! only when the opener slept. The engine's thread itself is left free,
+//! so threads it starts (a plugin's compilation, say) keep every core.
+
+/// The cores a scanning thread is to keep to.
+pub(crate) struct Elsewhere {
+    #[cfg(target_os = "linux")]
+    cores: rustix::thread::CpuSet,
+}
+
+impl Elsewhere {
+    /// Every core this process may use but the one the calling thread
+    /// runs on now; `None` if there is no other.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn than_here() -> Option<Elsewhere> {
+        let mut cores = rustix::thread::sched_getaffinity(None).ok()?;
+        let here = rustix::thread::sched_getcpu();
+        if cores.count() < 2 || !cores.is_set(here) {
+            return None;
+        }
+        cores.unset(here);
+        Some(Elsewhere { cores })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn than_here() -> Option<Elsewhere> {
+        None
+    }
+
+    /// Keep the calling (scanning) thread to these cores; if the system
+    /// refuses, it runs wherever the kernel puts it.
+    pub(crate) fn keep_to(&self) {
+        #[cfg(target_os = "linux")]
+        let _ = rustix::thread::sched_setaffinity(None, &self.cores);
+    }
+}
