@@ -5,7 +5,7 @@
 //! docs/BENCHMARKS.md (twentieth sitting) often started the scanner on
 //! the engine's core, or woke the engine's thread onto the scanner's,
 //! and left the other core idle for up to 4 ms until it balanced its
-//! load: in most runs of the real race, a sixth of the race. Asked for
+//! load: in most runs of the real race, about a fifth of it. Asked for
 //! only where the thread that opens a file also runs it (see
 //! [`StreamFormat::one_runner`](crate::StreamFormat::one_runner)).
 //!
