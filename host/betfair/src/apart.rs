@@ -46,3 +46,35 @@ impl Elsewhere {
         let _ = rustix::thread::sched_setaffinity(None, &self.cores);
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use rustix::thread::{CpuSet, sched_getaffinity, sched_getcpu};
+
+    #[test]
+    fn a_thread_kept_elsewhere_runs_on_every_allowed_core_but_one() {
+        let allowed = sched_getaffinity(None).unwrap();
+        let Some(elsewhere) = Elsewhere::than_here() else {
+            assert!(
+                allowed.count() < 2,
+                "{} cores, yet none elsewhere",
+                allowed.count()
+            );
+            return;
+        };
+        let cores = elsewhere.cores;
+        assert_eq!(cores.count(), allowed.count() - 1);
+        for cpu in (0..CpuSet::MAX_CPU).filter(|&cpu| cores.is_set(cpu)) {
+            assert!(allowed.is_set(cpu), "core {cpu} is not the process's");
+        }
+        let (kept, ran_on) = std::thread::spawn(move || {
+            elsewhere.keep_to();
+            (sched_getaffinity(None).unwrap(), sched_getcpu())
+        })
+        .join()
+        .unwrap();
+        assert!(kept == cores, "the thread did not keep to the cores named");
+        assert!(cores.is_set(ran_on), "the thread ran on core {ran_on}");
+    }
+}
