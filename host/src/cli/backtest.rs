@@ -124,9 +124,10 @@ impl Args {
         let risk = self.settings.risk()?;
         let sim = self.settings.simulation()?;
         let limits = self.settings.sandbox()?;
-        let threads = threads(self.threads)?;
+        let cores = cores();
+        let threads = threads_or(self.threads, cores)?;
         let (jobs, stored) = self.jobs()?;
-        let format = stream_format(threads, jobs.len());
+        let format = stream_format(cores, threads, jobs.len());
         // The first files start decompressing while the plugins load.
         let ahead = OpenedAhead::open(&format, &jobs, threads);
         let runtime = Runtime::new(RuntimeConfig {
@@ -305,8 +306,7 @@ impl Args {
 /// as many files as cores, each is read on the thread that runs it. One
 /// file at a time runs on this thread, which opens it: its scanning
 /// thread and this one are then kept apart (twentieth sitting).
-fn stream_format(threads: usize, files: usize) -> crate::betfair::StreamFormat {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+fn stream_format(cores: usize, threads: usize, files: usize) -> crate::betfair::StreamFormat {
     let running = threads.min(files);
     let format = crate::betfair::StreamFormat::spare_cores(cores_per_file(cores, running));
     if running == 1 {
@@ -321,12 +321,23 @@ fn cores_per_file(cores: usize, running: usize) -> usize {
     (cores / running.max(1)).max(1)
 }
 
+/// The cores this process may use, as std reads them (its affinity and
+/// any cgroup quota: a dozen system calls, so read once).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// `--threads`: at least one; every core if not given.
 pub fn threads(asked: Option<usize>) -> anyhow::Result<usize> {
+    threads_or(asked, cores())
+}
+
+/// `--threads`, `cores` if not given.
+fn threads_or(asked: Option<usize>, cores: usize) -> anyhow::Result<usize> {
     match asked {
         Some(0) => anyhow::bail!("--threads must be at least 1"),
         Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        None => Ok(cores),
     }
 }
 

@@ -14,6 +14,7 @@ mod hyperliquid;
 mod ingest;
 mod ingest_perp;
 mod inspect;
+mod lazy;
 mod live;
 mod live_perp;
 mod metrics;
@@ -41,6 +42,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use lazy::Lazy;
+
 /// Clever Better: sandboxed WebAssembly strategies for betting exchanges.
 #[derive(Debug, Parser)]
 #[command(name = "clever", version, about)]
@@ -52,52 +55,52 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run plugins over historical market files and report profit and loss.
-    Backtest(Box<backtest::Args>),
+    Backtest(Lazy<Box<backtest::Args>>),
     /// Build a strategy project (Rust or Python) into a WebAssembly component.
-    Build(build::Args),
+    Build(Lazy<build::Args>),
     /// Make a strategy project from a template (Rust or Python).
-    New(new::Args),
+    New(Lazy<new::Args>),
     /// Apply or show the database's migrations.
-    Db(db::Args),
+    Db(Lazy<db::Args>),
     /// Run a local exchange (Betfair or Hyperliquid) that replays recorded markets over the venue's protocols.
-    Exchange(Box<exchange::Args>),
+    Exchange(Lazy<Box<exchange::Args>>),
     /// Write generated markets: racing as Betfair stream files, or perpetuals as Hyperliquid lines.
-    Gen(generate::Args),
+    Gen(Lazy<generate::Args>),
     /// Read market files (Betfair stream files, Hyperliquid recordings) into the database, validated.
-    Ingest(ingest::Args),
+    Ingest(Lazy<ingest::Args>),
     /// Load a component and show what it declares.
-    Inspect(inspect::Args),
+    Inspect(Lazy<inspect::Args>),
     /// The alerts running hosts raised, and where each was delivered.
-    Alerts(alerts::Args),
+    Alerts(Lazy<alerts::Args>),
     /// Notes learned from a strategy version's trades, and its trades in money and R multiples.
-    Notes(notes::Args),
+    Notes(Lazy<notes::Args>),
     /// Each runner's latest stored odds in a market.
-    Odds(odds::Args),
+    Odds(Lazy<odds::Args>),
     /// Register the models whose predictions strategies read, or list them.
-    Models(predictions::ModelsArgs),
+    Models(Lazy<predictions::ModelsArgs>),
     /// Import a model's predictions (CSV or JSON lines), validated.
-    Predictions(predictions::PredictionsArgs),
+    Predictions(Lazy<predictions::PredictionsArgs>),
     /// List saved backtest runs and sessions, show one, or compare two.
-    Runs(runs::Args),
+    Runs(Lazy<runs::Args>),
     /// Backtest one plugin once per parameter set and rank the sets by a metric.
-    Sweep(Box<sweep::Args>),
+    Sweep(Lazy<Box<sweep::Args>>),
     /// Pick the best parameter set in each in-sample window; judge it on the next.
-    WalkForward(Box<walk_forward::Args>),
+    WalkForward(Lazy<Box<walk_forward::Args>>),
     /// Claim and run the jobs of `clever sweep --queue` from a PostgreSQL queue.
-    Worker(worker::Args),
+    Worker(Lazy<worker::Args>),
     /// The orders running hosts placed (live and paper), and each version's results.
-    Orders(orders::Args),
+    Orders(Lazy<orders::Args>),
     /// The plugin registry: publish, list, show, activate, roll back.
-    Plugin(plugin::Args),
+    Plugin(Lazy<plugin::Args>),
     /// Drive plugins over a synthetic market and report what they did.
-    Run(run::Args),
+    Run(Lazy<run::Args>),
     /// Record a venue's live market data to files that can be replayed.
     #[command(subcommand)]
-    Record(record::Args),
+    Record(Lazy<record::Args>),
     /// Run the host over a replay, in paper mode, with the HTTP API.
-    Serve(Box<serve::Args>),
+    Serve(Lazy<Box<serve::Args>>),
     /// Trade the registry's active strategies on the live Betfair stream (or paper).
-    Live(Box<live::Args>),
+    Live(Lazy<Box<live::Args>>),
 }
 
 /// Parse the arguments, run the command, print any error with its causes.
@@ -111,29 +114,29 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Backtest(args) => args.run(),
-        Command::Build(args) => args.run(),
-        Command::New(args) => args.run(),
-        Command::Db(args) => args.run(),
-        Command::Exchange(args) => args.run(),
-        Command::Gen(args) => args.run(),
-        Command::Record(args) => args.run(),
-        Command::Notes(args) => args.run(),
-        Command::Ingest(args) => args.run(),
-        Command::Inspect(args) => args.run(),
-        Command::Models(args) => args.run(),
-        Command::Alerts(args) => args.run(),
-        Command::Odds(args) => args.run(),
-        Command::Predictions(args) => args.run(),
-        Command::Plugin(args) => args.run(),
-        Command::Run(args) => args.run(),
-        Command::Runs(args) => args.run(),
-        Command::Sweep(args) => args.run(),
-        Command::WalkForward(args) => args.run(),
-        Command::Worker(args) => args.run(),
-        Command::Orders(args) => args.run(),
-        Command::Serve(args) => args.run(),
-        Command::Live(args) => args.run(),
+        Command::Backtest(Lazy(args)) => args.run(),
+        Command::Build(Lazy(args)) => args.run(),
+        Command::New(Lazy(args)) => args.run(),
+        Command::Db(Lazy(args)) => args.run(),
+        Command::Exchange(Lazy(args)) => args.run(),
+        Command::Gen(Lazy(args)) => args.run(),
+        Command::Record(Lazy(args)) => args.run(),
+        Command::Notes(Lazy(args)) => args.run(),
+        Command::Ingest(Lazy(args)) => args.run(),
+        Command::Inspect(Lazy(args)) => args.run(),
+        Command::Models(Lazy(args)) => args.run(),
+        Command::Alerts(Lazy(args)) => args.run(),
+        Command::Odds(Lazy(args)) => args.run(),
+        Command::Predictions(Lazy(args)) => args.run(),
+        Command::Plugin(Lazy(args)) => args.run(),
+        Command::Run(Lazy(args)) => args.run(),
+        Command::Runs(Lazy(args)) => args.run(),
+        Command::Sweep(Lazy(args)) => args.run(),
+        Command::WalkForward(Lazy(args)) => args.run(),
+        Command::Worker(Lazy(args)) => args.run(),
+        Command::Orders(Lazy(args)) => args.run(),
+        Command::Serve(Lazy(args)) => args.run(),
+        Command::Live(Lazy(args)) => args.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
