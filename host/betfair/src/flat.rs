@@ -172,14 +172,18 @@ impl Flat {
         record: (0, 0),
     };
 
-    /// Room for `lines` ordinary lines (the real race's take some 20
-    /// words, 8 floats and 14 bytes a line on average): growing each
-    /// fresh batch from nothing was 1% of a backtest's instructions.
+    /// Room for `lines` busy lines: the real race's take some 20 words,
+    /// 8 floats and 14 bytes a line on average, but in play a batch of
+    /// 256 lines held up to 38 floats a line. Growing a batch copies what
+    /// it holds into fresh memory, page fault by page fault: with this
+    /// room the scanning thread's faults in that race fell by two fifths
+    /// (docs/BENCHMARKS.md, twenty-first sitting). Room never written
+    /// costs no memory, only address space.
     pub(crate) fn with_room(lines: usize) -> Flat {
         Flat {
-            words: Vec::with_capacity(lines * 32),
-            floats: Vec::with_capacity(lines * 16),
-            bytes: Vec::with_capacity(lines * 16),
+            words: Vec::with_capacity(lines * 64),
+            floats: Vec::with_capacity(lines * 48),
+            bytes: Vec::with_capacity(lines * 32),
             ..Flat::default()
         }
     }
