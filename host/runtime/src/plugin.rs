@@ -151,11 +151,18 @@ impl Runtime {
 
     /// Load a component file.
     pub fn load_file(&self, path: &Path) -> Result<Arc<LoadedPlugin>, RuntimeError> {
-        if let Some(plugin) = self.load_file_cached(path)? {
-            return Ok(plugin);
+        match self.load_file_cached(path)? {
+            Some(plugin) => Ok(plugin),
+            None => self.load_file_bytes(path),
         }
-        // Not compiled yet: the bytes are hashed again as they are, so a
-        // file changed meanwhile is compiled under its own hash.
+    }
+
+    /// Load a component file from its bytes, read afresh: compiled, or
+    /// taken from the cache if it was compiled meanwhile. For a file
+    /// [`Runtime::load_file_cached`] did not find: the bytes are hashed
+    /// as they are, so a file changed since is compiled under its own
+    /// hash.
+    pub fn load_file_bytes(&self, path: &Path) -> Result<Arc<LoadedPlugin>, RuntimeError> {
         let bytes = std::fs::read(path).map_err(|source| RuntimeError::Io {
             path: path.to_owned(),
             source,

@@ -363,13 +363,14 @@ pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<Load
     loaded.into_iter().flatten().collect()
 }
 
-/// Each plugin at `paths` compiled (or loaded), each after the first on
-/// a thread of its own; the results in order.
+/// Each plugin at `paths`, which the compile cache did not hold, compiled
+/// (or loaded, if compiled meanwhile), each after the first on a thread
+/// of its own; the results in order.
 fn compile_side_by_side<'a>(
     runtime: &Runtime,
     paths: impl Iterator<Item = &'a PathBuf>,
 ) -> Vec<anyhow::Result<Arc<LoadedPlugin>>> {
-    let load = |path: &PathBuf| runtime.load_file(path).map_err(|e| named(path, e));
+    let load = |path: &PathBuf| runtime.load_file_bytes(path).map_err(|e| named(path, e));
     let paths: Vec<&PathBuf> = paths.collect();
     let Some((first, rest)) = paths.split_first() else {
         return Vec::new();
