@@ -25,7 +25,7 @@ use std::thread::JoinHandle;
 
 use std::path::Path;
 
-use crate::apart::Elsewhere;
+use crate::apart::Apart;
 use crate::file::{ReadError, StreamFile, parse};
 use crate::flat::{Flat, Slots};
 use crate::scan;
@@ -49,7 +49,7 @@ pub struct ScannedAhead {
 
 impl ScannedAhead {
     /// Start reading `file` on a thread of its own. `apart`: the calling
-    /// thread will read it, and the scanning thread keeps off its core
+    /// thread will read it, and leaves its core to the scanning thread
     /// (see `apart`).
     pub fn spawn(file: StreamFile, apart: bool) -> Result<ScannedAhead, ReadError> {
         Self::spawn_with(file, LINES, apart)
@@ -63,23 +63,20 @@ impl ScannedAhead {
         let path = file.path().to_owned();
         let (full_tx, full) = sync_channel(IN_FLIGHT);
         let (spent, spent_rx) = sync_channel(IN_FLIGHT + 1);
-        let elsewhere = apart.then(Elsewhere::than_here).flatten();
-        let moving = elsewhere.is_some();
-        let (moved, has_moved) = sync_channel(1);
+        let apart = apart.then(Apart::from_here).flatten();
         let thread = std::thread::Builder::new()
             .name("scan-ahead".into())
             .spawn(move || {
-                if let Some(elsewhere) = elsewhere {
-                    elsewhere.keep_to();
+                if let Some(apart) = apart {
+                    apart.keep_to_the_openers_core();
                 }
-                let _ = moved.send(());
                 scan_file(&mut file, lines, &full_tx, &spent_rx)
             })
             .map_err(|source| ReadError::Io { path, source })?;
-        if moving {
+        if let Some(apart) = apart {
             // A new thread may be queued on this one's core, to start only
-            // when this one sleeps: let it move first (see `apart`).
-            let _ = has_moved.recv();
+            // when this one sleeps: leave the core to it (see `apart`).
+            apart.step_aside();
         }
         Ok(ScannedAhead {
             full,
