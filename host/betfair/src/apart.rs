@@ -13,11 +13,11 @@
 //! has started the scanning thread, and the scanning thread keeps to the
 //! core the opener left. A new thread is often queued on its opener's
 //! core, to start only when the opener sleeps; the opener used to sleep
-//! until the scanner had started and moved itself, 0.15 to 0.26 ms of
-//! the engine's thread in every run measured (docs/BENCHMARKS.md,
-//! twenty-second sitting). Once moved, the opener (the engine's thread)
-//! is left free again, so threads it starts (a plugin's compilation,
-//! say) keep every core.
+//! until the scanner had started and moved itself, a median of 0.18 ms
+//! of the engine's thread, against 0.04 ms for its own move now
+//! (docs/BENCHMARKS.md, twenty-second sitting). Once moved, the opener
+//! (the engine's thread) is left free again, so threads it starts (a
+//! plugin's compilation, say) keep every core.
 
 #[cfg(target_os = "linux")]
 use rustix::thread::CpuSet;
