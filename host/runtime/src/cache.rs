@@ -39,17 +39,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// [`sha256_hex`] of what `reader` holds, read 64 KiB at a time: a
 /// component of 250 KB in four reads, not the thirty of `io::copy`'s
 /// 8 KiB (a backtest hashes each plugin it loads before it can start).
-pub fn sha256_hex_of(mut reader: impl std::io::Read) -> std::io::Result<String> {
+pub fn sha256_hex_of(reader: impl std::io::Read) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 64 * 1024];
-    loop {
-        match reader.read(&mut buffer) {
-            Ok(0) => return Ok(hex::encode(hasher.finalize())),
-            Ok(n) => hasher.update(&buffer[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    // `io::copy` reads a `BufReader` through its own buffer.
+    std::io::copy(
+        &mut std::io::BufReader::with_capacity(64 * 1024, reader),
+        &mut hasher,
+    )?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 impl ComponentCache {
