@@ -131,7 +131,7 @@ impl ComponentCache {
 /// keeps the final one whole and adds the process and a count, so two
 /// writers (the two files of one component, or two threads loading the
 /// same component) never share one.
-fn write_whole(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_whole(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static WRITES: AtomicU64 = AtomicU64::new(0);
     std::fs::create_dir_all(dir)?;
     let n = WRITES.fetch_add(1, Ordering::Relaxed);

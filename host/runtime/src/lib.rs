@@ -21,6 +21,7 @@ mod plugin;
 mod recording;
 mod sandbox;
 mod services;
+mod stamp;
 mod timing;
 
 use std::path::PathBuf;

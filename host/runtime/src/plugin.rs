@@ -18,6 +18,7 @@ use super::instance::{HookError, PluginInstance};
 use super::limits::Limits;
 use super::sandbox::PluginState;
 use super::services::{HostServices, InertServices};
+use super::stamp::{self, Stamp};
 use super::{deadline, deny};
 
 /// The WIT major version this host implements.
@@ -172,16 +173,32 @@ impl Runtime {
 
     /// Load a component file if the compile cache holds it compiled
     /// (about a millisecond); `None` if it must be compiled (seconds).
+    /// Its SHA-256 is the one the cache remembers for the file's stamp
+    /// if the file is untouched since it was hashed (see `stamp`).
     pub fn load_file_cached(&self, path: &Path) -> Result<Option<Arc<LoadedPlugin>>, RuntimeError> {
         let io = |source| RuntimeError::Io {
             path: path.to_owned(),
             source,
         };
-        // Hashed as it is read, through a small buffer: a compiled one in
-        // the cache is then loaded without the whole file in memory (a
-        // fresh copy of it was a tenth of a short backtest's page faults).
         let file = std::fs::File::open(path).map_err(io)?;
-        let sha256 = cache::sha256_hex_of(file).map_err(io)?;
+        let stamp = file.metadata().ok().as_ref().and_then(Stamp::of);
+        let stamps = self.cache.as_ref().map(|cache| cache.dir().join("stamps"));
+        let remembered = (stamps.as_deref().zip(stamp.as_ref()))
+            .and_then(|(stamps, stamp)| stamp::remembered(stamps, stamp));
+        let sha256 = match remembered {
+            Some(sha256) => sha256,
+            None => {
+                // Hashed as it is read, through a small buffer: a compiled
+                // one in the cache is then loaded without the whole file in
+                // memory (a fresh copy of it was a tenth of a short
+                // backtest's page faults).
+                let sha256 = cache::sha256_hex_of(file).map_err(io)?;
+                if let (Some(stamps), Some(stamp)) = (&stamps, &stamp) {
+                    stamp::remember(stamps, stamp, &sha256, std::time::SystemTime::now());
+                }
+                sha256
+            }
+        };
         self.load_cached(&sha256)
     }
 
