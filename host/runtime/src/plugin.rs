@@ -181,7 +181,7 @@ impl Runtime {
             source,
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let stamp = file.metadata().ok().as_ref().and_then(Stamp::of);
+        let stamp = (file.metadata().ok()).and_then(|meta| Stamp::of(path, &meta));
         let stamps = self.cache.as_ref().map(|cache| cache.dir().join("stamps"));
         let remembered = (stamps.as_deref().zip(stamp.as_ref()))
             .and_then(|(stamps, stamp)| stamp::remembered(stamps, stamp));

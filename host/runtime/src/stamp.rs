@@ -14,9 +14,10 @@
 //! the next load, which then hashes it again.
 //!
 //! Entries live in the component cache's `stamps/` directory, one small
-//! text file per device and inode. A missing, damaged or different entry
-//! is no entry: the caller hashes the file, as it would without one.
-//! Only on Unix, whose metadata carries the device, inode and ctime.
+//! text file per plugin path (named by the path's hash, so a plugin
+//! rebuilt in place keeps one entry). A missing, damaged or different
+//! entry is no entry: the caller hashes the file, as it would without
+//! one. Only on Unix, whose metadata carries the device, inode and ctime.
 
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
@@ -30,9 +31,10 @@ pub(crate) const SETTLED: Duration = Duration::from_secs(3);
 /// What an entry says, line by line, before the hash: the format's name.
 const FORMAT: &str = "clever-stamp 1";
 
-/// The stamp of a file, from its metadata.
+/// The stamp of a file, from its metadata, and its entry's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Stamp {
+    name: String,
     dev: u64,
     ino: u64,
     size: u64,
@@ -42,12 +44,17 @@ pub(crate) struct Stamp {
 }
 
 impl Stamp {
-    /// The stamp of the file `meta` describes; `None` off Unix.
-    pub(crate) fn of(meta: &Metadata) -> Option<Stamp> {
+    /// The stamp of the file at `path`, which `meta` describes; `None`
+    /// off Unix, or if the path cannot be made absolute.
+    pub(crate) fn of(path: &Path, meta: &Metadata) -> Option<Stamp> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt as _;
+            let path = std::path::absolute(path).ok()?;
+            let mut name = super::cache::sha256_hex(path.as_os_str().as_encoded_bytes());
+            name.truncate(32);
             Some(Stamp {
+                name,
                 dev: meta.dev(),
                 ino: meta.ino(),
                 size: meta.size(),
@@ -57,7 +64,7 @@ impl Stamp {
         }
         #[cfg(not(unix))]
         {
-            let _ = meta;
+            let _ = (path, meta);
             None
         }
     }
@@ -80,6 +87,7 @@ impl Stamp {
     /// An entry's first two lines: the format and the stamp.
     fn header(&self) -> String {
         let Stamp {
+            name: _,
             dev,
             ino,
             size,
@@ -93,7 +101,7 @@ impl Stamp {
     }
 
     fn path_in(&self, dir: &Path) -> PathBuf {
-        dir.join(format!("{:x}-{:x}", self.dev, self.ino))
+        dir.join(&self.name)
     }
 }
 
@@ -132,7 +140,7 @@ mod tests {
     const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
     fn stamp_of(path: &Path) -> Stamp {
-        Stamp::of(&std::fs::metadata(path).unwrap()).unwrap()
+        Stamp::of(path, &std::fs::metadata(path).unwrap()).unwrap()
     }
 
     /// A directory with a plugin file in it, and where its stamps go.
@@ -180,6 +188,33 @@ mod tests {
         assert_eq!((after.size, after.mtime), (before.size, before.mtime));
         assert_ne!(after.ctime, before.ctime, "modified at {modified:?}");
         assert_eq!(remembered(&stamps, &after), None);
+    }
+
+    #[test]
+    fn a_file_put_in_the_place_of_another_is_not_taken_for_it() {
+        let (dir, file, stamps) = plugin_file();
+        let before = stamp_of(&file);
+        assert!(remember(&stamps, &before, HASH, later()));
+        // The same size and modification time, at the same path, but
+        // another file (a build that writes a new one and renames it).
+        let other = dir.path().join("other.wasm");
+        std::fs::write(&other, b"TEST").unwrap();
+        let old =
+            SystemTime::UNIX_EPOCH + Duration::new(before.mtime.0 as u64, before.mtime.1 as u32);
+        std::fs::File::options()
+            .write(true)
+            .open(&other)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        std::fs::rename(&other, &file).unwrap();
+        let after = stamp_of(&file);
+        assert_eq!(after.name, before.name);
+        assert_ne!(after.ino, before.ino);
+        assert_eq!(remembered(&stamps, &after), None);
+        // Another path has an entry of its own.
+        let elsewhere = stamp_of(&dir.path().join("stamps"));
+        assert_ne!(elsewhere.name, before.name);
     }
 
     #[test]
