@@ -89,8 +89,16 @@ fn a_damaged_cache_entry_is_recompiled() {
     let rt = support::runtime_with(Default::default());
     rt.load(artifacts::FIXTURE_READER);
     let dir = rt.cache.as_ref().expect("own cache").path();
+    // Every file, the plugin file's stamp among them if it was kept.
     for entry in std::fs::read_dir(dir).unwrap() {
-        std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            for stamp in std::fs::read_dir(&path).unwrap() {
+                std::fs::write(stamp.unwrap().path(), b"garbage").unwrap();
+            }
+        } else {
+            std::fs::write(path, b"garbage").unwrap();
+        }
     }
     // A new runtime: the first keeps what it loaded at hand.
     let config = RuntimeConfig {
@@ -103,6 +111,40 @@ fn a_damaged_cache_entry_is_recompiled() {
         .unwrap();
     assert_eq!(p.compile_source(), CompileSource::Compiled);
     assert!(second.load_cached(p.sha256()).unwrap().is_some());
+}
+
+#[test]
+fn an_untouched_plugin_file_is_loaded_by_its_stamp_and_a_rewritten_one_hashed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("plugin.wasm");
+    std::fs::copy(artifacts::FIXTURE_READER, &plugin).unwrap();
+    // Only a file whose times are three seconds old is remembered.
+    std::thread::sleep(std::time::Duration::from_millis(3_100));
+    let config = RuntimeConfig {
+        cache_dir: Some(dir.path().join("cache")),
+        ..RuntimeConfig::default()
+    };
+    let first = Runtime::new(config.clone()).unwrap();
+    let first = first.load_file(&plugin).unwrap();
+    let stamps = dir.path().join("cache").join("stamps");
+    let [stamp]: [std::path::PathBuf; 1] = (std::fs::read_dir(&stamps).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    // A second runtime takes the hash from the stamp, not from the file:
+    // made to name a hash the cache does not hold (no load writes that),
+    // the stamp leaves the file to be compiled.
+    let text = std::fs::read_to_string(&stamp).unwrap();
+    std::fs::write(&stamp, text.replace(first.sha256(), &"0".repeat(64))).unwrap();
+    let second = Runtime::new(config.clone()).unwrap();
+    assert!(second.load_file_cached(&plugin).unwrap().is_none());
+    // Written again, the same bytes: a new change time, so hashed again,
+    // and found compiled.
+    std::fs::write(&plugin, std::fs::read(&plugin).unwrap()).unwrap();
+    let third = Runtime::new(config).unwrap();
+    let again = third.load_file_cached(&plugin).unwrap().expect("compiled");
+    assert_eq!(again.sha256(), first.sha256());
 }
 
 #[test]
@@ -205,10 +247,17 @@ fn a_cached_load_takes_what_the_component_declared_under_the_same_limits() {
             .unwrap()
             .contains("perp-breakout")
     );
-    // Every write went through a temporary file of its own, renamed whole.
-    let all = std::fs::read_dir(cache.path()).unwrap().count();
+    // Every write went through a temporary file of its own, renamed whole
+    // (beside the two, a directory of the plugin files' stamps may lie).
+    let files = |dir: &Path| {
+        let entries = std::fs::read_dir(dir).into_iter().flatten();
+        let names = entries.map(|e| e.unwrap().path());
+        names.filter(|p| p.is_file()).collect::<Vec<_>>()
+    };
     let whole = kept(cache.path(), "cwasm").len() + kept(cache.path(), "described").len();
-    assert_eq!((all, whole), (2, 2));
+    assert_eq!((files(cache.path()).len(), whole), (2, 2));
+    let stamps = files(&cache.path().join("stamps"));
+    assert!(stamps.len() <= 1, "{stamps:?}");
 }
 
 #[test]
