@@ -18,7 +18,6 @@ use super::instance::{HookError, PluginInstance};
 use super::limits::Limits;
 use super::sandbox::PluginState;
 use super::services::{HostServices, InertServices};
-use super::stamp::{self, Stamp};
 use super::{deadline, deny};
 
 /// The WIT major version this host implements.
@@ -181,25 +180,11 @@ impl Runtime {
             source,
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let stamp = (file.metadata().ok()).and_then(|meta| Stamp::of(path, &meta));
-        let stamps = self.cache.as_ref().map(|cache| cache.dir().join("stamps"));
-        let remembered = (stamps.as_deref().zip(stamp.as_ref()))
-            .and_then(|(stamps, stamp)| stamp::remembered(stamps, stamp));
-        let sha256 = match remembered {
-            Some(sha256) => sha256,
-            None => {
-                // Hashed as it is read, through a small buffer: a compiled
-                // one in the cache is then loaded without the whole file in
-                // memory (a fresh copy of it was a tenth of a short
-                // backtest's page faults).
-                let sha256 = cache::sha256_hex_of(file).map_err(io)?;
-                if let (Some(stamps), Some(stamp)) = (&stamps, &stamp) {
-                    stamp::remember(stamps, stamp, &sha256, std::time::SystemTime::now());
-                }
-                sha256
-            }
+        let sha256 = match &self.cache {
+            Some(cache) => cache.sha256_of_file(path, file),
+            None => cache::sha256_hex_of(file),
         };
-        self.load_cached(&sha256)
+        self.load_cached(&sha256.map_err(io)?)
     }
 
     /// Load a component from its bytes: compile or take from the cache,

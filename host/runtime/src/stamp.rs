@@ -152,6 +152,11 @@ mod tests {
         (dir, file, stamps)
     }
 
+    /// The modification time `stamp` holds.
+    fn modified_at(stamp: &Stamp) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::new(stamp.mtime.0 as u64, stamp.mtime.1 as u32)
+    }
+
     /// Long enough after any write for `remember` to take it.
     fn later() -> SystemTime {
         SystemTime::now() + SETTLED + Duration::from_secs(1)
@@ -180,9 +185,7 @@ mod tests {
         let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
         f.write_all(b"TEST").unwrap();
         let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
-        let old =
-            SystemTime::UNIX_EPOCH + Duration::new(before.mtime.0 as u64, before.mtime.1 as u32);
-        f.set_modified(old).unwrap();
+        f.set_modified(modified_at(&before)).unwrap();
         drop(f);
         let after = stamp_of(&file);
         assert_eq!((after.size, after.mtime), (before.size, before.mtime));
@@ -199,13 +202,11 @@ mod tests {
         // another file (a build that writes a new one and renames it).
         let other = dir.path().join("other.wasm");
         std::fs::write(&other, b"TEST").unwrap();
-        let old =
-            SystemTime::UNIX_EPOCH + Duration::new(before.mtime.0 as u64, before.mtime.1 as u32);
         std::fs::File::options()
             .write(true)
             .open(&other)
             .unwrap()
-            .set_modified(old)
+            .set_modified(modified_at(&before))
             .unwrap();
         std::fs::rename(&other, &file).unwrap();
         let after = stamp_of(&file);
