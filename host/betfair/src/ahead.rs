@@ -45,11 +45,43 @@ pub struct ScannedAhead {
     batch: Batch,
     /// Joined when the reader is dropped, so no thread outlives it.
     thread: Option<JoinHandle<()>>,
+    /// Where the reading thread runs while the scanner runs (see `apart`).
+    reader: Reader,
+}
+
+/// Where the thread reading a [`ScannedAhead`] (its opener) runs.
+#[derive(Clone, Copy)]
+enum Reader {
+    /// Anywhere: not kept apart, or the scanner has ended.
+    Free,
+    /// Anywhere until it takes its first batch; then on its own core.
+    Ready(Apart),
+    /// On its own core, off the scanner's, until the scanner ends.
+    Kept(Apart),
+}
+
+impl Reader {
+    fn before_a_batch(&mut self) {
+        if let Reader::Ready(apart) = *self {
+            *self = if apart.keep_to_the_openers_core() {
+                Reader::Kept(apart)
+            } else {
+                Reader::Free
+            };
+        }
+    }
+
+    fn scanner_ended(&mut self) {
+        if let Reader::Kept(apart) = *self {
+            apart.rejoin();
+        }
+        *self = Reader::Free;
+    }
 }
 
 impl ScannedAhead {
     /// Start reading `file` on a thread of its own. `apart`: the calling
-    /// thread will read it, and leaves its core to the scanning thread
+    /// thread will read it, and the scanning thread keeps off its core
     /// (see `apart`).
     pub fn spawn(file: StreamFile, apart: bool) -> Result<ScannedAhead, ReadError> {
         Self::spawn_with(file, LINES, apart)
@@ -68,21 +100,17 @@ impl ScannedAhead {
             .name("scan-ahead".into())
             .spawn(move || {
                 if let Some(apart) = apart {
-                    apart.keep_to_the_openers_core();
+                    apart.keep_off_the_openers_core();
                 }
                 scan_file(&mut file, lines, &full_tx, &spent_rx)
             })
             .map_err(|source| ReadError::Io { path, source })?;
-        if let Some(apart) = apart {
-            // A new thread may be queued on this one's core, to start only
-            // when this one sleeps: leave the core to it (see `apart`).
-            apart.step_aside();
-        }
         Ok(ScannedAhead {
             full,
             spent,
             batch: Batch::default(),
             thread: Some(thread),
+            reader: apart.map_or(Reader::Free, Reader::Ready),
         })
     }
 }
@@ -95,6 +123,7 @@ impl Drop for ScannedAhead {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        self.reader.scanner_ended();
     }
 }
 
@@ -121,8 +150,12 @@ impl ScannedAhead {
             if let Some(read) = self.batch.next_into(message, slots) {
                 return Some(read);
             }
+            self.reader.before_a_batch();
             // The end of the file, once the scanning thread hangs up.
-            let next = self.full.recv().ok()?;
+            let Ok(next) = self.full.recv() else {
+                self.reader.scanner_ended();
+                return None;
+            };
             let mut spent = std::mem::replace(&mut self.batch, next);
             spent.clear();
             // The scanning thread may have finished: nobody to reuse it.
@@ -310,5 +343,50 @@ mod tests {
         for batch in [1, 2, 3, 5, LINES] {
             both_ways(file.path(), batch);
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_reader_keeps_to_its_core_until_the_scanner_ends() {
+        use rustix::thread::sched_getaffinity;
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        for pt in 1..=64 {
+            writeln!(
+                file,
+                r#"{{"op":"mcm","pt":{pt},"mc":[{{"id":"1.1","rc":[{{"id":5,"atb":[[2.0,{pt}]]}}]}}]}}"#
+            )
+            .unwrap();
+        }
+        file.flush().unwrap();
+        let open = || ScannedAhead::spawn_with(StreamFile::open(file.path()).unwrap(), 4, true);
+        // A thread of its own, whose cores the test may change.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let allowed = sched_getaffinity(None).unwrap();
+                if allowed.count() < 2 {
+                    return;
+                }
+                let cores = || sched_getaffinity(None).unwrap();
+                let mut message = Message::default();
+                let mut ahead = open().unwrap();
+                assert!(cores() == allowed, "kept to a core before the first batch");
+                ahead.read_into(&mut message).unwrap().unwrap();
+                assert_eq!(cores().count(), 1, "not kept to its core");
+                let mut lines = 1;
+                while let Some(read) = ahead.read_into(&mut message) {
+                    read.unwrap();
+                    lines += 1;
+                    assert_eq!(cores().count(), 1, "line {lines}");
+                }
+                assert_eq!(lines, 64);
+                assert!(cores() == allowed, "not freed when the scanner ended");
+
+                let mut early = open().unwrap();
+                early.read_into(&mut message).unwrap().unwrap();
+                assert_eq!(cores().count(), 1, "not kept to its core");
+                drop(early);
+                assert!(cores() == allowed, "not freed when dropped");
+            });
+        });
     }
 }

@@ -235,9 +235,9 @@ impl StreamFormat {
     }
 
     /// For a caller that runs every file, one at a time, on the thread
-    /// that opens it: a plain file's scanning thread then has that
-    /// thread's core, the opener moving to another (`apart`), which a
-    /// kernel does not always arrange by itself.
+    /// that opens it: a plain file's scanning thread then keeps off that
+    /// thread's core, and that thread to it while it reads (`apart`),
+    /// which a kernel does not always arrange by itself.
     pub const fn one_runner(self) -> StreamFormat {
         StreamFormat {
             one_runner: true,
