@@ -20,8 +20,9 @@
 //! from where they lie).
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use std::path::Path;
 
@@ -37,6 +38,13 @@ use crate::stream::Message;
 /// ordinary lines holds about 84 KiB, so some 2.7 MiB at most wait).
 const LINES: usize = 256;
 const IN_FLIGHT: usize = 32;
+
+/// How long a reader with a core of its own waits for a batch on it
+/// before it sleeps. The engine's thread often catches the scanner up
+/// (the real race: 8 to 26 times, 1 to 2 ms in all), and a sleeping
+/// thread on an idle core of a virtual machine wakes late
+/// (docs/BENCHMARKS.md, twenty-fourth sitting).
+const SPIN: Duration = Duration::from_micros(250);
 
 /// A plain stream file scanned on a thread of its own (see the module).
 pub struct ScannedAhead {
@@ -152,7 +160,7 @@ impl ScannedAhead {
             }
             self.reader.before_a_batch();
             // The end of the file, once the scanning thread hangs up.
-            let Ok(next) = self.full.recv() else {
+            let Some(next) = self.next_batch() else {
                 self.reader.scanner_ended();
                 return None;
             };
@@ -161,6 +169,30 @@ impl ScannedAhead {
             // The scanning thread may have finished: nobody to reuse it.
             let _ = self.spent.try_send(spent);
         }
+    }
+}
+
+impl ScannedAhead {
+    /// The scanner's next batch, `None` once it has hung up. A reader with
+    /// a core of its own waits for it on that core, for up to `SPIN`,
+    /// before it sleeps (see `SPIN`).
+    fn next_batch(&mut self) -> Option<Batch> {
+        if matches!(self.reader, Reader::Kept(_)) {
+            let start = Instant::now();
+            loop {
+                match self.full.try_recv() {
+                    Ok(batch) => return Some(batch),
+                    Err(TryRecvError::Disconnected) => return None,
+                    Err(TryRecvError::Empty) if start.elapsed() < SPIN => {
+                        for _ in 0..64 {
+                            std::hint::spin_loop();
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+        }
+        self.full.recv().ok()
     }
 }
 
