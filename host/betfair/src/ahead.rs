@@ -18,43 +18,112 @@
 //! have given it (with runner changes left in the batch, what
 //! `StreamFile::read_leaving_runners` would: the same changes, applied
 //! from where they lie).
+//!
+//! The file is handed out a chunk of whole lines at a time (about 64
+//! KiB, numbered, its lines numbered as they are cut off), and each chunk
+//! is scanned into a batch by whichever thread took it. The scanning
+//! thread takes one after another; the engine's thread reads the batches
+//! in the chunks' order, and when the next one is not scanned yet, it
+//! takes and scans the next chunk nobody has taken instead of waiting.
+//! The engine's thread caught the scanner up many times a race (the real
+//! one: 8 to 60 times, 1 to 2 ms in all), while the scanner had the rest
+//! of the file to scan alone (docs/BENCHMARKS.md, twenty-fourth sitting).
 
-use std::collections::VecDeque;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use std::path::Path;
-
 use crate::apart::Apart;
-use crate::file::{ReadError, StreamFile, parse};
+use crate::file::{ReadError, StreamFile, is_blank, parse, trim_line_end};
 use crate::flat::{Flat, Slots};
 use crate::scan;
 use crate::source::{LeftRunners, Records};
 use crate::stream::Message;
 
-/// Lines per batch, and batches the scanning thread may be ahead by: it
-/// starts while the plugins load, so it may get well ahead (a batch of
-/// ordinary lines holds about 84 KiB, so some 2.7 MiB at most wait).
-const LINES: usize = 256;
+/// The file is read a chunk of about this many bytes at a time (whole
+/// lines: about 290 ordinary ones), each scanned into a batch by one
+/// thread. At most `IN_FLIGHT` scanned batches wait to be read: the
+/// scanning thread starts while the plugins load, so it may get well
+/// ahead (some 2.7 MiB of records at most).
+const CHUNK: usize = 1 << 16;
 const IN_FLIGHT: usize = 32;
 
+/// Room in a fresh batch for the lines of a chunk.
+const LINES: usize = 256;
+
 /// How long a reader with a core of its own waits for a batch on it
-/// before it sleeps. The engine's thread often catches the scanner up
-/// (the real race: 8 to 26 times, 1 to 2 ms in all), and a sleeping
-/// thread on an idle core of a virtual machine wakes late
-/// (docs/BENCHMARKS.md, twenty-fourth sitting).
+/// before it sleeps, when every chunk is taken. The engine's thread often
+/// catches the scanner up (the real race: 8 to 60 times, 1 to 2 ms in
+/// all), and a sleeping thread on an idle core of a virtual machine
+/// wakes late (docs/BENCHMARKS.md, twenty-fourth sitting).
 const SPIN: Duration = Duration::from_micros(250);
 
 /// A plain stream file scanned on a thread of its own (see the module).
 pub struct ScannedAhead {
-    full: Receiver<Batch>,
-    spent: SyncSender<Batch>,
+    shared: Arc<Shared>,
+    /// The batch being read, and the number of the chunk it holds.
     batch: Batch,
+    want: u64,
+    /// For a chunk this thread scans itself, waiting for the scanner.
+    chunk: Chunk,
+    message: Message,
     /// Joined when the reader is dropped, so no thread outlives it.
     thread: Option<JoinHandle<()>>,
     /// Where the reading thread runs while the scanner runs (see `apart`).
     reader: Reader,
+}
+
+/// What the scanning thread and the reader share.
+struct Shared {
+    path: PathBuf,
+    /// Bytes a chunk (`CHUNK`, but for tests).
+    size: usize,
+    feed: Mutex<Feed>,
+    ready: Mutex<Ready>,
+    /// A batch was put in `ready`, or the file has ended.
+    published: Condvar,
+    /// A batch was taken from `ready`, or the reader has hung up.
+    room: Condvar,
+}
+
+/// The file, handed out a chunk of whole lines at a time.
+struct Feed {
+    file: StreamFile,
+    /// The next chunk's number, and the lines before it.
+    next: u64,
+    lines: u64,
+    /// What was read after the last chunk's last line end.
+    carry: Vec<u8>,
+    ended: bool,
+}
+
+/// Batches scanned and not yet read, by their chunk's number.
+#[derive(Default)]
+struct Ready {
+    batches: BTreeMap<u64, Batch>,
+    spare: Vec<Batch>,
+    /// How many chunks the file had, once it has ended.
+    chunks: Option<u64>,
+    hung_up: bool,
+    /// The scanning thread has ended (with every chunk it took put here,
+    /// unless it panicked).
+    scanner_gone: bool,
+    reader_waits: bool,
+    scanner_waits: bool,
+}
+
+/// Whole lines of the file as read (the first `len` bytes of `bytes`),
+/// the first numbered `first`, and the error that ended the file, if
+/// one did.
+#[derive(Default)]
+struct Chunk {
+    number: u64,
+    first: u64,
+    bytes: Vec<u8>,
+    len: usize,
+    error: Option<ReadError>,
 }
 
 /// Where the thread reading a [`ScannedAhead`] (its opener) runs.
@@ -92,32 +161,54 @@ impl ScannedAhead {
     /// thread will read it, and the scanning thread keeps off its core
     /// (see `apart`).
     pub fn spawn(file: StreamFile, apart: bool) -> Result<ScannedAhead, ReadError> {
-        Self::spawn_with(file, LINES, apart)
+        Self::spawn_with(file, CHUNK, apart, true)
     }
 
+    /// `chunk`: bytes a chunk; `scanner`: whether to start the scanning
+    /// thread (without it, the reader scans every chunk itself).
     fn spawn_with(
-        mut file: StreamFile,
-        lines: usize,
+        file: StreamFile,
+        chunk: usize,
         apart: bool,
+        scanner: bool,
     ) -> Result<ScannedAhead, ReadError> {
         let path = file.path().to_owned();
-        let (full_tx, full) = sync_channel(IN_FLIGHT);
-        let (spent, spent_rx) = sync_channel(IN_FLIGHT + 1);
+        let shared = Arc::new(Shared {
+            path: path.clone(),
+            size: chunk,
+            feed: Mutex::new(Feed {
+                file,
+                next: 0,
+                lines: 0,
+                carry: Vec::new(),
+                ended: false,
+            }),
+            ready: Mutex::new(Ready::default()),
+            published: Condvar::new(),
+            room: Condvar::new(),
+        });
         let apart = apart.then(Apart::from_here).flatten();
-        let thread = std::thread::Builder::new()
-            .name("scan-ahead".into())
-            .spawn(move || {
-                if let Some(apart) = apart {
-                    apart.keep_off_the_openers_core();
-                }
-                scan_file(&mut file, lines, &full_tx, &spent_rx)
+        let thread = scanner
+            .then(|| {
+                let shared = Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name("scan-ahead".into())
+                    .spawn(move || {
+                        if let Some(apart) = apart {
+                            apart.keep_off_the_openers_core();
+                        }
+                        scan_ahead(&shared)
+                    })
+                    .map_err(|source| ReadError::Io { path, source })
             })
-            .map_err(|source| ReadError::Io { path, source })?;
+            .transpose()?;
         Ok(ScannedAhead {
-            full,
-            spent,
+            shared,
             batch: Batch::default(),
-            thread: Some(thread),
+            want: 0,
+            chunk: Chunk::default(),
+            message: Message::default(),
+            thread,
             reader: apart.map_or(Reader::Free, Reader::Ready),
         })
     }
@@ -125,9 +216,9 @@ impl ScannedAhead {
 
 impl Drop for ScannedAhead {
     fn drop(&mut self) {
-        // Hang up first: a thread waiting to hand a batch over then ends.
-        let (_, hung_up) = sync_channel(0);
-        drop(std::mem::replace(&mut self.full, hung_up));
+        // Hang up first: a scanner waiting for room then ends.
+        self.shared.ready().hung_up = true;
+        self.shared.room.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -159,69 +250,229 @@ impl ScannedAhead {
                 return Some(read);
             }
             self.reader.before_a_batch();
-            // The end of the file, once the scanning thread hangs up.
-            let Some(next) = self.next_batch() else {
+            if !self.next_batch() {
                 self.reader.scanner_ended();
                 return None;
-            };
-            let mut spent = std::mem::replace(&mut self.batch, next);
-            spent.clear();
-            // The scanning thread may have finished: nobody to reuse it.
-            let _ = self.spent.try_send(spent);
+            }
+        }
+    }
+
+    /// The next chunk's batch in place of the spent one; false at the end
+    /// of the file. While the scanner has not scanned it, this thread
+    /// scans the next chunk nobody has taken, if there is one; with none
+    /// left, it waits, on its own core for up to `SPIN` if it has one.
+    fn next_batch(&mut self) -> bool {
+        self.batch.clear();
+        let start = Instant::now();
+        loop {
+            let mut ready = self.shared.ready();
+            if let Some(next) = ready.batches.remove(&self.want) {
+                let spent = std::mem::replace(&mut self.batch, next);
+                ready.spare.push(spent);
+                self.want += 1;
+                if std::mem::take(&mut ready.scanner_waits) {
+                    self.shared.room.notify_one();
+                }
+                return true;
+            }
+            // Past the last chunk; or a panic lost the chunk wanted.
+            if ready.chunks.is_some_and(|n| self.want >= n)
+                || (ready.scanner_gone && ready.chunks.is_some())
+            {
+                return false;
+            }
+            let helps = ready.batches.len() < IN_FLIGHT;
+            drop(ready);
+            if helps && self.scan_one() {
+                continue;
+            }
+            if matches!(self.reader, Reader::Kept(_)) && start.elapsed() < SPIN {
+                for _ in 0..64 {
+                    std::hint::spin_loop();
+                }
+                continue;
+            }
+            let mut ready = self.shared.ready();
+            while !ready.batches.contains_key(&self.want)
+                && ready.chunks.is_none_or(|n| self.want < n)
+                && !ready.scanner_gone
+            {
+                ready.reader_waits = true;
+                ready = (self.shared.published.wait(ready)).unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
+
+    /// Take the next chunk nobody has taken, scan it and put its batch
+    /// with the others; false if none is left.
+    fn scan_one(&mut self) -> bool {
+        let Some(number) = self.shared.take(&mut self.chunk) else {
+            return false;
+        };
+        let mut batch = self.shared.ready().spare.pop().unwrap_or_default();
+        batch.chunk(&self.shared.path, &mut self.chunk, &mut self.message);
+        self.shared.publish(number, batch);
+        true
+    }
+}
+
+impl Shared {
+    fn ready(&self) -> MutexGuard<'_, Ready> {
+        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next chunk into `chunk`, and its number; `None` once the file
+    /// has ended (the first time, `ready` learns how many chunks it had).
+    fn take(&self, chunk: &mut Chunk) -> Option<u64> {
+        let mut feed = self.feed.lock().unwrap_or_else(PoisonError::into_inner);
+        if feed.take(&self.path, chunk, self.size) {
+            return Some(chunk.number);
+        }
+        let chunks = feed.next;
+        drop(feed);
+        let mut ready = self.ready();
+        if ready.chunks.is_none() {
+            ready.chunks = Some(chunks);
+            if std::mem::take(&mut ready.reader_waits) {
+                self.published.notify_one();
+            }
+        }
+        None
+    }
+
+    fn publish(&self, number: u64, batch: Batch) {
+        let mut ready = self.ready();
+        ready.batches.insert(number, batch);
+        if std::mem::take(&mut ready.reader_waits) {
+            self.published.notify_one();
         }
     }
 }
 
-impl ScannedAhead {
-    /// The scanner's next batch, `None` once it has hung up. A reader with
-    /// a core of its own waits for it on that core, for up to `SPIN`,
-    /// before it sleeps (see `SPIN`).
-    fn next_batch(&mut self) -> Option<Batch> {
-        if matches!(self.reader, Reader::Kept(_)) {
-            let start = Instant::now();
-            loop {
-                match self.full.try_recv() {
-                    Ok(batch) => return Some(batch),
-                    Err(TryRecvError::Disconnected) => return None,
-                    Err(TryRecvError::Empty) if start.elapsed() < SPIN => {
-                        for _ in 0..64 {
-                            std::hint::spin_loop();
-                        }
-                    }
-                    Err(TryRecvError::Empty) => break,
+impl Feed {
+    /// The next chunk of whole lines, about `size` bytes, into `chunk`
+    /// (a line longer than that whole); false once the file has ended.
+    fn take(&mut self, path: &Path, chunk: &mut Chunk, size: usize) -> bool {
+        if self.ended {
+            return false;
+        }
+        chunk.len = 0;
+        chunk.put(&self.carry);
+        self.carry.clear();
+        chunk.error = None;
+        loop {
+            let before = chunk.len;
+            let at_end = self.read(path, chunk, size);
+            match memchr::memrchr(b'\n', &chunk.bytes[before..chunk.len]) {
+                // The rest, but at the end of the file, starts the next.
+                Some(end) if !at_end || chunk.error.is_some() => {
+                    let keep = before + end + 1;
+                    self.carry.extend_from_slice(&chunk.bytes[keep..chunk.len]);
+                    chunk.len = keep;
+                }
+                // A line longer than a chunk: read on.
+                None if !at_end => continue,
+                // No line end and a failed read: nothing read is a line.
+                None if chunk.error.is_some() => chunk.len = 0,
+                _ => {}
+            }
+            self.ended = at_end;
+            break;
+        }
+        if chunk.len == 0 && chunk.error.is_none() {
+            return false;
+        }
+        chunk.number = self.next;
+        chunk.first = self.lines + 1;
+        self.next += 1;
+        self.lines += lines_in(chunk.text());
+        true
+    }
+
+    /// Up to `size` more bytes into `chunk`, straight from the file (a
+    /// read that size passes the file's buffer by); whether the file has
+    /// ended (or failed: the error is kept in `chunk`).
+    fn read(&mut self, path: &Path, chunk: &mut Chunk, size: usize) -> bool {
+        let end = chunk.len + size;
+        if chunk.bytes.len() < end {
+            chunk.bytes.resize(end, 0);
+        }
+        while chunk.len < end {
+            match self.file.raw().read(&mut chunk.bytes[chunk.len..end]) {
+                Ok(0) => return true,
+                Ok(n) => chunk.len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    // A broken stream cannot be resynchronised: report once, stop.
+                    let path = path.to_owned();
+                    chunk.error = Some(ReadError::Io { path, source });
+                    return true;
                 }
             }
         }
-        self.full.recv().ok()
+        false
     }
 }
 
-/// The scanning thread: batches of lines until the file ends or the
-/// reader hangs up.
-fn scan_file(
-    file: &mut StreamFile,
-    lines: usize,
-    full: &SyncSender<Batch>,
-    spent: &Receiver<Batch>,
-) {
-    let mut message = Message::default();
-    let mut batch = Batch::default();
-    loop {
-        let read = file.next_line(|path, line, bytes| batch.line(path, line, bytes, &mut message));
-        match read {
-            Some(Ok(())) => {}
-            Some(Err(e)) => batch.error(e),
-            None => break,
+impl Chunk {
+    /// The lines read.
+    fn text(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// `bytes` at the chunk's end.
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if self.bytes.len() < end {
+            self.bytes.resize(end, 0);
         }
-        if batch.lines() >= lines {
-            let next = spent.try_recv().unwrap_or_default();
-            if full.send(std::mem::replace(&mut batch, next)).is_err() {
-                return;
-            }
+        self.bytes[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+    }
+}
+
+/// Tells the reader when the scanning thread has ended, however it ended.
+struct Gone<'a>(&'a Shared);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        let mut ready = self.0.ready();
+        ready.scanner_gone = true;
+        if std::mem::take(&mut ready.reader_waits) {
+            self.0.published.notify_one();
         }
     }
-    if batch.lines() > 0 {
-        let _ = full.send(batch);
+}
+
+/// How many lines `bytes` holds: its line ends, and a last line without one.
+fn lines_in(bytes: &[u8]) -> u64 {
+    let ends = memchr::memchr_iter(b'\n', bytes).count() as u64;
+    ends + u64::from(bytes.last().is_some_and(|&b| b != b'\n'))
+}
+
+/// The scanning thread: chunks into batches until the file ends or the
+/// reader hangs up.
+fn scan_ahead(shared: &Shared) {
+    let _gone = Gone(shared);
+    let mut chunk = Chunk::default();
+    let mut message = Message::default();
+    loop {
+        let mut batch = {
+            let mut ready = shared.ready();
+            while !ready.hung_up && ready.batches.len() >= IN_FLIGHT {
+                ready.scanner_waits = true;
+                ready = (shared.room.wait(ready)).unwrap_or_else(PoisonError::into_inner);
+            }
+            if ready.hung_up {
+                return;
+            }
+            ready.spare.pop().unwrap_or_default()
+        };
+        let Some(number) = shared.take(&mut chunk) else {
+            return;
+        };
+        batch.chunk(&shared.path, &mut chunk, &mut message);
+        shared.publish(number, batch);
     }
 }
 
@@ -251,10 +502,6 @@ impl Default for Batch {
 }
 
 impl Batch {
-    fn lines(&self) -> usize {
-        self.heads.len()
-    }
-
     fn clear(&mut self) {
         self.heads.clear();
         self.flat.clear();
@@ -282,6 +529,28 @@ impl Batch {
     fn error(&mut self, e: ReadError) {
         self.heads.push(ERROR);
         self.errors.push_back(e);
+    }
+
+    /// Each line of `chunk` that is not blank, and then its error, if
+    /// any, as `StreamFile::next_line` hands them out.
+    fn chunk(&mut self, path: &Path, chunk: &mut Chunk, message: &mut Message) {
+        let bytes = chunk.text();
+        let mut line = chunk.first;
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+            let text = trim_line_end(&bytes[start..end]);
+            if !is_blank(text)
+                && let Err(e) = self.line(path, line, text, message)
+            {
+                self.error(e);
+            }
+            line += 1;
+            start = end + 1;
+        }
+        if let Some(e) = chunk.error.take() {
+            self.error(e);
+        }
     }
 
     /// The next line into `message`, as `StreamFile::read_into` reads it
@@ -322,15 +591,19 @@ mod tests {
         out
     }
 
-    fn both_ways(path: &std::path::Path, lines: usize) {
+    /// Read ahead in chunks of `chunk` bytes, with the scanning thread
+    /// and without it (the reader scanning every chunk), as in place.
+    fn both_ways(path: &std::path::Path, chunk: usize) {
         let direct = read_all(StreamFile::open(path).unwrap());
-        let ahead = ScannedAhead::spawn_with(StreamFile::open(path).unwrap(), lines, true);
-        let ahead = ahead.unwrap();
-        let ahead = read_all(ahead);
         assert!(!direct.is_empty());
-        assert_eq!(direct.len(), ahead.len(), "{}", path.display());
-        for (d, a) in direct.iter().zip(&ahead) {
-            assert_eq!(d, a, "{}", path.display());
+        for scanner in [true, false] {
+            let open = StreamFile::open(path).unwrap();
+            let ahead = read_all(ScannedAhead::spawn_with(open, chunk, true, scanner).unwrap());
+            let at = format!("{} in chunks of {chunk}, scanner {scanner}", path.display());
+            assert_eq!(direct.len(), ahead.len(), "{at}");
+            for (d, a) in direct.iter().zip(&ahead) {
+                assert_eq!(d, a, "{at}");
+            }
         }
     }
 
@@ -342,7 +615,8 @@ mod tests {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_file() && path.extension().is_none_or(|e| e != "md") {
-                both_ways(&path, LINES);
+                both_ways(&path, CHUNK);
+                both_ways(&path, 1000);
                 files += 1;
             }
         }
@@ -372,8 +646,8 @@ mod tests {
         }
         file.write_all(br#"{"op":"mcm","pt":10}"#).unwrap();
         file.flush().unwrap();
-        for batch in [1, 2, 3, 5, LINES] {
-            both_ways(file.path(), batch);
+        for chunk in [1, 2, 3, 5, 64, 100, 333, CHUNK] {
+            both_ways(file.path(), chunk);
         }
     }
 
@@ -390,7 +664,8 @@ mod tests {
             .unwrap();
         }
         file.flush().unwrap();
-        let open = || ScannedAhead::spawn_with(StreamFile::open(file.path()).unwrap(), 4, true);
+        let open =
+            || ScannedAhead::spawn_with(StreamFile::open(file.path()).unwrap(), 4, true, true);
         // A thread of its own, whose cores the test may change.
         std::thread::scope(|s| {
             s.spawn(|| {

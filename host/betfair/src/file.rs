@@ -135,6 +135,12 @@ impl StreamFile {
         &self.path
     }
 
+    /// The bytes not yet read, as they are (for `ahead`, which splits
+    /// a plain file into lines itself).
+    pub(crate) fn raw(&mut self) -> &mut (dyn BufRead + Send) {
+        &mut *self.reader
+    }
+
     /// Whether the file is gzip or bzip2 (decompressed off the reading thread).
     pub fn is_compressed(&self) -> bool {
         self.compressed
@@ -219,7 +225,7 @@ impl StreamFile {
 }
 
 /// `line` without the carriage returns before its line feed.
-fn trim_line_end(mut line: &[u8]) -> &[u8] {
+pub(crate) fn trim_line_end(mut line: &[u8]) -> &[u8] {
     while let [rest @ .., b'\r'] = line {
         line = rest;
     }
@@ -227,7 +233,7 @@ fn trim_line_end(mut line: &[u8]) -> &[u8] {
 }
 
 /// Blank: nothing but ASCII whitespace.
-fn is_blank(line: &[u8]) -> bool {
+pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
