@@ -277,15 +277,21 @@ impl ScannedAhead {
                 }
                 return true;
             }
-            // Past the last chunk; or a panic lost the chunk wanted.
-            if ready.chunks.is_some_and(|n| self.want >= n)
-                || (ready.scanner_gone && ready.chunks.is_some())
-            {
+            if ready.chunks.is_some_and(|n| self.want >= n) {
                 return false;
+            }
+            if ready.scanner_gone {
+                // Alone now: the chunk wanted is the next one nobody has
+                // taken, unless a scanner that panicked took it.
+                drop(ready);
+                match self.scan_one() {
+                    Some(number) if number == self.want => continue,
+                    _ => return false,
+                }
             }
             let helps = ready.batches.len() < IN_FLIGHT;
             drop(ready);
-            if helps && self.scan_one() {
+            if helps && self.scan_one().is_some() {
                 continue;
             }
             if matches!(self.reader, Reader::Kept(_)) && start.elapsed() < SPIN {
@@ -306,15 +312,13 @@ impl ScannedAhead {
     }
 
     /// Take the next chunk nobody has taken, scan it and put its batch
-    /// with the others; false if none is left.
-    fn scan_one(&mut self) -> bool {
-        let Some(number) = self.shared.take(&mut self.chunk) else {
-            return false;
-        };
+    /// with the others; its number, `None` if none is left.
+    fn scan_one(&mut self) -> Option<u64> {
+        let number = self.shared.take(&mut self.chunk)?;
         let mut batch = self.shared.ready().spare.pop().unwrap_or_default();
         batch.chunk(&self.shared.path, &mut self.chunk, &mut self.message);
         self.shared.publish(number, batch);
-        true
+        Some(number)
     }
 }
 
@@ -697,5 +701,37 @@ mod tests {
                 assert!(cores() == allowed, "not freed when dropped");
             });
         });
+    }
+
+    #[test]
+    fn a_chunk_lost_with_the_scanner_ends_the_reading_instead_of_hanging_it() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        for pt in 1..=100 {
+            writeln!(file, r#"{{"op":"mcm","pt":{pt}}}"#).unwrap();
+        }
+        file.flush().unwrap();
+        let path = file.path().to_owned();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // No scanning thread: this one scans, and then stands in for a
+            // scanner that took chunk 2 and panicked.
+            let open = StreamFile::open(&path).unwrap();
+            let mut ahead = ScannedAhead::spawn_with(open, 4, false, false).unwrap();
+            let mut message = Message::default();
+            let mut lines = Vec::new();
+            for _ in 0..2 {
+                lines.push(ahead.read_into(&mut message).unwrap().unwrap());
+            }
+            assert_eq!(ahead.shared.take(&mut Chunk::default()), Some(2));
+            ahead.shared.ready().scanner_gone = true;
+            while let Some(read) = ahead.read_into(&mut message) {
+                lines.push(read.unwrap());
+            }
+            let _ = done.send(lines);
+        });
+        let lines = finished
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the reading hung");
+        assert_eq!(lines, [1, 2]);
     }
 }
