@@ -23,8 +23,9 @@
 //! While it reads the scanner's batches, the opener (by then the engine's
 //! thread) keeps to its own core, until the scanner ends. Free to run
 //! anywhere, it was woken onto the scanner's core while it waited for a
-//! batch in a tenth to a quarter of the races of that sitting, and the
-//! two then took turns there, the other core idle, to the race's end.
+//! batch in some races of that sitting, and the two then took turns
+//! there to the race's end (in one traced race, 21 ms of the other core
+//! idle).
 
 #[cfg(target_os = "linux")]
 use rustix::thread::CpuSet;
