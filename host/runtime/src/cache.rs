@@ -192,7 +192,44 @@ pub(crate) fn conditions(limits: &super::Limits, seed: u64) -> String {
 }
 
 pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, RuntimeError> {
+    if let Some(why) = not_a_component(bytes) {
+        return Err(RuntimeError::Invalid(why));
+    }
     Component::new(engine, bytes).map_err(|e| RuntimeError::Invalid(format!("{e:#}")))
+}
+
+/// Why `bytes` cannot be a component, told from its 8-byte header, for the
+/// common mistakes: wasmparser's own words for them are a byte dump over a
+/// dozen lines, or "a wasm module with a component parser".
+fn not_a_component(bytes: &[u8]) -> Option<String> {
+    const MAGIC: &[u8] = b"\0asm";
+    // The version field of a core module (a component's is 0d 00 01 00).
+    const CORE_MODULE: &[u8] = &[1, 0, 0, 0];
+    if bytes.is_empty() {
+        return Some("it is empty".into());
+    }
+    if !bytes.starts_with(MAGIC) && !MAGIC.starts_with(bytes) {
+        let begins: String = bytes[..bytes.len().min(4)]
+            .iter()
+            .flat_map(|&b| std::ascii::escape_default(b))
+            .map(char::from)
+            .collect();
+        return Some(format!(
+            "it begins \"{begins}\", where WebAssembly begins \"\\0asm\""
+        ));
+    }
+    match bytes.get(4..8) {
+        None => Some(format!(
+            "{} bytes, too short for WebAssembly's 8-byte header",
+            bytes.len()
+        )),
+        Some(CORE_MODULE) => Some(
+            "it is a core WebAssembly module; strategies are components, \
+             as `clever build` makes them"
+                .into(),
+        ),
+        Some(_) => None,
+    }
 }
 
 #[allow(unsafe_code)]
@@ -207,6 +244,38 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_a_component_is_named_for_what_it_is() {
+        let engine = Engine::default();
+        let why = |bytes: &[u8]| match compile(&engine, bytes) {
+            Err(RuntimeError::Invalid(why)) => why,
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("{bytes:?} compiled"),
+        };
+        assert_eq!(why(b""), "it is empty");
+        assert_eq!(
+            why(b"nope, not wasm"),
+            r#"it begins "nope", where WebAssembly begins "\0asm""#
+        );
+        // A native program handed over by mistake.
+        assert!(why(b"\x7fELF\x02\x01\x01\0").contains(r#"begins "\x7fELF""#));
+        assert_eq!(
+            why(b"\0as"),
+            "3 bytes, too short for WebAssembly's 8-byte header"
+        );
+        assert_eq!(
+            why(b"\0asm\x0d\0"),
+            "6 bytes, too short for WebAssembly's 8-byte header"
+        );
+        assert!(why(b"\0asm\x01\0\0\0").starts_with("it is a core WebAssembly module"));
+        // A component's header with nothing valid after it: wasmtime's words.
+        let rest = why(b"\0asm\x0d\0\x01\0\xff\xff");
+        assert!(!rest.contains("core WebAssembly module"), "{rest}");
+        assert!(!rest.contains("too short"), "{rest}");
+        // A well-formed empty component passes the header.
+        assert!(compile(&engine, b"\0asm\x0d\0\x01\0").is_ok());
+    }
 
     #[test]
     fn hashing_as_read_gives_the_hash_of_the_bytes() {

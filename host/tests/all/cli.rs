@@ -130,6 +130,9 @@ fn run_reports_a_bad_component_with_its_path() {
         err.contains("bogus.wasm") && err.contains("not a valid WebAssembly component"),
         "{err}"
     );
+    // What the bytes are instead, on one line: no byte dump.
+    assert!(err.contains(r#"it begins "nope""#), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
 #[test]
