@@ -120,19 +120,24 @@ fn run_contains_a_hostile_plugin_beside_a_healthy_one() {
 }
 
 #[test]
-fn run_reports_a_bad_component_with_its_path() {
+fn run_and_inspect_report_a_bad_component_with_its_path() {
     let bogus = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bogus.wasm");
     std::fs::write(&bogus, b"nope").unwrap();
-    let out = clever(&["run", "--plugin", bogus.to_str().unwrap(), "--updates", "1"]);
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(
-        err.contains("bogus.wasm") && err.contains("not a valid WebAssembly component"),
-        "{err}"
-    );
-    // What the bytes are instead, on one line: no byte dump.
-    assert!(err.contains(r#"it begins "nope""#), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    for args in [
+        &["run", "--plugin", bogus.to_str().unwrap(), "--updates", "1"][..],
+        &["inspect", bogus.to_str().unwrap()],
+    ] {
+        let out = clever(args);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains("bogus.wasm") && err.contains("not a valid WebAssembly component"),
+            "{args:?}: {err}"
+        );
+        // What the bytes are instead, on one line: no byte dump.
+        assert!(err.contains(r#"it begins "nope""#), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
 }
 
 #[test]
