@@ -353,7 +353,12 @@ fn threads_or(asked: Option<usize>, cores: usize) -> anyhow::Result<usize> {
 /// be compiled (a second or more each) compile side by side.
 pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<LoadedPlugin>>> {
     let mut loaded: Vec<_> = (paths.iter())
-        .map(|path| (runtime.load_file_cached(path).map_err(|e| named(path, e))).transpose())
+        .map(|path| {
+            (runtime
+                .load_file_cached(path)
+                .map_err(|e| super::named(path, e)))
+            .transpose()
+        })
         .collect();
     let uncompiled: Vec<usize> = (0..paths.len()).filter(|&i| loaded[i].is_none()).collect();
     let compiled = compile_side_by_side(runtime, uncompiled.iter().map(|&i| &paths[i]));
@@ -370,7 +375,11 @@ fn compile_side_by_side<'a>(
     runtime: &Runtime,
     paths: impl Iterator<Item = &'a PathBuf>,
 ) -> Vec<anyhow::Result<Arc<LoadedPlugin>>> {
-    let load = |path: &PathBuf| runtime.load_file_bytes(path).map_err(|e| named(path, e));
+    let load = |path: &PathBuf| {
+        runtime
+            .load_file_bytes(path)
+            .map_err(|e| super::named(path, e))
+    };
     let paths: Vec<&PathBuf> = paths.collect();
     let Some((first, rest)) = paths.split_first() else {
         return Vec::new();
@@ -393,10 +402,6 @@ fn compile_side_by_side<'a>(
         }
         loaded
     })
-}
-
-fn named(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("{}: {e}", path.display())
 }
 
 /// `--bankroll`: an amount of money above zero.

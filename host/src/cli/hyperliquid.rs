@@ -131,7 +131,7 @@ pub async fn serve_exchange(
                 .with_context(|| format!("reading {}", path.display()))?;
             let json = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not JSON", path.display()))?;
-            Universe::from_json(json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            Universe::from_json(json).map_err(|e| super::named(path, e))?
         }
         None => Universe::standard(),
     };

@@ -37,8 +37,8 @@ struct Report {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let runtime = Runtime::new(RuntimeConfig::default())?;
-        let plugin = (runtime.load_file(&self.component))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", self.component.display()))?;
+        let plugin =
+            (runtime.load_file(&self.component)).map_err(|e| super::named(&self.component, e))?;
         let d = plugin.descriptor();
         let report = Report {
             name: d.name.clone(),

@@ -183,7 +183,7 @@ impl Config {
         let text = super::settings::read(path)?;
         let config: Config = toml::from_str(&text)
             .with_context(|| format!("{}: not live settings", path.display()))?;
-        check_market_keys(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        check_market_keys(&text).map_err(|e| super::named(path, e))?;
         let b = &config.betfair;
         if b.strategy_ref.is_empty() || b.strategy_ref.len() > 15 {
             anyhow::bail!(

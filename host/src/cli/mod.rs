@@ -150,6 +150,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// An error named by the file it is about: `path: cause`.
+fn named(path: &std::path::Path, e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{}: {e}", path.display())
+}
+
 /// Run async store work on a small runtime of its own: the CLI is
 /// otherwise synchronous, and the engine never waits on the database.
 fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {

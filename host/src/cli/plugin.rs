@@ -69,8 +69,7 @@ impl Args {
             Command::Publish { path } => {
                 // Loading checks it is a component of the strategy world at
                 // a WIT major version this host speaks, and reads its name.
-                let bytes =
-                    std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let bytes = std::fs::read(&path).map_err(|e| super::named(&path, e))?;
                 let runtime = Runtime::new(RuntimeConfig::default())?;
                 let started = std::time::Instant::now();
                 let plugin = runtime
@@ -151,8 +150,7 @@ fn name_at_version(spec: &str) -> anyhow::Result<(&str, &str)> {
 fn remote_command(remote: &Remote, command: Command, json: bool) -> anyhow::Result<()> {
     let answer = match command {
         Command::Publish { path } => {
-            let bytes =
-                std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let bytes = std::fs::read(&path).map_err(|e| super::named(&path, e))?;
             remote.post("/plugins", &bytes, "application/wasm")?
         }
         Command::List => remote.get("/plugins")?,

@@ -22,7 +22,7 @@ pub fn run(args: &Args, url: &str) -> anyhow::Result<(Option<i64>, Vec<SetRun>)>
         .with_context(|| format!("reading {}", args.plugin.display()))?;
     let plugin = Runtime::new(RuntimeConfig::default())?
         .load_bytes(&component)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.plugin.display()))?;
+        .map_err(|e| super::named(&args.plugin, e))?;
     let day = |d: &Option<chrono::NaiveDate>| d.map(|d| d.to_string());
     let payloads: Vec<String> = (sets.iter())
         .map(|params| {

@@ -82,9 +82,7 @@ impl Args {
             SyntheticSource::new("1.000000001", self.seed, self.runners, self.updates, off);
         let mut engine = Engine::new(SimClock::default());
         for path in &self.plugins {
-            let plugin = runtime
-                .load_file(path)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let plugin = runtime.load_file(path).map_err(|e| super::named(path, e))?;
             let desk = Desk::new(
                 RiskBook::new(risk.clone()),
                 Box::new(SimVenue::new(sim.clone())),
@@ -92,7 +90,7 @@ impl Args {
             let start = off.plus_millis(-600_000);
             let instance = runtime
                 .instantiate(&plugin, &self.params, start, Box::new(desk))
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                .map_err(|e| super::named(path, e))?;
             engine.add_strategy(instance);
         }
         let started = Instant::now();
