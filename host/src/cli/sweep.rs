@@ -2,8 +2,9 @@
 //! the grids, or a seeded random draw of them), each on every core, ranked
 //! by a chosen metric; with `--save`, stored as the runs of one sweep.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -187,13 +188,17 @@ impl Args {
             predictions: predictions.clone(),
         };
         let bar = sets_bar(sets.len() as u64);
+        let quiet = Quiet {
+            bar: &bar,
+            told: Mutex::default(),
+        };
         let mut reports = Vec::with_capacity(sets.len());
         for set in &sets {
             let params = Value::Object(set.clone()).to_string();
             bar.set_message(params.clone());
             let set_started = Instant::now();
             let mut report = backtest(params.clone())
-                .run_jobs(&jobs, &Quiet(&bar))
+                .run_jobs(&jobs, &quiet)
                 .with_context(|| format!("the set {params}"))?;
             report.elapsed_ms = set_started.elapsed().as_millis() as u64;
             report.measure(self.bankroll, None);
@@ -289,13 +294,21 @@ fn sets_bar(sets: u64) -> ProgressBar {
     bar
 }
 
-/// Warnings above the sets' bar; no per-file progress.
-struct Quiet<'a>(&'a ProgressBar);
+/// Warnings above the sets' bar, each once a sweep (every set reads the
+/// same files); no per-file progress.
+struct Quiet<'a> {
+    bar: &'a ProgressBar,
+    told: Mutex<HashSet<String>>,
+}
 
 impl Progress for Quiet<'_> {
     fn file_done(&self, _: &std::path::Path, _: u64) {}
     fn warn(&self, message: String) {
-        self.0.suspend(|| eprintln!("warning: {message}"));
+        let mut told = self.told.lock().unwrap_or_else(|p| p.into_inner());
+        if !told.contains(&message) {
+            self.bar.suspend(|| eprintln!("warning: {message}"));
+            told.insert(message);
+        }
     }
 }
 

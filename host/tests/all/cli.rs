@@ -723,6 +723,8 @@ fn a_sweep_ranks_every_parameter_set_as_its_own_backtest_would() {
     ];
     let out = clever(&[&gen_args[..], &["--out", data.to_str().unwrap()]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
+    // A file with no market: warned about once a sweep, not once a set.
+    std::fs::write(data.join("stray"), "").unwrap();
     let data = data.to_str().unwrap();
     let sweep = |extra: &[&str]| {
         let mut args = vec![
@@ -736,6 +738,8 @@ fn a_sweep_ranks_every_parameter_set_as_its_own_backtest_would() {
         args.extend(extra);
         let out = clever(&args);
         assert!(out.status.success(), "{}", stderr(&out));
+        let warned = stderr(&out).matches("stray: no market in it").count();
+        assert_eq!(warned, 1, "{}", stderr(&out));
         serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
     };
     let all = sweep(&["--rank-by", "net_profit", "--save", "--db", &db, "--json"]);
