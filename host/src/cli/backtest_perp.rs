@@ -107,7 +107,9 @@ impl Run<'_> {
 }
 
 /// Every recorded message of `data` as engine events, and how many lines
-/// were refused (each logged with its file and line).
+/// were refused. Each file's first three refused lines are warned about
+/// by line, then how many in all, as a Betfair backtest does: a wrong file
+/// must not bury the report under a warning per line.
 fn read(data: &[PathBuf]) -> anyhow::Result<(Vec<clever_market::InstrumentEvent>, usize)> {
     let files = files_in(data, &["jsonl"]).map_err(|e| anyhow::anyhow!(e))?;
     anyhow::ensure!(!files.is_empty(), "--data: no .jsonl recordings found");
@@ -116,15 +118,28 @@ fn read(data: &[PathBuf]) -> anyhow::Result<(Vec<clever_market::InstrumentEvent>
     for file in &files {
         let text = std::fs::read_to_string(file)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+        let (before, mut bad) = (messages.len(), 0);
         for read in read_recording(&text) {
             match read {
                 Ok(message) => messages.push(message),
                 Err((line, e)) => {
-                    refused += 1;
-                    tracing::warn!("{}:{line}: {e}", file.display());
+                    bad += 1;
+                    if bad <= 3 {
+                        eprintln!("warning: {}:{line}: {e}", file.display());
+                    }
                 }
             }
         }
+        if bad > 3 {
+            eprintln!("warning: {}: {bad} lines refused in all", file.display());
+        }
+        if messages.len() == before {
+            eprintln!(
+                "warning: {}: no recorded message in it, so it adds nothing to the report",
+                file.display()
+            );
+        }
+        refused += bad;
     }
     Ok((instrument_events(messages), refused))
 }

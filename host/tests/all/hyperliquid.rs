@@ -575,6 +575,41 @@ fn perp_breakout_backtests_over_generated_markets_with_trades_in_r() {
     );
 }
 
+/// A file that is not a recording (a Betfair stream here) is warned about
+/// in a few lines, not one per line, and named as adding nothing.
+#[test]
+fn a_file_that_is_not_a_recording_is_warned_about_in_a_few_lines() {
+    let file = crate::backtest::betfair_data().join("1.197931750");
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(["backtest", "--venue", "hyperliquid", "--json", "--plugin"])
+        .arg(clever_plugin_artifacts::PERP_BREAKOUT)
+        .arg("--data")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["events"], 0);
+    assert_eq!(report["refused_lines"], lines);
+    let name = file.display();
+    let warned: Vec<&str> = stderr.lines().collect();
+    assert_eq!(warned.len(), 5, "{stderr}");
+    assert!(
+        warned[0].starts_with(&format!("warning: {name}:1: ")),
+        "{stderr}"
+    );
+    assert_eq!(
+        warned[3],
+        format!("warning: {name}: {lines} lines refused in all")
+    );
+    assert_eq!(
+        warned[4],
+        format!("warning: {name}: no recorded message in it, so it adds nothing to the report")
+    );
+}
+
 /// A saved perp backtest keeps every trade with its strategy version and
 /// a backtest flag; notes attach to a version and, optionally, to one of
 /// its trades (a trade of another version is refused by name).
