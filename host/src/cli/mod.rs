@@ -142,8 +142,14 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            // Many errors already end with their cause's words
+            // ("cannot open URL: <what sqlx said>"): say each thing once.
+            let mut said = e.to_string();
+            for cause in e.chain().skip(1).map(|c| c.to_string()) {
+                if !said.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                    said.push_str(&cause);
+                }
             }
             ExitCode::FAILURE
         }

@@ -4,7 +4,8 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -69,6 +70,15 @@ pub enum StoreError {
         url: String,
         /// What sqlx said.
         source: sqlx::Error,
+    },
+    /// Nothing could be connected to within [`ACQUIRE_TIMEOUT`] (the pool
+    /// retries a refused connection, in case the server is starting).
+    #[error("cannot open {url}: no connection within {ACQUIRE_TIMEOUT:?}, the last try: {reason}")]
+    Unreachable {
+        /// The URL (passwords are not shown).
+        url: String,
+        /// Why the last try failed, as sqlx said.
+        reason: String,
     },
     /// A migration failed.
     #[error("migrating {url}: {source}")]
@@ -177,10 +187,20 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(options)
-                .await
-                .map_err(connect)?;
-            Ok(Store::Postgres { pool, url: shown })
+                .connect_with(options.clone())
+                .await;
+            match pool {
+                Ok(pool) => Ok(Store::Postgres { pool, url: shown }),
+                // The pool says only that it timed out; one more try says why.
+                Err(sqlx::Error::PoolTimedOut) => Err(StoreError::Unreachable {
+                    reason: match PgConnection::connect_with(&options).await {
+                        Ok(_) => "it answers now; try again".to_owned(),
+                        Err(e) => e.to_string(),
+                    },
+                    url: shown,
+                }),
+                Err(e) => Err(connect(e)),
+            }
         } else {
             Err(StoreError::BadUrl { url: shown })
         }

@@ -208,6 +208,9 @@ fn a_bad_url_or_an_unreachable_server_is_a_clear_error() {
         "{text}"
     );
     assert!(!text.contains("secret"), "{text}");
+    // Why, not only that the pool gave up waiting.
+    assert!(text.contains("no connection within 10s"), "{text}");
+    assert!(text.contains("Connection refused"), "{text}");
 }
 
 async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
@@ -225,7 +228,8 @@ async fn counts(store: &Store) -> Vec<(&'static str, i64)> {
 }
 
 fn real_files() -> Vec<std::path::PathBuf> {
-    clever_host::backtest::data_files(&[crate::backtest::betfair_data()]).expect("real files")
+    clever_host::backtest::data_files("--data", &[crate::backtest::betfair_data()])
+        .expect("real files")
 }
 
 #[test]
