@@ -40,13 +40,14 @@ pub async fn ingest_file(
     ingester.finish().await
 }
 
-/// Ingest one stream file through `ingester`. `on_lines` hears how many
-/// lines are done.
+/// Ingest one stream file through `ingester`, giving how many markets it
+/// held (none: not a market stream, say). `on_lines` hears how many lines
+/// are done.
 pub async fn ingest_into(
     ingester: &mut Ingester<'_>,
     path: &Path,
     on_lines: &mut dyn FnMut(u64),
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let mut ingest = Ingest {
         to: ingester,
         source: path.display().to_string(),
@@ -81,7 +82,8 @@ pub async fn ingest_into(
         ingest.to.flush_if_full().await?;
     }
     on_lines(lines);
-    ingest.markets().await
+    ingest.markets().await?;
+    Ok(ingest.ids.len())
 }
 
 impl Ingest<'_, '_> {

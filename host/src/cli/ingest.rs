@@ -44,7 +44,7 @@ impl Args {
         if self.venue == VenueName::Hyperliquid {
             return self.run_perp();
         }
-        let files = data_files(&self.paths)?;
+        let files = data_files("ingest", &self.paths)?;
         let started = Instant::now();
         let bar = progress(files.len());
         // Two threads: the database writes a batch while the next is parsed.
@@ -58,7 +58,12 @@ impl Args {
             for file in &files {
                 let name = file.display().to_string();
                 let mut on_lines = |lines| bar.set_message(format!("{name}: {lines} lines"));
-                crate::betfair::ingest::ingest_into(&mut ingester, file, &mut on_lines).await?;
+                let markets =
+                    crate::betfair::ingest::ingest_into(&mut ingester, file, &mut on_lines).await?;
+                if markets == 0 {
+                    let why = "no market in it, so nothing of it is stored";
+                    bar.suspend(|| eprintln!("warning: {name}: {why}"));
+                }
                 bar.inc(1);
             }
             let total = ingester.finish().await?;
