@@ -7,18 +7,25 @@ use std::path::{Path, PathBuf};
 const NOT_STREAMS: &[&str] = &["md", "txt", "json", "csv", "toml", "html"];
 
 /// Every stream file under `paths`, each directory's sorted by name.
-pub fn data_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// Errors name `flag`, the option (or argument) the paths were given as.
+pub fn data_files(flag: &str, paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path)
-            .map_err(|e| anyhow::anyhow!("--data {}: {e}", path.display()))?;
+            .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?;
         if meta.is_dir() {
             files.extend(directory(path)?);
         } else {
             files.push(path.clone());
         }
     }
-    anyhow::ensure!(!files.is_empty(), "--data: no stream files found");
+    let given: Vec<_> = paths.iter().map(|p| p.display().to_string()).collect();
+    anyhow::ensure!(
+        !files.is_empty(),
+        "{flag} {}: no stream files found (files ending .{} are not read)",
+        given.join(" "),
+        NOT_STREAMS.join(", .")
+    );
     Ok(files)
 }
 
@@ -54,13 +61,25 @@ mod tests {
             std::fs::write(dir.path().join(name), "").unwrap();
         }
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        let files = data_files(&[dir.path().to_owned()]).unwrap();
+        let files = data_files("--data", &[dir.path().to_owned()]).unwrap();
         let names: Vec<_> = files
             .iter()
             .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["a", "b.bz2"]);
-        let missing = data_files(&[dir.path().join("nope")]).unwrap_err();
-        assert!(missing.to_string().contains("nope"), "{missing}");
+        let missing = data_files("--replay", &[dir.path().join("nope")]).unwrap_err();
+        let missing = missing.to_string();
+        assert!(
+            missing.starts_with("--replay ") && missing.contains("nope"),
+            "{missing}"
+        );
+        let notes = dir.path().join("notes");
+        std::fs::create_dir(&notes).unwrap();
+        std::fs::write(notes.join("SOURCES.md"), "").unwrap();
+        let empty = data_files("--data", std::slice::from_ref(&notes))
+            .unwrap_err()
+            .to_string();
+        let wanted = format!("--data {}: no stream files found (", notes.display());
+        assert!(empty.starts_with(&wanted), "{empty}");
     }
 }

@@ -44,8 +44,13 @@ pub fn generate(
     }
     let mut out = Vec::new();
     for (i, coin) in config.coins.iter().enumerate() {
-        let asset = (universe.index(coin).and_then(|a| universe.get(a)))
-            .ok_or_else(|| format!("coin {coin:?} is not listed"))?;
+        let asset = (universe.index(coin).and_then(|a| universe.get(a))).ok_or_else(|| {
+            let listed: Vec<&str> = universe.universe.iter().map(|a| &*a.name).collect();
+            format!(
+                "coin {coin:?} is not listed (listed: {})",
+                listed.join(", ")
+            )
+        })?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_mul(1_000_003) ^ i as u64);
         out.push((coin.clone(), coin_lines(config, asset, &mut rng)));
     }
@@ -257,7 +262,7 @@ mod tests {
                 &universe
             )
             .unwrap_err()
-            .contains("DOGE")
+            .ends_with(r#"coin "DOGE" is not listed (listed: BTC, ETH, SOL)"#)
         );
     }
 }

@@ -260,7 +260,7 @@ impl Args {
             Some(db) if self.data.is_empty() => db,
             // With --data, --db is only where --save writes.
             _ => {
-                let files = data_files(&self.data)?;
+                let files = data_files("--data", &self.data)?;
                 return Ok((files.into_iter().map(Job::File).collect(), None));
             }
         };

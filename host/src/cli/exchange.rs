@@ -98,7 +98,7 @@ impl Args {
             std::fs::write(path, identity.certificate_pem())
                 .with_context(|| format!("writing the certificate to {}", path.display()))?;
         }
-        let files = data_files(&self.replay)?;
+        let files = data_files("--replay", &self.replay)?;
         runtime()?.block_on(self.serve(account, identity, files))
     }
 

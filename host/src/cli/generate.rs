@@ -16,8 +16,8 @@ pub struct Args {
     #[command(flatten)]
     hyperliquid: GenArgs,
     /// Betfair: markets to generate.
-    #[arg(long, default_value_t = 10)]
-    markets: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    markets: u32,
     /// Seed: the same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -45,7 +45,7 @@ impl Args {
             "--in-play-updates must be at least 1"
         );
         let config = GenConfig {
-            markets: self.markets,
+            markets: self.markets as usize,
             seed: self.seed,
             pre_off_updates: self.pre_off_updates,
             in_play_updates: self.in_play_updates,

@@ -28,7 +28,7 @@ pub struct GenArgs {
     #[arg(long, value_delimiter = ',', default_value = "BTC,ETH")]
     pub coins: Vec<String>,
     /// Hyperliquid: minutes of market.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     pub minutes: u32,
     /// Hyperliquid: milliseconds between books.
     #[arg(long, default_value_t = 1000)]

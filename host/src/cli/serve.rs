@@ -78,7 +78,7 @@ impl Args {
             super::settings::simulation(self.simulation.as_deref())?,
             self.params()?,
         );
-        let files = data_files(&self.replay)?;
+        let files = data_files("--replay", &self.replay)?;
         let url = database_url(self.db.as_deref());
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -165,7 +165,10 @@ pub(super) fn api_token(
     };
     match text.as_deref().and_then(Token::new) {
         Some(token) => Ok(Some(token)),
-        None if text.is_some() => anyhow::bail!("the API token is empty"),
+        None if text.is_some() => match token_file {
+            Some(path) => anyhow::bail!("{}: the API token is empty", path.display()),
+            None => anyhow::bail!("${TOKEN_ENV}: the API token is empty"),
+        },
         None if insecure_local => {
             if !listen.ip().is_loopback() {
                 anyhow::bail!("{insecure} serves on loopback addresses only, not {listen}");

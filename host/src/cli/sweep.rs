@@ -157,7 +157,7 @@ impl Args {
             return super::queued::run(self, url);
         }
         let sets = self.sets()?;
-        let files = data_files(&self.data)?;
+        let files = data_files("--data", &self.data)?;
         let jobs: Vec<Job> = files.into_iter().map(Job::File).collect();
         let runtime = Runtime::new(RuntimeConfig {
             limits: self.settings.sandbox()?,

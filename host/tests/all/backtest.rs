@@ -98,7 +98,7 @@ fn figures(report: &Report) -> Vec<(String, u64, f64, f64, f64, f64)> {
 }
 
 fn all_files() -> Vec<PathBuf> {
-    data_files(&[betfair_data()]).expect("the real files")
+    data_files("--data", &[betfair_data()]).expect("the real files")
 }
 
 #[test]

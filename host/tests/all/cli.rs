@@ -439,7 +439,7 @@ fn backtest_warns_about_a_bad_line_and_goes_on() {
 }
 
 #[test]
-fn db_migrate_and_status_on_a_new_sqlite_file() {
+fn db_migrate_and_status_on_a_new_sqlite_file_and_a_missing_database() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
     let out = clever(&["db", "status", "--db", &url]);
@@ -467,6 +467,16 @@ fn db_migrate_and_status_on_a_new_sqlite_file() {
         "{}",
         stderr(&out)
     );
+    // The cause is said once, though sqlx's error and its source repeat it.
+    let missing = "postgres://postgres@127.0.0.1:5432/clever_no_such_database";
+    let out = clever(&["db", "status", "--db", missing]);
+    assert!(!out.status.success());
+    let said = stderr(&out);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains(r#"database "clever_no_such_database" does not exist"#),
+        "{said}"
+    );
 }
 
 #[test]
@@ -491,6 +501,10 @@ fn ingest_then_backtest_from_the_database() {
         "{}",
         stderr(&out)
     );
+    // The bad file held nothing else: said, not left to the totals.
+    let nothing = format!("warning: {}: no market in it", bad.display());
+    assert!(stderr(&out).contains(&nothing), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("1-206064380.bz2: no market"));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary["markets"], 1);
     assert_eq!(summary["dead_letters"], 1);

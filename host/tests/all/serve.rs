@@ -472,7 +472,9 @@ fn the_host_will_not_serve_the_api_without_a_token_unless_told_it_is_local() {
         "--token-file",
         empty.path().to_str().unwrap(),
     ]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("token is empty"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    let wanted = format!("{}: the API token is empty", empty.path().display());
+    assert!(said.contains(&wanted), "{said}");
 
     let server = Server::start(&db, data.path(), &["--insecure-local"], None);
     let (status, body) = server.call("POST", "/kill", None, b"");
