@@ -71,7 +71,7 @@ pub enum StoreError {
         /// What sqlx said.
         source: sqlx::Error,
     },
-    /// Nothing could be connected to within [`ACQUIRE_TIMEOUT`] (the pool
+    /// Nothing could be connected to within the pool's wait, 10 s (the pool
     /// retries a refused connection, in case the server is starting).
     #[error("cannot open {url}: no connection within {ACQUIRE_TIMEOUT:?}, the last try: {reason}")]
     Unreachable {
