@@ -58,9 +58,28 @@ struct RiskFile {
 impl RiskLimits {
     /// Parse the `[risk]` table of a TOML text; missing keys keep defaults.
     pub fn from_toml_str(text: &str) -> Result<RiskLimits, String> {
-        toml::from_str::<RiskFile>(text)
+        let limits = toml::from_str::<RiskFile>(text)
             .map(|f| f.risk)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        limits.checked()
+    }
+
+    /// Refuse a money limit below 0 or not a number (TOML has `nan`): no
+    /// order compares above NaN, so it would be no limit at all. `inf`
+    /// is allowed, and means none.
+    fn checked(self) -> Result<RiskLimits, String> {
+        let money = [
+            ("max_stake", self.max_stake),
+            ("max_selection_liability", self.max_selection_liability),
+            ("max_market_liability", self.max_market_liability),
+            ("daily_loss_limit", self.daily_loss_limit),
+        ];
+        match money.iter().find(|(_, v)| v.is_nan() || *v < 0.0) {
+            Some((key, value)) => Err(format!(
+                "[risk] {key} = {value}: a limit must be a number of 0 or more"
+            )),
+            None => Ok(self),
+        }
     }
 }
 
@@ -523,6 +542,18 @@ mod tests {
                 .unwrap_err()
                 .contains("max_stak")
         );
+        for (line, said) in [
+            ("max_stake = -5", "[risk] max_stake = -5: a limit must be"),
+            (
+                "daily_loss_limit = nan",
+                "[risk] daily_loss_limit = NaN: a limit must be",
+            ),
+        ] {
+            let err = RiskLimits::from_toml_str(&format!("[risk]\n{line}\n")).unwrap_err();
+            assert!(err.starts_with(said), "{err}");
+        }
+        let none = RiskLimits::from_toml_str("[risk]\nmax_market_liability = inf\n").unwrap();
+        assert_eq!(none.max_market_liability, f64::INFINITY);
     }
 
     #[test]

@@ -48,9 +48,45 @@ struct SimFile {
 impl SimConfig {
     /// Parse the `[simulation]` table of a TOML text; missing keys keep defaults.
     pub fn from_toml_str(text: &str) -> Result<SimConfig, String> {
-        toml::from_str::<SimFile>(text)
+        let config = toml::from_str::<SimFile>(text)
             .map(|f| f.simulation)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        config.checked()
+    }
+
+    /// Refuse settings no venue has: a negative latency would fill an
+    /// order before it was placed (a look-ahead), and shares and percents
+    /// run from 0 to all.
+    fn checked(self) -> Result<SimConfig, String> {
+        let latencies = [
+            ("placement_latency_ms", self.placement_latency_ms),
+            ("cancel_latency_ms", self.cancel_latency_ms),
+        ];
+        if let Some((key, ms)) = latencies.iter().find(|(_, ms)| *ms < 0) {
+            return Err(format!(
+                "[simulation] {key} = {ms}: a latency must be 0 or more"
+            ));
+        }
+        let shares = [
+            ("trade_share", self.trade_share, 1.0),
+            (
+                "default_commission_rate",
+                self.default_commission_rate,
+                100.0,
+            ),
+            ("reduction_threshold", self.reduction_threshold, 100.0),
+            (
+                "commission_rate",
+                self.commission_rate.unwrap_or(0.0),
+                100.0,
+            ),
+        ];
+        match shares.iter().find(|(_, v, all)| !(0.0..=*all).contains(v)) {
+            Some((key, v, all)) => {
+                Err(format!("[simulation] {key} = {v}: must be from 0 to {all}"))
+            }
+            None => Ok(self),
+        }
     }
 }
 
@@ -67,6 +103,33 @@ mod tests {
             SimConfig::from_toml_str(&text).unwrap(),
             SimConfig::default()
         );
+    }
+
+    #[test]
+    fn settings_no_venue_has_are_refused_by_name() {
+        for (line, said) in [
+            (
+                "placement_latency_ms = -5",
+                "[simulation] placement_latency_ms = -5: a latency",
+            ),
+            (
+                "trade_share = 1.5",
+                "[simulation] trade_share = 1.5: must be from 0 to 1",
+            ),
+            (
+                "commission_rate = -2",
+                "[simulation] commission_rate = -2: must be from 0 to 100",
+            ),
+            (
+                "reduction_threshold = nan",
+                "[simulation] reduction_threshold = NaN: must be",
+            ),
+        ] {
+            let err = SimConfig::from_toml_str(&format!("[simulation]\n{line}\n")).unwrap_err();
+            assert!(err.starts_with(said), "{err}");
+        }
+        let edges = "[simulation]\ntrade_share = 1\ncancel_latency_ms = 0\ncommission_rate = 0\n";
+        assert!(SimConfig::from_toml_str(edges).is_ok());
     }
 
     #[test]
