@@ -156,6 +156,30 @@ pub fn random_sets(
     sets
 }
 
+/// The swept parameters that changed no result: for each grid of two or
+/// more values, the sets that differ only in it are compared, and if every
+/// such group's results are equal (and there is one), its name is given.
+/// A misspelt name, or one the plugin never reads, looks like this; so
+/// does one the data never gives a chance to matter.
+pub fn idle_grids<R: PartialEq>(grids: &[Grid], sets: &[(&Map<String, Value>, R)]) -> Vec<String> {
+    (grids.iter())
+        .filter(|g| g.values.len() > 1 && changes_nothing(&g.name, sets))
+        .map(|g| g.name.clone())
+        .collect()
+}
+
+fn changes_nothing<R: PartialEq>(name: &str, sets: &[(&Map<String, Value>, R)]) -> bool {
+    let mut groups: std::collections::BTreeMap<String, Vec<&R>> = Default::default();
+    for (params, result) in sets {
+        let mut others = (*params).clone();
+        others.remove(name);
+        let key = Value::Object(others).to_string();
+        groups.entry(key).or_default().push(result);
+    }
+    let mut compared = groups.values().filter(|g| g.len() > 1).peekable();
+    compared.peek().is_some() && compared.all(|g| g.iter().all(|r| *r == g[0]))
+}
+
 /// A metric results are ranked by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RankBy {
@@ -261,6 +285,21 @@ mod tests {
 
     fn grid(text: &str) -> Grid {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_grid_that_changes_no_result_is_found() {
+        let grids = [grid("below=1.5,2"), grid("typo=1,2,3")];
+        let sets = every_set(&Map::new(), &grids).unwrap();
+        // The result depends on `below` alone.
+        let results: Vec<_> = sets.iter().map(|s| (s, s["below"].to_string())).collect();
+        assert_eq!(idle_grids(&grids, &results), ["typo"]);
+        // Both matter: none is idle.
+        let results: Vec<_> = sets.iter().map(|s| (s, Value::Object(s.clone()))).collect();
+        assert!(idle_grids(&grids, &results).is_empty());
+        // Nothing to compare (one set per value of the others): none.
+        let one: Vec<_> = sets[..1].iter().map(|s| (s, 0)).collect();
+        assert!(idle_grids(&grids, &one).is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::backtest::{bankroll, load, threads};
-use crate::analytics::sweep::{every_set, random_sets};
+use crate::analytics::sweep::{every_set, idle_grids, random_sets};
 use crate::analytics::{Bankroll, Grid, Metrics, RankBy};
 use crate::backtest::{Backtest, Job, Progress, Report, data_files};
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
@@ -127,6 +127,7 @@ impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
         let (sweep, reports) = self.run_sets()?;
+        self.warn_idle(&reports);
         let out = self.ranked(sweep, reports, started.elapsed().as_millis() as u64);
         if let Some(path) = &self.report {
             self.page(&out).write(path)?;
@@ -137,6 +138,23 @@ impl Args {
         }
         print_table(&out, self.top);
         Ok(())
+    }
+
+    /// Warn about each swept parameter that changed no result: a
+    /// misspelt name is swept as faithfully as a real one.
+    fn warn_idle(&self, reports: &[SetRun]) {
+        let results: Vec<_> = (reports.iter())
+            .map(|(params, _, report)| (params, &report.strategies))
+            .collect();
+        let plugin = (reports.first())
+            .and_then(|(_, _, r)| r.strategies.first())
+            .map_or("the plugin", |s| s.name.as_str());
+        for name in idle_grids(&self.grids, &results) {
+            eprintln!(
+                "warning: every value of `{name}` gave the same result: is it a parameter \
+                 {plugin} reads? (a misspelt one changes nothing)"
+            );
+        }
     }
 
     /// The parameter sets: every combination of the grids, or a draw.
