@@ -89,10 +89,12 @@ async fn list(store: &Store, strategy: &str, json: bool) -> anyhow::Result<()> {
         chrono::DateTime::from_timestamp_millis(ms)
             .map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M").to_string())
     };
-    println!(
-        "{:>6} {:<8} {:<8} {:<6} {:<5} {:<16} {:>12} {:>12} {:>10} {:>7}",
-        "trade", "version", "mode", "coin", "dir", "closed", "entry", "exit", "pnl", "R"
-    );
+    if !trades.is_empty() {
+        println!(
+            "{:>6} {:<8} {:<8} {:<6} {:<5} {:<16} {:>12} {:>12} {:>10} {:>7}",
+            "trade", "version", "mode", "coin", "dir", "closed", "entry", "exit", "pnl", "R"
+        );
+    }
     for t in &trades {
         let r = t.r_multiple.as_deref().unwrap_or("-");
         println!(

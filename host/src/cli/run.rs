@@ -71,6 +71,7 @@ struct PluginReport {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         anyhow::ensure!(self.runners > 0, "--runners must be at least 1");
+        anyhow::ensure!(self.updates > 0, "--updates must be at least 1");
         let runtime = Runtime::new(RuntimeConfig {
             limits: self.settings.sandbox()?,
             ..RuntimeConfig::default()

@@ -120,7 +120,7 @@ fn run_contains_a_hostile_plugin_beside_a_healthy_one() {
 }
 
 #[test]
-fn run_and_inspect_report_a_bad_component_with_its_path() {
+fn run_and_inspect_name_bad_input() {
     let bogus = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bogus.wasm");
     std::fs::write(&bogus, b"nope").unwrap();
     for args in [
@@ -137,6 +137,15 @@ fn run_and_inspect_report_a_bad_component_with_its_path() {
         // What the bytes are instead, on one line: no byte dump.
         assert!(err.contains(r#"it begins "nope""#), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+    // A market of nothing is refused before any plugin is loaded.
+    for (flag, said) in [
+        ("--runners", "--runners must be"),
+        ("--updates", "--updates must be"),
+    ] {
+        let out = clever(&["run", "--plugin", bogus.to_str().unwrap(), flag, "0"]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
     }
 }
 
@@ -539,6 +548,41 @@ fn ingest_then_backtest_from_the_database() {
         "{}",
         stderr(&out)
     );
+    // Filters that match nothing are named, with what the database holds.
+    let refused = |filters: &[&str], said: &str| {
+        let mut args = vec![
+            "backtest",
+            "--plugin",
+            artifacts::LAY_LOW_INPLAY,
+            "--db",
+            &url,
+        ];
+        args.extend_from_slice(filters);
+        let out = clever(&args);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
+    };
+    refused(
+        &["--track", "Nowhere", "--from", "2022-11-07"],
+        "no stored market matches --from 2022-11-07 --track Nowhere (it holds 1 in all)",
+    );
+    refused(
+        &["--from", "2022-11-08", "--to", "2022-11-07"],
+        "--from 2022-11-08 is after --to 2022-11-07",
+    );
+    let empty = format!("sqlite://{}", dir.path().join("empty.db").display());
+    let out = clever(&[
+        "backtest",
+        "--plugin",
+        artifacts::LAY_LOW_INPLAY,
+        "--db",
+        &empty,
+    ]);
+    assert!(
+        stderr(&out).contains("empty.db: holds no market yet"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -754,6 +798,9 @@ fn a_sweep_ranks_every_parameter_set_as_its_own_backtest_would() {
         assert!(out.status.success(), "{}", stderr(&out));
         let warned = stderr(&out).matches("stray: no market in it").count();
         assert_eq!(warned, 1, "{}", stderr(&out));
+        let idle = "`typo` gave the same result: is it a parameter lay-low-inplay reads?";
+        let typo = extra.contains(&"typo=1,2");
+        assert_eq!(stderr(&out).contains(idle), typo, "{}", stderr(&out));
         serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
     };
     let all = sweep(&["--rank-by", "net_profit", "--save", "--db", &db, "--json"]);
@@ -812,6 +859,8 @@ fn a_sweep_ranks_every_parameter_set_as_its_own_backtest_would() {
         p.sort();
         p
     };
+    // A parameter the plugin does not read is swept, and said to change nothing.
+    sweep(&["--grid", "typo=1,2", "--json"]);
     let first = params(&drawn("9"));
     assert_eq!(first.len(), 3);
     assert_eq!(first, params(&drawn("9")));

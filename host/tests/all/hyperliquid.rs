@@ -690,6 +690,13 @@ fn saved_trades_carry_notes_on_both_databases() {
             (notes[0]["trade"].to_string(), notes[0]["text"].as_str()),
             (first.clone(), Some("breakouts at the open fail"))
         );
+        // A strategy with nothing saved: one line, no table heading.
+        let none = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
+            .args(["notes", "list", "no-such-strategy", "--db", &db.url])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&none.stdout);
+        assert_eq!(said, "no trades or notes for no-such-strategy\n");
     });
 }
 
