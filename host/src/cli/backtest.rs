@@ -242,22 +242,6 @@ impl Args {
         })
     }
 
-    /// The filters given, as typed (for a message).
-    fn filters(&self) -> String {
-        let some = |flag: &str, value: Option<String>| value.map(|v| format!("{flag} {v}"));
-        [
-            some("--from", self.from.map(|d| d.to_string())),
-            some("--to", self.to.map(|d| d.to_string())),
-            some("--track", self.track.clone()),
-            some("--event-type", self.event_type.clone()),
-            some("--market-type", self.market_type.clone()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
-    }
-
     /// The files to run, or the stored markets the filters select (with
     /// the database they come from).
     fn jobs(&self) -> anyhow::Result<(Vec<Job>, Option<Stored>)> {
@@ -272,9 +256,6 @@ impl Args {
             "--market, --from, --to, --track, --event-type and --market-type select stored \
              markets; they do not go with --data"
         );
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
-        }
         let db = match &self.db {
             Some(db) if self.data.is_empty() => db,
             // With --data, --db is only where --save writes.
@@ -297,30 +278,9 @@ impl Args {
         };
         let (store, found) = runtime.block_on(async {
             let store = Store::open(&database_url(Some(db))).await?;
-            let found = store.find_markets(&query).await?;
+            let found = super::selection::selected(&store, &query).await?;
             anyhow::Ok((store, found))
         })?;
-        for wanted in &self.markets {
-            anyhow::ensure!(
-                found.iter().any(|m| &m.market_id == wanted),
-                "--market {wanted}: not in {} (ingest it first with `clever ingest`)",
-                store.url()
-            );
-        }
-        if found.is_empty() {
-            let held = runtime.block_on(store.find_markets(&MarketQuery::default()))?;
-            anyhow::ensure!(
-                !held.is_empty(),
-                "{}: holds no market yet (store some with `clever ingest`)",
-                store.url()
-            );
-            anyhow::bail!(
-                "{}: no stored market matches {} (it holds {} in all)",
-                store.url(),
-                self.filters(),
-                held.len()
-            );
-        }
         let jobs = found.into_iter().map(Job::Stored).collect();
         Ok((jobs, Some(Stored { store, runtime })))
     }

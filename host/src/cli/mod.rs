@@ -32,6 +32,7 @@ mod report;
 mod run;
 mod runs;
 mod save;
+mod selection;
 mod serve;
 mod settings;
 mod sweep;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::sweep::{Args, SetRun};
 use super::worker::{Outcome, Payload};
 use crate::runtime::{Runtime, RuntimeConfig};
-use crate::store::{JobRow, Store};
+use crate::store::{JobRow, MarketQuery, Store};
 
 /// Run `args`' sets on the workers of the queue at `url`.
 pub fn run(args: &Args, url: &str) -> anyhow::Result<(Option<i64>, Vec<SetRun>)> {
@@ -44,6 +44,14 @@ pub fn run(args: &Args, url: &str) -> anyhow::Result<(Option<i64>, Vec<SetRun>)>
         .build()?;
     runtime.block_on(async {
         let store = Store::open(url).await?;
+        // Checked here, not by each worker's every attempt at every set.
+        let query = MarketQuery {
+            market_ids: args.markets.clone(),
+            from: args.from,
+            to: args.to,
+            ..MarketQuery::default()
+        };
+        super::selection::selected(&store, &query).await?;
         let row = crate::serve::handle::version_row(&plugin, &component, &args.params);
         let version = store.save_version(&row).await?;
         let sweep = store.start_sweep(&args.config().to_string()).await?;

@@ -219,11 +219,7 @@ fn run(
         to: day(&p.to)?,
         ..MarketQuery::default()
     };
-    let markets = stored.runtime.block_on(stored.store.find_markets(&query))?;
-    anyhow::ensure!(
-        !markets.is_empty(),
-        "no stored market matches the sweep's selection"
-    );
+    let markets = (stored.runtime).block_on(super::selection::selected(&stored.store, &query))?;
     let ids: Vec<String> = markets.iter().map(|m| m.market_id.clone()).collect();
     let predictions = super::predictions::book(Some(stored.store.url()), Some(&ids))?;
     let jobs: Vec<Job> = markets.into_iter().map(Job::Stored).collect();

@@ -92,6 +92,40 @@ fn a_sweep_over_killed_and_failing_workers_loses_no_set_and_names_what_failed() 
         let why = job.error.as_deref().unwrap_or_default();
         assert!(why.contains("stake"), "{why}");
     }
+    // A selection that matches nothing fails at once, and queues no set
+    // for workers to fail one attempt after another.
+    let mut none = vec!["sweep", "--plugin", artifacts::LAY_LOW_INPLAY];
+    none.extend([
+        "--grid",
+        GRIDS[0],
+        "--queue",
+        &db.url,
+        "--from",
+        "2030-01-01",
+    ]);
+    let mut coordinator = Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(&none)
+        .env("CLEVER_CACHE_DIR", cache_dir())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Were it queued, it would wait for workers that never come.
+    let started = std::time::Instant::now();
+    while coordinator.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = coordinator.kill();
+            panic!("a sweep that selects no market was queued");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = coordinator.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("no stored market matches --from 2030-01-01 (it holds 20 in all)"),
+        "{said}"
+    );
+    assert!(rt.block_on(store.sweep_jobs(2)).unwrap().is_empty());
     rt.block_on(store.close());
 }
 
