@@ -197,6 +197,13 @@ impl Config {
                 path.display()
             );
         }
+        if !(0.0..=100.0).contains(&b.commission_rate) {
+            anyhow::bail!(
+                "{}: betfair.commission_rate = {} must be a percent from 0 to 100",
+                path.display(),
+                b.commission_rate
+            );
+        }
         Ok(config)
     }
 

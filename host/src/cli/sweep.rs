@@ -142,7 +142,7 @@ impl Args {
 
     /// Warn about each swept parameter that changed no result: a
     /// misspelt name is swept as faithfully as a real one.
-    fn warn_idle(&self, reports: &[SetRun]) {
+    pub(super) fn warn_idle(&self, reports: &[SetRun]) {
         let results: Vec<_> = (reports.iter())
             .map(|(params, _, report)| (params, &report.strategies))
             .collect();

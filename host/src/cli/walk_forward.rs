@@ -58,6 +58,7 @@ impl Args {
             "--report: walk-forward writes no HTML report yet (sweep and backtest do)"
         );
         let (_, runs) = self.sweep.run_sets()?;
+        self.sweep.warn_idle(&runs);
         let settings = WalkForward {
             windows: if self.anchored {
                 Windows::Anchored

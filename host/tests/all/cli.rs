@@ -448,6 +448,28 @@ fn backtest_warns_about_a_bad_line_and_goes_on() {
 }
 
 #[test]
+fn live_refuses_settings_betfair_does_not_have_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("live.toml");
+    for (line, said) in [
+        (
+            "commission_rate = 150.0",
+            "betfair.commission_rate = 150 must be a percent from 0 to 100",
+        ),
+        (
+            r#"strategy_ref = """#,
+            "betfair.strategy_ref must be 1 to 15 characters",
+        ),
+    ] {
+        std::fs::write(&config, format!("[betfair]\n{line}\n")).unwrap();
+        let out = clever(&["live", "--config", config.to_str().unwrap(), "--paper"]);
+        assert!(!out.status.success());
+        let wanted = format!("{}: {said}", config.display());
+        assert!(stderr(&out).contains(&wanted), "{}", stderr(&out));
+    }
+}
+
+#[test]
 fn db_migrate_and_status_on_a_new_sqlite_file_and_a_missing_database() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
