@@ -157,27 +157,28 @@ pub fn random_sets(
 }
 
 /// The swept parameters that changed no result: for each grid of two or
-/// more values, the sets that differ only in it are compared, and if every
-/// such group's results are equal (and there is one), its name is given.
-/// A misspelt name, or one the plugin never reads, looks like this; so
-/// does one the data never gives a chance to matter.
+/// more values, the sets that differ only in it are compared; if every
+/// such group's results are equal, and one group tried every value, its
+/// name is given. A misspelt name, or one the plugin never reads, looks
+/// like this; so does one the data never gives a chance to matter.
 pub fn idle_grids<R: PartialEq>(grids: &[Grid], sets: &[(&Map<String, Value>, R)]) -> Vec<String> {
     (grids.iter())
-        .filter(|g| g.values.len() > 1 && changes_nothing(&g.name, sets))
+        .filter(|g| g.values.len() > 1 && changes_nothing(g, sets))
         .map(|g| g.name.clone())
         .collect()
 }
 
-fn changes_nothing<R: PartialEq>(name: &str, sets: &[(&Map<String, Value>, R)]) -> bool {
+fn changes_nothing<R: PartialEq>(grid: &Grid, sets: &[(&Map<String, Value>, R)]) -> bool {
     let mut groups: std::collections::BTreeMap<String, Vec<&R>> = Default::default();
     for (params, result) in sets {
         let mut others = (*params).clone();
-        others.remove(name);
+        others.remove(&grid.name);
         let key = Value::Object(others).to_string();
         groups.entry(key).or_default().push(result);
     }
-    let mut compared = groups.values().filter(|g| g.len() > 1).peekable();
-    compared.peek().is_some() && compared.all(|g| g.iter().all(|r| *r == g[0]))
+    // Sets are distinct, so a group as long as the grid tried every value.
+    let tried_all = groups.values().any(|g| g.len() == grid.values.len());
+    tried_all && (groups.values()).all(|g| g.iter().all(|r| *r == g[0]))
 }
 
 /// A metric results are ranked by.
@@ -300,6 +301,12 @@ mod tests {
         // Nothing to compare (one set per value of the others): none.
         let one: Vec<_> = sets[..1].iter().map(|s| (s, 0)).collect();
         assert!(idle_grids(&grids, &one).is_empty());
+        // Two values of three tried (a random draw, say): not enough.
+        let drawn: Vec<_> = (sets.iter())
+            .filter(|s| s["typo"] != json!(3))
+            .map(|s| (s, s["below"].to_string()))
+            .collect();
+        assert!(idle_grids(&grids, &drawn).is_empty());
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub fn data_files(flag: &str, paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>>
     let given: Vec<_> = paths.iter().map(|p| p.display().to_string()).collect();
     anyhow::ensure!(
         !files.is_empty(),
-        "{flag} {}: no stream files found (files ending .{} are not read)",
+        "{flag} {}: no stream files found (subdirectories, hidden files and files \
+         ending .{} are not read)",
         given.join(" "),
         NOT_STREAMS.join(", .")
     );

@@ -240,6 +240,13 @@ impl Backtest<'_> {
                 }
             }
         }
+        // The wrong kind of file, say: it would otherwise add nothing unseen.
+        if engine.markets() == 0 {
+            progress.warn(format!(
+                "{}: no market in it, so it adds nothing to the report",
+                name.display()
+            ));
+        }
         Ok(FileOutcome {
             markets: engine.markets(),
             updates: engine.updates(),
@@ -249,8 +256,7 @@ impl Backtest<'_> {
 }
 
 /// Run a source to its end, warning about its bad lines (the first three,
-/// then how many in all) and about a source with no market in it (the
-/// wrong kind of file, say), which would otherwise add nothing unseen.
+/// then how many in all).
 fn drive<C: Clock>(
     engine: &mut Engine<C>,
     source: &mut dyn MarketSource,
@@ -267,12 +273,6 @@ fn drive<C: Clock>(
     if bad_lines > 3 {
         progress.warn(format!(
             "{}: {bad_lines} lines skipped in all",
-            name.display()
-        ));
-    }
-    if engine.markets() == 0 {
-        progress.warn(format!(
-            "{}: no market in it, so it adds nothing to the report",
             name.display()
         ));
     }

@@ -64,9 +64,10 @@ impl RiskLimits {
         limits.checked()
     }
 
-    /// Refuse a money limit below 0 or not a number (TOML has `nan`): no
-    /// order compares above NaN, so it would be no limit at all. `inf`
-    /// is allowed, and means none.
+    /// Refuse a money limit below 0 or not a number (TOML has `nan`: no
+    /// order compares above NaN, so it would be no limit at all), and
+    /// `inf`, which JSON cannot carry to a sweep's workers: a large number
+    /// says "no limit" as well.
     fn checked(self) -> Result<RiskLimits, String> {
         let money = [
             ("max_stake", self.max_stake),
@@ -74,9 +75,10 @@ impl RiskLimits {
             ("max_market_liability", self.max_market_liability),
             ("daily_loss_limit", self.daily_loss_limit),
         ];
-        match money.iter().find(|(_, v)| v.is_nan() || *v < 0.0) {
+        match money.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
             Some((key, value)) => Err(format!(
-                "[risk] {key} = {value}: a limit must be a number of 0 or more"
+                "[risk] {key} = {value}: a limit must be a number of 0 or more \
+                 (for no limit, a large one: 1e9)"
             )),
             None => Ok(self),
         }
@@ -552,8 +554,10 @@ mod tests {
             let err = RiskLimits::from_toml_str(&format!("[risk]\n{line}\n")).unwrap_err();
             assert!(err.starts_with(said), "{err}");
         }
-        let none = RiskLimits::from_toml_str("[risk]\nmax_market_liability = inf\n").unwrap();
-        assert_eq!(none.max_market_liability, f64::INFINITY);
+        let err = RiskLimits::from_toml_str("[risk]\nmax_market_liability = inf\n").unwrap_err();
+        assert!(err.contains("(for no limit, a large one: 1e9)"), "{err}");
+        let zero = RiskLimits::from_toml_str("[risk]\ndaily_loss_limit = 0\n").unwrap();
+        assert_eq!(zero.daily_loss_limit, 0.0);
     }
 
     #[test]

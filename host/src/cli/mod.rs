@@ -145,11 +145,11 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e}");
             // Many errors already end with their cause's words
             // ("cannot open URL: <what sqlx said>"): say each thing once.
-            let mut said = e.to_string();
+            let mut last = e.to_string();
             for cause in e.chain().skip(1).map(|c| c.to_string()) {
-                if !said.contains(&cause) {
+                if !last.ends_with(&cause) {
                     eprintln!("  caused by: {cause}");
-                    said.push_str(&cause);
+                    last = cause;
                 }
             }
             ExitCode::FAILURE

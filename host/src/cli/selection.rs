@@ -14,11 +14,21 @@ pub(super) async fn selected(
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
     let found = store.find_markets(query).await?;
-    for wanted in &query.market_ids {
+    if let Some(wanted) =
+        (query.market_ids.iter()).find(|w| !found.iter().any(|m| &m.market_id == *w))
+    {
+        let named = MarketQuery {
+            market_ids: vec![wanted.clone()],
+            ..MarketQuery::default()
+        };
         anyhow::ensure!(
-            found.iter().any(|m| &m.market_id == wanted),
+            !store.find_markets(&named).await?.is_empty(),
             "--market {wanted}: not in {} (ingest it first with `clever ingest`)",
             store.url()
+        );
+        anyhow::bail!(
+            "--market {wanted}: stored, but {} leaves it out",
+            filters(query)
         );
     }
     if !found.is_empty() {

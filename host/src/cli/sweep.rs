@@ -146,6 +146,15 @@ impl Args {
         let results: Vec<_> = (reports.iter())
             .map(|(params, _, report)| (params, &report.strategies))
             .collect();
+        if results.len() > 1 && results.iter().all(|(_, r)| *r == results[0].1) {
+            // The data, not a name: one warning, not one per grid.
+            let orders: u64 = results[0].1.iter().map(|s| s.figures.orders).sum();
+            eprintln!(
+                "warning: every set gave the same result ({orders} orders): no swept \
+                 parameter changed anything on this data"
+            );
+            return;
+        }
         let plugin = (reports.first())
             .and_then(|(_, _, r)| r.strategies.first())
             .map_or("the plugin", |s| s.name.as_str());

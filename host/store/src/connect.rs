@@ -136,6 +136,21 @@ pub enum Store {
     },
 }
 
+/// Why a PostgreSQL server the pool gave up on did not answer: one more
+/// try, itself bounded (a host that drops packets would otherwise keep it
+/// for the system's own connect timeout, minutes).
+async fn why_unreachable(options: &PgConnectOptions) -> String {
+    const LAST_TRY: Duration = Duration::from_secs(3);
+    match tokio::time::timeout(LAST_TRY, PgConnection::connect_with(options)).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            "it answers now; try again".to_owned()
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {LAST_TRY:?}"),
+    }
+}
+
 impl Store {
     /// Open the database at `url` (a SQLite file is created on first use)
     /// and apply every pending migration.
@@ -193,10 +208,7 @@ impl Store {
                 Ok(pool) => Ok(Store::Postgres { pool, url: shown }),
                 // The pool says only that it timed out; one more try says why.
                 Err(sqlx::Error::PoolTimedOut) => Err(StoreError::Unreachable {
-                    reason: match PgConnection::connect_with(&options).await {
-                        Ok(_) => "it answers now; try again".to_owned(),
-                        Err(e) => e.to_string(),
-                    },
+                    reason: why_unreachable(&options).await,
                     url: shown,
                 }),
                 Err(e) => Err(connect(e)),

@@ -499,8 +499,12 @@ fn db_migrate_and_status_on_a_new_sqlite_file_and_a_missing_database() {
         stderr(&out)
     );
     // The cause is said once, though sqlx's error and its source repeat it.
-    let missing = "postgres://postgres@127.0.0.1:5432/clever_no_such_database";
-    let out = clever(&["db", "status", "--db", missing]);
+    let admin = crate::store::pg_admin_url();
+    let server = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(server, _)| server);
+    let missing = format!("{server}/clever_no_such_database");
+    let out = clever(&["db", "status", "--db", &missing]);
     assert!(!out.status.success());
     let said = stderr(&out);
     assert_eq!(said.lines().count(), 1, "{said}");
@@ -591,6 +595,10 @@ fn ingest_then_backtest_from_the_database() {
     refused(
         &["--from", "2022-11-08", "--to", "2022-11-07"],
         "--from 2022-11-08 is after --to 2022-11-07",
+    );
+    refused(
+        &["--market", "1.206064380", "--track", "Nowhere"],
+        "--market 1.206064380: stored, but --track Nowhere leaves it out",
     );
     let empty = format!("sqlite://{}", dir.path().join("empty.db").display());
     let out = clever(&[

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use clever_host::store::{IngestSummary, Store};
 
 /// The server's maintenance database, for creating test databases.
-fn pg_admin_url() -> String {
+pub(crate) fn pg_admin_url() -> String {
     std::env::var("CLEVER_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
