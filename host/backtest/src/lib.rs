@@ -17,5 +17,5 @@ pub mod run;
 
 pub use files::data_files;
 pub use perp::{PerpBacktest, PerpReport, TradeSummary};
-pub use report::{Report, StrategyReport};
+pub use report::{Report, StrategyReport, logged_warnings};
 pub use run::{Backtest, Job, OpenedAhead, Progress, Stored};

@@ -49,6 +49,16 @@ pub struct PerpReport {
     pub trades: Vec<TradeRecord>,
     /// Faults, if any.
     pub faults: usize,
+    /// Log lines of level warn or error it wrote.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warnings: u64,
+    /// The first few of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub first_warnings: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Figures over closed trades. Money is exact; R multiples are of trades
@@ -121,6 +131,8 @@ impl PerpBacktest<'_> {
                 summary: TradeSummary::of(&o.trades),
                 trades: o.trades,
                 faults: o.faults.len(),
+                warnings: o.tally.warnings,
+                first_warnings: o.tally.first_warnings,
             })
             .collect())
     }

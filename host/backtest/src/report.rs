@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::run::FileOutcome;
 use clever_analytics::{Bankroll, MarketPoint, Metrics, MonteCarlo, Resampled};
+use clever_engine::desk::FIRST_WARNINGS;
 use clever_market::{Figures, MarketResult};
 use clever_runtime::LoadedPlugin;
 
@@ -45,6 +46,13 @@ pub struct StrategyReport {
     pub faults: u64,
     /// Quarantined in any market file.
     pub quarantined: bool,
+    /// Log lines of level warn or error it wrote.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warnings: u64,
+    /// The first few different ones, in file order (every different one
+    /// if there are fewer than three).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub first_warnings: Vec<String>,
     /// Its performance over the settled markets ([`Report::measure`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
@@ -103,6 +111,8 @@ impl Totals {
                 sandbox_refused: BTreeMap::new(),
                 faults: 0,
                 quarantined: false,
+                warnings: 0,
+                first_warnings: Vec::new(),
                 metrics: None,
                 monte_carlo: None,
                 points: Vec::new(),
@@ -140,6 +150,13 @@ impl Totals {
             }
             total.faults += outcome.faults.len() as u64;
             total.quarantined |= outcome.quarantined;
+            total.warnings += outcome.tally.warnings;
+            for message in &outcome.tally.first_warnings {
+                let first = &mut total.first_warnings;
+                if first.len() < FIRST_WARNINGS && !first.contains(message) {
+                    first.push(message.clone());
+                }
+            }
         }
     }
 
@@ -149,5 +166,68 @@ impl Totals {
             s.roi = s.figures.roi();
         }
         self.report
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What a strategy's warnings come to, to tell the user once at the end of
+/// a backtest (where the host's log leaves them out): none if it wrote none.
+/// `first` holds the first different ones; fewer than
+/// [`FIRST_WARNINGS`] means every different one.
+pub fn logged_warnings(
+    name: &str,
+    version: &str,
+    warnings: u64,
+    first: &[String],
+) -> Option<String> {
+    if warnings == 0 {
+        return None;
+    }
+    let listed: Vec<String> = first.iter().map(|m| format!("\"{m}\"")).collect();
+    let listed = listed.join(", ");
+    let count = match warnings {
+        1 => "a warning".to_owned(),
+        n => format!("{n} warnings"),
+    };
+    let tag = format!("{name}@{version} logged {count}");
+    Some(match first.len() {
+        k if k as u64 == warnings => format!("{tag}: {listed}"),
+        1 => format!("{tag}, each {listed}"),
+        k if k < FIRST_WARNINGS => format!("{tag}, each one of {listed}"),
+        _ => format!("{tag}, among them {listed}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_are_told_in_a_line() {
+        let said = |n, first: &[&str]| {
+            let first: Vec<String> = first.iter().map(|m| m.to_string()).collect();
+            logged_warnings("p", "1.0.0", n, &first)
+        };
+        assert_eq!(said(0, &[]), None);
+        assert_eq!(said(1, &["a"]).unwrap(), r#"p@1.0.0 logged a warning: "a""#);
+        assert_eq!(
+            said(2, &["a", "b"]).unwrap(),
+            r#"p@1.0.0 logged 2 warnings: "a", "b""#
+        );
+        assert_eq!(
+            said(9, &["a"]).unwrap(),
+            r#"p@1.0.0 logged 9 warnings, each "a""#
+        );
+        assert_eq!(
+            said(9, &["a", "b"]).unwrap(),
+            r#"p@1.0.0 logged 9 warnings, each one of "a", "b""#
+        );
+        assert_eq!(
+            said(9, &["a", "b", "c"]).unwrap(),
+            r#"p@1.0.0 logged 9 warnings, among them "a", "b", "c""#
+        );
     }
 }

@@ -113,14 +113,15 @@ impl Shared {
 
     /// Apply a line and its parsed message: the stream's markets first,
     /// then the orders, so an order subscriber never hears of a fill
-    /// before the market data that caused it.
-    pub fn apply_message(&self, raw: &str, message: &Message) {
+    /// before the market data that caused it. False if it was no market
+    /// change (and so changed nothing).
+    pub fn apply_message(&self, raw: &str, message: &Message) -> bool {
         match self.markets().apply_line(raw) {
             Ok(true) => {}
-            Ok(false) => return,
+            Ok(false) => return false,
             Err(e) => {
                 tracing::warn!("replay: a line that is not a message: {e}");
-                return;
+                return false;
             }
         }
         *self.applied.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
@@ -130,11 +131,13 @@ impl Shared {
         if orders.on_message(message) {
             self.order_tick.send_replace(orders.tick);
         }
+        true
     }
 }
 
 /// Replay `files` into `shared` at its speed (0: as fast as it goes),
-/// merged by publish time; returns when all are done. Run it on a thread
+/// merged by publish time; returns, when all are done, how many market
+/// changes they held. Run it on a thread
 /// of its own: it reads and sleeps.
 pub fn replay(files: &[PathBuf], shared: &Shared) -> Result<u64, ReadError> {
     let mut open = Vec::new();
@@ -151,8 +154,10 @@ pub fn replay(files: &[PathBuf], shared: &Shared) -> Result<u64, ReadError> {
         if let Some(due) = pacer.due(Timestamp(record.message.pt)) {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
-        if let Some(raw) = &record.raw {
-            shared.apply_message(raw, &record.message);
+        // Only market changes count: a file of something else replays as 0.
+        if let Some(raw) = &record.raw
+            && shared.apply_message(raw, &record.message)
+        {
             lines += 1;
         }
         match next_record(file) {

@@ -37,6 +37,11 @@ pub struct Tally {
     pub rejected: BTreeMap<String, u64>,
     /// Log lines.
     pub logs: u64,
+    /// Log lines of level warn or error.
+    pub warnings: u64,
+    /// The first [`FIRST_WARNINGS`] different ones, as the plugin wrote
+    /// them: while there is room, every different one.
+    pub first_warnings: Vec<String>,
     /// Signals.
     pub signals: u64,
     /// The latest value of each signal name (the first
@@ -52,6 +57,9 @@ pub struct TimerPass {
     /// The last timer taken in this pass.
     after: Option<(Timestamp, u64)>,
 }
+
+/// How many different warnings of a plugin a desk keeps the text of.
+pub const FIRST_WARNINGS: usize = 3;
 
 /// How many signal names a desk keeps the latest value of.
 pub const MAX_SIGNAL_NAMES: usize = 64;
@@ -513,8 +521,16 @@ impl HostServices for Desk {
     }
 
     fn log(&mut self, level: LogLevel, message: &str) {
+        // The runtime has put the line in the host's log; a report says
+        // how many were warnings, and the first few.
         self.tally.logs += 1;
-        tracing::debug!(?level, "plugin: {message}");
+        if level >= LogLevel::Warn {
+            self.tally.warnings += 1;
+            let first = &mut self.tally.first_warnings;
+            if first.len() < FIRST_WARNINGS && !first.iter().any(|m| m == message) {
+                first.push(message.to_owned());
+            }
+        }
     }
 
     fn signal(&mut self, now: Timestamp, signal: Signal) {

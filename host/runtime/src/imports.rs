@@ -120,7 +120,9 @@ impl host::Host for PluginState {
         }
         budget.log_lines -= 1;
         budget.log_bytes -= message.len();
-        self.host.services.log(level.into(), &message);
+        let level = level.into();
+        trace_plugin_log(&self.host.tag, level, &message);
+        self.host.services.log(level, &message);
     }
 
     fn signal(&mut self, signal: wit::SignalEvent) {
@@ -286,5 +288,18 @@ impl PluginState {
         }
         self.host.budget.orders -= 1;
         true
+    }
+}
+
+/// A plugin's log line as an event at its own level, under the target
+/// `plugin`: a host's log filter (`CLEVER_LOG`) shows or hides it like any
+/// other, and by default a warning or error is shown.
+fn trace_plugin_log(tag: &str, level: sdk::LogLevel, message: &str) {
+    match level {
+        sdk::LogLevel::Trace => tracing::trace!(target: "plugin", plugin = %tag, "{message}"),
+        sdk::LogLevel::Debug => tracing::debug!(target: "plugin", plugin = %tag, "{message}"),
+        sdk::LogLevel::Info => tracing::info!(target: "plugin", plugin = %tag, "{message}"),
+        sdk::LogLevel::Warn => tracing::warn!(target: "plugin", plugin = %tag, "{message}"),
+        sdk::LogLevel::Error => tracing::error!(target: "plugin", plugin = %tag, "{message}"),
     }
 }

@@ -580,8 +580,10 @@ pub(crate) fn arm_deadline(
 }
 
 pub(crate) fn host_side(plugin: &LoadedPlugin, services: Box<dyn HostServices>) -> HostSide {
+    let d = plugin.descriptor();
     HostSide {
         services,
+        tag: format!("{}@{}", d.name, d.version),
         limits: plugin.config.limits.clone(),
         budget: CallBudget::default(),
         dropped: Dropped::default(),

@@ -157,6 +157,8 @@ pub struct HostHeld {
 /// counters and services survive a faulted instance being rebuilt.
 pub(crate) struct HostSide {
     pub(crate) services: Box<dyn HostServices>,
+    /// `name@version`, naming the plugin in the host's log.
+    pub(crate) tag: String,
     pub(crate) limits: Limits,
     pub(crate) budget: CallBudget,
     pub(crate) dropped: Dropped,

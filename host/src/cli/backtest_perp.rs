@@ -11,7 +11,7 @@ use clever_hyperliquid::Universe;
 use clever_hyperliquid::data::{files_in, read_recording};
 use clever_hyperliquid::events::instrument_events;
 
-use crate::backtest::{PerpBacktest, PerpReport};
+use crate::backtest::{PerpBacktest, PerpReport, logged_warnings};
 use crate::runtime::{LoadedPlugin, Runtime};
 use crate::sim::BookSimConfig;
 use crate::store::{Store, TradeSource};
@@ -53,6 +53,12 @@ impl Run<'_> {
             book: BookSimConfig::default(),
         };
         let reports = backtest.run(events)?;
+        for r in &reports {
+            let said = logged_warnings(&r.name, &r.version, r.warnings, &r.first_warnings);
+            if let Some(message) = said {
+                eprintln!("warning: {message}");
+            }
+        }
         let saved = match &self.save {
             Some(url) => Some(self.save(url, &plugins, &reports, (count, started))?),
             None => None,

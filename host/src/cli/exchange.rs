@@ -158,6 +158,12 @@ impl Args {
             .context("the replay thread failed")?
         {
             Ok(lines) => {
+                if lines == 0 {
+                    eprintln!(
+                        "warning: no market change in the replayed files (are they Betfair \
+                         stream files?): there is nothing to subscribe to"
+                    );
+                }
                 eprintln!("replay done: {lines} messages; still serving (Ctrl-C stops)");
                 // A second line for scripts: every market is settled now.
                 println!("{}", serde_json::json!({ "replayed": lines }));

@@ -107,12 +107,26 @@ enum Command {
 /// Parse the arguments, run the command, print any error with its causes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A plugin's warnings go to the log as they come; a backtest's report
+    // says them once at the end instead (`CLEVER_LOG=warn` shows both).
+    let default_filter = match cli.command {
+        Command::Backtest(_) | Command::Sweep(_) | Command::WalkForward(_) | Command::Worker(_) => {
+            "warn,plugin=off"
+        }
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CLEVER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        // Colour for a person at a terminal (unless NO_COLOR says not), not
+        // escape codes in a log file.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .init();
     let result = match cli.command {
         Command::Backtest(Lazy(args)) => args.run(),

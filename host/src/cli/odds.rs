@@ -36,7 +36,8 @@ impl Args {
         })?;
         if odds.is_empty() {
             anyhow::bail!(
-                "{url}: no stored odds for market {market} (ingest it with `clever ingest`)"
+                "{}: no stored odds for market {market} (ingest it with `clever ingest`)",
+                crate::store::without_password(&url)
             );
         }
         if json {

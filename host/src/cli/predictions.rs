@@ -150,18 +150,27 @@ pub fn book(url: Option<&str>, markets: Option<&[String]>) -> anyhow::Result<Arc
     let Some(url) = url else {
         return Ok(Arc::new(NoPredictions));
     };
-    let rows = super::block_on(async {
+    super::block_on(async {
         let store = Store::open(url).await?;
-        let rows = store.predictions(VENUE, markets).await;
+        let book = book_from(&store, markets).await;
         store.close().await;
-        anyhow::Ok(rows?)
-    })?;
+        book
+    })
+}
+
+/// [`book`] from a database already open. Its URL is shown as the store
+/// shows it, without a password.
+pub async fn book_from(
+    store: &Store,
+    markets: Option<&[String]>,
+) -> anyhow::Result<Arc<dyn Predictions>> {
+    let rows = store.predictions(VENUE, markets).await?;
     let mut book = PredictionBook::new();
     for row in &rows {
         book.insert(&row.published());
     }
     if !book.is_empty() {
-        eprintln!("{} model predictions from {url}", book.len());
+        eprintln!("{} model predictions from {}", book.len(), store.url());
     }
     Ok(Arc::new(book))
 }

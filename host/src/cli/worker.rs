@@ -221,7 +221,9 @@ fn run(
     };
     let markets = (stored.runtime).block_on(super::selection::selected(&stored.store, &query))?;
     let ids: Vec<String> = markets.iter().map(|m| m.market_id.clone()).collect();
-    let predictions = super::predictions::book(Some(stored.store.url()), Some(&ids))?;
+    // The store's own pool: its `url()` is for showing, without a password.
+    let predictions =
+        (stored.runtime).block_on(super::predictions::book_from(&stored.store, Some(&ids)))?;
     let jobs: Vec<Job> = markets.into_iter().map(Job::Stored).collect();
     let started = Instant::now();
     let mut report = Backtest {

@@ -63,6 +63,18 @@ pub enum StoreError {
         /// The URL given (passwords are not shown).
         url: String,
     },
+    /// A PostgreSQL URL's query names a parameter the driver does not
+    /// read (it would ignore it, and log its value).
+    #[error(
+        "{url}: `{key}` is not a connection parameter (known: {})",
+        PG_URL_KEYS.join(", ")
+    )]
+    UnknownParameter {
+        /// The URL (passwords are not shown).
+        url: String,
+        /// The parameter's name.
+        key: String,
+    },
     /// The database could not be reached or opened.
     #[error("cannot open {url}: {source}")]
     Connect {
@@ -195,6 +207,9 @@ impl Store {
                 .map_err(connect)?;
             Ok(Store::Sqlite { pool, url: shown })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            if let Some(key) = unknown_pg_parameter(url) {
+                return Err(StoreError::UnknownParameter { url: shown, key });
+            }
             let statement_timeout = format!("{}", QUERY_TIMEOUT.as_millis());
             let options = PgConnectOptions::from_str(url)
                 .map_err(connect)?
@@ -293,18 +308,97 @@ pub(crate) async fn timed<T>(
     }
 }
 
-/// `url` with any password replaced by `***`.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// The query parameters sqlx's PostgreSQL driver reads (sqlx-postgres
+/// 0.8, `PgConnectOptions::parse_from_url`), besides `options[NAME]`. It
+/// ignores any other with a warning that prints its value: a misspelt
+/// `sslmode` would quietly connect without TLS, and a misspelt `password`
+/// would be printed.
+const PG_URL_KEYS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// The first query parameter of `url` that [`PG_URL_KEYS`] lacks.
+fn unknown_pg_parameter(url: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').map_or(pair, |(key, _)| key))
+        .find(|key| !PG_URL_KEYS.contains(key) && !key.starts_with("options["))
+        .map(str::to_owned)
+}
+
+/// SQLite's query parameters (none holds a secret).
+const SQLITE_URL_KEYS: &[&str] = &["mode", "cache", "immutable", "vfs"];
+
+/// `url` as it may be shown: a password in the user part replaced by
+/// `***`, and so is the value of any query parameter not known to hold no
+/// secret: `?password=`, or one misspelt.
+///
+/// The user part ends where the URL parser sqlx uses ends it: at the first
+/// `/`, `?` or `#` after `://`, and at its last `@` (a password may hold
+/// an `@`).
+pub fn without_password(url: &str) -> String {
+    let (head, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
     };
-    match rest.split_once('@') {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
         Some((user, host)) if user.contains(':') => {
             let name = user.split(':').next().unwrap_or("");
-            format!("{scheme}://{name}:***@{host}")
+            format!("{name}:***@{host}")
         }
-        _ => url.to_owned(),
-    }
+        _ => authority.to_owned(),
+    };
+    format!("{head}{authority}{}", query_without_password(tail))
+}
+
+/// Whether a query parameter's value may be shown: PostgreSQL's (but the
+/// password) and SQLite's.
+fn shown_key(key: &str) -> bool {
+    let postgres = PG_URL_KEYS.contains(&key) || key.starts_with("options[");
+    (postgres && key != "password") || SQLITE_URL_KEYS.contains(&key)
+}
+
+/// `tail` (path, query, fragment) with the value of any query parameter
+/// [`shown_key`] does not allow replaced by `***`.
+fn query_without_password(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else {
+        return tail.to_owned();
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (query, None),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if !shown_key(key) => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+    format!("{path}?{}{fragment}", pairs.join("&"))
 }
 
 #[cfg(test)]
@@ -318,6 +412,50 @@ mod tests {
             "postgres://me:***@db:5432/x"
         );
         assert_eq!(without_password("sqlite://clever.db"), "sqlite://clever.db");
+        assert_eq!(
+            without_password("sqlite:data/clever.db?mode=rwc"),
+            "sqlite:data/clever.db?mode=rwc"
+        );
+        // A password holding an `@` is hidden whole, not up to its `@`.
+        assert_eq!(
+            without_password("postgres://me:p@ss@db/x"),
+            "postgres://me:***@db/x"
+        );
+        // An `@` after the host is not a user part.
+        assert_eq!(
+            without_password("postgres://db/x?application_name=a@b"),
+            "postgres://db/x?application_name=a@b"
+        );
+        // libpq's keys, as sqlx reads them from the query.
+        assert_eq!(
+            without_password("postgres://me@db/x?sslmode=require&password=secret#f"),
+            "postgres://me@db/x?sslmode=require&password=***#f"
+        );
+        // Misspelt, or unknown: hidden all the same.
+        assert_eq!(
+            without_password("postgres://me:a@db/x?sslpassword=b&PASSWORD=c&pasword=d"),
+            "postgres://me:***@db/x?sslpassword=***&PASSWORD=***&pasword=***"
+        );
+        assert_eq!(without_password("postgres://me@db/x"), "postgres://me@db/x");
+        assert_eq!(
+            without_password("postgres://db/x?options[search_path]=a&sslmode=require"),
+            "postgres://db/x?options[search_path]=a&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn a_parameter_postgres_does_not_read_is_named() {
+        let url = "postgres://me@db/x?sslmode=require&options[search_path]=a&password=p";
+        assert_eq!(unknown_pg_parameter(url), None);
+        assert_eq!(unknown_pg_parameter("postgres://me@db/x"), None);
+        assert_eq!(
+            unknown_pg_parameter("postgres://me@db/x?ssl_mode=require"),
+            Some("ssl_mode".to_owned())
+        );
+        assert_eq!(
+            unknown_pg_parameter("postgres://me@db/x?port=5432&pasword=p#f"),
+            Some("pasword".to_owned())
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod write;
 pub use alerts::{AlertRow, DeliveryRow, Due, NewAlert};
 pub use connect::{
     DEFAULT_URL, QUERY_BUCKETS_US, QUERY_TIMEOUT, Store, StoreError, database_url, query_times,
+    without_password,
 };
 pub use ingest::{IngestSummary, Ingester};
 pub use journal::{

@@ -11,6 +11,7 @@ fn clever(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clever"))
         .args(args)
         .env("CLEVER_CACHE_DIR", cache_dir())
+        .env_remove("CLEVER_LOG")
         .output()
         .expect("run clever")
 }
@@ -309,8 +310,41 @@ fn backtest_prints_a_table_reads_risk_limits_and_writes_per_market_rows() {
             "1.206064380,back-fav-preoff,1.0.0,0,0.00,0.00,0.00,0.00"
         ]
     );
-    // Its 2.00 stake is over the 1.50 limit: refused, and counted.
-    assert!(text.contains("rejected risk-limit:max-stake: 1"), "{text}");
+    // Its 2.00 stake is over the 1.50 limit: refused, and counted. It
+    // asks again on every update before the off, and is refused each time.
+    let refused = "rejected risk-limit:max-stake: 18224\n";
+    assert!(text.contains(refused), "{text}");
+    // It logs each refusal; they are said once, at the end, counted.
+    let said = stderr(&out);
+    let warned: Vec<&str> = said.lines().filter(|l| l.contains("logged")).collect();
+    assert_eq!(
+        warned,
+        [
+            "warning: back-fav-preoff@1.0.0 logged 18224 warnings, among them \
+             \"back SelectionId(39008736) @ 1.01 refused: risk-limit:max-stake\", \
+             \"back SelectionId(39008736) @ 1.02 refused: risk-limit:max-stake\", \
+             \"back SelectionId(39008736) @ 3.2 refused: risk-limit:max-stake\""
+        ],
+        "{said}"
+    );
+    // Asked for, the host's log has it as it came, at its level, named
+    // (and with no colour codes, as stderr is not a terminal).
+    let logged = Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(["backtest", "--plugin", artifacts::BACK_FAV_PREOFF])
+        .args(["--data", &betfair("1-206064380.bz2")])
+        .args(["--risk", risk.to_str().unwrap()])
+        .env("CLEVER_CACHE_DIR", cache_dir())
+        .env("CLEVER_LOG", "warn")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let said = stderr(&logged);
+    assert!(
+        said.lines().any(|l| l.contains("WARN")
+            && l.contains("plugin=back-fav-preoff@1.0.0")
+            && l.contains("refused: ")),
+        "{said}"
+    );
 }
 
 #[test]

@@ -707,6 +707,67 @@ pub(crate) fn published(url: &str, plugin: &str) -> (String, String) {
     (name.to_owned(), version.to_owned())
 }
 
+/// `clever exchange` counts the market changes it replayed, not the lines:
+/// a race's count is its `mcm` lines that change a market, and files of
+/// orders, a race's positions and cricket replay none, which it warns about.
+#[test]
+fn the_local_exchange_counts_market_changes_and_warns_when_there_are_none() {
+    use std::io::BufRead;
+    let replayed = |file: &Path| {
+        let mut child = exchange_command(file, "0")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let _addresses = lines.next().unwrap().unwrap();
+        let end: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        (end["replayed"].as_u64().unwrap(), said)
+    };
+    let data = crate::backtest::betfair_data();
+    let race = data.join("1.197931750");
+    let changes = std::fs::read_to_string(&race)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["op"] == "mcm" && l["mc"].as_array().is_some_and(|mc| !mc.is_empty()))
+        .count() as u64;
+    let (count, said) = replayed(&race);
+    assert_eq!(count, changes);
+    assert!(!said.contains("warning"), "{said}");
+    for other in [
+        "ORDER-1.177596575",
+        "RACE-1.140075353",
+        "CRICKET-1.179676557",
+    ] {
+        let (count, said) = replayed(&data.join(other));
+        assert_eq!(count, 0, "{other}");
+        assert!(
+            said.contains("warning: no market change in the replayed files"),
+            "{other}: {said}"
+        );
+    }
+}
+
+/// `clever exchange` replaying `file` at `speed` on ports of its choosing,
+/// with an account's credentials; its stdout piped.
+fn exchange_command(file: &Path, speed: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
+    command
+        .args(["exchange", "--speed", speed])
+        .args(["--stream-listen", "127.0.0.1:0"])
+        .args(["--https-listen", "127.0.0.1:0"])
+        .arg("--replay")
+        .arg(file)
+        .env("CLEVER_EXCHANGE_USERNAME", "trader")
+        .env("CLEVER_EXCHANGE_PASSWORD", "a password")
+        .env("CLEVER_EXCHANGE_APP_KEY", "app-key")
+        .stdout(std::process::Stdio::piped());
+    command
+}
+
 /// `clever exchange` replaying `file` at `speed`, started on subscription;
 /// its stream and HTTPS addresses, and its later stdout lines.
 pub(crate) fn exchange_process(
@@ -721,23 +782,11 @@ pub(crate) fn exchange_process(
     std::sync::mpsc::Receiver<String>,
 ) {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clever"))
-        .args(["exchange", "--speed", speed, "--wait-for-subscriber"])
+    let mut child = exchange_command(file, speed)
+        .arg("--wait-for-subscriber")
         .args(extra)
-        .args([
-            "--stream-listen",
-            "127.0.0.1:0",
-            "--https-listen",
-            "127.0.0.1:0",
-        ])
         .arg("--cert-out")
         .arg(cert)
-        .arg("--replay")
-        .arg(file)
-        .env("CLEVER_EXCHANGE_USERNAME", "trader")
-        .env("CLEVER_EXCHANGE_PASSWORD", "a password")
-        .env("CLEVER_EXCHANGE_APP_KEY", "app-key")
-        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
