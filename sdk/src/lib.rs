@@ -105,7 +105,7 @@ pub use book::{
 pub use context::Context;
 pub use ladder::{Price, Rounding};
 pub use market::{Levels, MAX_DEPTH, Market, PriceSize, Runner};
-pub use params::Params;
+pub use params::{Parameter, ParameterInfo, ParameterKind, Params};
 pub use strategy::Strategy;
 pub use types::*;
 
@@ -115,7 +115,7 @@ pub use types::*;
 struct ReadmeDoctests;
 
 /// The version of the WIT package this SDK builds against.
-pub const WIT_VERSION: &str = "1.2.0";
+pub const WIT_VERSION: &str = "1.3.0";
 
 /// Everything a strategy usually needs, in one import.
 pub mod prelude {
@@ -126,8 +126,8 @@ pub mod prelude {
     };
     pub use crate::{
         Context, Levels, LogLevel, Market, MarketFilter, MarketId, MarketInterest, Order, OrderId,
-        OrderRequest, OrderStatus, Params, Persistence, Price, PriceSize, RejectReason, Rounding,
-        Runner, RunnerStatus, SelectionId, Side, Signal, Strategy, Timestamp,
+        OrderRequest, OrderStatus, Parameter, Params, Persistence, Price, PriceSize, RejectReason,
+        Rounding, Runner, RunnerStatus, SelectionId, Side, Signal, Strategy, Timestamp,
     };
 }
 
@@ -220,6 +220,11 @@ macro_rules! export_strategy {
                 }
                 fn on_book_order(order: $crate::__private::WitBookOrder) {
                     $crate::__private::on_book_order(order)
+                }
+            }
+            impl $crate::__private::ParametersGuest for CleverPlugin {
+                fn parameters() -> Option<Vec<$crate::__private::WitParameter>> {
+                    $crate::__private::parameters::<$strategy>()
                 }
             }
             $crate::__private::bindings::__export_plugin!(CleverPlugin with_types_in $crate::__private::bindings);

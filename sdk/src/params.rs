@@ -1,4 +1,5 @@
-//! [`Params`]: a strategy's parameters, handed to `init` as a JSON object.
+//! [`Params`]: a strategy's parameters, handed to `init` as a JSON object;
+//! [`Parameter`]: one a strategy declares (WIT 1.3), read with its default.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -63,6 +64,183 @@ impl Params {
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, String> {
         serde_json::from_value(self.value.clone()).map_err(|e| format!("bad parameters: {e}"))
     }
+
+    /// A declared number, or its default if absent.
+    pub fn number(&self, p: &Parameter) -> Result<f64, String> {
+        match p.default {
+            DefaultValue::Number(d) => self.f64_or(p.name, d),
+            _ => Err(p.not_a(ParameterKind::Number)),
+        }
+    }
+
+    /// A declared whole number, or its default if absent.
+    pub fn whole(&self, p: &Parameter) -> Result<u64, String> {
+        match p.default {
+            DefaultValue::Whole(d) => self.u64_or(p.name, d),
+            _ => Err(p.not_a(ParameterKind::Whole)),
+        }
+    }
+
+    /// A declared string, or its default if absent.
+    pub fn text(&self, p: &Parameter) -> Result<String, String> {
+        match p.default {
+            DefaultValue::Text(d) => self.str_or(p.name, d),
+            _ => Err(p.not_a(ParameterKind::Text)),
+        }
+    }
+
+    /// A declared flag, or its default if absent.
+    pub fn flag(&self, p: &Parameter) -> Result<bool, String> {
+        let DefaultValue::Flag(d) = p.default else {
+            return Err(p.not_a(ParameterKind::Flag));
+        };
+        match self.get(p.name) {
+            None => Ok(d),
+            Some(v) => (v.as_bool())
+                .ok_or_else(|| format!("parameter `{}` must be true or false, got {v}", p.name)),
+        }
+    }
+}
+
+/// What a parameter's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParameterKind {
+    /// Any number.
+    Number,
+    /// A whole number, 0 or more.
+    Whole,
+    /// A string.
+    Text,
+    /// `true` or `false`.
+    Flag,
+}
+
+impl ParameterKind {
+    /// Whether `value` is of this kind.
+    pub fn admits(self, value: &Value) -> bool {
+        match self {
+            ParameterKind::Number => value.is_number(),
+            ParameterKind::Whole => value.is_u64(),
+            ParameterKind::Text => value.is_string(),
+            ParameterKind::Flag => value.is_boolean(),
+        }
+    }
+
+    /// The kind in words: "a number", "true or false".
+    pub fn in_words(self) -> &'static str {
+        match self {
+            ParameterKind::Number => "a number",
+            ParameterKind::Whole => "a whole number of 0 or more",
+            ParameterKind::Text => "a string",
+            ParameterKind::Flag => "true or false",
+        }
+    }
+}
+
+/// A parameter's default, which also says its kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DefaultValue {
+    Number(f64),
+    Whole(u64),
+    Text(&'static str),
+    Flag(bool),
+}
+
+/// A parameter a strategy reads, declared once as a constant: listed to
+/// the host by [`Strategy::parameters`](crate::Strategy::parameters), and
+/// read in `init` with its default by [`Params::number`] and the like.
+///
+/// ```
+/// use clever_sdk::{Params, Parameter};
+/// const STAKE: Parameter = Parameter::number("stake", 2.0, "stake of each bet");
+/// let params = Params::parse(r#"{"stake": 5}"#).unwrap();
+/// assert_eq!(params.number(&STAKE), Ok(5.0));
+/// assert_eq!(Params::default().number(&STAKE), Ok(2.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parameter {
+    name: &'static str,
+    default: DefaultValue,
+    doc: &'static str,
+}
+
+impl Parameter {
+    /// A number, `default` when absent.
+    pub const fn number(name: &'static str, default: f64, doc: &'static str) -> Self {
+        Parameter {
+            name,
+            default: DefaultValue::Number(default),
+            doc,
+        }
+    }
+    /// A whole number, `default` when absent.
+    pub const fn whole(name: &'static str, default: u64, doc: &'static str) -> Self {
+        Parameter {
+            name,
+            default: DefaultValue::Whole(default),
+            doc,
+        }
+    }
+    /// A string, `default` when absent.
+    pub const fn text(name: &'static str, default: &'static str, doc: &'static str) -> Self {
+        Parameter {
+            name,
+            default: DefaultValue::Text(default),
+            doc,
+        }
+    }
+    /// A flag, `default` when absent.
+    pub const fn flag(name: &'static str, default: bool, doc: &'static str) -> Self {
+        Parameter {
+            name,
+            default: DefaultValue::Flag(default),
+            doc,
+        }
+    }
+
+    /// Its key.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// What it is, as the host is told.
+    pub fn info(&self) -> ParameterInfo {
+        let (kind, default) = match self.default {
+            DefaultValue::Number(d) => (ParameterKind::Number, Value::from(d)),
+            DefaultValue::Whole(d) => (ParameterKind::Whole, Value::from(d)),
+            DefaultValue::Text(d) => (ParameterKind::Text, Value::from(d)),
+            DefaultValue::Flag(d) => (ParameterKind::Flag, Value::from(d)),
+        };
+        ParameterInfo {
+            name: self.name.to_owned(),
+            kind,
+            default: default.to_string(),
+            doc: self.doc.to_owned(),
+        }
+    }
+
+    fn not_a(&self, kind: ParameterKind) -> String {
+        format!(
+            "parameter `{}` is declared as {}, not read as {}",
+            self.name,
+            self.info().kind.in_words(),
+            kind.in_words()
+        )
+    }
+}
+
+/// A declared parameter as the host knows it (WIT 1.3's `parameter`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ParameterInfo {
+    /// Its key.
+    pub name: String,
+    /// What its value must be.
+    pub kind: ParameterKind,
+    /// Its value when absent, as JSON text.
+    pub default: String,
+    /// What it does.
+    pub doc: String,
 }
 
 #[cfg(test)]
@@ -79,5 +257,47 @@ mod tests {
         assert!(Params::parse("[1]").is_err());
         assert!(Params::parse("{oops").is_err());
         assert_eq!(Params::parse("").unwrap(), Params::default());
+    }
+
+    #[test]
+    fn declared_parameters_are_read_with_their_defaults_and_kinds() {
+        const STAKE: Parameter = Parameter::number("stake", 2.0, "stake");
+        const WAIT: Parameter = Parameter::whole("wait_ms", 500, "wait");
+        const COIN: Parameter = Parameter::text("coin", "ETH", "coin");
+        const HEDGE: Parameter = Parameter::flag("hedge", false, "hedge");
+        let p = Params::parse(r#"{"stake": 3, "wait_ms": 7, "coin": "BTC", "hedge": true}"#);
+        let p = p.unwrap();
+        assert_eq!(p.number(&STAKE), Ok(3.0));
+        assert_eq!(p.whole(&WAIT), Ok(7));
+        assert_eq!(p.text(&COIN).as_deref(), Ok("BTC"));
+        assert_eq!(p.flag(&HEDGE), Ok(true));
+        let none = Params::default();
+        assert_eq!(none.number(&STAKE), Ok(2.0));
+        assert_eq!(none.whole(&WAIT), Ok(500));
+        assert_eq!(none.text(&COIN).as_deref(), Ok("ETH"));
+        assert_eq!(none.flag(&HEDGE), Ok(false));
+        // Read as another kind than declared: an error naming both.
+        assert_eq!(
+            none.number(&COIN),
+            Err("parameter `coin` is declared as a string, not read as a number".into())
+        );
+        let bad = Params::parse(r#"{"hedge": 1}"#).unwrap();
+        assert!(bad.flag(&HEDGE).unwrap_err().contains("true or false"));
+        assert_eq!(
+            WAIT.info(),
+            ParameterInfo {
+                name: "wait_ms".into(),
+                kind: ParameterKind::Whole,
+                default: "500".into(),
+                doc: "wait".into(),
+            }
+        );
+        assert_eq!(STAKE.info().default, "2.0");
+        assert_eq!(COIN.info().default, r#""ETH""#);
+        assert!(ParameterKind::Whole.admits(&Value::from(3)));
+        assert!(!ParameterKind::Whole.admits(&Value::from(-3)));
+        assert!(!ParameterKind::Whole.admits(&Value::from(2.5)));
+        assert!(ParameterKind::Number.admits(&Value::from(-2.5)));
+        assert!(!ParameterKind::Text.admits(&Value::from(2)));
     }
 }

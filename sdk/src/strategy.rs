@@ -18,6 +18,18 @@ pub trait Strategy: 'static {
         MarketFilter::default()
     }
 
+    /// The parameters `init` reads (WIT 1.3), declared as constants (see
+    /// [`Parameter`](crate::Parameter)): the host refuses a name none of
+    /// its plugins reads, or a value of the wrong kind, before a run, and
+    /// `clever inspect` lists them. `None` (the default): not declared, and
+    /// no name is checked.
+    fn parameters() -> Option<&'static [crate::Parameter]>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
     /// Build the strategy from its parameters. An error refuses to start it.
     fn init(ctx: &mut Context<'_>, params: &Params) -> Result<Self, String>
     where

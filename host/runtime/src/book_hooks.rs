@@ -7,9 +7,7 @@ use clever_sdk::{Book, BookOrder, Candle, InstrumentFilter, InstrumentState, Tra
 
 use super::bindings::book::wit;
 use super::fault::Hook;
-use super::instance::{
-    HookError, PluginInstance, arm_deadline, cause_of, fault_of, host_side, instantiate, new_store,
-};
+use super::instance::{HookError, PluginInstance, ask};
 use super::plugin::LoadedPlugin;
 use super::services::HostServices;
 
@@ -20,25 +18,13 @@ impl PluginInstance {
         plugin: &LoadedPlugin,
         services: Box<dyn HostServices>,
     ) -> Result<Option<InstrumentFilter>, HookError> {
-        if plugin.book.is_none() {
+        let Some(indices) = &plugin.book else {
             return Ok(None);
-        }
-        let mut store = new_store(plugin, host_side(plugin, services));
-        let deadline_ms = arm_deadline(&mut store, plugin, Hook::Instruments);
-        store.data_mut().begin_call();
-        let result = store
-            .set_fuel(plugin.config.limits.fuel_per_init)
-            .and_then(|_| {
-                let live = instantiate(plugin, &mut store)?;
-                match &live.book {
-                    Some(book) => book.call_instruments(&mut store).map(Some),
-                    None => Ok(None),
-                }
-            });
-        result.map(|f| f.map(Into::into)).map_err(|e| {
-            let cause = cause_of(&store, &e, deadline_ms);
-            HookError::Faulted(fault_of(&plugin.descriptor, Hook::Instruments, cause))
-        })
+        };
+        let filter = ask(plugin, services, Hook::Instruments, |store, instance| {
+            indices.load(&mut *store, instance)?.call_instruments(store)
+        })?;
+        Ok(Some(filter.into()))
     }
 
     /// Whether the plugin has the 1.1 book hooks.

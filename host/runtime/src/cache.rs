@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use clever_sdk::{Descriptor, InstrumentFilter};
+use clever_sdk::{Descriptor, InstrumentFilter, ParameterInfo};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -176,12 +176,16 @@ pub(crate) struct Described {
     pub(crate) conditions: String,
     pub(crate) descriptor: Descriptor,
     pub(crate) instruments: Option<InstrumentFilter>,
+    /// What it declared of its parameters (1.3).
+    #[serde(default)]
+    pub(crate) parameters: Option<Vec<ParameterInfo>>,
 }
 
-/// Bump when what `describe` or `instruments` can see changes within one
-/// host version (the sandbox, the fuel charged for host work, the seed's
-/// mixing): kept answers from before are then asked again.
-pub(crate) const DESCRIBED: u32 = 1;
+/// Bump when what `describe`, `instruments` or `parameters` can see, or
+/// what is kept of them, changes within one host version (the sandbox, the
+/// fuel charged for host work, the seed's mixing; 2: the parameters kept
+/// too): kept answers from before are then asked again.
+pub(crate) const DESCRIBED: u32 = 2;
 
 /// The conditions a component is described under: everything besides its
 /// bytes and the engine (both in the file's name) that could change what

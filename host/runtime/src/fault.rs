@@ -25,6 +25,8 @@ pub enum Hook {
     Restore,
     /// `instruments` (1.1).
     Instruments,
+    /// `parameters` (1.3).
+    Parameters,
     /// `on-book` (1.1).
     OnBook,
     /// `on-trades` (1.1).
@@ -67,6 +69,7 @@ impl fmt::Display for Hook {
             Hook::OnTimer => "on-timer",
             Hook::OnMarketClosed => "on-market-closed",
             Hook::Instruments => "instruments",
+            Hook::Parameters => "parameters",
             Hook::OnBook => "on-book",
             Hook::OnTrades => "on-trades",
             Hook::OnCandle => "on-candle",

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use clever_sdk::wire::{self, Runners};
 use clever_sdk::{Descriptor, Market, Order, Timestamp};
 use wasmtime::Store;
+use wasmtime::component::Instance;
 
 use super::bindings::wit;
 use super::bindings::{Plugin, book};
@@ -108,33 +109,21 @@ impl PluginInstance {
         plugin: &LoadedPlugin,
         services: Box<dyn HostServices>,
     ) -> Result<Descriptor, HookError> {
-        let mut store = new_store(plugin, host_side(plugin, services));
-        let fuel = plugin.config.limits.fuel_per_init;
-        let deadline_ms = arm_deadline(&mut store, plugin, Hook::Describe);
-        store.data_mut().begin_call();
-        let result = store.set_fuel(fuel).and_then(|_| {
-            let live = plugin.pre.instantiate(&mut store)?;
-            live.clever_strategy_hooks().call_describe(&mut store)
-        });
+        let d = ask(plugin, services, Hook::Describe, |store, instance| {
+            Plugin::new(&mut *store, instance)?
+                .clever_strategy_hooks()
+                .call_describe(store)
+        })?;
         let limit = plugin.config.limits.output_bytes;
-        match result {
-            Ok(d) => {
-                let bytes = d.name.len() + d.version.len() + d.sdk_version.len();
-                if bytes > limit {
-                    return Err(HookError::Faulted(fault_of(
-                        &plugin.descriptor,
-                        Hook::Describe,
-                        FaultCause::OversizedOutput { bytes, limit },
-                    )));
-                }
-                Ok(d.into())
-            }
-            Err(e) => Err(HookError::Faulted(fault_of(
+        let bytes = d.name.len() + d.version.len() + d.sdk_version.len();
+        if bytes > limit {
+            return Err(HookError::Faulted(fault_of(
                 &plugin.descriptor,
                 Hook::Describe,
-                cause_of(&store, &e, deadline_ms),
-            ))),
+                FaultCause::OversizedOutput { bytes, limit },
+            )));
         }
+        Ok(d.into())
     }
 
     /// Set the time the plugin sees (its `now` and its WASI clocks) for
@@ -549,6 +538,28 @@ pub(crate) fn cause_of(
 /// deadlines; returns it in milliseconds.
 /// Build a Wasm instance of `plugin` in `store`, with its book hooks if it
 /// has them.
+/// Run `call` on a throwaway instance of `plugin` under the `init`
+/// budgets, naming `hook` in any fault: how a loaded plugin is asked what
+/// it declares (`describe`, `instruments`, `parameters`).
+pub(crate) fn ask<T>(
+    plugin: &LoadedPlugin,
+    services: Box<dyn HostServices>,
+    hook: Hook,
+    call: impl FnOnce(&mut Store<PluginState>, &Instance) -> wasmtime::Result<T>,
+) -> Result<T, HookError> {
+    let mut store = new_store(plugin, host_side(plugin, services));
+    let deadline_ms = arm_deadline(&mut store, plugin, hook);
+    store.data_mut().begin_call();
+    let result = (store.set_fuel(plugin.config.limits.fuel_per_init)).and_then(|_| {
+        let instance = plugin.pre.instance_pre().instantiate(&mut store)?;
+        call(&mut store, &instance)
+    });
+    result.map_err(|e| {
+        let cause = cause_of(&store, &e, deadline_ms);
+        HookError::Faulted(fault_of(&plugin.descriptor, hook, cause))
+    })
+}
+
 pub(crate) fn instantiate(
     plugin: &LoadedPlugin,
     store: &mut Store<PluginState>,

@@ -7,15 +7,16 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use clever_sdk::{Descriptor, InstrumentFilter, Timestamp};
+use clever_sdk::{Descriptor, InstrumentFilter, ParameterInfo, Timestamp};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use super::RuntimeError;
-use super::bindings::{PluginPre, book};
+use super::bindings::{PluginPre, book, described};
 use super::cache::{self, CompileSource, ComponentCache, Described};
 use super::instance::{HookError, PluginInstance};
 use super::limits::Limits;
+use super::parameters;
 use super::sandbox::PluginState;
 use super::services::{HostServices, InertServices};
 use super::{deadline, deny};
@@ -249,12 +250,16 @@ impl Runtime {
         // A 1.1 component may trade order-book instruments; a 1.0 one
         // (or one that does not) has no book hooks.
         let book = book::BookHooksIndices::new(&instance_pre).ok();
+        // A 1.3 component may say which parameters it reads.
+        let parameters_export = described::ParametersIndices::new(&instance_pre).ok();
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| RuntimeError::NotAStrategy(format!("{e:#}")))?;
         let mut plugin = LoadedPlugin {
             pre,
             book,
             instruments: None,
+            parameters_export,
+            parameters: None,
             descriptor: Descriptor {
                 name: "(loading)".into(),
                 version: "0.0.0".into(),
@@ -273,8 +278,8 @@ impl Runtime {
         Ok(plugin)
     }
 
-    /// Ask `plugin` who it is and (1.1) which instruments it trades, each
-    /// in a throwaway instance, unless the cache holds its answers from
+    /// Ask `plugin` who it is, (1.1) which instruments it trades and (1.3)
+    /// which parameters it reads, each in a throwaway instance, unless the cache holds its answers from
     /// the same limits and seed (see `cache::Described`); keep fresh ones.
     fn declare(&self, plugin: &mut LoadedPlugin) -> Result<(), RuntimeError> {
         let conditions = cache::conditions(&self.config.limits, self.config.seed);
@@ -284,6 +289,10 @@ impl Runtime {
         {
             plugin.descriptor = checked(described.descriptor)?;
             plugin.instruments = described.instruments.filter(|_| plugin.book.is_some());
+            plugin.parameters = (described.parameters)
+                .filter(|_| plugin.parameters_export.is_some())
+                .map(parameters::checked)
+                .transpose()?;
             return Ok(());
         }
         // The descriptor first: the instruments call's seed and faults name it.
@@ -292,11 +301,15 @@ impl Runtime {
             plugin.instruments = PluginInstance::instruments(plugin, Box::new(InertServices))
                 .map_err(|e| RuntimeError::Describe(e.to_string()))?;
         }
+        let declared = PluginInstance::parameters(plugin, Box::new(InertServices))
+            .map_err(|e| RuntimeError::Describe(e.to_string()))?;
+        plugin.parameters = declared.map(parameters::checked).transpose()?;
         if let Some(cache) = cache {
             let described = Described {
                 conditions,
                 descriptor: plugin.descriptor.clone(),
                 instruments: plugin.instruments.clone(),
+                parameters: plugin.parameters.clone(),
             };
             cache.store_described(&self.engine, &plugin.sha256, &described);
         }
@@ -351,6 +364,10 @@ pub struct LoadedPlugin {
     pub(crate) book: Option<book::BookHooksIndices>,
     /// The instruments it wants (none for a betting-only strategy).
     pub(crate) instruments: Option<InstrumentFilter>,
+    /// The 1.3 `parameters` export, if the component has it.
+    pub(crate) parameters_export: Option<described::ParametersIndices>,
+    /// The parameters it declared (1.3), if it did.
+    pub(crate) parameters: Option<Vec<ParameterInfo>>,
     pub(crate) descriptor: Descriptor,
     pub(crate) sha256: String,
     pub(crate) wit_version: String,
@@ -369,6 +386,11 @@ impl LoadedPlugin {
         self.instruments
             .as_ref()
             .filter(|f| !f.instruments.is_empty())
+    }
+    /// The parameters `init` reads, as it declared them (1.3); `None` if
+    /// it did not say (any name may be one).
+    pub fn parameters(&self) -> Option<&[ParameterInfo]> {
+        self.parameters.as_deref()
     }
     /// SHA-256 of the component bytes, hex.
     pub fn sha256(&self) -> &str {

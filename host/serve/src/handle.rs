@@ -15,6 +15,7 @@ use clever_engine::{Desk, SharedPredictions, SwapError, Venue};
 use clever_risk::{RiskBook, RiskLimits};
 use clever_runtime::{
     HookError, HostServices, InertServices, LoadedPlugin, PluginInstance, Runtime, RuntimeError,
+    check_params,
 };
 use clever_sdk::Timestamp;
 use clever_sim::{SimConfig, SimVenue};
@@ -43,6 +44,17 @@ pub enum HostError {
         version: String,
         /// Why.
         error: Box<HookError>,
+    },
+    /// Its parameters name one it does not declare (WIT 1.3), or give one
+    /// a value of the wrong kind: it is not started.
+    #[error("{label}@{version} did not start: its parameters: {reason}")]
+    Params {
+        /// The strategy.
+        label: String,
+        /// The version.
+        version: String,
+        /// What was wrong.
+        reason: String,
     },
     /// The hand-over failed; the old version stays active.
     #[error(transparent)]
@@ -377,6 +389,15 @@ impl HostHandle {
             .get(name)
             .cloned()
             .unwrap_or_else(|| "{}".into());
+        // Checked before `init`: a misspelt name would run with its default.
+        let bad = |reason: String| HostError::Params {
+            label: label.to_owned(),
+            version: version.clone(),
+            reason,
+        };
+        if let Ok(given) = serde_json::from_str(&params) {
+            check_params(std::slice::from_ref(&plugin), &given).map_err(bad)?;
+        }
         let runtime = self.runtime.clone();
         blocking(move || runtime.instantiate(&plugin, &params, now, services))
             .await

@@ -98,8 +98,9 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.params)
-            .context("--params must be a JSON object")?;
+        let params =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.params)
+                .context("--params must be a JSON object")?;
         if self.venue == super::hyperliquid::VenueName::Hyperliquid {
             anyhow::ensure!(
                 self.markets_csv.is_none() && self.report.is_none() && !self.data.is_empty(),
@@ -110,6 +111,7 @@ impl Args {
                 ..RuntimeConfig::default()
             })?;
             let plugins = load(&runtime, &self.plugins)?;
+            check_params(&plugins, &params, "--params")?;
             let save = self
                 .save
                 .then(|| crate::store::database_url(self.db.as_deref()));
@@ -135,6 +137,7 @@ impl Args {
             ..RuntimeConfig::default()
         })?;
         let plugins = load(&runtime, &self.plugins)?;
+        check_params(&plugins, &params, "--params")?;
         let saver = if self.save {
             let with_paths: Vec<_> = self.plugins.iter().cloned().zip(plugins.clone()).collect();
             let config = serde_json::json!({
@@ -354,6 +357,17 @@ pub fn load(runtime: &Runtime, paths: &[PathBuf]) -> anyhow::Result<Vec<Arc<Load
         loaded[i] = Some(plugin);
     }
     loaded.into_iter().flatten().collect()
+}
+
+/// `params` checked against the parameters `plugins` declare (WIT 1.3),
+/// an error naming `flag`: a misspelt name would otherwise run with its
+/// default, unseen.
+pub fn check_params(
+    plugins: &[Arc<LoadedPlugin>],
+    params: &serde_json::Map<String, serde_json::Value>,
+    flag: &str,
+) -> anyhow::Result<()> {
+    crate::runtime::check_params(plugins, params).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
 }
 
 /// Each plugin at `paths`, which the compile cache did not hold, compiled

@@ -32,6 +32,8 @@ struct Report {
     /// Order-book instruments it trades (WIT 1.1), with candle intervals.
     instruments: Vec<String>,
     candle_intervals: Vec<String>,
+    /// The parameters `init` reads (WIT 1.3); null if it does not say.
+    parameters: Option<Vec<clever_sdk::ParameterInfo>>,
 }
 
 impl Args {
@@ -56,6 +58,7 @@ impl Args {
                 .map_or_else(Vec::new, |f| f.instruments.clone()),
             candle_intervals: (plugin.instruments())
                 .map_or_else(Vec::new, |f| f.candle_intervals.clone()),
+            parameters: plugin.parameters().map(<[_]>::to_vec),
         };
         if self.json {
             return super::output::print_json(&report);
@@ -96,6 +99,28 @@ impl Args {
             println!("  instruments  {}", report.instruments.join(", "));
             println!("  candles      {}", any(&report.candle_intervals));
         }
+        print_parameters(report.parameters.as_deref());
         Ok(())
+    }
+}
+
+/// A line per parameter: name, default and kind, and what it does.
+fn print_parameters(parameters: Option<&[clever_sdk::ParameterInfo]>) {
+    let Some(list) = parameters else {
+        println!("  parameters   not declared (names given to it are not checked)");
+        return;
+    };
+    if list.is_empty() {
+        println!("  parameters   none");
+    }
+    for (i, p) in list.iter().enumerate() {
+        let head = if i == 0 { "  parameters" } else { "" };
+        println!(
+            "{head:<15}{} = {} ({}): {}",
+            p.name,
+            p.default,
+            p.kind.in_words(),
+            p.doc
+        );
     }
 }

@@ -66,6 +66,9 @@ impl LiveArgs {
         let key = if paper { None } else { Some(self.key()?) };
         let runtime = Runtime::new(RuntimeConfig::default())?;
         let plugins = super::backtest::load(&runtime, &self.plugins)?;
+        let params =
+            serde_json::from_str(&self.params).context("--params must be a JSON object")?;
+        super::backtest::check_params(&plugins, &params, "--params")?;
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

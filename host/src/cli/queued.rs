@@ -23,6 +23,7 @@ pub fn run(args: &Args, url: &str) -> anyhow::Result<(Option<i64>, Vec<SetRun>)>
     let plugin = Runtime::new(RuntimeConfig::default())?
         .load_bytes(&component)
         .map_err(|e| super::named(&args.plugin, e))?;
+    args.check_params(std::slice::from_ref(&plugin))?;
     let day = |d: &Option<chrono::NaiveDate>| d.map(|d| d.to_string());
     let payloads: Vec<String> = (sets.iter())
         .map(|params| {

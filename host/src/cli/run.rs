@@ -6,6 +6,7 @@
 //! quick way to see a plugin load, trade, log and (if hostile) get
 //! contained.
 
+use anyhow::Context as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -82,15 +83,20 @@ impl Args {
         let mut source =
             SyntheticSource::new("1.000000001", self.seed, self.runners, self.updates, off);
         let mut engine = Engine::new(SimClock::default());
-        for path in &self.plugins {
-            let plugin = runtime.load_file(path).map_err(|e| super::named(path, e))?;
+        let plugins = (self.plugins.iter())
+            .map(|path| runtime.load_file(path).map_err(|e| super::named(path, e)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let params =
+            serde_json::from_str(&self.params).context("--params must be a JSON object")?;
+        super::backtest::check_params(&plugins, &params, "--params")?;
+        for (path, plugin) in self.plugins.iter().zip(&plugins) {
             let desk = Desk::new(
                 RiskBook::new(risk.clone()),
                 Box::new(SimVenue::new(sim.clone())),
             );
             let start = off.plus_millis(-600_000);
             let instance = runtime
-                .instantiate(&plugin, &self.params, start, Box::new(desk))
+                .instantiate(plugin, &self.params, start, Box::new(desk))
                 .map_err(|e| super::named(path, e))?;
             engine.add_strategy(instance);
         }

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::backtest::{bankroll, load, threads};
+use super::backtest::{bankroll, check_params, load, threads};
 use crate::analytics::sweep::{every_set, idle_grids, random_sets};
 use crate::analytics::{Bankroll, Grid, Metrics, RankBy};
 use crate::backtest::{Backtest, Job, Progress, Report, data_files};
@@ -158,12 +158,49 @@ impl Args {
         let plugin = (reports.first())
             .and_then(|(_, _, r)| r.strategies.first())
             .map_or("the plugin", |s| s.name.as_str());
-        for name in idle_grids(&self.grids, &results) {
-            eprintln!(
-                "warning: every value of `{name}` gave the same result: is it a parameter \
-                 {plugin} reads? (a misspelt one changes nothing)"
-            );
+        let idle = idle_grids(&self.grids, &results);
+        // A plugin that declares its parameters had every name checked.
+        let declared = !idle.is_empty() && self.declares_parameters();
+        for name in idle {
+            if declared {
+                eprintln!(
+                    "warning: every value of `{name}` gave the same result: on this data, \
+                     {plugin}'s `{name}` changes nothing"
+                );
+            } else {
+                eprintln!(
+                    "warning: every value of `{name}` gave the same result: is it a parameter \
+                     {plugin} reads? (a misspelt one changes nothing)"
+                );
+            }
         }
+    }
+
+    /// Whether the plugin declares its parameters (WIT 1.3), from the
+    /// compile cache the sweep filled; false if that cannot be told.
+    fn declares_parameters(&self) -> bool {
+        let config = |limits| RuntimeConfig {
+            limits,
+            ..RuntimeConfig::default()
+        };
+        let runtime = (self.settings.sandbox().ok()).and_then(|l| Runtime::new(config(l)).ok());
+        let plugin = runtime.and_then(|r| r.load_file_cached(&self.plugin).ok().flatten());
+        plugin.is_some_and(|p| p.parameters().is_some())
+    }
+
+    /// `--params` and each `--grid` value checked against the parameters
+    /// the plugin declares (WIT 1.3), before any set runs.
+    pub(super) fn check_params(&self, plugins: &[Arc<LoadedPlugin>]) -> anyhow::Result<()> {
+        let base: Map<String, Value> =
+            serde_json::from_str(&self.params).context("--params must be a JSON object")?;
+        check_params(plugins, &base, "--params")?;
+        for grid in &self.grids {
+            for value in &grid.values {
+                let one = Map::from_iter([(grid.name.clone(), value.clone())]);
+                check_params(plugins, &one, "--grid")?;
+            }
+        }
+        Ok(())
     }
 
     /// The parameter sets: every combination of the grids, or a draw.
@@ -191,6 +228,7 @@ impl Args {
             ..RuntimeConfig::default()
         })?;
         let plugins = load(&runtime, std::slice::from_ref(&self.plugin))?;
+        self.check_params(&plugins)?;
         let mut saver = match self.save {
             true => Some(SweepSaver::start(self, &plugins[0])?),
             false => None,

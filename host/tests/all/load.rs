@@ -26,10 +26,10 @@ fn every_plugin_describes_itself() {
             other => (other, "1.0.0"),
         };
         assert_eq!((d.name.as_str(), d.version.as_str()), (name, version));
-        // The SDK builds against 1.2; one fixture is built against the frozen 1.0.
+        // The SDK builds against 1.3; one fixture is built against the frozen 1.0.
         let (sdk, wit) = match *package {
             "fixture-wit-1-0" => ("none", "1.0.0"),
-            _ => (env!("CARGO_PKG_VERSION"), "1.2.0"),
+            _ => (env!("CARGO_PKG_VERSION"), "1.3.0"),
         };
         assert_eq!((d.sdk_version.as_str(), plugin.wit_version()), (sdk, wit));
         let trades = if *package == "perp-breakout" {
@@ -43,6 +43,17 @@ fn every_plugin_describes_itself() {
             "{package}"
         );
         assert_eq!(plugin.sha256().len(), 64);
+        // The examples that declare their parameters (WIT 1.3); the rest,
+        // and every component of an older WIT, say nothing.
+        let declared = (plugin.parameters()).map(|list| list.len());
+        let wanted = match *package {
+            "lay-low-inplay" => Some(3),
+            "back-fav-preoff" => Some(2),
+            "perp-breakout" => Some(5),
+            "value-kelly" => Some(6),
+            _ => None,
+        };
+        assert_eq!(declared, wanted, "{package}");
     }
     let fav = rt.load(artifacts::BACK_FAV_PREOFF);
     assert!(
@@ -82,6 +93,17 @@ fn second_load_comes_from_the_cache() {
     let mut feed = support::market(8);
     let (market, _) = feed.step();
     instance.on_market(1, market, None).unwrap();
+    // What a component declared is kept with it: its parameters (WIT 1.3)
+    // come from the cache as they came from the component.
+    let asked = first
+        .load_file(Path::new(artifacts::LAY_LOW_INPLAY))
+        .unwrap();
+    let kept = second
+        .load_file(Path::new(artifacts::LAY_LOW_INPLAY))
+        .unwrap();
+    assert_eq!(kept.compile_source(), CompileSource::Cache);
+    assert_eq!(asked.parameters().map(<[_]>::len), Some(3));
+    assert_eq!(kept.parameters(), asked.parameters());
 }
 
 #[test]
@@ -285,7 +307,7 @@ fn refuses_an_incompatible_wit_major() {
     match err {
         RuntimeError::IncompatibleWit { found, supported } => {
             assert_eq!(found, "2.0.0");
-            assert_eq!(supported, "1.2.0");
+            assert_eq!(supported, "1.3.0");
         }
         other => panic!("expected IncompatibleWit, got {other}"),
     }

@@ -40,10 +40,22 @@ fn a_sweep_over_killed_and_failing_workers_loses_no_set_and_names_what_failed() 
     let mut args = vec!["sweep", "--plugin", artifacts::LAY_LOW_INPLAY];
     args.extend(["--grid", GRIDS[0], "--grid", GRIDS[1], "--json"]);
     let alone = sets(&ok(&clever(&[&args[..], &["--data", data]].concat())));
-    // The queued sweep also has three sets whose stake is not a number:
-    // the plugin refuses them at every attempt.
+    // A stake that is not a number is refused before anything is queued:
+    // the plugin declares `stake` a number (WIT 1.3).
+    let mut not_a_number = vec!["sweep", "--plugin", artifacts::LAY_LOW_INPLAY];
+    not_a_number.extend(["--grid", "stake=2,x", "--queue", &db.url]);
+    let refused = ended_within_a_minute(&not_a_number, "a stake of \"x\" was queued");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("--grid: `stake` = \"x\": lay-low-inplay@1.0.0 reads it as a number"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // The queued sweep also has three sets whose stake is below 0: the
+    // plugin refuses them at every attempt.
     let mut queued = vec!["sweep", "--plugin", artifacts::LAY_LOW_INPLAY, "--json"];
-    queued.extend(["--grid", GRIDS[0], "--grid", "stake=2,3,x"]);
+    queued.extend(["--grid", GRIDS[0], "--grid", "stake=2,3,-1"]);
     queued.extend(["--queue", &db.url, "--attempts", "2"]);
     let coordinator = Command::new(env!("CARGO_BIN_EXE_clever"))
         .args(&queued)
@@ -103,22 +115,7 @@ fn a_sweep_over_killed_and_failing_workers_loses_no_set_and_names_what_failed() 
         "--from",
         "2030-01-01",
     ]);
-    let mut coordinator = Command::new(env!("CARGO_BIN_EXE_clever"))
-        .args(&none)
-        .env("CLEVER_CACHE_DIR", cache_dir())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Were it queued, it would wait for workers that never come.
-    let started = std::time::Instant::now();
-    while coordinator.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = coordinator.kill();
-            panic!("a sweep that selects no market was queued");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = coordinator.wait_with_output().unwrap();
+    let out = ended_within_a_minute(&none, "a sweep that selects no market was queued");
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -139,6 +136,28 @@ fn sets(json: &str) -> HashMap<String, Value> {
 
 /// A `clever worker` on `url` with a 2 s lease; the lines where it claims
 /// a set.
+/// `clever ARGS`, which must end within a minute: a sweep queued when it
+/// should have been refused would wait for workers that never come
+/// (`queued` says which).
+fn ended_within_a_minute(args: &[&str], queued: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(args)
+        .env("CLEVER_CACHE_DIR", cache_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{queued}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn worker(url: &str) -> (Child, Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_clever"))
         .args([

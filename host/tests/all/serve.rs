@@ -374,10 +374,14 @@ fn a_version_swapped_in_mid_replay_takes_over_without_losing_or_repeating_an_eve
 fn calls_that_change_something_need_the_token_and_bad_uploads_are_refused_with_the_reason() {
     let db = TestDb::sqlite();
     let data = generated(2);
+    let dir = tempfile::tempdir().unwrap();
+    let misspelt = dir.path().join("lay.json");
+    std::fs::write(&misspelt, r#"{"belwo": 1.8}"#).unwrap();
+    let params = format!("lay-low-inplay={}", misspelt.display());
     let server = Server::start(
         &db,
         data.path(),
-        &["--speed", "0", "--max-upload-mb", "1"],
+        &["--speed", "0", "--max-upload-mb", "1", "--params", &params],
         Some(TOKEN),
     );
     for (token, why) in [(None, "needs"), (Some("wrong"), "wrong")] {
@@ -442,6 +446,24 @@ fn calls_that_change_something_need_the_token_and_bad_uploads_are_refused_with_t
         (200, &json!("started")),
         "{body}"
     );
+    // Its parameters name one it does not declare: not started, and why.
+    let (status, body) = upload(&std::fs::read(artifacts::LAY_LOW_INPLAY).unwrap());
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = server.call(
+        "POST",
+        "/plugins/lay-low-inplay/activate",
+        Some(TOKEN),
+        b"{\"version\": \"1.0.0\"}",
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["error"],
+        "lay-low-inplay@1.0.0 did not start: its parameters: `belwo` is not a parameter of \
+         lay-low-inplay@1.0.0 (its parameters: stake, below, cancel_after_ms); did you mean \
+         `below`?"
+    );
+    let running = server.get("/strategies");
+    assert!(!running.to_string().contains("lay-low-inplay"), "{running}");
 }
 
 #[test]

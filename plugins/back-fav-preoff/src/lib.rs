@@ -4,6 +4,12 @@
 //! Build: `clever build plugins/back-fav-preoff`.
 use clever_sdk::prelude::*;
 
+/// Stake of the back.
+const STAKE: Parameter = Parameter::number("stake", 2.0, "stake of the back");
+/// The price the favourite must be under.
+const MAX_PRICE: Parameter =
+    Parameter::number("max_price", 4.0, "back the favourite only below this price");
+
 /// Backs the favourite once per market, pre-off.
 pub struct BackFavPreOff {
     stake: f64,
@@ -25,10 +31,14 @@ impl Strategy for BackFavPreOff {
         MarketFilter::default().pre_off_only()
     }
 
+    fn parameters() -> Option<&'static [Parameter]> {
+        Some(&[STAKE, MAX_PRICE])
+    }
+
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
         Ok(BackFavPreOff {
-            stake: params.f64_or("stake", 2.0)?,
-            max_price: params.f64_or("max_price", 4.0)?,
+            stake: params.number(&STAKE)?,
+            max_price: params.number(&MAX_PRICE)?,
         })
     }
 

@@ -5,7 +5,19 @@
 //! Build: `clever build plugins/lay-low-inplay`.
 use clever_sdk::prelude::*;
 
-/// The strategy; parameters `stake` (2.0), `below` (2.0), `cancel_after_ms` (2000).
+/// Stake of each lay.
+const STAKE: Parameter = Parameter::number("stake", 2.0, "stake of each lay");
+/// The last traded price under which a runner is laid.
+const BELOW: Parameter =
+    Parameter::number("below", 2.0, "lay runners last traded below this price");
+/// How long an unmatched lay may wait.
+const CANCEL_AFTER_MS: Parameter = Parameter::whole(
+    "cancel_after_ms",
+    2_000,
+    "cancel a lay still unmatched after this many ms",
+);
+
+/// The strategy; its parameters are the constants above.
 pub struct LayLowInPlay {
     stake: f64,
     below: f64,
@@ -13,11 +25,21 @@ pub struct LayLowInPlay {
 }
 
 impl Strategy for LayLowInPlay {
+    fn parameters() -> Option<&'static [Parameter]> {
+        Some(&[STAKE, BELOW, CANCEL_AFTER_MS])
+    }
+
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
+        let stake = params.number(&STAKE)?;
+        if stake <= 0.0 {
+            return Err(format!(
+                "parameter `stake` must be more than 0, not {stake}"
+            ));
+        }
         Ok(LayLowInPlay {
-            stake: params.f64_or("stake", 2.0)?,
-            below: params.f64_or("below", 2.0)?,
-            cancel_after_ms: params.u64_or("cancel_after_ms", 2_000)?,
+            stake,
+            below: params.number(&BELOW)?,
+            cancel_after_ms: params.whole(&CANCEL_AFTER_MS)?,
         })
     }
 

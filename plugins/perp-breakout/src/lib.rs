@@ -56,7 +56,26 @@ pub struct PerpBreakout {
     pub results: Vec<f64>,
 }
 
+const INSTRUMENT: Parameter = Parameter::text("instrument", "ETH", "the coin traded");
+const LOOKBACK: Parameter = Parameter::number(
+    "lookback",
+    20.0,
+    "candles whose range a close must break (2 to 1000)",
+);
+const RISK: Parameter = Parameter::number("risk", 20.0, "money lost if the stop is hit");
+const TARGET_R: Parameter =
+    Parameter::number("target_r", 2.0, "take profit at this many times the risk");
+const SLIPPAGE: Parameter = Parameter::number(
+    "slippage",
+    0.001,
+    "share of the price an IOC order may pay over the book",
+);
+
 impl Strategy for PerpBreakout {
+    fn parameters() -> Option<&'static [Parameter]> {
+        Some(&[INSTRUMENT, LOOKBACK, RISK, TARGET_R, SLIPPAGE])
+    }
+
     fn instruments() -> InstrumentFilter {
         // The instrument is a parameter; the host routes what the filter
         // names, so the filter lists the coins this example may trade.
@@ -64,18 +83,18 @@ impl Strategy for PerpBreakout {
     }
 
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
-        let lookback = params.f64_or("lookback", 20.0)?;
+        let lookback = params.number(&LOOKBACK)?;
         if !(2.0..=1000.0).contains(&lookback) {
             return Err(format!(
                 "lookback must be 2 to 1000 candles, not {lookback}"
             ));
         }
         Ok(PerpBreakout {
-            instrument: params.str_or("instrument", "ETH")?,
+            instrument: params.text(&INSTRUMENT)?,
             lookback: lookback as usize,
-            risk: params.f64_or("risk", 20.0)?,
-            target_r: params.f64_or("target_r", 2.0)?,
-            slippage: params.f64_or("slippage", 0.001)?,
+            risk: params.number(&RISK)?,
+            target_r: params.number(&TARGET_R)?,
+            slippage: params.number(&SLIPPAGE)?,
             range: Vec::new(),
             book: None,
             phase: Phase::Flat,

@@ -46,25 +46,41 @@ impl ValueKelly {
     }
 }
 
+const MODEL: Parameter = Parameter::text("model", "model", "the model whose predictions it reads");
+const MIN_EDGE: Parameter = Parameter::number(
+    "min_edge",
+    0.05,
+    "back only with at least this edge over the price",
+);
+const FRACTION: Parameter =
+    Parameter::number("fraction", 0.25, "share of the Kelly stake, in (0, 1]");
+const BANKROLL: Parameter = Parameter::number("bankroll", 100.0, "the bankroll Kelly stakes from");
+const MAX_STAKE: Parameter = Parameter::number("max_stake", 20.0, "the most a bet stakes");
+const MIN_STAKE: Parameter = Parameter::number("min_stake", 2.0, "no bet below this stake");
+
 impl Strategy for ValueKelly {
+    fn parameters() -> Option<&'static [Parameter]> {
+        Some(&[MODEL, MIN_EDGE, FRACTION, BANKROLL, MAX_STAKE, MIN_STAKE])
+    }
+
     fn markets() -> MarketFilter {
         MarketFilter::default().pre_off_only()
     }
 
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
-        let fraction = params.f64_or("fraction", 0.25)?;
+        let fraction = params.number(&FRACTION)?;
         if !(fraction > 0.0 && fraction <= 1.0) {
             return Err(format!(
                 "parameter `fraction` must be in (0, 1], got {fraction}"
             ));
         }
         Ok(ValueKelly {
-            model: params.str_or("model", "model")?,
-            min_edge: params.f64_or("min_edge", 0.05)?,
+            model: params.text(&MODEL)?,
+            min_edge: params.number(&MIN_EDGE)?,
             fraction,
-            bankroll: params.f64_or("bankroll", 100.0)?,
-            max_stake: params.f64_or("max_stake", 20.0)?,
-            min_stake: params.f64_or("min_stake", 2.0)?,
+            bankroll: params.number(&BANKROLL)?,
+            max_stake: params.number(&MAX_STAKE)?,
+            min_stake: params.number(&MIN_STAKE)?,
             backed: Vec::new(),
         })
     }

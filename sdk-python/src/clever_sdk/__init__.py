@@ -22,7 +22,7 @@ Pure Python: no module here imports anything outside the standard library.
 """
 
 SDK_VERSION = "0.1.0"
-WIT_VERSION = "1.2.0"
+WIT_VERSION = "1.3.0"
 
 from . import ladder, odds  # noqa: E402
 from .context import Context  # noqa: E402

@@ -38,9 +38,10 @@ impl ApiError {
 impl From<HostError> for ApiError {
     fn from(e: HostError) -> Self {
         let status = match &e {
-            HostError::Refused(_) | HostError::Start { .. } | HostError::Swap(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            HostError::Refused(_)
+            | HostError::Start { .. }
+            | HostError::Params { .. }
+            | HostError::Swap(_) => StatusCode::UNPROCESSABLE_ENTITY,
             HostError::Registry(RegistryError::Unknown(_)) => StatusCode::NOT_FOUND,
             HostError::Registry(RegistryError::Conflict { .. })
             | HostError::Registry(RegistryError::NoEarlier(_))

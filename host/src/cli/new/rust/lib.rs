@@ -4,6 +4,12 @@
 
 use clever_sdk::prelude::*;
 
+/// Declared once: `clever inspect` lists them, and the host refuses a
+/// misspelt name or a value of the wrong kind before a run.
+const STAKE: Parameter = Parameter::number("stake", 2.0, "stake of each back");
+const MAX_PRICE: Parameter =
+    Parameter::number("max_price", 4.0, "back the favourite only below this price");
+
 pub struct Favourite {
     stake: f64,
     max_price: f64,
@@ -15,10 +21,14 @@ impl Strategy for Favourite {
         MarketFilter::default().market_types(&["WIN"]).pre_off_only()
     }
 
+    fn parameters() -> Option<&'static [Parameter]> {
+        Some(&[STAKE, MAX_PRICE])
+    }
+
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
         Ok(Favourite {
-            stake: params.f64_or("stake", 2.0)?,
-            max_price: params.f64_or("max_price", 4.0)?,
+            stake: params.number(&STAKE)?,
+            max_price: params.number(&MAX_PRICE)?,
             backed: Vec::new(),
         })
     }

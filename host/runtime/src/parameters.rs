@@ -1,0 +1,199 @@
+//! WIT 1.3's declared parameters: asked of a plugin once, in a throwaway
+//! instance, checked for sense, and used to check the parameters a run is
+//! given before it starts. A plugin that declares none (every 1.0 to 1.2
+//! component, and 1.3 ones that do not say) leaves every name unchecked.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use clever_sdk::{ParameterInfo, ParameterKind};
+use serde_json::{Map, Value};
+
+use super::RuntimeError;
+use super::bindings::described;
+use super::fault::Hook;
+use super::instance::{HookError, PluginInstance, ask};
+use super::plugin::LoadedPlugin;
+use super::services::HostServices;
+
+/// The most parameters a plugin may declare, and the longest name: more
+/// is a plugin describing something else.
+const MAX_PARAMETERS: usize = 256;
+const MAX_NAME: usize = 64;
+
+impl PluginInstance {
+    /// Call `parameters` on a throwaway instance: what a 1.3 plugin
+    /// declares; `None` if it has no such export or declares nothing.
+    pub(crate) fn parameters(
+        plugin: &LoadedPlugin,
+        services: Box<dyn HostServices>,
+    ) -> Result<Option<Vec<ParameterInfo>>, HookError> {
+        let Some(indices) = &plugin.parameters_export else {
+            return Ok(None);
+        };
+        let declared = ask(plugin, services, Hook::Parameters, |store, instance| {
+            indices.load(&mut *store, instance)?.call_parameters(store)
+        })?;
+        Ok(declared.map(|list| list.into_iter().map(info).collect()))
+    }
+}
+
+fn info(p: described::Parameter) -> ParameterInfo {
+    ParameterInfo {
+        name: p.name,
+        kind: match p.kind {
+            described::ParameterKind::Number => ParameterKind::Number,
+            described::ParameterKind::Whole => ParameterKind::Whole,
+            described::ParameterKind::Text => ParameterKind::Text,
+            described::ParameterKind::Flag => ParameterKind::Flag,
+        },
+        default: p.default_value,
+        doc: p.doc,
+    }
+}
+
+/// `declared` if it makes sense: names of 1 to 64 characters, each once,
+/// each default JSON of its parameter's kind.
+pub(crate) fn checked(declared: Vec<ParameterInfo>) -> Result<Vec<ParameterInfo>, RuntimeError> {
+    let bad = |why: String| Err(RuntimeError::BadDescriptor(why));
+    if declared.len() > MAX_PARAMETERS {
+        return bad(format!(
+            "{} parameters declared (at most {MAX_PARAMETERS})",
+            declared.len()
+        ));
+    }
+    let mut names = BTreeSet::new();
+    for p in &declared {
+        let shown: String = p.name.chars().take(MAX_NAME).collect();
+        if p.name.is_empty() || p.name.len() > MAX_NAME {
+            return bad(format!(
+                "parameter name `{shown}` must be 1 to {MAX_NAME} bytes"
+            ));
+        }
+        if !names.insert(p.name.as_str()) {
+            return bad(format!("parameter `{shown}` is declared twice"));
+        }
+        let default = serde_json::from_str::<Value>(&p.default).ok();
+        if !default.is_some_and(|d| p.kind.admits(&d)) {
+            return bad(format!(
+                "parameter `{shown}`'s default is not {}",
+                p.kind.in_words()
+            ));
+        }
+    }
+    Ok(declared)
+}
+
+/// Check `params` (one JSON object given to every plugin of a run)
+/// against what `plugins` declare: each key must be a parameter of at
+/// least one of them, and its value of the kind each that reads it wants.
+/// If any plugin declares nothing, it may read any key: none is checked.
+pub fn check_params(
+    plugins: &[Arc<LoadedPlugin>],
+    params: &Map<String, Value>,
+) -> Result<(), String> {
+    let declared: Option<Vec<(&LoadedPlugin, &[ParameterInfo])>> = (plugins.iter())
+        .map(|p| p.parameters().map(|list| (p.as_ref(), list)))
+        .collect();
+    let Some(declared) = declared else {
+        return Ok(());
+    };
+    for (key, value) in params {
+        let readers: Vec<_> = (declared.iter())
+            .filter_map(|(plugin, list)| {
+                let p = list.iter().find(|p| &p.name == key)?;
+                Some((plugin, p))
+            })
+            .collect();
+        if readers.is_empty() {
+            return Err(unknown(key, &declared));
+        }
+        for (plugin, p) in readers {
+            if !p.kind.admits(value) {
+                return Err(format!(
+                    "`{key}` = {value}: {} reads it as {}",
+                    tag(plugin),
+                    p.kind.in_words()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why `key` is no plugin's, with each plugin's parameters and the
+/// nearest name if one is near.
+fn unknown(key: &str, declared: &[(&LoadedPlugin, &[ParameterInfo])]) -> String {
+    let names = |list: &[ParameterInfo]| match list {
+        [] => "none".to_owned(),
+        list => (list.iter().map(|p| p.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let mut said = match declared {
+        [(plugin, list)] => format!(
+            "`{key}` is not a parameter of {} (its parameters: {})",
+            tag(plugin),
+            names(list)
+        ),
+        _ => {
+            let each: Vec<String> = (declared.iter())
+                .map(|(plugin, list)| format!("{} ({})", tag(plugin), names(list)))
+                .collect();
+            format!("`{key}` is a parameter of none of {}", each.join(", "))
+        }
+    };
+    let nearest = (declared.iter())
+        .flat_map(|(_, list)| list.iter())
+        .map(|p| (strsim::levenshtein(key, &p.name), &p.name))
+        .filter(|(distance, _)| *distance <= 2)
+        .min();
+    if let Some((_, name)) = nearest {
+        said.push_str(&format!("; did you mean `{name}`?"));
+    }
+    said
+}
+
+fn tag(plugin: &LoadedPlugin) -> String {
+    let d = plugin.descriptor();
+    format!("{}@{}", d.name, d.version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(name: &str, kind: ParameterKind, default: &str) -> ParameterInfo {
+        ParameterInfo {
+            name: name.into(),
+            kind,
+            default: default.into(),
+            doc: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_declaration_that_makes_no_sense_is_refused() {
+        let fine = vec![
+            p("stake", ParameterKind::Number, "2.0"),
+            p("wait", ParameterKind::Whole, "3"),
+            p("coin", ParameterKind::Text, "\"ETH\""),
+            p("hedge", ParameterKind::Flag, "false"),
+        ];
+        assert_eq!(checked(fine.clone()).unwrap(), fine);
+        let refused = |list: Vec<ParameterInfo>| checked(list).unwrap_err().to_string();
+        let twice = vec![fine[0].clone(), fine[0].clone()];
+        assert!(refused(twice).contains("`stake` is declared twice"));
+        assert!(refused(vec![p("", ParameterKind::Number, "1")]).contains("1 to 64 bytes"));
+        let long = "x".repeat(65);
+        assert!(refused(vec![p(&long, ParameterKind::Number, "1")]).contains("1 to 64 bytes"));
+        let wrong = p("wait", ParameterKind::Whole, "2.5");
+        assert!(refused(vec![wrong]).contains("`wait`'s default is not a whole number"));
+        let not_json = p("coin", ParameterKind::Text, "ETH");
+        assert!(refused(vec![not_json]).contains("`coin`'s default is not a string"));
+        let many = (0..=MAX_PARAMETERS)
+            .map(|i| p(&format!("p{i}"), ParameterKind::Number, "1"))
+            .collect();
+        assert!(refused(many).contains("257 parameters declared"));
+    }
+}
