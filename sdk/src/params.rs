@@ -76,7 +76,15 @@ impl Params {
     /// A declared whole number, or its default if absent.
     pub fn whole(&self, p: &Parameter) -> Result<u64, String> {
         match p.default {
-            DefaultValue::Whole(d) => self.u64_or(p.name, d),
+            DefaultValue::Whole(d) => match self.get(p.name) {
+                None => Ok(d),
+                Some(v) => whole_of(v).ok_or_else(|| {
+                    format!(
+                        "parameter `{}` must be a whole number of 0 or more, got {v}",
+                        p.name
+                    )
+                }),
+            },
             _ => Err(p.not_a(ParameterKind::Whole)),
         }
     }
@@ -121,7 +129,7 @@ impl ParameterKind {
     pub fn admits(self, value: &Value) -> bool {
         match self {
             ParameterKind::Number => value.is_number(),
-            ParameterKind::Whole => value.is_u64(),
+            ParameterKind::Whole => whole_of(value).is_some(),
             ParameterKind::Text => value.is_string(),
             ParameterKind::Flag => value.is_boolean(),
         }
@@ -136,6 +144,13 @@ impl ParameterKind {
             ParameterKind::Flag => "true or false",
         }
     }
+}
+
+/// `value` as a whole number of 0 or more: `2000` or `2000.0` (as some
+/// JSON writers put it), not `2.5` or `-1`.
+fn whole_of(value: &Value) -> Option<u64> {
+    let whole = |f: &f64| *f >= 0.0 && f.fract() == 0.0 && *f < 18_446_744_073_709_551_616.0;
+    (value.as_u64()).or_else(|| value.as_f64().filter(whole).map(|f| f as u64))
 }
 
 /// A parameter's default, which also says its kind.
@@ -295,6 +310,17 @@ mod tests {
         assert_eq!(STAKE.info().default, "2.0");
         assert_eq!(COIN.info().default, r#""ETH""#);
         assert!(ParameterKind::Whole.admits(&Value::from(3)));
+        assert!(ParameterKind::Whole.admits(&Value::from(3.0)));
+        assert_eq!(
+            Params::parse(r#"{"wait_ms": 7.0}"#).unwrap().whole(&WAIT),
+            Ok(7)
+        );
+        assert!(
+            Params::parse(r#"{"wait_ms": 7.5}"#)
+                .unwrap()
+                .whole(&WAIT)
+                .is_err()
+        );
         assert!(!ParameterKind::Whole.admits(&Value::from(-3)));
         assert!(!ParameterKind::Whole.admits(&Value::from(2.5)));
         assert!(ParameterKind::Number.admits(&Value::from(-2.5)));

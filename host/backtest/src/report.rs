@@ -186,7 +186,9 @@ pub fn logged_warnings(
     if warnings == 0 {
         return None;
     }
-    let listed: Vec<String> = first.iter().map(|m| format!("\"{m}\"")).collect();
+    let listed: Vec<String> = (first.iter())
+        .map(|m| format!("\"{}\"", clever_runtime::printable(m)))
+        .collect();
     let listed = listed.join(", ");
     let count = match warnings {
         1 => "a warning".to_owned(),

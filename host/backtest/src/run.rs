@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 
-use super::report::{Report, Totals, logged_warnings};
+use super::report::{Report, Totals};
 use clever_engine::{
     Clock, Desk, Engine, Format, MarketSource, Predictions, SimClock, StrategyOutcome,
 };
@@ -180,14 +180,7 @@ impl Backtest<'_> {
             return Err(e);
         }
         anyhow::ensure!(fold.next == files.len(), "a worker thread stopped early");
-        let report = fold.totals.finish();
-        for s in &report.strategies {
-            let said = logged_warnings(&s.name, &s.version, s.warnings, &s.first_warnings);
-            if let Some(message) = said {
-                progress.warn(message);
-            }
-        }
-        Ok(report)
+        Ok(fold.totals.finish())
     }
 
     /// Run one file on its own engine.

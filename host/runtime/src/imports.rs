@@ -295,6 +295,7 @@ impl PluginState {
 /// `plugin`: a host's log filter (`CLEVER_LOG`) shows or hides it like any
 /// other, and by default a warning or error is shown.
 fn trace_plugin_log(tag: &str, level: sdk::LogLevel, message: &str) {
+    let message = super::parameters::printable(message);
     match level {
         sdk::LogLevel::Trace => tracing::trace!(target: "plugin", plugin = %tag, "{message}"),
         sdk::LogLevel::Debug => tracing::debug!(target: "plugin", plugin = %tag, "{message}"),

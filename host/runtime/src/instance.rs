@@ -534,10 +534,6 @@ pub(crate) fn cause_of(
     )
 }
 
-/// Arm the wall-clock deadline for a call of `hook`, if this runtime arms
-/// deadlines; returns it in milliseconds.
-/// Build a Wasm instance of `plugin` in `store`, with its book hooks if it
-/// has them.
 /// Run `call` on a throwaway instance of `plugin` under the `init`
 /// budgets, naming `hook` in any fault: how a loaded plugin is asked what
 /// it declares (`describe`, `instruments`, `parameters`).
@@ -560,6 +556,8 @@ pub(crate) fn ask<T>(
     })
 }
 
+/// Build a Wasm instance of `plugin` in `store`, with its book hooks if it
+/// has them.
 pub(crate) fn instantiate(
     plugin: &LoadedPlugin,
     store: &mut Store<PluginState>,
@@ -572,6 +570,8 @@ pub(crate) fn instantiate(
     Ok(Live { hooks, book })
 }
 
+/// Arm the wall-clock deadline for a call of `hook`, if this runtime arms
+/// deadlines; returns it in milliseconds.
 pub(crate) fn arm_deadline(
     store: &mut Store<PluginState>,
     plugin: &LoadedPlugin,

@@ -32,7 +32,7 @@ pub use fault::{Fault, FaultCause, Hook};
 pub use instance::{HookError, PluginInstance, Stats};
 pub use limits::{Limits, LimitsError};
 pub use limits::{RANDOM_BYTES_PER_REQUEST, STATE_ENTRY_OVERHEAD, rates};
-pub use parameters::check_params;
+pub use parameters::{check_params, printable};
 pub use plugin::{LoadedPlugin, Runtime, RuntimeConfig, WIT_MAJOR, WIT_VERSION, default_cache_dir};
 pub use recording::RecordingServices;
 pub use sandbox::{Dropped, HostHeld};

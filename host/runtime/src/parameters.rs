@@ -20,10 +20,13 @@ use super::services::HostServices;
 /// is a plugin describing something else.
 const MAX_PARAMETERS: usize = 256;
 const MAX_NAME: usize = 64;
+/// The longest default (JSON text) and doc a parameter may have.
+const MAX_TEXT: usize = 1_000;
 
 impl PluginInstance {
     /// Call `parameters` on a throwaway instance: what a 1.3 plugin
-    /// declares; `None` if it has no such export or declares nothing.
+    /// declares; `None` if it has no such export or does not say (an empty
+    /// list is a plugin that reads none).
     pub(crate) fn parameters(
         plugin: &LoadedPlugin,
         services: Box<dyn HostServices>,
@@ -65,9 +68,16 @@ pub(crate) fn checked(declared: Vec<ParameterInfo>) -> Result<Vec<ParameterInfo>
     let mut names = BTreeSet::new();
     for p in &declared {
         let shown: String = p.name.chars().take(MAX_NAME).collect();
-        if p.name.is_empty() || p.name.len() > MAX_NAME {
+        let name_ok = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+        if p.name.is_empty() || p.name.len() > MAX_NAME || !p.name.chars().all(name_ok) {
             return bad(format!(
-                "parameter name `{shown}` must be 1 to {MAX_NAME} bytes"
+                "parameter name `{}` must be 1 to {MAX_NAME} of a-z, A-Z, 0-9, _, - and .",
+                printable(&shown)
+            ));
+        }
+        if p.default.len() > MAX_TEXT || p.doc.len() > MAX_TEXT {
+            return bad(format!(
+                "parameter `{shown}`: its default and doc may be {MAX_TEXT} bytes each"
             ));
         }
         if !names.insert(p.name.as_str()) {
@@ -143,15 +153,31 @@ fn unknown(key: &str, declared: &[(&LoadedPlugin, &[ParameterInfo])]) -> String 
             format!("`{key}` is a parameter of none of {}", each.join(", "))
         }
     };
+    // Jaro-Winkler weighs a shared start, as a misspelt or shortened name
+    // keeps one: `belwo` for `below`, `cancel_after` for `cancel_after_ms`.
     let nearest = (declared.iter())
         .flat_map(|(_, list)| list.iter())
-        .map(|p| (strsim::levenshtein(key, &p.name), &p.name))
-        .filter(|(distance, _)| *distance <= 2)
-        .min();
+        .map(|p| (strsim::jaro_winkler(key, &p.name), &p.name))
+        .filter(|(likeness, _)| *likeness >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((_, name)) = nearest {
         said.push_str(&format!("; did you mean `{name}`?"));
     }
     said
+}
+
+/// `text` from a plugin, as it may be printed on one line of a terminal or
+/// a log: control characters (newlines, escapes) written as escapes, so a
+/// plugin can neither forge a line nor drive the terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let escaped = |c: char| match c.is_control() {
+        true => c.escape_default().to_string(),
+        false => c.to_string(),
+    };
+    text.chars().map(escaped).collect::<String>().into()
 }
 
 fn tag(plugin: &LoadedPlugin) -> String {
@@ -173,6 +199,15 @@ mod tests {
     }
 
     #[test]
+    fn plugin_text_is_printed_on_one_line() {
+        assert_eq!(printable("back 12 @ 2.5"), "back 12 @ 2.5");
+        assert_eq!(
+            printable("a\nWARN forged\u{1b}[2J"),
+            "a\\nWARN forged\\u{1b}[2J"
+        );
+    }
+
+    #[test]
     fn a_declaration_that_makes_no_sense_is_refused() {
         let fine = vec![
             p("stake", ParameterKind::Number, "2.0"),
@@ -184,9 +219,15 @@ mod tests {
         let refused = |list: Vec<ParameterInfo>| checked(list).unwrap_err().to_string();
         let twice = vec![fine[0].clone(), fine[0].clone()];
         assert!(refused(twice).contains("`stake` is declared twice"));
-        assert!(refused(vec![p("", ParameterKind::Number, "1")]).contains("1 to 64 bytes"));
+        let one_to_64 = "must be 1 to 64 of a-z";
+        assert!(refused(vec![p("", ParameterKind::Number, "1")]).contains(one_to_64));
         let long = "x".repeat(65);
-        assert!(refused(vec![p(&long, ParameterKind::Number, "1")]).contains("1 to 64 bytes"));
+        assert!(refused(vec![p(&long, ParameterKind::Number, "1")]).contains(one_to_64));
+        let odd = refused(vec![p("a\nb", ParameterKind::Number, "1")]);
+        assert!(odd.contains("`a\\nb` must be 1 to 64"), "{odd}");
+        let mut wordy = p("w", ParameterKind::Number, "1");
+        wordy.doc = "x".repeat(1_001);
+        assert!(refused(vec![wordy]).contains("1000 bytes each"));
         let wrong = p("wait", ParameterKind::Whole, "2.5");
         assert!(refused(vec![wrong]).contains("`wait`'s default is not a whole number"));
         let not_json = p("coin", ParameterKind::Text, "ETH");

@@ -47,9 +47,9 @@ pub enum HostError {
     },
     /// Its parameters name one it does not declare (WIT 1.3), or give one
     /// a value of the wrong kind: it is not started.
-    #[error("{label}@{version} did not start: its parameters: {reason}")]
+    #[error("--params {label}: {reason} (so {label}@{version} did not start)")]
     Params {
-        /// The strategy.
+        /// The strategy's name (its parameters are the name's).
         label: String,
         /// The version.
         version: String,
@@ -391,7 +391,7 @@ impl HostHandle {
             .unwrap_or_else(|| "{}".into());
         // Checked before `init`: a misspelt name would run with its default.
         let bad = |reason: String| HostError::Params {
-            label: label.to_owned(),
+            label: name.clone(),
             version: version.clone(),
             reason,
         };

@@ -10,7 +10,9 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::{Bankroll, MonteCarlo};
-use crate::backtest::{Backtest, Job, OpenedAhead, Progress, Report, Stored, data_files};
+use crate::backtest::{
+    Backtest, Job, OpenedAhead, Progress, Report, Stored, data_files, logged_warnings,
+};
 use crate::engine::{Predictions, StrategyOutcome};
 use crate::market::MarketResult;
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
@@ -191,6 +193,12 @@ impl Args {
         };
         let mut report = backtest.run_jobs_ahead(&jobs, &ahead, &bar)?;
         bar.bar.finish_and_clear();
+        for s in &report.strategies {
+            let said = logged_warnings(&s.name, &s.version, s.warnings, &s.first_warnings);
+            if let Some(message) = said {
+                eprintln!("warning: {message}");
+            }
+        }
         if let Some(csv) = bar.csv {
             csv.into_inner()
                 .unwrap_or_else(|p| p.into_inner())

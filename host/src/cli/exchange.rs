@@ -164,7 +164,7 @@ impl Args {
                          stream files?): there is nothing to subscribe to"
                     );
                 }
-                eprintln!("replay done: {lines} messages; still serving (Ctrl-C stops)");
+                eprintln!("replay done: {lines} market changes; still serving (Ctrl-C stops)");
                 // A second line for scripts: every market is settled now.
                 println!("{}", serde_json::json!({ "replayed": lines }));
                 std::io::Write::flush(&mut std::io::stdout()).context("writing to stdout")?;

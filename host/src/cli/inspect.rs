@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::runtime::{CompileSource, Runtime, RuntimeConfig};
+use crate::runtime::{CompileSource, Runtime, RuntimeConfig, printable};
 
 /// Load a component and show its name, version and market filter.
 #[derive(Debug, clap::Args)]
@@ -118,9 +118,9 @@ fn print_parameters(parameters: Option<&[clever_sdk::ParameterInfo]>) {
         println!(
             "{head:<15}{} = {} ({}): {}",
             p.name,
-            p.default,
+            printable(&p.default),
             p.kind.in_words(),
-            p.doc
+            printable(&p.doc)
         );
     }
 }

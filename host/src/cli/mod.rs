@@ -109,11 +109,13 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // A plugin's warnings go to the log as they come; a backtest's report
     // says them once at the end instead (`CLEVER_LOG=warn` shows both).
+    // sqlx warns of a malformed ~/.pgpass line by printing it, password
+    // and all: never by default.
     let default_filter = match cli.command {
         Command::Backtest(_) | Command::Sweep(_) | Command::WalkForward(_) | Command::Worker(_) => {
-            "warn,plugin=off"
+            "warn,plugin=off,sqlx_postgres::options::pgpass=off"
         }
-        _ => "warn",
+        _ => "warn,sqlx_postgres::options::pgpass=off",
     };
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -294,6 +294,9 @@ async fn start_active(
         };
         match started.await {
             Ok(s) => engine.add_strategy_as(s.label, s.instance),
+            // The operator's own settings: mended before anything trades,
+            // not a strategy quietly left out.
+            Err(e @ crate::serve::HostError::Params { .. }) => return Err(e.into()),
             Err(e) => eprintln!("warning: {}@{} not started: {e}", row.name, row.version),
         }
     }

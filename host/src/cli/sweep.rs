@@ -15,7 +15,10 @@ use serde_json::{Map, Value};
 use super::backtest::{bankroll, check_params, load, threads};
 use crate::analytics::sweep::{every_set, idle_grids, random_sets};
 use crate::analytics::{Bankroll, Grid, Metrics, RankBy};
-use crate::backtest::{Backtest, Job, Progress, Report, data_files};
+use crate::backtest::{
+    Backtest, Job, Progress, Report, StrategyReport, data_files, logged_warnings,
+};
+use crate::engine::desk::FIRST_WARNINGS;
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::store::{Store, database_url};
 
@@ -119,6 +122,51 @@ struct SetResult {
     metrics: Metrics,
 }
 
+/// What each strategy logged as warnings over every set, said once: the
+/// count, in how many sets, and the first three different messages.
+pub(super) fn warn_logged(reports: &[SetRun]) {
+    /// One strategy's warnings over the sets.
+    struct Logged<'a> {
+        strategy: &'a StrategyReport,
+        count: u64,
+        sets: usize,
+        first: Vec<String>,
+    }
+    let mut logged: Vec<Logged> = Vec::new();
+    for (_, _, report) in reports {
+        for s in report.strategies.iter().filter(|s| s.warnings > 0) {
+            let same = |l: &Logged| l.strategy.name == s.name && l.strategy.version == s.version;
+            let at = match logged.iter().position(same) {
+                Some(at) => at,
+                None => {
+                    let first = Vec::new();
+                    logged.push(Logged {
+                        strategy: s,
+                        count: 0,
+                        sets: 0,
+                        first,
+                    });
+                    logged.len() - 1
+                }
+            };
+            let l = &mut logged[at];
+            l.count += s.warnings;
+            l.sets += 1;
+            for message in &s.first_warnings {
+                if l.first.len() < FIRST_WARNINGS && !l.first.contains(message) {
+                    l.first.push(message.clone());
+                }
+            }
+        }
+    }
+    for l in logged {
+        let (name, version) = (&l.strategy.name, &l.strategy.version);
+        if let Some(said) = logged_warnings(name, version, l.count, &l.first) {
+            eprintln!("warning: {said} (in {} of {} sets)", l.sets, reports.len());
+        }
+    }
+}
+
 /// One parameter set's backtest: its parameters, its saved run, its report
 /// (with each strategy's metrics and traded markets).
 pub type SetRun = (Map<String, Value>, Option<i64>, Report);
@@ -127,6 +175,7 @@ impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
         let (sweep, reports) = self.run_sets()?;
+        warn_logged(&reports);
         self.warn_idle(&reports);
         let out = self.ranked(sweep, reports, started.elapsed().as_millis() as u64);
         if let Some(path) = &self.report {
@@ -143,8 +192,18 @@ impl Args {
     /// Warn about each swept parameter that changed no result: a
     /// misspelt name is swept as faithfully as a real one.
     pub(super) fn warn_idle(&self, reports: &[SetRun]) {
-        let results: Vec<_> = (reports.iter())
-            .map(|(params, _, report)| (params, &report.strategies))
+        // Results, not what the plugin logged about them.
+        let figures = |report: &Report| -> Vec<StrategyReport> {
+            let unlogged = |mut s: StrategyReport| {
+                s.warnings = 0;
+                s.first_warnings.clear();
+                s
+            };
+            report.strategies.iter().cloned().map(unlogged).collect()
+        };
+        let compared: Vec<_> = reports.iter().map(|(_, _, r)| figures(r)).collect();
+        let results: Vec<_> = (reports.iter().zip(&compared))
+            .map(|((params, _, _), strategies)| (params, strategies))
             .collect();
         if results.len() > 1 && results.iter().all(|(_, r)| *r == results[0].1) {
             // The data, not a name: one warning, not one per grid.

@@ -58,6 +58,7 @@ impl Args {
             "--report: walk-forward writes no HTML report yet (sweep and backtest do)"
         );
         let (_, runs) = self.sweep.run_sets()?;
+        super::sweep::warn_logged(&runs);
         self.sweep.warn_idle(&runs);
         let settings = WalkForward {
             windows: if self.anchored {

@@ -63,16 +63,17 @@ pub enum StoreError {
         /// The URL given (passwords are not shown).
         url: String,
     },
-    /// A PostgreSQL URL's query names a parameter the driver does not
-    /// read (it would ignore it, and log its value).
+    /// A PostgreSQL URL's query names a parameter neither the driver nor
+    /// libpq knows (a misspelling: the driver would ignore it, and log its
+    /// value).
     #[error(
-        "{url}: `{key}` is not a connection parameter (known: {})",
+        "{url}: {key} is not a connection parameter (known: {})",
         PG_URL_KEYS.join(", ")
     )]
     UnknownParameter {
         /// The URL (passwords are not shown).
         url: String,
-        /// The parameter's name.
+        /// The parameter's name, quoted, if it looks like one.
         key: String,
     },
     /// The database could not be reached or opened.
@@ -207,9 +208,10 @@ impl Store {
                 .map_err(connect)?;
             Ok(Store::Sqlite { pool, url: shown })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            if let Some(key) = unknown_pg_parameter(url) {
-                return Err(StoreError::UnknownParameter { url: shown, key });
-            }
+            let url = &pg_url_read(url).map_err(|key| StoreError::UnknownParameter {
+                url: shown.clone(),
+                key,
+            })?;
             let statement_timeout = format!("{}", QUERY_TIMEOUT.as_millis());
             let options = PgConnectOptions::from_str(url)
                 .map_err(connect)?
@@ -311,8 +313,8 @@ pub(crate) async fn timed<T>(
 /// The query parameters sqlx's PostgreSQL driver reads (sqlx-postgres
 /// 0.8, `PgConnectOptions::parse_from_url`), besides `options[NAME]`. It
 /// ignores any other with a warning that prints its value: a misspelt
-/// `sslmode` would quietly connect without TLS, and a misspelt `password`
-/// would be printed.
+/// `password` would be printed, and a misspelt `sslmode` would fall back
+/// to `prefer`, which does not insist on TLS.
 const PG_URL_KEYS: &[&str] = &[
     "sslmode",
     "ssl-mode",
@@ -334,70 +336,166 @@ const PG_URL_KEYS: &[&str] = &[
     "options",
 ];
 
-/// The first query parameter of `url` that [`PG_URL_KEYS`] lacks.
-fn unknown_pg_parameter(url: &str) -> Option<String> {
-    let (_, query) = url.split_once('?')?;
-    let query = query.split('#').next().unwrap_or_default();
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').map_or(pair, |(key, _)| key))
-        .find(|key| !PG_URL_KEYS.contains(key) && !key.starts_with("options["))
-        .map(str::to_owned)
+/// libpq's other connection parameters (PostgreSQL 17): a provider's URL
+/// may carry them, and the driver does not read them. They are left out,
+/// each named in a warning, not refused.
+const LIBPQ_ONLY_KEYS: &[&str] = &[
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "gssencmode",
+    "requiressl",
+    "sslnegotiation",
+    "sslcompression",
+    "sslpassword",
+    "sslcertmode",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "krbsrvname",
+    "gsslib",
+    "gssdelegation",
+    "service",
+    "target_session_attrs",
+    "load_balance_hosts",
+];
+
+/// A server setting sqlx passes on: `options[search_path]`.
+fn is_setting(key: &str) -> bool {
+    key.strip_prefix("options[")
+        .is_some_and(|rest| rest.len() > 1 && rest.ends_with(']'))
+}
+
+/// The URL to hand the driver: `url` without libpq's parameters it does
+/// not read (each named in a warning); an error naming the first key no
+/// one knows (quoted if it looks like a name, else not shown: it may be a
+/// piece of a password). A URL that does not parse is left to the driver,
+/// whose error names no part of it.
+fn pg_url_read(url: &str) -> Result<String, String> {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return Ok(url.to_owned());
+    };
+    let mut kept = Vec::new();
+    for (key, value) in parsed.query_pairs() {
+        if PG_URL_KEYS.contains(&key.as_ref()) || is_setting(&key) {
+            kept.push((key.into_owned(), value.into_owned()));
+        } else if LIBPQ_ONLY_KEYS.contains(&key.as_ref()) {
+            tracing::warn!(
+                "{key}: a libpq connection parameter this driver does not read; left out"
+            );
+        } else {
+            let named = key.len() <= 40
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-[].".contains(c));
+            return Err(if named {
+                format!("`{key}`")
+            } else {
+                "a query parameter (its name not shown: it may be part of a secret)".to_owned()
+            });
+        }
+    }
+    if parsed.query().is_some() && kept.len() != parsed.query_pairs().count() {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    Ok(parsed.to_string())
 }
 
 /// SQLite's query parameters (none holds a secret).
 const SQLITE_URL_KEYS: &[&str] = &["mode", "cache", "immutable", "vfs"];
 
-/// `url` as it may be shown: a password in the user part replaced by
-/// `***`, and so is the value of any query parameter not known to hold no
-/// secret: `?password=`, or one misspelt.
-///
-/// The user part ends where the URL parser sqlx uses ends it: at the first
-/// `/`, `?` or `#` after `://`, and at its last `@` (a password may hold
-/// an `@`).
-pub fn without_password(url: &str) -> String {
-    let (head, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), url),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) if user.contains(':') => {
-            let name = user.split(':').next().unwrap_or("");
-            format!("{name}:***@{host}")
-        }
-        _ => authority.to_owned(),
-    };
-    format!("{head}{authority}{}", query_without_password(tail))
-}
-
 /// Whether a query parameter's value may be shown: PostgreSQL's (but the
-/// password) and SQLite's.
+/// password), libpq's (but its passwords) and SQLite's.
 fn shown_key(key: &str) -> bool {
-    let postgres = PG_URL_KEYS.contains(&key) || key.starts_with("options[");
-    (postgres && key != "password") || SQLITE_URL_KEYS.contains(&key)
+    let postgres = PG_URL_KEYS.contains(&key) || LIBPQ_ONLY_KEYS.contains(&key) || is_setting(key);
+    (postgres && !key.contains("pass")) || SQLITE_URL_KEYS.contains(&key)
 }
 
-/// `tail` (path, query, fragment) with the value of any query parameter
-/// [`shown_key`] does not allow replaced by `***`.
-fn query_without_password(tail: &str) -> String {
-    let Some((path, query)) = tail.split_once('?') else {
-        return tail.to_owned();
+/// `url` as it may be shown: any password replaced by `***`, and so is
+/// the value of any query parameter not known to hold no secret
+/// (`?password=`, or one misspelt) and any fragment.
+///
+/// A PostgreSQL URL is read as the driver reads it (the `url` crate): the
+/// user part ends at the last `@` before the host. One that does not parse
+/// (a password with a raw `/`, `?` or `#`, say) shows no user part and no
+/// query at all.
+pub fn without_password(url: &str) -> String {
+    if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+        return query_without_password(url);
+    }
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return unparsed_without_password(url);
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    let hidden = |(key, value): (std::borrow::Cow<str>, std::borrow::Cow<str>)| {
+        let value = if shown_key(&key) {
+            value.into_owned()
+        } else {
+            "***".into()
+        };
+        (key.into_owned(), value)
+    };
+    let pairs: Vec<(String, String)> = parsed.query_pairs().map(hidden).collect();
+    if pairs
+        .iter()
+        .zip(parsed.query_pairs())
+        .any(|(a, b)| a.1 != b.1)
+    {
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    if parsed.fragment().is_some() {
+        parsed.set_fragment(Some("***"));
+    }
+    parsed.to_string()
+}
+
+/// A PostgreSQL URL that does not parse, as it may be shown: everything
+/// between `://` and the last `@`, and any query, hidden.
+fn unparsed_without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(a URL that does not parse)".to_owned();
+    };
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let user = if rest.contains('@') { "***@" } else { "" };
+    let host = match host.split_once(['?', '#']) {
+        Some((host, _)) => format!("{host}?***"),
+        None => host.to_owned(),
+    };
+    format!("{scheme}://{user}{host}")
+}
+
+/// A URL with no user part (SQLite's) with the value of any query
+/// parameter [`shown_key`] does not allow, and any fragment, hidden.
+fn query_without_password(url: &str) -> String {
+    let Some((path, query)) = url.split_once('?') else {
+        return url.to_owned();
     };
     let (query, fragment) = match query.split_once('#') {
-        Some((query, fragment)) => (query, Some(fragment)),
-        None => (query, None),
+        Some((query, _)) => (query, "#***"),
+        None => (query, ""),
     };
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
             Some((key, _)) if !shown_key(key) => format!("{key}=***"),
+            None if !shown_key(pair) => "***".to_owned(),
             _ => pair.to_owned(),
         })
         .collect();
-    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
     format!("{path}?{}{fragment}", pairs.join("&"))
 }
 
@@ -407,54 +505,86 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
+        let shown = |url| without_password(url);
         assert_eq!(
-            without_password("postgres://me:secret@db:5432/x"),
+            shown("postgres://me:secret@db:5432/x"),
             "postgres://me:***@db:5432/x"
         );
-        assert_eq!(without_password("sqlite://clever.db"), "sqlite://clever.db");
+        assert_eq!(shown("sqlite://clever.db"), "sqlite://clever.db");
         assert_eq!(
-            without_password("sqlite:data/clever.db?mode=rwc"),
+            shown("sqlite:data/clever.db?mode=rwc"),
             "sqlite:data/clever.db?mode=rwc"
         );
         // A password holding an `@` is hidden whole, not up to its `@`.
-        assert_eq!(
-            without_password("postgres://me:p@ss@db/x"),
-            "postgres://me:***@db/x"
-        );
+        assert_eq!(shown("postgres://me:p@ss@db/x"), "postgres://me:***@db/x");
         // An `@` after the host is not a user part.
         assert_eq!(
-            without_password("postgres://db/x?application_name=a@b"),
+            shown("postgres://db/x?application_name=a@b"),
             "postgres://db/x?application_name=a@b"
         );
-        // libpq's keys, as sqlx reads them from the query.
+        // Query values: shown for keys known to hold no secret, else hidden,
+        // a misspelt password and a fragment with the rest.
         assert_eq!(
-            without_password("postgres://me@db/x?sslmode=require&password=secret#f"),
-            "postgres://me@db/x?sslmode=require&password=***#f"
+            shown("postgres://me@db/x?sslmode=require&password=secret#f"),
+            "postgres://me@db/x?sslmode=require&password=***#***"
         );
-        // Misspelt, or unknown: hidden all the same.
         assert_eq!(
-            without_password("postgres://me:a@db/x?sslpassword=b&PASSWORD=c&pasword=d"),
+            shown("postgres://me:a@db/x?sslpassword=b&PASSWORD=c&pasword=d"),
             "postgres://me:***@db/x?sslpassword=***&PASSWORD=***&pasword=***"
         );
-        assert_eq!(without_password("postgres://me@db/x"), "postgres://me@db/x");
         assert_eq!(
-            without_password("postgres://db/x?options[search_path]=a&sslmode=require"),
+            shown("postgres://me@db/x?password=ab&cd"),
+            "postgres://me@db/x?password=***&cd=***"
+        );
+        assert_eq!(shown("postgres://me@db/x"), "postgres://me@db/x");
+        assert_eq!(
+            shown("postgres://db/x?options[search_path]=a&sslmode=require"),
             "postgres://db/x?options[search_path]=a&sslmode=require"
+        );
+        // A raw `/`, `?` or `#` in a password: the URL does not parse, and
+        // neither the user part nor the query is shown.
+        for url in [
+            "postgres://me:ab/cd@db/x",
+            "postgres://me:ab?cd@db/x",
+            "postgres://me:ab#cd@db/x",
+        ] {
+            let said = shown(url);
+            assert_eq!(said, "postgres://***@db/x", "{url}");
+        }
+        assert_eq!(
+            shown("sqlite:a.db?mode=ro&secret#x"),
+            "sqlite:a.db?mode=ro&***#***"
         );
     }
 
     #[test]
-    fn a_parameter_postgres_does_not_read_is_named() {
+    fn a_parameter_no_one_knows_is_named_and_libpqs_are_left_out() {
+        let read = |url| pg_url_read(url);
         let url = "postgres://me@db/x?sslmode=require&options[search_path]=a&password=p";
-        assert_eq!(unknown_pg_parameter(url), None);
-        assert_eq!(unknown_pg_parameter("postgres://me@db/x"), None);
+        assert_eq!(read(url).as_deref(), Ok(url));
         assert_eq!(
-            unknown_pg_parameter("postgres://me@db/x?ssl_mode=require"),
-            Some("ssl_mode".to_owned())
+            read("postgres://me@db/x").as_deref(),
+            Ok("postgres://me@db/x")
         );
         assert_eq!(
-            unknown_pg_parameter("postgres://me@db/x?port=5432&pasword=p#f"),
-            Some("pasword".to_owned())
+            read("postgres://me@db/x?ssl_mode=require"),
+            Err("`ssl_mode`".to_owned())
+        );
+        assert_eq!(
+            read("postgres://me@db/x?port=5432&pasword=p#f"),
+            Err("`pasword`".to_owned())
+        );
+        assert_eq!(
+            read("postgres://me@db/x?options[x=1"),
+            Err("`options[x`".to_owned())
+        );
+        // A key that does not look like a name is not echoed.
+        let odd = read("postgres://me@db/x?password=ab&c%20d").unwrap_err();
+        assert!(odd.contains("not shown"), "{odd}");
+        // libpq's own are left out of what the driver is given.
+        assert_eq!(
+            read("postgres://me@db/x?connect_timeout=10&sslmode=require").as_deref(),
+            Ok("postgres://me@db/x?sslmode=require")
         );
     }
 

@@ -299,17 +299,17 @@ fn backtest_prints_a_table_reads_risk_limits_and_writes_per_market_rows() {
     let risk = dir.path().join("risk.toml");
     std::fs::write(&risk, "[risk]\nmax_stake = 1.5\n").unwrap();
     let csv = dir.path().join("markets.csv");
-    let out = clever(&[
-        "backtest",
+    let race = betfair("1-206064380.bz2");
+    let on_the_race = [
         "--plugin",
         artifacts::BACK_FAV_PREOFF,
         "--data",
-        &betfair("1-206064380.bz2"),
+        &race,
         "--risk",
         risk.to_str().unwrap(),
-        "--markets-csv",
-        csv.to_str().unwrap(),
-    ]);
+    ];
+    let backtest = [&["backtest"][..], &on_the_race].concat();
+    let out = clever(&[&backtest[..], &["--markets-csv", csv.to_str().unwrap()]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("back-fav-preoff@"), "{text}");
@@ -338,12 +338,25 @@ fn backtest_prints_a_table_reads_risk_limits_and_writes_per_market_rows() {
         ],
         "{said}"
     );
+    // A sweep says them once over its sets, not once a set.
+    let sweep = [
+        &["sweep"][..],
+        &on_the_race,
+        &["--grid", "stake=2,3", "--json"],
+    ];
+    let swept = clever(&sweep.concat());
+    let said = stderr(&swept);
+    let warned: Vec<&str> = said.lines().filter(|l| l.contains("logged")).collect();
+    assert_eq!(warned.len(), 1, "{said}");
+    assert!(
+        warned[0].starts_with("warning: back-fav-preoff@1.0.0 logged ")
+            && warned[0].ends_with(" (in 2 of 2 sets)"),
+        "{said}"
+    );
     // Asked for, the host's log has it as it came, at its level, named
     // (and with no colour codes, as stderr is not a terminal).
     let logged = Command::new(env!("CARGO_BIN_EXE_clever"))
-        .args(["backtest", "--plugin", artifacts::BACK_FAV_PREOFF])
-        .args(["--data", &betfair("1-206064380.bz2")])
-        .args(["--risk", risk.to_str().unwrap()])
+        .args(&backtest)
         .env("CLEVER_CACHE_DIR", cache_dir())
         .env("CLEVER_LOG", "warn")
         .env_remove("NO_COLOR")

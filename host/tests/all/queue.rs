@@ -134,8 +134,6 @@ fn sets(json: &str) -> HashMap<String, Value> {
         .collect()
 }
 
-/// A `clever worker` on `url` with a 2 s lease; the lines where it claims
-/// a set.
 /// `clever ARGS`, which must end within a minute: a sweep queued when it
 /// should have been refused would wait for workers that never come
 /// (`queued` says which).
@@ -158,6 +156,8 @@ fn ended_within_a_minute(args: &[&str], queued: &str) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
+/// A `clever worker` on `url` with a 2 s lease; the lines where it claims
+/// a set.
 fn worker(url: &str) -> (Child, Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_clever"))
         .args([

@@ -458,9 +458,9 @@ fn calls_that_change_something_need_the_token_and_bad_uploads_are_refused_with_t
     assert_eq!(status, 422, "{body}");
     assert_eq!(
         body["error"],
-        "lay-low-inplay@1.0.0 did not start: its parameters: `belwo` is not a parameter of \
-         lay-low-inplay@1.0.0 (its parameters: stake, below, cancel_after_ms); did you mean \
-         `below`?"
+        "--params lay-low-inplay: `belwo` is not a parameter of lay-low-inplay@1.0.0 (its \
+         parameters: stake, below, cancel_after_ms); did you mean `below`? (so \
+         lay-low-inplay@1.0.0 did not start)"
     );
     let running = server.get("/strategies");
     assert!(!running.to_string().contains("lay-low-inplay"), "{running}");
@@ -619,6 +619,51 @@ fn money(v: &Value) -> Money {
 
 /// SIGTERM, what a service manager sends, stops the host as Ctrl-C does:
 /// the API stops, the final status is printed, and it exits cleanly.
+/// An active strategy whose parameters file names one it does not declare
+/// stops the host at start-up, before anything trades, saying why.
+#[test]
+fn a_misspelt_parameter_of_an_active_strategy_stops_the_host_at_start() {
+    let db = TestDb::sqlite();
+    let data = generated(2);
+    crate::live::published(&db.url, artifacts::LAY_LOW_INPLAY);
+    let dir = tempfile::tempdir().unwrap();
+    let misspelt = dir.path().join("lay.json");
+    std::fs::write(&misspelt, r#"{"stake": 2, "cancel_after": 500}"#).unwrap();
+    let mut out = Command::new(env!("CARGO_BIN_EXE_clever"))
+        .args(["serve", "--db", &db.url, "--listen", "127.0.0.1:0"])
+        .arg("--replay")
+        .arg(data.path())
+        .args(["--speed", "0", "--insecure-local", "--params"])
+        .arg(format!("lay-low-inplay={}", misspelt.display()))
+        .env("CLEVER_CACHE_DIR", cache_dir())
+        .env_remove("CLEVER_API_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start clever serve");
+    // Were it started, it would serve until stopped.
+    let started = std::time::Instant::now();
+    while out.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = out.kill();
+            panic!("the host started with a misspelt parameter");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = out.wait_with_output().expect("its output");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(
+            "error: --params lay-low-inplay: `cancel_after` is not a parameter of \
+             lay-low-inplay@1.0.0 (its parameters: stake, below, cancel_after_ms); did you mean \
+             `cancel_after_ms`? (so lay-low-inplay@1.0.0 did not start)"
+        ),
+        "{said}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+}
+
 #[test]
 fn sigterm_stops_the_host_as_gracefully_as_ctrl_c() {
     let db = TestDb::sqlite();

@@ -220,6 +220,13 @@ fn a_bad_url_or_an_unreachable_server_is_a_clear_error() {
         "{text}"
     );
     assert!(!text.contains("secret"), "{text}");
+    // libpq's own parameters, which the driver does not read, are left out
+    // (with a warning), not refused: a provider's URL may carry them.
+    let admin = pg_admin_url();
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    let with_libpq = format!("{admin}{sep}connect_timeout=5&target_session_attrs=any");
+    let store = block_on(Store::connect(&with_libpq)).expect("libpq's parameters left out");
+    block_on(store.close());
 }
 
 async fn counts(store: &Store) -> Vec<(&'static str, i64)> {

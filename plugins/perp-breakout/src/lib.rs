@@ -57,9 +57,9 @@ pub struct PerpBreakout {
 }
 
 const INSTRUMENT: Parameter = Parameter::text("instrument", "ETH", "the coin traded");
-const LOOKBACK: Parameter = Parameter::number(
+const LOOKBACK: Parameter = Parameter::whole(
     "lookback",
-    20.0,
+    20,
     "candles whose range a close must break (2 to 1000)",
 );
 const RISK: Parameter = Parameter::number("risk", 20.0, "money lost if the stop is hit");
@@ -83,8 +83,8 @@ impl Strategy for PerpBreakout {
     }
 
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
-        let lookback = params.number(&LOOKBACK)?;
-        if !(2.0..=1000.0).contains(&lookback) {
+        let lookback = params.whole(&LOOKBACK)?;
+        if !(2..=1000).contains(&lookback) {
             return Err(format!(
                 "lookback must be 2 to 1000 candles, not {lookback}"
             ));
