@@ -262,12 +262,23 @@ pub(super) async fn open_host(
         ..RuntimeConfig::default()
     })?);
     let (commands, receiver) = flume::unbounded();
+    let mut named: Vec<String> = setup.params.keys().cloned().collect();
     let handle = Arc::new(HostHandle::new(commands, runtime, store.clone(), setup));
     let predictions = handle.load_predictions().await?;
     if predictions > 0 {
         eprintln!("{predictions} model predictions from {}", store.url());
     }
     let mut engine = Engine::new(SimClock::default()).keep_totals_only();
+    // A misspelt NAME in `--params NAME=FILE` would leave the file unused.
+    let published = store.published("", None).await?;
+    named.retain(|name| !published.iter().any(|row| &row.name == name));
+    named.sort();
+    for name in named {
+        eprintln!(
+            "warning: --params {name}: no strategy is published under that name yet, so its \
+             file is not used until one is"
+        );
+    }
     start_active(&store, &handle, &mut engine).await?;
     let killed = store.kill_switch().await?.is_some();
     Ok(Host {

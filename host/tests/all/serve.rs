@@ -635,6 +635,8 @@ fn a_misspelt_parameter_of_an_active_strategy_stops_the_host_at_start() {
         .arg(data.path())
         .args(["--speed", "0", "--insecure-local", "--params"])
         .arg(format!("lay-low-inplay={}", misspelt.display()))
+        .arg("--params")
+        .arg(format!("lay_low_inplay={}", misspelt.display()))
         .env("CLEVER_CACHE_DIR", cache_dir())
         .env_remove("CLEVER_API_TOKEN")
         .stdout(Stdio::piped())
@@ -658,6 +660,14 @@ fn a_misspelt_parameter_of_an_active_strategy_stops_the_host_at_start() {
             "error: --params lay-low-inplay: `cancel_after` is not a parameter of \
              lay-low-inplay@1.0.0 (its parameters: stake, below, cancel_after_ms); did you mean \
              `cancel_after_ms`? (so lay-low-inplay@1.0.0 did not start)"
+        ),
+        "{said}"
+    );
+    // A NAME no published strategy has is named too: its file is unused.
+    assert!(
+        said.contains(
+            "warning: --params lay_low_inplay: no strategy is published under that name yet, \
+             so its file is not used until one is"
         ),
         "{said}"
     );
