@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::run::FileOutcome;
 use clever_analytics::{Bankroll, MarketPoint, Metrics, MonteCarlo, Resampled};
-use clever_engine::desk::FIRST_WARNINGS;
+use clever_engine::desk::{FIRST_WARNINGS, keep_first_warning};
 use clever_market::{Figures, MarketResult};
 use clever_runtime::LoadedPlugin;
 
@@ -152,10 +152,7 @@ impl Totals {
             total.quarantined |= outcome.quarantined;
             total.warnings += outcome.tally.warnings;
             for message in &outcome.tally.first_warnings {
-                let first = &mut total.first_warnings;
-                if first.len() < FIRST_WARNINGS && !first.contains(message) {
-                    first.push(message.clone());
-                }
+                keep_first_warning(&mut total.first_warnings, message);
             }
         }
     }

@@ -61,6 +61,14 @@ pub struct TimerPass {
 /// How many different warnings of a plugin a desk keeps the text of.
 pub const FIRST_WARNINGS: usize = 3;
 
+/// Keep `message` among `first` if it is new there and there is room: the
+/// one rule for a desk's warnings and for any sum of them.
+pub fn keep_first_warning(first: &mut Vec<String>, message: &str) {
+    if first.len() < FIRST_WARNINGS && !first.iter().any(|m| m == message) {
+        first.push(message.to_owned());
+    }
+}
+
 /// How many signal names a desk keeps the latest value of.
 pub const MAX_SIGNAL_NAMES: usize = 64;
 
@@ -526,10 +534,7 @@ impl HostServices for Desk {
         self.tally.logs += 1;
         if level >= LogLevel::Warn {
             self.tally.warnings += 1;
-            let first = &mut self.tally.first_warnings;
-            if first.len() < FIRST_WARNINGS && !first.iter().any(|m| m == message) {
-                first.push(message.to_owned());
-            }
+            keep_first_warning(&mut self.tally.first_warnings, message);
         }
     }
 

@@ -18,7 +18,7 @@ use crate::analytics::{Bankroll, Grid, Metrics, RankBy};
 use crate::backtest::{
     Backtest, Job, Progress, Report, StrategyReport, data_files, logged_warnings,
 };
-use crate::engine::desk::FIRST_WARNINGS;
+use crate::engine::desk::keep_first_warning;
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::store::{Store, database_url};
 
@@ -153,9 +153,7 @@ pub(super) fn warn_logged(reports: &[SetRun]) {
             l.count += s.warnings;
             l.sets += 1;
             for message in &s.first_warnings {
-                if l.first.len() < FIRST_WARNINGS && !l.first.contains(message) {
-                    l.first.push(message.clone());
-                }
+                keep_first_warning(&mut l.first, message);
             }
         }
     }
