@@ -188,11 +188,12 @@ pub enum OrderStatus {
 /// A risk limit the host enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RiskLimit {
-    /// Stake per order.
+    /// Stake per order (an order-book order: its value).
     MaxStake,
     /// Worst-case liability on one runner.
     MaxSelectionLiability,
-    /// Worst-case liability on one market.
+    /// Worst-case liability on one market (an order-book instrument: the
+    /// value of its position with the resting orders on the new one's side).
     MaxMarketLiability,
     /// Open orders.
     MaxOpenOrders,

@@ -1,7 +1,7 @@
 //! Backtests of strategies that trade order-book instruments (WIT 1.1):
 //! the events of every instrument, in time order, through one engine and
-//! a simulated order book per strategy ([`BookSim`]), with risk's kill
-//! switch. Instruments trade continuously, so there are no markets to
+//! a simulated order book per strategy ([`BookSim`]), under risk's limits
+//! as in any mode. Instruments trade continuously, so there are no markets to
 //! spread over threads: one run is one pass. The report is each
 //! strategy's closed trades, in money and in R multiples.
 
@@ -28,6 +28,8 @@ pub struct PerpBacktest<'a> {
     pub rules: Vec<InstrumentInfo>,
     /// Fees, funding, leverage.
     pub book: BookSimConfig,
+    /// Each strategy's risk limits.
+    pub risk: RiskLimits,
 }
 
 /// What one strategy did.
@@ -109,7 +111,7 @@ impl PerpBacktest<'_> {
             let book = BookSim::new(self.book.clone(), self.rules.iter().cloned());
             // A betting venue too: a desk has one; these strategies leave it idle.
             let desk = Desk::new(
-                RiskBook::new(RiskLimits::default()),
+                RiskBook::new(self.risk.clone()),
                 Box::new(SimVenue::new(SimConfig::default())),
             )
             .with_book_venue(Box::new(book));

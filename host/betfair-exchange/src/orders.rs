@@ -113,6 +113,8 @@ impl Orders {
             max_open_orders: usize::MAX,
             max_orders_per_hour: usize::MAX,
             daily_loss_limit: unlimited,
+            max_order_notional: unlimited,
+            max_position_notional: unlimited,
         };
         Orders {
             venue: SimVenue::new(config),

@@ -3,7 +3,7 @@
 //! live. Beside [`Venue`](crate::Venue), which takes betting orders; a
 //! desk may have either or both.
 
-use clever_market::{InstrumentEvent, TradeRecord};
+use clever_market::{Decimal, InstrumentEvent, TradeRecord};
 use clever_sdk::{
     BookOrder, BookOrderRequest, BookPosition, InstrumentInfo, OrderId, RejectReason, Timestamp,
 };
@@ -32,8 +32,16 @@ pub trait BookVenue: Send {
     }
     /// Open orders in an instrument.
     fn open_orders(&self, instrument: &str) -> Vec<BookOrder>;
+    /// Every open (pending or resting) order's id, in every instrument.
+    fn open_ids(&self) -> Vec<OrderId>;
     /// The position in an instrument.
     fn position(&self, instrument: &str) -> Option<BookPosition>;
     /// Trades closed so far, oldest first.
     fn trades(&self) -> Vec<TradeRecord>;
+    /// The instrument's mark price, if the venue has one yet.
+    fn mark(&self, instrument: &str) -> Option<Decimal>;
+    /// Profit realised so far over every instrument, after fees and
+    /// funding (open positions' included): what risk counts toward the
+    /// day's loss.
+    fn realised(&self) -> Decimal;
 }

@@ -15,17 +15,17 @@ use foldhash::{HashMap, HashMapExt as _};
 
 use clever_sdk::rules::{market_position, validate_price_and_size};
 use clever_sdk::{
-    BookOrder, BookOrderRequest, BookPosition, InstrumentInfo, LogLevel, Market, MarketId,
-    MarketInterest, MarketStatus, Order, OrderId, OrderRequest, Price, RejectReason, RiskLimit,
-    Runner, RunnerPosition, SelectionId, Signal, Timestamp,
+    BookOrder, BookOrderRequest, BookPosition, BookSide, InstrumentInfo, LogLevel, Market,
+    MarketId, MarketInterest, MarketStatus, Order, OrderId, OrderRequest, OrderStatus, Price,
+    RejectReason, RiskLimit, Runner, RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
 use super::book_venue::BookVenue;
 use super::predictions::{NoPredictions, Predictions};
 use super::venue::{MarketState, OrderChange, Venue};
 use super::versions::VersionBook;
-use clever_market::{MarketBook, MarketMap, MarketResult};
-use clever_risk::RiskBook;
+use clever_market::{Decimal, MarketBook, MarketMap, MarketResult, Money, exact};
+use clever_risk::{Holding, RiskBook};
 use clever_runtime::HostServices;
 
 /// What a strategy did that is counted, not stored.
@@ -93,6 +93,8 @@ pub struct Desk {
     limit_told: Option<i64>,
     /// Where order-book orders go (WIT 1.1), if this desk trades any.
     book: Option<Box<dyn BookVenue>>,
+    /// The book venue's realised profit when risk was last told of it.
+    book_realised: Decimal,
 }
 
 /// What a desk tells the host besides orders: its plugin's signals, and a
@@ -123,6 +125,7 @@ impl Desk {
             events: None,
             limit_told: None,
             book: None,
+            book_realised: Decimal::ZERO,
         }
     }
 
@@ -146,9 +149,49 @@ impl Desk {
         event: &clever_market::InstrumentEvent,
         changes: &mut Vec<BookOrder>,
     ) {
+        let first = changes.len();
         if let Some(venue) = self.book.as_mut() {
             venue.on_event(event, changes);
         }
+        self.follow_book(event.time(), &changes[first..]);
+    }
+
+    /// Keep risk in step with the book venue: orders that rest no more,
+    /// and profit realised since it last looked.
+    fn follow_book(&mut self, now: Timestamp, changes: &[BookOrder]) {
+        let Some(venue) = self.book.as_ref() else {
+            return;
+        };
+        for order in changes {
+            if !matches!(order.status, OrderStatus::Pending | OrderStatus::Executable) {
+                self.risk.book_done(order.id);
+            }
+        }
+        let realised = venue.realised();
+        if realised != self.book_realised {
+            let profit = Money::new(realised - self.book_realised);
+            self.risk.book_realised(profit, now.0);
+            self.book_realised = realised;
+        }
+    }
+
+    /// What risk needs of `instrument` to check a book order in it.
+    fn holding(venue: &dyn BookVenue, instrument: &str) -> Holding {
+        let mut holding = Holding {
+            position: (venue.position(instrument))
+                .and_then(|p| exact(p.size))
+                .unwrap_or_default(),
+            mark: venue.mark(instrument),
+            ..Holding::default()
+        };
+        for order in venue.open_orders(instrument) {
+            let left = exact(order.request.size - order.size_filled).unwrap_or_default();
+            match order.request.side {
+                BookSide::Buy => holding.resting_buys += left,
+                BookSide::Sell => holding.resting_sells += left,
+            }
+        }
+        holding
     }
 
     fn place_book(
@@ -159,12 +202,15 @@ impl Desk {
         let Some(venue) = self.book.as_mut() else {
             return Err(RejectReason::UnknownMarket);
         };
-        if self.risk.kill_switch() {
-            return Err(RejectReason::RiskLimit(RiskLimit::KillSwitch));
-        }
+        let holding = Self::holding(venue.as_ref(), &request.instrument);
+        self.risk.check_book(&request, &holding, now.0)?;
         let id = OrderId(self.next_order);
-        venue.place(id, request, now)?;
+        let order = venue.place(id, request, now)?;
         self.next_order += 1;
+        self.risk.placed_book(id, now.0);
+        if !matches!(order.status, OrderStatus::Pending | OrderStatus::Executable) {
+            self.risk.book_done(id);
+        }
         self.tally.placed += 1;
         self.versions.placed(id);
         Ok(id)
@@ -231,12 +277,32 @@ impl Desk {
         }
     }
 
-    /// Ask every open order to cancel (the venue's cancel latency applies).
-    /// Returns how many were asked.
+    /// Ask every open order to cancel, betting and order-book alike (the
+    /// venue's cancel latency applies). Returns how many were asked.
     fn cancel_all(&mut self, now: Timestamp) -> usize {
         let open = self.open_orders_in(None);
         let asked = open.iter().filter(|o| self.venue.cancel(o.id, now).is_ok());
-        asked.count()
+        asked.count() + self.cancel_book_orders(now)
+    }
+
+    /// Ask every open order-book order to cancel; how many were asked.
+    fn cancel_book_orders(&mut self, now: Timestamp) -> usize {
+        let Some(venue) = self.book.as_mut() else {
+            return 0;
+        };
+        let mut asked = 0;
+        for id in venue.open_ids() {
+            if venue.cancel(id, now).is_ok() {
+                self.risk.book_done(id);
+                asked += 1;
+            }
+        }
+        asked
+    }
+
+    /// Order-book orders open now (pending or resting), in every instrument.
+    pub fn open_book_orders(&self) -> usize {
+        self.book.as_ref().map_or(0, |v| v.open_ids().len())
     }
 
     /// The risk book (the kill switch lives there).
@@ -281,9 +347,11 @@ impl Desk {
     /// Take what the book venue did on its own since the last call (a live
     /// venue's answers and fills).
     pub fn poll_book(&mut self, now: Timestamp, changes: &mut Vec<BookOrder>) {
+        let first = changes.len();
         if let Some(venue) = self.book.as_mut() {
             venue.poll(now, changes);
         }
+        self.follow_book(now, &changes[first..]);
     }
 
     /// When the earliest pending timer is due.
@@ -576,7 +644,9 @@ impl HostServices for Desk {
 
     fn cancel_book_order(&mut self, now: Timestamp, id: OrderId) -> Result<(), RejectReason> {
         let venue = self.book.as_mut().ok_or(RejectReason::UnknownOrder)?;
-        venue.cancel(id, now)
+        venue.cancel(id, now)?;
+        self.risk.book_done(id);
+        Ok(())
     }
 
     fn open_book_orders(&self, instrument: &str) -> Vec<BookOrder> {

@@ -353,6 +353,11 @@ impl<C: Clock> Engine<C> {
         self.slots.iter_mut().map(|s| s.desk_mut().kill(now)).sum()
     }
 
+    /// Order-book orders open now (pending or resting), over every desk.
+    pub fn open_book_orders(&self) -> usize {
+        self.slots.iter().map(|s| s.desk().open_book_orders()).sum()
+    }
+
     /// Release the kill switch: every desk takes new orders again.
     pub fn release(&mut self) {
         for slot in &mut self.slots {

@@ -98,11 +98,25 @@ impl HyperliquidVenue {
         match reply {
             Reply::Placed { id, status } => self.placed(id, &status),
             Reply::Failed { id, why } => self.refused(id, why),
-            Reply::Cancelled { id, error } => {
-                if let Some(why) = error {
-                    tracing::warn!("cancelling order {}: {why}", id.0);
-                }
+            Reply::Cancelled {
+                id,
+                error: Some(why),
+            } => {
+                tracing::warn!("cancelling order {}: {why}", id.0);
                 None
+            }
+            // The venue says it is gone: done now, not when (or if) the
+            // account feed says so too (a stopping host waits on this).
+            Reply::Cancelled { id, error: None } => {
+                let live = self.orders.get_mut(&id)?;
+                let open = matches!(
+                    live.order.status,
+                    OrderStatus::Pending | OrderStatus::Executable
+                );
+                open.then(|| {
+                    live.order.status = OrderStatus::ExecutionComplete;
+                    live.order.clone()
+                })
             }
             Reply::Fill { oid, .. } if !self.by_oid.contains_key(&oid) => {
                 self.early.push(reply);
@@ -325,6 +339,18 @@ impl BookVenue for HyperliquidVenue {
             .collect()
     }
 
+    fn open_ids(&self) -> Vec<OrderId> {
+        (self.orders.values())
+            .filter(|l| {
+                matches!(
+                    l.order.status,
+                    OrderStatus::Pending | OrderStatus::Executable
+                )
+            })
+            .map(|l| l.order.id)
+            .collect()
+    }
+
     fn position(&self, instrument: &str) -> Option<BookPosition> {
         (self.positions).view(
             instrument,
@@ -335,5 +361,13 @@ impl BookVenue for HyperliquidVenue {
 
     fn trades(&self) -> Vec<TradeRecord> {
         self.positions.trades().to_vec()
+    }
+
+    fn mark(&self, instrument: &str) -> Option<Decimal> {
+        self.marks.get(instrument).copied()
+    }
+
+    fn realised(&self) -> Decimal {
+        self.positions.realised()
     }
 }

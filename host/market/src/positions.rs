@@ -51,6 +51,11 @@ impl Positions {
             .map_or(Decimal::ZERO, |p| p.size)
     }
 
+    /// Profit realised over every instrument, after fees and funding.
+    pub fn realised(&self) -> Decimal {
+        self.positions.values().map(|p| p.realised).sum()
+    }
+
     /// Instruments with a position (or a realised result).
     pub fn instruments(&self) -> Vec<String> {
         self.positions.keys().cloned().collect()

@@ -5,11 +5,17 @@
 //!
 //! Owns: the limits (from a TOML `[risk]` table with documented defaults)
 //! and each strategy's exposure book (open orders, orders in the last hour,
-//! worst-case liability per selection and per market, the day's profit).
+//! worst-case liability per selection and per market, the day's profit;
+//! for order-book instruments, an order's value and a position's:
+//! [`RiskBook::check_book`]).
 //! Does not know: how orders match, or where markets come from; the engine
 //! reports placements, fills, cancels and settlements to it.
 
-use std::collections::{BTreeMap, VecDeque};
+mod book;
+
+pub use book::Holding;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use clever_market::{Decimal, Money};
 use clever_sdk::{MarketId, OrderId, OrderRequest, RejectReason, RiskLimit, SelectionId, Side};
@@ -32,7 +38,18 @@ pub struct RiskLimits {
     /// hour per account). Default 5,000.
     pub max_orders_per_hour: usize,
     /// Stop placing once the day's net loss reaches this. Default 1,000.
+    /// Order-book instruments count their realised profit (after fees
+    /// and funding) as it is made; orders that can only reduce a position
+    /// still pass.
     pub daily_loss_limit: f64,
+    /// Order-book instruments: largest value (size × the higher of its
+    /// price and the mark) of one order that adds to a position. Default
+    /// 10,000.
+    pub max_order_notional: f64,
+    /// Order-book instruments: largest value of one instrument's position
+    /// if every resting order on the side of a new one filled, and it too.
+    /// Default 25,000.
+    pub max_position_notional: f64,
 }
 
 impl Default for RiskLimits {
@@ -44,6 +61,8 @@ impl Default for RiskLimits {
             max_open_orders: 200,
             max_orders_per_hour: 5_000,
             daily_loss_limit: 1_000.0,
+            max_order_notional: 10_000.0,
+            max_position_notional: 25_000.0,
         }
     }
 }
@@ -74,6 +93,8 @@ impl RiskLimits {
             ("max_selection_liability", self.max_selection_liability),
             ("max_market_liability", self.max_market_liability),
             ("daily_loss_limit", self.daily_loss_limit),
+            ("max_order_notional", self.max_order_notional),
+            ("max_position_notional", self.max_position_notional),
         ];
         match money.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
             Some((key, value)) => Err(format!(
@@ -183,6 +204,8 @@ pub struct RiskBook {
     day: i64,
     day_profit: Money,
     killed: bool,
+    /// Order-book orders open (they count toward `open` too).
+    book_open: BTreeSet<OrderId>,
 }
 
 impl RiskBook {
@@ -197,6 +220,7 @@ impl RiskBook {
             day: i64::MIN,
             day_profit: Money::ZERO,
             killed: false,
+            book_open: BTreeSet::new(),
         }
     }
 
@@ -239,15 +263,7 @@ impl RiskBook {
         if request.size > self.limits.max_stake {
             return refuse(RiskLimit::MaxStake);
         }
-        if self.open >= self.limits.max_open_orders {
-            return refuse(RiskLimit::MaxOpenOrders);
-        }
-        while self.placed_at.front().is_some_and(|&t| t <= now - HOUR_MS) {
-            self.placed_at.pop_front();
-        }
-        if self.placed_at.len() >= self.limits.max_orders_per_hour {
-            return refuse(RiskLimit::MaxOrdersPerHour);
-        }
+        self.check_counts(now)?;
         let new = Exposure::new(request);
         let mut sums = self
             .markets
@@ -263,6 +279,21 @@ impl RiskBook {
             return refuse(RiskLimit::MaxMarketLiability);
         }
         Ok(Approved(new.request))
+    }
+
+    /// Room for one more order at `now`: open orders, and orders placed in
+    /// the last hour, of every kind.
+    fn check_counts(&mut self, now: i64) -> Result<(), RejectReason> {
+        if self.open >= self.limits.max_open_orders {
+            return Err(RejectReason::RiskLimit(RiskLimit::MaxOpenOrders));
+        }
+        while self.placed_at.front().is_some_and(|&t| t <= now - HOUR_MS) {
+            self.placed_at.pop_front();
+        }
+        if self.placed_at.len() >= self.limits.max_orders_per_hour {
+            return Err(RejectReason::RiskLimit(RiskLimit::MaxOrdersPerHour));
+        }
+        Ok(())
     }
 
     /// The venue accepted an approved order under `id` at `now`.

@@ -4,6 +4,8 @@
 //! [`rates`]; [`charge_calls`] collects it), then the call goes to the
 //! engine's [`HostServices`](super::HostServices) in clever-sdk's types.
 
+use std::time::Instant;
+
 use clever_sdk as sdk;
 use wasmtime::{CallHook, Store, StoreContextMut, Trap};
 
@@ -121,7 +123,14 @@ impl host::Host for PluginState {
         budget.log_lines -= 1;
         budget.log_bytes -= message.len();
         let level = level.into();
-        trace_plugin_log(&self.host.tag, level, &message);
+        if shown(level)
+            && let Some(hidden) = self.host.log_gate.admit(Instant::now())
+        {
+            if hidden > 0 {
+                self.host.log_gate.say_hidden(hidden);
+            }
+            trace_plugin_log(&self.host.tag, level, &message);
+        }
         self.host.services.log(level, &message);
     }
 
@@ -288,6 +297,18 @@ impl PluginState {
         }
         self.host.budget.orders -= 1;
         true
+    }
+}
+
+/// Whether the host's log filter would print a plugin line at `level`:
+/// lines it drops anyway do not use up the rate of those it prints.
+fn shown(level: sdk::LogLevel) -> bool {
+    match level {
+        sdk::LogLevel::Trace => tracing::enabled!(target: "plugin", tracing::Level::TRACE),
+        sdk::LogLevel::Debug => tracing::enabled!(target: "plugin", tracing::Level::DEBUG),
+        sdk::LogLevel::Info => tracing::enabled!(target: "plugin", tracing::Level::INFO),
+        sdk::LogLevel::Warn => tracing::enabled!(target: "plugin", tracing::Level::WARN),
+        sdk::LogLevel::Error => tracing::enabled!(target: "plugin", tracing::Level::ERROR),
     }
 }
 

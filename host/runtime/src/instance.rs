@@ -18,6 +18,7 @@ use super::bindings::{Plugin, book};
 use super::deadline;
 use super::fault::{Fault, FaultCause, Hook, classify};
 use super::imports::charge_calls;
+use super::log_gate::LogGate;
 use super::plugin::LoadedPlugin;
 use super::sandbox::{CallBudget, ClockCell, Dropped, HostHeld, HostSide, KvState, PluginState};
 use super::services::{HostServices, InertServices};
@@ -592,10 +593,18 @@ pub(crate) fn arm_deadline(
 
 pub(crate) fn host_side(plugin: &LoadedPlugin, services: Box<dyn HostServices>) -> HostSide {
     let d = plugin.descriptor();
+    let tag = format!("{}@{}", d.name, d.version);
+    let limits = &plugin.config.limits;
+    // Only a running host (the one that arms deadlines) limits the rate.
+    let per_minute = plugin
+        .config
+        .deadline
+        .then_some(limits.log_lines_per_minute);
     HostSide {
         services,
-        tag: format!("{}@{}", d.name, d.version),
-        limits: plugin.config.limits.clone(),
+        log_gate: LogGate::new(per_minute, &tag),
+        tag,
+        limits: limits.clone(),
         budget: CallBudget::default(),
         dropped: Dropped::default(),
         kv: KvState::default(),

@@ -17,6 +17,7 @@ mod fault;
 mod imports;
 mod instance;
 mod limits;
+mod log_gate;
 mod parameters;
 mod plugin;
 mod recording;

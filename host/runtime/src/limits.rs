@@ -26,6 +26,11 @@ pub struct Limits {
     pub log_lines_per_call: u32,
     /// Log bytes kept per call. Default 16 KiB.
     pub log_bytes_per_call: usize,
+    /// A running host (paper and live): a plugin's log lines it prints
+    /// per minute, after a burst of as many; the rest are counted, not
+    /// printed, and the next printed line says how many. Backtests print
+    /// every line asked for. Default 120.
+    pub log_lines_per_minute: u32,
     /// Signals kept per call. Default 100.
     pub signals_per_call: u32,
     /// Orders (place and replace) accepted per call; the rest are refused as
@@ -143,6 +148,7 @@ impl Default for Limits {
             stack_bytes: 512 << 10,
             log_lines_per_call: 100,
             log_bytes_per_call: 16 << 10,
+            log_lines_per_minute: 120,
             signals_per_call: 100,
             orders_per_call: 50,
             state_bytes: 1 << 20,

@@ -20,6 +20,7 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::limits::{Limiter, Limits, RANDOM_BYTES_PER_REQUEST, STATE_ENTRY_OVERHEAD};
+use super::log_gate::LogGate;
 use super::services::HostServices;
 
 /// The engine's clock as the guest's WASI clocks see it, in milliseconds.
@@ -164,6 +165,8 @@ pub(crate) struct HostSide {
     pub(crate) dropped: Dropped,
     pub(crate) kv: KvState,
     pub(crate) clock: ClockCell,
+    /// How many of its log lines the host's log prints.
+    pub(crate) log_gate: LogGate,
     /// Fuel the imports of the running host call have earned; the call
     /// hook takes it from the plugin's fuel as the call returns.
     pub(crate) debt: u64,

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use clever_engine::Tally;
 use clever_runtime::{HOOK_BUCKETS_US, HOOK_SAMPLE};
 use clever_store::QUERY_BUCKETS_US;
 
@@ -95,18 +96,22 @@ pub fn render(status: &HostStatus, venue: &str, store: &StoreFigures) -> String 
 
 fn strategies(out: &mut Text, status: &HostStatus, venue: &str, store: &StoreFigures) {
     let by = |s: &str| vec![("strategy", s.to_owned()), ("venue", venue.to_owned())];
-    out.head(
+    let mut counter = |name: &str, help: &str, count: fn(&Tally) -> u64| {
+        out.head(name, "counter", help);
+        for s in &status.strategies {
+            out.line(name, &by(&s.label), count(&s.tally) as f64);
+        }
+    };
+    counter(
         "clever_orders_placed_total",
-        "counter",
         "Orders risk and the venue took.",
+        |t| t.placed,
     );
-    for s in &status.strategies {
-        out.line(
-            "clever_orders_placed_total",
-            &by(&s.label),
-            s.tally.placed as f64,
-        );
-    }
+    counter(
+        "clever_plugin_warnings_total",
+        "Log lines of level warn or error a strategy wrote, printed or not.",
+        |t| t.warnings,
+    );
     out.head(
         "clever_orders_refused_total",
         "counter",

@@ -365,12 +365,27 @@ impl BookVenue for BookSim {
             .collect()
     }
 
+    fn open_ids(&self) -> Vec<OrderId> {
+        (self.orders.iter())
+            .filter(|o| o.order.status == OrderStatus::Executable)
+            .map(|o| o.order.id)
+            .collect()
+    }
+
     fn position(&self, instrument: &str) -> Option<BookPosition> {
         (self.positions).view(instrument, self.mark(instrument), self.leverage(instrument))
     }
 
     fn trades(&self) -> Vec<TradeRecord> {
         self.positions.trades().to_vec()
+    }
+
+    fn mark(&self, instrument: &str) -> Option<Decimal> {
+        BookSim::mark(self, instrument)
+    }
+
+    fn realised(&self) -> Decimal {
+        self.positions.realised()
     }
 }
 

@@ -122,6 +122,7 @@ impl Args {
                 params: &self.params,
                 save,
                 json: self.json,
+                risk: self.settings.risk()?,
             };
             return run.go(&runtime, plugins, started);
         }

@@ -12,6 +12,7 @@ use clever_hyperliquid::data::{files_in, read_recording};
 use clever_hyperliquid::events::instrument_events;
 
 use crate::backtest::{PerpBacktest, PerpReport, logged_warnings};
+use crate::risk::RiskLimits;
 use crate::runtime::{LoadedPlugin, Runtime};
 use crate::sim::BookSimConfig;
 use crate::store::{Store, TradeSource};
@@ -26,6 +27,8 @@ pub struct Run<'a> {
     pub save: Option<String>,
     /// `--json`.
     pub json: bool,
+    /// `--risk`.
+    pub risk: RiskLimits,
 }
 
 impl Run<'_> {
@@ -51,6 +54,7 @@ impl Run<'_> {
             params: self.params.to_owned(),
             rules: Universe::standard().instrument_rules(),
             book: BookSimConfig::default(),
+            risk: self.risk.clone(),
         };
         let reports = backtest.run(events)?;
         for r in &reports {
@@ -84,6 +88,7 @@ impl Run<'_> {
     ) -> anyhow::Result<i64> {
         let config = serde_json::json!({
             "venue": "hyperliquid", "data": self.data, "params": serde_json::from_str::<serde_json::Value>(self.params)?,
+            "risk": self.risk,
             "plugins": plugins.iter().map(|p| serde_json::json!({
                 "name": p.descriptor().name, "version": p.descriptor().version, "sha256": p.sha256(),
             })).collect::<Vec<_>>(),

@@ -280,6 +280,13 @@ impl Args {
         else {
             return self.hyperliquid.run(self.paper);
         };
+        if let Some(option) = self.hyperliquid.given() {
+            anyhow::bail!(
+                "{option} is for --venue hyperliquid; on Betfair the strategies, parameters, \
+                 limits and database come from --config {}",
+                path.display()
+            );
+        }
         let config = Config::read(path)?;
         let credentials = config.betfair.credentials.read()?;
         let tokio = tokio::runtime::Builder::new_multi_thread()

@@ -55,6 +55,15 @@ pub struct LiveArgs {
     /// $DATABASE_URL, else sqlite://clever.db].
     #[arg(long)]
     db: Option<String>,
+    /// Hyperliquid: risk limits, a TOML file with a `[risk]` table (see
+    /// examples/risk.toml: `max_order_notional`, `max_position_notional`,
+    /// `daily_loss_limit`, the order counts).
+    #[arg(long)]
+    risk: Option<PathBuf>,
+    /// Hyperliquid: sandbox limits, a TOML file with a `[sandbox]` table
+    /// (see examples/sandbox.toml).
+    #[arg(long)]
+    limits: Option<PathBuf>,
 }
 
 impl LiveArgs {
@@ -64,7 +73,14 @@ impl LiveArgs {
             "--venue hyperliquid needs at least one --plugin"
         );
         let key = if paper { None } else { Some(self.key()?) };
-        let runtime = Runtime::new(RuntimeConfig::default())?;
+        let risk = super::settings::risk(self.risk.as_deref())?;
+        // Real time, beside the feed: a call that overstays its deadline
+        // is interrupted, as in any running host.
+        let runtime = Runtime::new(RuntimeConfig {
+            limits: super::settings::sandbox(self.limits.as_deref())?,
+            deadline: true,
+            ..RuntimeConfig::default()
+        })?;
         let plugins = super::backtest::load(&runtime, &self.plugins)?;
         let params =
             serde_json::from_str(&self.params).context("--params must be a JSON object")?;
@@ -74,7 +90,21 @@ impl LiveArgs {
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        tokio.block_on(self.live(runtime, plugins, key))
+        tokio.block_on(self.live(runtime, plugins, (key, risk)))
+    }
+
+    /// The first of these options given, which only Hyperliquid reads.
+    pub fn given(&self) -> Option<&'static str> {
+        let given = [
+            ("--plugin", !self.plugins.is_empty()),
+            ("--params", self.params != "{}"),
+            ("--key-file", self.key_file.is_some()),
+            ("--seconds", self.seconds.is_some()),
+            ("--db", self.db.is_some()),
+            ("--risk", self.risk.is_some()),
+            ("--limits", self.limits.is_some()),
+        ];
+        given.into_iter().find(|(_, on)| *on).map(|(name, _)| name)
     }
 
     fn key(&self) -> anyhow::Result<PrivateKey> {
@@ -95,7 +125,7 @@ impl LiveArgs {
         &self,
         runtime: Runtime,
         plugins: Vec<Arc<LoadedPlugin>>,
-        key: Option<PrivateKey>,
+        (key, risk): (Option<PrivateKey>, RiskLimits),
     ) -> anyhow::Result<()> {
         let mut signalled = super::serve::signalled();
         let mode = if key.is_some() { "live" } else { "paper" };
@@ -179,7 +209,7 @@ impl LiveArgs {
                 ))
             };
             let desk = Desk::new(
-                RiskBook::new(RiskLimits::default()),
+                RiskBook::new(risk.clone()),
                 Box::new(SimVenue::new(SimConfig::default())),
             )
             .with_book_venue(venue);
@@ -192,6 +222,11 @@ impl LiveArgs {
             self.url,
             plugin_names(&plugins),
             listed.join(", ")
+        );
+        eprintln!(
+            "risk per strategy: an order's value at most {}, a position's {}, the day's loss {} \
+             (--risk FILE sets them)",
+            risk.max_order_notional, risk.max_position_notional, risk.daily_loss_limit
         );
         let (events_tx, events) = mpsc::channel();
         tokio::spawn(feed(client.ws_url(), listed, stop.clone(), events_tx));
@@ -217,10 +252,13 @@ impl LiveArgs {
             None => signalled.await,
         }
         let _ = stop_tx.send(true);
-        let trades =
+        let (trades, orders) =
             (engine_thread.join()).map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
         store.stop_session(session).await?;
         store.close().await;
+        for line in orders {
+            eprintln!("{line}");
+        }
         eprintln!("stopped: {trades} trades stored (clever notes list NAME)");
         Ok(())
     }
@@ -319,13 +357,13 @@ struct TradeSink {
 
 /// The engine's loop: each event as it comes, the venues polled and the
 /// clock moved on between them; new closed trades stored. Returns how
-/// many trades were stored.
+/// many trades were stored, and a line per strategy on its orders.
 fn run_engine(
     mut engine: Engine<SimClock>,
     events: mpsc::Receiver<InstrumentEvent>,
     stop: tokio::sync::watch::Receiver<bool>,
     sink: TradeSink,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, Vec<String>)> {
     let db = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -341,6 +379,9 @@ fn run_engine(
         engine.tick(Timestamp(wall_ms()));
         engine.poll_venues();
         let stopping = *stop.borrow();
+        if stopping {
+            wind_down(&mut engine);
+        }
         if stopping || last_save.elapsed() >= Duration::from_secs(1) {
             last_save = Instant::now();
             db.block_on(save_new(&store, &engine, &sink, &mut stored))?;
@@ -350,7 +391,55 @@ fn run_engine(
         }
     }
     db.block_on(store.close());
-    Ok(stored.iter().sum())
+    Ok((stored.iter().sum(), order_lines(&engine)))
+}
+
+/// How long a stopping host waits for the venue to confirm its cancels.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+/// Stop trading as a host stops: pull the kill switch, so no order rests
+/// at the venue with nobody watching it, and wait a little for the venue
+/// to say each cancel is done. Positions stay as they are: closing them
+/// is the strategy's or the trader's call, not the host's.
+fn wind_down(engine: &mut Engine<SimClock>) {
+    engine.tick(Timestamp(wall_ms()));
+    let asked = engine.kill();
+    let started = Instant::now();
+    engine.poll_venues();
+    while engine.open_book_orders() > 0 && started.elapsed() < CANCEL_GRACE {
+        std::thread::sleep(Duration::from_millis(20));
+        engine.tick(Timestamp(wall_ms()));
+        engine.poll_venues();
+    }
+    let left = engine.open_book_orders();
+    match (asked, left) {
+        (0, 0) => {}
+        (_, 0) => eprintln!("stopping: cancelled {asked} open order(s)"),
+        _ => eprintln!(
+            "warning: stopping: {left} order(s) may still rest at the venue (no answer to their \
+             cancel in {} s); the next start cancels them",
+            CANCEL_GRACE.as_secs()
+        ),
+    }
+}
+
+/// `name@version: N orders placed, refused: reason N, ...` per strategy.
+fn order_lines(engine: &Engine<SimClock>) -> Vec<String> {
+    (engine.outcomes().iter())
+        .map(|o| {
+            let refused: Vec<String> = (o.tally.rejected.iter())
+                .map(|(reason, n)| format!("{reason} {n}"))
+                .collect();
+            let refused = match refused.is_empty() {
+                true => "none refused".to_owned(),
+                false => format!("refused: {}", refused.join(", ")),
+            };
+            format!(
+                "{}@{}: {} orders placed, {refused}",
+                o.name, o.version, o.tally.placed
+            )
+        })
+        .collect()
 }
 
 /// Store each strategy's trades closed since the last call.

@@ -366,6 +366,10 @@ fn metrics_are_scraped_in_prometheus_text_format_and_match_the_status() {
         samples[&format!("clever_execution_success_ratio{labels}")],
         1.0
     );
+    assert_eq!(
+        samples[&format!("clever_plugin_warnings_total{labels}")],
+        back["tally"]["warnings"].as_f64().unwrap()
+    );
     assert_eq!(samples["clever_updates_total"], 166.0);
     let hooks = samples["clever_hook_duration_seconds_count{strategy=\"fixture-reader\"}"];
     let all =

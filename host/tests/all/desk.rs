@@ -3,11 +3,13 @@
 
 use clever_host::betfair::{Message, StreamCache};
 use clever_host::engine::Desk;
+use clever_host::market::InstrumentEvent;
 use clever_host::risk::{RiskBook, RiskLimits};
 use clever_host::runtime::HostServices;
-use clever_host::sim::{SimConfig, SimVenue};
+use clever_host::sim::{BookSim, BookSimConfig, SimConfig, SimVenue};
 use clever_sdk::{
-    MarketId, OrderId, OrderRequest, Price, RejectReason, RiskLimit, SelectionId, Side, Timestamp,
+    Book, BookOrderRequest, BookSide, InstrumentInfo, Level, MarketId, OrderId, OrderRequest,
+    Price, RejectReason, RiskLimit, SelectionId, Side, Timestamp,
 };
 
 const NOW: Timestamp = Timestamp(1);
@@ -206,4 +208,97 @@ fn interest_is_kept_for_open_markets_only() {
         r#"{"op":"mcm","pt":2,"mc":[{"id":"1.5","marketDefinition":{"status":"CLOSED","inPlay":true,"runners":[{"id":1,"status":"WINNER"},{"id":2,"status":"REMOVED"}]}}]}"#,
     );
     assert!(!desk.set_interest(&open, NothingMore), "a closed market");
+}
+
+/// ETH's book at `time`: 10 bid at `bid`, 10 offered at `ask`.
+fn eth_book(time: i64, bid: f64, ask: f64) -> InstrumentEvent {
+    let level = |price| Level { price, size: 10.0 };
+    InstrumentEvent::Book(Book {
+        instrument: "ETH".into(),
+        time: Timestamp(time),
+        bids: vec![level(bid)],
+        asks: vec![level(ask)],
+    })
+}
+
+/// A desk trading ETH in the simulated book under `limits`, having seen
+/// it at 2,999.9 / 3,000.1 (mid 3,000).
+fn book_desk(limits: RiskLimits) -> Desk {
+    let eth = InstrumentInfo::hyperliquid_perp("ETH", 4, 25);
+    let book = BookSim::new(BookSimConfig::default(), [eth]);
+    let venue = Box::new(SimVenue::new(SimConfig::default()));
+    let mut desk = Desk::new(RiskBook::new(limits), venue).with_book_venue(Box::new(book));
+    desk.on_instrument(&eth_book(1_000, 2_999.9, 3_000.1), &mut Vec::new());
+    desk
+}
+
+const REFUSED: fn(RiskLimit) -> Result<OrderId, RejectReason> =
+    |limit| Err(RejectReason::RiskLimit(limit));
+
+#[test]
+fn book_orders_pass_risk_before_the_book_and_a_kill_cancels_the_resting_ones() {
+    let mut desk = book_desk(RiskLimits {
+        max_open_orders: 2,
+        ..RiskLimits::default()
+    });
+    let now = Timestamp(2_000);
+    let bid = |size| BookOrderRequest::limit("ETH", BookSide::Buy, 2_900.0, size);
+    // Worth 3.5 × 3,000 (the mid, above its price): over 10,000.
+    assert_eq!(
+        desk.place_book_order(now, bid(3.5)),
+        REFUSED(RiskLimit::MaxStake)
+    );
+    let first = desk.place_book_order(now, bid(1.0)).unwrap();
+    desk.place_book_order(now, bid(1.0)).unwrap();
+    assert_eq!(
+        desk.place_book_order(now, bid(1.0)),
+        REFUSED(RiskLimit::MaxOpenOrders)
+    );
+    desk.cancel_book_order(now, first).unwrap();
+    desk.place_book_order(now, bid(1.0)).unwrap();
+    assert_eq!(desk.open_book_orders(), 2);
+    // The kill switch cancels the resting bids in the book itself.
+    assert_eq!(desk.kill(now), 2);
+    assert_eq!(desk.open_book_orders(), 0);
+    assert_eq!(
+        desk.place_book_order(now, bid(1.0)),
+        REFUSED(RiskLimit::KillSwitch)
+    );
+    desk.risk_mut().set_kill_switch(false);
+    desk.place_book_order(now, bid(1.0)).unwrap();
+    desk.place_book_order(now, bid(1.0)).unwrap();
+}
+
+#[test]
+fn a_book_position_and_the_loss_it_realised_are_limited() {
+    let mut desk = book_desk(RiskLimits {
+        daily_loss_limit: 1.0,
+        ..RiskLimits::default()
+    });
+    let now = Timestamp(2_000);
+    let order = |side, price, size| BookOrderRequest::limit("ETH", side, price, size);
+    // Resting bids count as if filled: 3 + 3 + 3 at 3,000 is over 25,000.
+    desk.place_book_order(now, order(BookSide::Buy, 2_900.0, 3.0))
+        .unwrap();
+    desk.place_book_order(now, order(BookSide::Buy, 2_900.0, 3.0))
+        .unwrap();
+    assert_eq!(
+        desk.place_book_order(now, order(BookSide::Buy, 2_900.0, 3.0)),
+        REFUSED(RiskLimit::MaxMarketLiability)
+    );
+    assert_eq!(desk.kill(now), 2);
+    desk.risk_mut().set_kill_switch(false);
+    // A round trip across the spread loses 0.2 and two taker fees.
+    let ioc = |side, price| order(side, price, 1.0).ioc();
+    desk.place_book_order(now, ioc(BookSide::Buy, 3_000.1))
+        .unwrap();
+    desk.place_book_order(now, ioc(BookSide::Sell, 2_999.9))
+        .unwrap();
+    let mut changes = Vec::new();
+    desk.on_instrument(&eth_book(3_000, 2_999.9, 3_000.1), &mut changes);
+    assert_eq!(changes.len(), 2, "both filled: {changes:?}");
+    assert_eq!(
+        desk.place_book_order(now, ioc(BookSide::Buy, 3_000.1)),
+        REFUSED(RiskLimit::DailyLoss)
+    );
 }

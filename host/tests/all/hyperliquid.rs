@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
+/// A second made-up test key, for an account traded under tight risk limits.
+const LIMITED_KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
 /// An hour boundary, and a second after it.
 const HOUR: i64 = 1_767_225_600_000;
 
@@ -573,6 +575,32 @@ fn perp_breakout_backtests_over_generated_markets_with_trades_in_r() {
         json!({}),
         "every order was on the tick and lot"
     );
+
+    // Risk in a backtest: limits below the smallest trade's value stop
+    // every opening order, by the order's value or by the position's.
+    let smallest = (trades.iter())
+        .map(|t| d(&t["size"]) * d(&t["entry"]))
+        .min()
+        .unwrap();
+    let half = (smallest / Decimal::TWO).round_dp(2);
+    let files = tempfile::tempdir().unwrap();
+    for (key, reason) in [
+        ("max_order_notional", "risk-limit:max-stake"),
+        ("max_position_notional", "risk-limit:max-market-liability"),
+    ] {
+        let risk = files.path().join(format!("{key}.toml"));
+        std::fs::write(&risk, format!("[risk]\n{key} = {half}\n")).unwrap();
+        let mut args = vec!["backtest", "--venue", "hyperliquid", "--plugin", plugin];
+        args.extend(["--data", data, "--params", r#"{"lookback": 8, "risk": 25}"#]);
+        args.extend(["--risk", risk.to_str().unwrap(), "--json"]);
+        let limited = &clever(&args)["strategies"][0];
+        assert_eq!(limited["summary"]["trades"], 0, "{key} = {half}: {limited}");
+        assert_eq!(limited["orders"], 0, "{key} = {half}: {limited}");
+        assert!(
+            limited["rejected"][reason].as_u64() > Some(0),
+            "{key} = {half}: {limited}"
+        );
+    }
 }
 
 /// A file that is not a recording (a Betfair stream here) is warned about
@@ -724,7 +752,14 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
         &start,
     ];
     clever(&[&args[..], &["--out", data.to_str().unwrap()]].concat());
-    let accounts = vec![(key().address(), Decimal::from(100_000))];
+    let limited = PrivateKey::parse(LIMITED_KEY).unwrap();
+    let accounts = vec![
+        (key().address(), Decimal::from(100_000)),
+        (limited.address(), Decimal::from(100_000)),
+    ];
+    // A risk file no opening order passes: an order worth more than 1.
+    let risk = dir.path().join("risk.toml");
+    std::fs::write(&risk, "[risk]\nmax_order_notional = 1\n").unwrap();
     let exchange = Exchange {
         speed: 60.0,
         wait_for_subscriber: true,
@@ -740,9 +775,13 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
                 .display()
         )
     };
-    // The same strategy live and, beside it, on paper on the same feed.
-    let host = |paper: bool| {
-        let db = db_of(paper);
+    // The same strategy live and, beside it, on paper on the same feed; and
+    // live for a second account under the risk file above.
+    let host = |paper: bool, risk: Option<&std::path::Path>| {
+        let db = match risk {
+            Some(_) => format!("sqlite://{}", dir.path().join("limited.db").display()),
+            None => db_of(paper),
+        };
         let mut host = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
         host.args([
             "live",
@@ -765,10 +804,22 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
         if paper {
             host.arg("--paper").env_remove("HYPERLIQUID_PRIVATE_KEY");
         }
+        if let Some(risk) = risk {
+            host.arg("--risk")
+                .arg(risk)
+                .env("HYPERLIQUID_PRIVATE_KEY", LIMITED_KEY);
+        }
         tokio::task::spawn_blocking(move || host.output())
     };
-    let (live, paper) = (host(false), host(true));
+    let (live, paper, limited_host) = (
+        host(false, None),
+        host(true, None),
+        host(false, Some(&risk)),
+    );
     let (out, paper) = (live.await.unwrap().unwrap(), paper.await.unwrap().unwrap());
+    let limited_out = limited_host.await.unwrap().unwrap();
+    let limited_err = String::from_utf8_lossy(&limited_out.stderr);
+    assert!(limited_out.status.success(), "{limited_err}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -794,6 +845,26 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
         fills.iter().all(|f| f["cloid"].is_string()),
         "every order carried a cloid"
     );
+    // Under the risk file, every opening order stopped before the venue.
+    let refused = (limited_err.lines())
+        .find_map(|l| {
+            l.strip_prefix("perp-breakout@1.0.0: 0 orders placed, refused: risk-limit:max-stake ")
+        })
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(refused.is_some_and(|n| n > 0), "{limited_err}");
+    assert!(
+        limited_err.contains("an order's value at most 1, "),
+        "{limited_err}"
+    );
+    for ask in ["userFills", "openOrders"] {
+        let user = limited.address().to_string();
+        let answer = post(&running, "/info", &json!({"type": ask, "user": user})).await;
+        assert_eq!(
+            answer,
+            json!([]),
+            "{ask} of the limited account: {limited_err}"
+        );
+    }
 
     let mut trades = Vec::new();
     for paper in [false, true] {

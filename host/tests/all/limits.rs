@@ -1,7 +1,7 @@
 //! Each limit in obeyed/violated pairs: the same plugin passes under the
 //! default and fails in exactly the expected way when the limit is lowered.
 
-use clever_host::runtime::{FaultCause, HookError, Limits};
+use clever_host::runtime::{FaultCause, HookError, Limits, RuntimeConfig};
 use clever_plugin_artifacts as artifacts;
 
 use crate::support;
@@ -98,6 +98,93 @@ fn log_budget_obeyed_when_raised() {
     flood.on_market(1, market, None).expect("runs");
     assert_eq!(services.recorded().logs.len(), 2_000);
     assert_eq!(flood.dropped().log_lines, 0);
+}
+
+/// What a test thread's tracing printed: every event, with its fields.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Two updates to the log flood (100 lines kept of each call's 2,000)
+/// under `config`, and its stop: the lines the host's log printed, the
+/// number it said it hid, the seconds it took, and the lines the desk got.
+fn flood_logs(config: RuntimeConfig) -> (usize, usize, f64, usize) {
+    let rt = support::runtime_config(config);
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let started = std::time::Instant::now();
+    let delivered = tracing::subscriber::with_default(subscriber, || {
+        let (mut flood, services) = rt.start(artifacts::HOSTILE_LOG_FLOOD, "{}");
+        let mut feed = support::market(7);
+        for _ in 0..2 {
+            let (market, _) = feed.step();
+            flood.on_market(1, market, None).expect("runs");
+        }
+        drop(flood);
+        services.recorded().logs.len()
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let printed = text
+        .lines()
+        .filter(|l| l.contains(&"x".repeat(100)))
+        .count();
+    let said = " log lines of this plugin not shown";
+    let hidden = (text.lines().filter(|l| l.contains(said)))
+        .map(|l| {
+            let before = l.split(said).next().unwrap_or_default();
+            let n = before.rsplit(' ').next().unwrap_or_default();
+            n.parse::<usize>()
+                .unwrap_or_else(|_| panic!("a count: {l}"))
+        })
+        .sum();
+    (printed, hidden, seconds, delivered)
+}
+
+#[test]
+fn log_lines_per_minute_obeyed_in_a_running_host_and_not_in_a_backtest() {
+    let limits = Limits {
+        log_lines_per_minute: 30,
+        ..Limits::default()
+    };
+    let running = RuntimeConfig {
+        limits: limits.clone(),
+        deadline: true,
+        ..RuntimeConfig::default()
+    };
+    let (printed, hidden, seconds, delivered) = flood_logs(running);
+    assert_eq!(delivered, 200, "the desk gets every line kept");
+    // A burst of 30, then one line every 2 s while the calls ran.
+    let most = 30 + (seconds / 2.0).ceil() as usize;
+    assert!(
+        (30..=most).contains(&printed),
+        "{printed} printed in {seconds} s"
+    );
+    assert_eq!(printed + hidden, 200, "the rest are said to be hidden");
+    let backtest = RuntimeConfig {
+        limits,
+        ..RuntimeConfig::default()
+    };
+    let (printed, hidden, _, delivered) = flood_logs(backtest);
+    assert_eq!(
+        (printed, hidden, delivered),
+        (200, 0, 200),
+        "a backtest prints every line asked for"
+    );
 }
 
 #[test]
