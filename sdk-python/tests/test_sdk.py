@@ -7,6 +7,7 @@ from clever_sdk import (
     MarketFilter,
     MarketStatus,
     OrderRefused,
+    Parameter,
     Params,
     ParamError,
     PriceSize,
@@ -60,6 +61,32 @@ def test_params_name_the_bad_key():
     with pytest.raises(ParamError, match="JSON object"):
         Params.parse("[1]")
     assert Params.parse("").values == {}
+
+
+def test_declared_parameters_read_with_their_defaults_and_kinds():
+    stake = Parameter.number("stake", 2, "stake of each back")
+    lookback = Parameter.whole("lookback", 20, "candles")
+    coin = Parameter.text("coin", "ETH", "the coin")
+    hedge = Parameter.flag("hedge", False, "hedge or not")
+    p = Params.parse('{"stake": 3.5, "lookback": 2000.0, "hedge": true}')
+    assert (p.number(stake), p.whole(lookback), p.text(coin), p.flag(hedge)) == (3.5, 2000, "ETH", True)
+    assert [x.default_json() for x in (stake, lookback, coin, hedge)] == ["2.0", "20", '"ETH"', "false"]
+    with pytest.raises(ParamError, match="declared a number, read as a whole number"):
+        p.whole(stake)
+    with pytest.raises(ParamError, match="`lookback` must be a whole number"):
+        Params.parse('{"lookback": 2.5}').whole(lookback)
+    with pytest.raises(ParamError, match="`hedge` must be true or false"):
+        Params.parse('{"hedge": 1}').flag(hedge)
+    with pytest.raises(ValueError, match="its default -1 is not a whole number"):
+        Parameter.whole("n", -1, "")
+    with pytest.raises(ValueError, match="its default True is not a number"):
+        Parameter.number("n", True, "")
+    declared = [stake, lookback, coin, hedge]
+    p.check(declared)
+    with pytest.raises(ParamError, match="`stak` is not a parameter of this strategy"):
+        Params.parse('{"stak": 2}').check(declared)
+    with pytest.raises(ParamError, match="`coin` = 3: it is read as a string"):
+        Params.parse('{"coin": 3}').check(declared)
 
 
 def test_filters_route_by_lists_window_and_in_play():

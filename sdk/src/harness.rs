@@ -347,9 +347,14 @@ pub struct Harness<S: Strategy> {
 }
 
 impl<S: Strategy> Harness<S> {
-    /// Start the strategy with parameters given as JSON text.
+    /// Start the strategy with parameters given as JSON text. A strategy
+    /// that declares its parameters is given only those, each of its kind,
+    /// as the host checks them.
     pub fn new(params: &str) -> Result<Self, String> {
         let params = Params::parse(params)?;
+        if let Some(declared) = S::parameters() {
+            params.check(declared)?;
+        }
         let mut host = Recorded::default();
         let strategy = S::init(&mut Context::new(&mut host), &params)?;
         Ok(Harness { strategy, host })

@@ -29,6 +29,32 @@ impl Params {
         self.value.get(key)
     }
 
+    /// Refuse a key `declared` does not list, or a value not of its kind,
+    /// as the host does before a run (the native harness calls it, so an
+    /// author's tests meet the same refusal).
+    pub fn check(&self, declared: &[Parameter]) -> Result<(), String> {
+        let Some(object) = self.value.as_object() else {
+            return Ok(());
+        };
+        for (key, value) in object {
+            let Some(p) = declared.iter().find(|p| p.name == key) else {
+                let names: Vec<&str> = declared.iter().map(|p| p.name).collect();
+                return Err(format!(
+                    "`{key}` is not a parameter of this strategy (its parameters: {})",
+                    names.join(", ")
+                ));
+            };
+            let kind = p.info().kind;
+            if !kind.admits(value) {
+                return Err(format!(
+                    "`{key}` = {value}: it is read as {}",
+                    kind.in_words()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// A number, or `default` if absent.
     pub fn f64_or(&self, key: &str, default: f64) -> Result<f64, String> {
         match self.get(key) {

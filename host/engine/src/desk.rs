@@ -146,6 +146,7 @@ impl Desk {
     /// it allows; every book order that changed goes onto `changes`.
     pub fn on_instrument(
         &mut self,
+        now: Timestamp,
         event: &clever_market::InstrumentEvent,
         changes: &mut Vec<BookOrder>,
     ) {
@@ -153,20 +154,26 @@ impl Desk {
         if let Some(venue) = self.book.as_mut() {
             venue.on_event(event, changes);
         }
-        self.follow_book(event.time(), &changes[first..]);
+        self.follow_book(now, &changes[first..]);
     }
 
     /// Keep risk in step with the book venue: orders that rest no more,
-    /// and profit realised since it last looked.
+    /// and profit realised since it last looked (dated `now`, the engine's
+    /// clock, which risk's checks use too).
     fn follow_book(&mut self, now: Timestamp, changes: &[BookOrder]) {
-        let Some(venue) = self.book.as_ref() else {
-            return;
-        };
         for order in changes {
             if !matches!(order.status, OrderStatus::Pending | OrderStatus::Executable) {
                 self.risk.book_done(order.id);
             }
         }
+        self.note_realised(now);
+    }
+
+    /// Tell risk of the profit the book venue realised since it last did.
+    fn note_realised(&mut self, now: Timestamp) {
+        let Some(venue) = self.book.as_ref() else {
+            return;
+        };
         let realised = venue.realised();
         if realised != self.book_realised {
             let profit = Money::new(realised - self.book_realised);
@@ -186,12 +193,23 @@ impl Desk {
         };
         for order in venue.open_orders(instrument) {
             let left = exact(order.request.size - order.size_filled).unwrap_or_default();
-            match order.request.side {
-                BookSide::Buy => holding.resting_buys += left,
-                BookSide::Sell => holding.resting_sells += left,
-            }
+            let side = match order.request.side {
+                BookSide::Buy => &mut holding.resting_buys,
+                BookSide::Sell => &mut holding.resting_sells,
+            };
+            *side = side.checked_add(left).unwrap_or(Decimal::MAX);
         }
         holding
+    }
+
+    /// The venue says `id` is gone, or takes no order of it: risk counts it
+    /// open no more. A cancel the venue has only been asked (a live
+    /// venue's) is counted open until its answer comes as a change.
+    fn release_if_gone(&mut self, id: OrderId) {
+        let gone = (self.book.as_ref()).is_none_or(|v| !v.open_ids().contains(&id));
+        if gone {
+            self.risk.book_done(id);
+        }
     }
 
     fn place_book(
@@ -202,6 +220,9 @@ impl Desk {
         let Some(venue) = self.book.as_mut() else {
             return Err(RejectReason::UnknownMarket);
         };
+        if venue.rules(&request.instrument).is_none() {
+            return Err(RejectReason::UnknownMarket);
+        }
         let holding = Self::holding(venue.as_ref(), &request.instrument);
         self.risk.check_book(&request, &holding, now.0)?;
         let id = OrderId(self.next_order);
@@ -211,6 +232,8 @@ impl Desk {
         if !matches!(order.status, OrderStatus::Pending | OrderStatus::Executable) {
             self.risk.book_done(id);
         }
+        // A fill at once may have closed a trade: the next check counts it.
+        self.note_realised(now);
         self.tally.placed += 1;
         self.versions.placed(id);
         Ok(id)
@@ -290,14 +313,13 @@ impl Desk {
         let Some(venue) = self.book.as_mut() else {
             return 0;
         };
-        let mut asked = 0;
-        for id in venue.open_ids() {
-            if venue.cancel(id, now).is_ok() {
-                self.risk.book_done(id);
-                asked += 1;
-            }
+        let asked: Vec<OrderId> = (venue.open_ids().into_iter())
+            .filter(|id| venue.cancel(*id, now).is_ok())
+            .collect();
+        for id in &asked {
+            self.release_if_gone(*id);
         }
-        asked
+        asked.len()
     }
 
     /// Order-book orders open now (pending or resting), in every instrument.
@@ -597,8 +619,9 @@ impl HostServices for Desk {
     }
 
     fn log(&mut self, level: LogLevel, message: &str) {
-        // The runtime has put the line in the host's log; a report says
-        // how many were warnings, and the first few.
+        // The runtime has put the line in the host's log if its filter and
+        // rate allow; here every line counts: a report says how many were
+        // warnings, and the first few.
         self.tally.logs += 1;
         if level >= LogLevel::Warn {
             self.tally.warnings += 1;
@@ -645,7 +668,7 @@ impl HostServices for Desk {
     fn cancel_book_order(&mut self, now: Timestamp, id: OrderId) -> Result<(), RejectReason> {
         let venue = self.book.as_mut().ok_or(RejectReason::UnknownOrder)?;
         venue.cancel(id, now)?;
-        self.risk.book_done(id);
+        self.release_if_gone(id);
         Ok(())
     }
 

@@ -601,7 +601,8 @@ impl<C: Clock> Engine<C> {
         for slot in &mut self.slots {
             self.book_changes.clear();
             slot.instance.set_time(now);
-            slot.desk_mut().on_instrument(event, &mut self.book_changes);
+            slot.desk_mut()
+                .on_instrument(now, event, &mut self.book_changes);
             for order in &self.book_changes {
                 if let Err(e) = slot.instance.on_book_order(order) {
                     note(&e);

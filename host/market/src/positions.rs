@@ -271,7 +271,8 @@ pub fn check_order(
     } else {
         size
     };
-    if price * size < min && !r.reduce_only {
+    let value = price.checked_mul(size).ok_or(RejectReason::InvalidSize)?;
+    if value < min && !r.reduce_only {
         return Err(RejectReason::InvalidSize);
     }
     Ok((price, size))

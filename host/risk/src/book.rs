@@ -32,11 +32,12 @@ impl Holding {
     /// short for a sell, as a size of 0 or more) if every resting order
     /// on that side filled, and `size` more: 0 or less when it cannot
     /// end up on that side at all.
-    fn worst(&self, side: BookSide, size: Decimal) -> Decimal {
-        match side {
-            BookSide::Buy => self.position + self.resting_buys + size,
-            BookSide::Sell => -self.position + self.resting_sells + size,
-        }
+    fn worst(&self, side: BookSide, size: Decimal) -> Option<Decimal> {
+        let (position, resting) = match side {
+            BookSide::Buy => (self.position, self.resting_buys),
+            BookSide::Sell => (-self.position, self.resting_sells),
+        };
+        position.checked_add(resting)?.checked_add(size)
     }
 }
 
@@ -61,22 +62,26 @@ impl RiskBook {
         }
         let price = exact(request.price).ok_or(RejectReason::InvalidPrice)?;
         let size = exact(request.size).ok_or(RejectReason::InvalidSize)?;
-        let worst = holding.worst(request.side, size);
+        // Sizes and prices past what exact money holds are no order.
+        let worst = (holding.worst(request.side, size)).ok_or(RejectReason::InvalidSize)?;
         let adds = !request.reduce_only && worst > Decimal::ZERO;
         // A sell's value is not less for a low limit price.
         let value_price = holding.mark.map_or(price, |m| m.max(price));
-        let over = |value: Decimal, limit: f64| Money::new(value) > Money::from_f64(limit);
+        let over = |amount: Decimal, limit: f64| match amount.checked_mul(value_price) {
+            Some(value) => Ok(Money::new(value) > Money::from_f64(limit)),
+            None => Err(RejectReason::InvalidSize),
+        };
         if adds {
             self.roll_day(now);
             if -self.day_profit >= Money::from_f64(self.limits.daily_loss_limit) {
                 return refuse(RiskLimit::DailyLoss);
             }
-            if over(size * value_price, self.limits.max_order_notional) {
+            if over(size, self.limits.max_order_notional)? {
                 return refuse(RiskLimit::MaxStake);
             }
         }
         self.check_counts(now)?;
-        if adds && over(worst * value_price, self.limits.max_position_notional) {
+        if adds && over(worst, self.limits.max_position_notional)? {
             return refuse(RiskLimit::MaxMarketLiability);
         }
         Ok(())
@@ -210,6 +215,25 @@ mod tests {
         assert_eq!(
             risk.check_book(&close, &long, 0),
             LIMIT(RiskLimit::KillSwitch)
+        );
+    }
+
+    #[test]
+    fn sizes_past_exact_money_are_refused_not_a_panic() {
+        let mut risk = book();
+        let huge = order(BookSide::Buy, 1e15, 1e15);
+        assert_eq!(
+            risk.check_book(&huge, &held(0), 0),
+            Err(RejectReason::InvalidSize)
+        );
+        let full = Holding {
+            resting_buys: Decimal::MAX,
+            ..Holding::default()
+        };
+        let one = order(BookSide::Buy, 1.0, 1.0);
+        assert_eq!(
+            risk.check_book(&one, &full, 0),
+            Err(RejectReason::InvalidSize)
         );
     }
 

@@ -86,7 +86,8 @@ impl RiskLimits {
     /// Refuse a money limit below 0 or not a number (TOML has `nan`: no
     /// order compares above NaN, so it would be no limit at all), and
     /// `inf`, which JSON cannot carry to a sweep's workers: a large number
-    /// says "no limit" as well.
+    /// says "no limit" as well, up to [`MAX_LIMIT`] (past some 7.9e28 an
+    /// amount is no longer exact money, and would read as 0).
     fn checked(self) -> Result<RiskLimits, String> {
         let money = [
             ("max_stake", self.max_stake),
@@ -96,15 +97,19 @@ impl RiskLimits {
             ("max_order_notional", self.max_order_notional),
             ("max_position_notional", self.max_position_notional),
         ];
-        match money.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
+        let bad = |v: f64| !v.is_finite() || !(0.0..=MAX_LIMIT).contains(&v);
+        match money.iter().find(|(_, v)| bad(*v)) {
             Some((key, value)) => Err(format!(
-                "[risk] {key} = {value}: a limit must be a number of 0 or more \
+                "[risk] {key} = {value}: a limit must be a number from 0 to 1e15 \
                  (for no limit, a large one: 1e9)"
             )),
             None => Ok(self),
         }
     }
 }
+
+/// The largest money limit a `[risk]` table may set.
+pub const MAX_LIMIT: f64 = 1e15;
 
 /// An order that passed every check; venues take nothing else.
 #[derive(Debug, Clone, PartialEq)]
@@ -580,6 +585,11 @@ mod tests {
             (
                 "daily_loss_limit = nan",
                 "[risk] daily_loss_limit = NaN: a limit must be",
+            ),
+            // Past exact money it would read as 0: every order refused.
+            (
+                "max_position_notional = 1e30",
+                "[risk] max_position_notional = 1000000000000000000000000000000: a limit must be",
             ),
         ] {
             let err = RiskLimits::from_toml_str(&format!("[risk]\n{line}\n")).unwrap_err();

@@ -97,17 +97,18 @@ pub(crate) fn checked(declared: Vec<ParameterInfo>) -> Result<Vec<ParameterInfo>
 /// Check `params` (one JSON object given to every plugin of a run)
 /// against what `plugins` declare: each key must be a parameter of at
 /// least one of them, and its value of the kind each that reads it wants.
-/// If any plugin declares nothing, it may read any key: none is checked.
+/// A plugin that declares nothing may read any key, so beside one a key
+/// no plugin declares passes; a declared key's kind is checked always.
 pub fn check_params(
     plugins: &[Arc<LoadedPlugin>],
     params: &Map<String, Value>,
 ) -> Result<(), String> {
-    let declared: Option<Vec<(&LoadedPlugin, &[ParameterInfo])>> = (plugins.iter())
-        .map(|p| p.parameters().map(|list| (p.as_ref(), list)))
+    let declared: Vec<(&LoadedPlugin, &[ParameterInfo])> = (plugins.iter())
+        .filter_map(|p| p.parameters().map(|list| (p.as_ref(), list)))
         .collect();
-    let Some(declared) = declared else {
-        return Ok(());
-    };
+    // A plugin that declares nothing may read any key: only a key no
+    // plugin could read is unknown, but a declared one is always checked.
+    let all_declared = declared.len() == plugins.len();
     for (key, value) in params {
         let readers: Vec<_> = (declared.iter())
             .filter_map(|(plugin, list)| {
@@ -115,7 +116,7 @@ pub fn check_params(
                 Some((plugin, p))
             })
             .collect();
-        if readers.is_empty() {
+        if readers.is_empty() && all_declared {
             return Err(unknown(key, &declared));
         }
         for (plugin, p) in readers {

@@ -18,12 +18,15 @@ use clever_hyperliquid_venue::{ExchangeClient, HyperliquidVenue, Link, reconcile
 use serde_json::json;
 
 use crate::engine::{BookVenue, Desk, Engine, SimClock};
-use crate::market::{InstrumentEvent, TradeRecord};
+use crate::market::{Decimal, InstrumentEvent, Money, TradeRecord};
 use crate::risk::{RiskBook, RiskLimits};
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::sim::{BookSim, BookSimConfig, SimConfig, SimVenue};
 use crate::store::{Store, TradeSource, database_url};
 use clever_sdk::Timestamp;
+
+/// The leverage traded at unless `--leverage` says.
+const DEFAULT_LEVERAGE: u32 = 20;
 
 /// The environment variable that may hold the account's private key.
 const KEY_ENV: &str = "HYPERLIQUID_PRIVATE_KEY";
@@ -46,7 +49,7 @@ pub struct LiveArgs {
     key_file: Option<PathBuf>,
     /// Hyperliquid: the leverage to trade at (live: set at the venue, cross
     /// margin, for each instrument traded; capped at the instrument's).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = DEFAULT_LEVERAGE)]
     leverage: u32,
     /// Hyperliquid: stop after this many seconds (by default at Ctrl-C or SIGTERM).
     #[arg(long)]
@@ -103,6 +106,11 @@ impl LiveArgs {
             ("--db", self.db.is_some()),
             ("--risk", self.risk.is_some()),
             ("--limits", self.limits.is_some()),
+            (
+                "--url",
+                self.url != clever_hyperliquid_venue::client::MAINNET,
+            ),
+            ("--leverage", self.leverage != DEFAULT_LEVERAGE),
         ];
         given.into_iter().find(|(_, on)| *on).map(|(name, _)| name)
     }
@@ -152,6 +160,9 @@ impl LiveArgs {
             .cloned()
             .collect();
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        // The account's feed outlives the market's: a stopping host's
+        // cancels are answered, and fills still heard of, until it is done.
+        let (link_stop_tx, link_stop) = tokio::sync::watch::channel(false);
         let client = Arc::new(info);
         let found = match mode {
             "live" => Some(
@@ -192,7 +203,7 @@ impl LiveArgs {
                 let rules = (universe.instrument_rules().into_iter().enumerate())
                     .filter_map(|(i, rules)| Some((u32::try_from(i).ok()?, rules)))
                     .collect();
-                let link = Link::start(client.clone(), stop.clone());
+                let link = Link::start(client.clone(), link_stop.clone());
                 let mut venue =
                     HyperliquidVenue::new(rules, session as u64, link).with_leverage(self.leverage);
                 // One strategy per account: the first takes the positions over.
@@ -208,11 +219,20 @@ impl LiveArgs {
                     universe.instrument_rules(),
                 ))
             };
-            let desk = Desk::new(
-                RiskBook::new(risk.clone()),
-                Box::new(SimVenue::new(SimConfig::default())),
-            )
-            .with_book_venue(venue);
+            let mut book = RiskBook::new(risk.clone());
+            let name = &plugin.descriptor().name;
+            let now = wall_ms();
+            let today = realised_today(&store, name, mode, now).await?;
+            if -today >= Money::from_f64(risk.daily_loss_limit) {
+                eprintln!(
+                    "{name}: today's realised loss in {mode} trading, {}, has reached \
+                     daily_loss_limit {}: it may only reduce positions until 00:00 UTC",
+                    -today, risk.daily_loss_limit
+                );
+            }
+            book.carry_over(&[], (now, today));
+            let desk = Desk::new(book, Box::new(SimVenue::new(SimConfig::default())))
+                .with_book_venue(venue);
             let instance =
                 runtime.instantiate(plugin, &self.params, Timestamp(wall_ms()), Box::new(desk))?;
             engine.add_strategy(instance);
@@ -252,8 +272,10 @@ impl LiveArgs {
             None => signalled.await,
         }
         let _ = stop_tx.send(true);
+        let ended = engine_thread.join();
+        let _ = link_stop_tx.send(true);
         let (trades, orders) =
-            (engine_thread.join()).map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
+            ended.map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
         store.stop_session(session).await?;
         store.close().await;
         for line in orders {
@@ -263,6 +285,35 @@ impl LiveArgs {
         Ok(())
     }
 }
+
+/// What `strategy` realised today (UTC, the day of `now`) in `mode`, from
+/// the trades earlier sessions stored: the day's loss limit holds across
+/// restarts, as a Betfair host's does.
+async fn realised_today(
+    store: &Store,
+    strategy: &str,
+    mode: &str,
+    now: i64,
+) -> anyhow::Result<Money> {
+    let day_start = now - now.rem_euclid(DAY_MS);
+    let mut today = Decimal::ZERO;
+    let trades = store.trades(strategy, None).await?;
+    for t in trades
+        .iter()
+        .filter(|t| t.mode == mode && t.closed_at >= day_start)
+    {
+        let pnl: Decimal = (t.pnl.parse()).with_context(|| {
+            format!(
+                "stored trade {} of {strategy}: its profit {:?} is not a number",
+                t.id, t.pnl
+            )
+        })?;
+        today += pnl;
+    }
+    Ok(Money::new(today))
+}
+
+const DAY_MS: i64 = 86_400_000;
 
 /// Set the account's leverage for each instrument traded (cross margin),
 /// capped at the instrument's maximum: the venue's margin and the host's
@@ -371,14 +422,18 @@ fn run_engine(
     let mut stored: Vec<usize> = Vec::new();
     let mut last_save = Instant::now();
     loop {
-        match events.recv_timeout(Duration::from_millis(100)) {
-            Ok(event) => engine.on_instrument(&event),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
+        // The feed ends as the host stops: that is a stop too.
+        let ended = match events.recv_timeout(Duration::from_millis(100)) {
+            Ok(event) => {
+                engine.on_instrument(&event);
+                false
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => false,
+            Err(mpsc::RecvTimeoutError::Disconnected) => true,
+        };
         engine.tick(Timestamp(wall_ms()));
         engine.poll_venues();
-        let stopping = *stop.borrow();
+        let stopping = ended || *stop.borrow();
         if stopping {
             wind_down(&mut engine);
         }

@@ -477,13 +477,13 @@ fn backtest_errors_name_the_bad_input() {
     );
     // Parameters are checked against what the plugins declare (WIT 1.3),
     // before anything runs: a name none reads, a value of the wrong kind.
-    let with_params = |params: &str| {
+    let run_with = |other: &str, params: &str| {
         let out = clever(&[
             "backtest",
             "--plugin",
             artifacts::LAY_LOW_INPLAY,
             "--plugin",
-            artifacts::BACK_FAV_PREOFF,
+            other,
             "--data",
             &betfair("1-206064380.bz2"),
             "--params",
@@ -491,6 +491,7 @@ fn backtest_errors_name_the_bad_input() {
         ]);
         (out.status.success(), stderr(&out))
     };
+    let with_params = |params: &str| run_with(artifacts::BACK_FAV_PREOFF, params);
     let (ok, err) = with_params(r#"{"stake": 3, "max_prise": 5}"#);
     assert!(!ok);
     assert_eq!(
@@ -509,6 +510,17 @@ fn backtest_errors_name_the_bad_input() {
     // A key one of them reads is fine, though the other ignores it.
     let (ok, err) = with_params(r#"{"below": 1.8, "max_price": 3}"#);
     assert!(ok, "{err}");
+    // Beside a plugin that declares nothing (WIT 1.0), any name may be
+    // its, but a declared one is still of its kind.
+    let (ok, err) = run_with(artifacts::FIXTURE_WIT_1_0, r#"{"typo": 1}"#);
+    assert!(ok, "{err}");
+    let (ok, err) = run_with(artifacts::FIXTURE_WIT_1_0, r#"{"cancel_after_ms": 2.5}"#);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "error: --params: `cancel_after_ms` = 2.5: lay-low-inplay@1.0.0 reads it as a whole \
+         number of 0 or more\n"
+    );
 }
 
 #[test]

@@ -228,7 +228,8 @@ fn book_desk(limits: RiskLimits) -> Desk {
     let book = BookSim::new(BookSimConfig::default(), [eth]);
     let venue = Box::new(SimVenue::new(SimConfig::default()));
     let mut desk = Desk::new(RiskBook::new(limits), venue).with_book_venue(Box::new(book));
-    desk.on_instrument(&eth_book(1_000, 2_999.9, 3_000.1), &mut Vec::new());
+    let at = Timestamp(1_000);
+    desk.on_instrument(at, &eth_book(1_000, 2_999.9, 3_000.1), &mut Vec::new());
     desk
 }
 
@@ -294,11 +295,19 @@ fn a_book_position_and_the_loss_it_realised_are_limited() {
         .unwrap();
     desk.place_book_order(now, ioc(BookSide::Sell, 2_999.9))
         .unwrap();
-    let mut changes = Vec::new();
-    desk.on_instrument(&eth_book(3_000, 2_999.9, 3_000.1), &mut changes);
-    assert_eq!(changes.len(), 2, "both filled: {changes:?}");
+    // Counted as it is realised, before the strategy hears of the fills.
     assert_eq!(
         desk.place_book_order(now, ioc(BookSide::Buy, 3_000.1)),
         REFUSED(RiskLimit::DailyLoss)
+    );
+    let mut changes = Vec::new();
+    let later = Timestamp(3_000);
+    desk.on_instrument(later, &eth_book(3_000, 2_999.9, 3_000.1), &mut changes);
+    assert_eq!(changes.len(), 2, "both filled: {changes:?}");
+    // The next day starts afresh.
+    let tomorrow = Timestamp(86_400_000);
+    assert!(
+        desk.place_book_order(tomorrow, ioc(BookSide::Buy, 3_000.1))
+            .is_ok()
     );
 }

@@ -811,6 +811,28 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
         }
         tokio::task::spawn_blocking(move || host.output())
     };
+    // And on paper for a strategy that lost 5,000 on paper earlier today:
+    // its day's loss limit (1,000) holds across the restart.
+    let lost = format!("sqlite://{}", dir.path().join("lost.db").display());
+    let day = |ms: i64| ms.div_euclid(86_400_000);
+    let seeded_on = day(chrono::Utc::now().timestamp_millis());
+    seed_a_loss(&lost, -5_000).await;
+    let mut lost_host = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
+    lost_host
+        .args([
+            "live",
+            "--venue",
+            "hyperliquid",
+            "--paper",
+            "--seconds",
+            "50",
+        ])
+        .args(["--plugin", clever_plugin_artifacts::PERP_BREAKOUT])
+        .args(["--params", r#"{"lookback": 2, "risk": 25, "target_r": 1}"#])
+        .args(["--db", &lost])
+        .arg("--url")
+        .arg(format!("http://{}", running.addr));
+    let lost_host = tokio::task::spawn_blocking(move || lost_host.output());
     let (live, paper, limited_host) = (
         host(false, None),
         host(true, None),
@@ -820,6 +842,23 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
     let limited_out = limited_host.await.unwrap().unwrap();
     let limited_err = String::from_utf8_lossy(&limited_out.stderr);
     assert!(limited_out.status.success(), "{limited_err}");
+    let lost_out = lost_host.await.unwrap().unwrap();
+    let lost_err = String::from_utf8_lossy(&lost_out.stderr);
+    assert!(lost_out.status.success(), "{lost_err}");
+    let reached = "perp-breakout: today's realised loss in paper trading, 5000.00, has reached \
+                   daily_loss_limit 1000";
+    assert!(lost_err.contains(reached), "{lost_err}");
+    // Unless the day turned while it ran, it opened nothing.
+    if day(chrono::Utc::now().timestamp_millis()) == seeded_on {
+        let refused = (lost_err.lines())
+            .find_map(|l| {
+                l.strip_prefix(
+                    "perp-breakout@1.0.0: 0 orders placed, refused: risk-limit:daily-loss ",
+                )
+            })
+            .and_then(|n| n.parse::<u64>().ok());
+        assert!(refused.is_some_and(|n| n > 0), "{lost_err}");
+    }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -921,6 +960,36 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
     }
 }
 
+/// Store a paper trade of perp-breakout closed now with `pnl`.
+async fn seed_a_loss(db: &str, pnl: i64) {
+    let store = clever_host::store::Store::open(db).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let trade = clever_host::market::TradeRecord {
+        instrument: "ETH".into(),
+        direction: "long",
+        opened_at: now - 60_000,
+        closed_at: now,
+        size: Decimal::ONE,
+        entry: Decimal::from(3_000),
+        exit: Decimal::from(3_000 + pnl),
+        stop: None,
+        pnl: Decimal::from(pnl),
+        fees: Decimal::ZERO,
+        funding: Decimal::ZERO,
+        r_multiple: None,
+    };
+    let source = clever_host::store::TradeSource {
+        mode: "paper",
+        run: None,
+        session: None,
+        venue: "hyperliquid",
+        strategy: "perp-breakout",
+        version: "1.0.0",
+    };
+    store.save_trades(source, &[trade]).await.unwrap();
+    store.close().await;
+}
+
 /// A live host restarted while the account holds a position and an
 /// earlier session's order rests: it takes the position over and cancels
 /// that order, leaving an order that is not the host's alone.
@@ -967,23 +1036,14 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
         );
     }
     let db = format!("sqlite://{}", dir.path().join("restart.db").display());
-    let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
-    live.args([
-        "live",
-        "--venue",
-        "hyperliquid",
-        "--plugin",
-        clever_plugin_artifacts::PERP_BREAKOUT,
-    ])
-    .args(["--seconds", "2", "--leverage", "7", "--db", &db, "--url"])
-    .arg(format!("http://{}", running.addr))
-    .env("HYPERLIQUID_PRIVATE_KEY", KEY);
-    let out = tokio::task::spawn_blocking(move || live.output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let plugin = clever_plugin_artifacts::PERP_BREAKOUT;
+    let stderr = live_for_seconds(
+        &running,
+        plugin,
+        &db,
+        &["--seconds", "2", "--leverage", "7"],
+    )
+    .await;
     assert!(
         stderr.contains("the account holds ETH 0.1 at 3001: taken over"),
         "{stderr}"
@@ -996,19 +1056,11 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
         stderr.contains("left 1 open order(s) without a clever cloid alone"),
         "{stderr}"
     );
-    let open = post(
-        &running,
-        "/info",
-        &json!({"type": "openOrders", "user": key().address().to_string()}),
-    )
-    .await;
-    let prices: Vec<&str> = open
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|o| o["limitPx"].as_str())
-        .collect();
-    assert_eq!(prices, ["2901"], "only the stranger still rests");
+    assert_eq!(
+        open_prices(&running).await,
+        ["2901"],
+        "only the stranger still rests"
+    );
     let state = post(
         &running,
         "/info",
@@ -1020,4 +1072,64 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
         leverage["value"], 7,
         "the host set the account's leverage (a signed updateLeverage): {state}"
     );
+
+    // A host that stops while its strategy's order rests cancels it first:
+    // nobody would be watching it.
+    let db = format!("sqlite://{}", dir.path().join("rester.db").display());
+    let plugin = clever_plugin_artifacts::FIXTURE_BOOK_RESTER;
+    let stderr = live_for_seconds(&running, plugin, &db, &["--seconds", "3"]).await;
+    assert!(
+        stderr.contains("fixture-book-rester@1.0.0: 1 orders placed, none refused"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stopping: cancelled 1 open order(s)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        open_prices(&running).await,
+        ["2901"],
+        "the stopped host's order is gone: {stderr}"
+    );
+}
+
+/// `clever live --venue hyperliquid` of `plugin` on the account of `KEY`
+/// against `running`, stored in `db`, with `args`; its stderr, once it
+/// ended well.
+async fn live_for_seconds(running: &Running, plugin: &str, db: &str, args: &[&str]) -> String {
+    let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
+    live.args([
+        "live",
+        "--venue",
+        "hyperliquid",
+        "--plugin",
+        plugin,
+        "--db",
+        db,
+    ])
+    .args(args)
+    .arg("--url")
+    .arg(format!("http://{}", running.addr))
+    .env("HYPERLIQUID_PRIVATE_KEY", KEY);
+    let out = tokio::task::spawn_blocking(move || live.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+/// The limit prices of the orders resting for `KEY`'s account.
+async fn open_prices(running: &Running) -> Vec<String> {
+    let user = key().address().to_string();
+    let open = post(
+        running,
+        "/info",
+        &json!({"type": "openOrders", "user": user}),
+    )
+    .await;
+    (open.as_array().unwrap().iter())
+        .filter_map(|o| Some(o["limitPx"].as_str()?.to_owned()))
+        .collect()
 }

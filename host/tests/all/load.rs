@@ -32,10 +32,10 @@ fn every_plugin_describes_itself() {
             _ => (env!("CARGO_PKG_VERSION"), "1.3.0"),
         };
         assert_eq!((d.sdk_version.as_str(), plugin.wit_version()), (sdk, wit));
-        let trades = if *package == "perp-breakout" {
-            Some(3)
-        } else {
-            None
+        let trades = match *package {
+            "perp-breakout" => Some(3),
+            "fixture-book-rester" => Some(1),
+            _ => None,
         };
         assert_eq!(
             plugin.instruments().map(|f| f.instruments.len()),
@@ -51,6 +51,7 @@ fn every_plugin_describes_itself() {
             "back-fav-preoff" => Some(2),
             "perp-breakout" => Some(5),
             "value-kelly" => Some(6),
+            "steam-chaser" => Some(3),
             _ => None,
         };
         assert_eq!(declared, wanted, "{package}");

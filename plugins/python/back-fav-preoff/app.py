@@ -2,7 +2,10 @@
 per market, when its price is under `max_price`. The Python twin of
 `plugins/back-fav-preoff`: it places exactly the same orders."""
 
-from clever_sdk import MarketFilter, Strategy, export_strategy
+from clever_sdk import MarketFilter, Parameter, Strategy, export_strategy
+
+STAKE = Parameter.number("stake", 2.0, "stake of the back")
+MAX_PRICE = Parameter.number("max_price", 4.0, "back the favourite only below this price")
 
 
 def favourite(market):
@@ -20,9 +23,13 @@ class BackFavPreOff(Strategy):
     def markets(cls):
         return MarketFilter().pre_off_only()
 
+    @classmethod
+    def parameters(cls):
+        return [STAKE, MAX_PRICE]
+
     def init(self, ctx, params):
-        self.stake = params.float_or("stake", 2.0)
-        self.max_price = params.float_or("max_price", 4.0)
+        self.stake = params.number(STAKE)
+        self.max_price = params.number(MAX_PRICE)
 
     def on_market(self, ctx, market):
         if market.in_play or not market.is_open():

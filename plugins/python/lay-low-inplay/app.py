@@ -3,15 +3,25 @@ best lay price, for `stake`; cancel what is unmatched after
 `cancel_after_ms`. The Python twin of `plugins/lay-low-inplay`: it places
 exactly the same orders (a test of the host checks it)."""
 
-from clever_sdk import Strategy, export_strategy
+from clever_sdk import Parameter, Strategy, export_strategy
+
+STAKE = Parameter.number("stake", 2.0, "stake of each lay")
+BELOW = Parameter.number("below", 2.0, "lay runners last traded below this price")
+CANCEL_AFTER_MS = Parameter.whole("cancel_after_ms", 2_000, "cancel a lay still unmatched after this many ms")
 
 
 @export_strategy
 class LayLowInPlay(Strategy):
+    @classmethod
+    def parameters(cls):
+        return [STAKE, BELOW, CANCEL_AFTER_MS]
+
     def init(self, ctx, params):
-        self.stake = params.float_or("stake", 2.0)
-        self.below = params.float_or("below", 2.0)
-        self.cancel_after_ms = params.int_or("cancel_after_ms", 2_000)
+        self.stake = params.number(STAKE)
+        if self.stake <= 0:
+            raise ValueError(f"parameter `stake` must be more than 0, not {self.stake}")
+        self.below = params.number(BELOW)
+        self.cancel_after_ms = params.whole(CANCEL_AFTER_MS)
 
     def on_market(self, ctx, market):
         if not market.in_play:

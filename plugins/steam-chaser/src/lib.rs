@@ -15,9 +15,24 @@ use clever_sdk::ladder::ticks_between;
 use clever_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Parameters, all optional.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// Ticks a price must shorten by.
+const TICKS: Parameter = Parameter::whole(
+    "ticks",
+    3,
+    "ticks a runner's best back price must shorten by (1 or more)",
+);
+/// Stake per bet.
+const STAKE: Parameter = Parameter::number("stake", 2.0, "stake per bet");
+/// How long an unmatched bet may wait.
+const CANCEL_AFTER_MS: Parameter = Parameter::whole(
+    "cancel_after_ms",
+    5_000,
+    "cancel an unmatched bet after this many milliseconds",
+);
+
+/// Parameters, all optional (declared above, so the host refuses a name
+/// it does not know before a run).
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Ticks a price must shorten by.
     pub ticks: i32,
@@ -27,13 +42,15 @@ pub struct Settings {
     pub cancel_after_ms: u64,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            ticks: 3,
-            stake: 2.0,
-            cancel_after_ms: 5_000,
-        }
+impl Settings {
+    /// The parameters in `params`, each its default if absent.
+    pub fn from_params(params: &Params) -> Result<Settings, String> {
+        let ticks = params.whole(&TICKS)?;
+        Ok(Settings {
+            ticks: i32::try_from(ticks).map_err(|_| format!("ticks of {ticks} is too many"))?,
+            stake: params.number(&STAKE)?,
+            cancel_after_ms: params.whole(&CANCEL_AFTER_MS)?,
+        })
     }
 }
 
@@ -69,8 +86,12 @@ impl Strategy for SteamChaser {
             .pre_off_only()
     }
 
+    fn parameters() -> Option<&'static [Parameter]> {
+        Some(&[TICKS, STAKE, CANCEL_AFTER_MS])
+    }
+
     fn init(_: &mut Context<'_>, params: &Params) -> Result<Self, String> {
-        let settings: Settings = params.deserialize()?;
+        let settings = Settings::from_params(params)?;
         if settings.ticks < 1 {
             return Err(format!("ticks must be at least 1, got {}", settings.ticks));
         }

@@ -2,7 +2,9 @@
 as a sandboxed WebAssembly component (`clever build` turns the project into
 one with componentize-py).
 
-    from clever_sdk import Strategy, MarketFilter, export_strategy
+    from clever_sdk import MarketFilter, Parameter, Strategy, export_strategy
+
+    STAKE = Parameter.number("stake", 2.0, "stake of each back")
 
     @export_strategy
     class BackFavourite(Strategy):
@@ -10,8 +12,12 @@ one with componentize-py).
         def markets(cls):
             return MarketFilter(market_types=["WIN"]).pre_off_only()
 
+        @classmethod
+        def parameters(cls):
+            return [STAKE]
+
         def init(self, ctx, params):
-            self.stake = params.float_or("stake", 2.0)
+            self.stake = params.number(STAKE)
             self.done = set()
 
         def on_market(self, ctx, market):
@@ -27,7 +33,7 @@ WIT_VERSION = "1.3.0"
 from . import ladder, odds  # noqa: E402
 from .context import Context  # noqa: E402
 from .market import MAX_DEPTH, Market, PriceSize, Runner  # noqa: E402
-from .params import ParamError, Params  # noqa: E402
+from .params import Parameter, ParamError, Params  # noqa: E402
 from .strategy import Strategy, export_strategy  # noqa: E402
 from .types import (  # noqa: E402
     Done,
@@ -60,7 +66,7 @@ from .types import (  # noqa: E402
 
 __all__ = [
     "SDK_VERSION", "WIT_VERSION", "ladder", "odds", "Context", "MAX_DEPTH", "Market", "PriceSize",
-    "Runner", "ParamError", "Params", "Strategy", "export_strategy", "Done", "LogLevel",
+    "Runner", "Parameter", "ParamError", "Params", "Strategy", "export_strategy", "Done", "LogLevel",
     "MarketFilter", "MarketId", "MarketInterest", "MarketStatus", "Order", "OrderId", "OrderRefused", "OrderRequest",
     "OrderStatus", "OrderType", "Outcome", "Persistence", "Placed", "Refused", "RejectKind",
     "RejectReason", "RiskLimit", "RunnerPosition", "RunnerStatus", "SelectionId", "Side", "Signal",

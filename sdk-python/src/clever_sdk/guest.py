@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from componentize_py_types import Err
 from wit_world import exports
+from wit_world.exports import parameters as wit_parameters
+from wit_world.imports import book_types
 from wit_world.imports import host as wit_host
 from wit_world.imports import types as wit
 
@@ -267,3 +269,45 @@ class Hooks(exports.Hooks):
             _STRATEGY.restore(_CTX, bytes(state))
         except Exception as e:
             raise _fail(e) from None
+
+
+_KIND = {
+    "number": wit_parameters.ParameterKind.NUMBER,
+    "whole": wit_parameters.ParameterKind.WHOLE,
+    "text": wit_parameters.ParameterKind.TEXT,
+    "flag": wit_parameters.ParameterKind.FLAG,
+}
+
+
+class Parameters(exports.Parameters):
+    """The exported `parameters` interface (WIT 1.3): what `init` reads, if
+    the strategy says."""
+
+    def parameters(self):
+        declared = exported().parameters()
+        if declared is None:
+            return None
+        return [wit_parameters.Parameter(p.name, _KIND[p.kind], p.default_json(), p.doc) for p in declared]
+
+
+class BookHooks(exports.BookHooks):
+    """The exported `book-hooks` interface: a Python strategy trades no
+    order-book instrument yet, so it asks for none and hears of none."""
+
+    def instruments(self):
+        return book_types.InstrumentFilter([], [], [])
+
+    def on_book(self, book) -> None:
+        pass
+
+    def on_trades(self, trades) -> None:
+        pass
+
+    def on_candle(self, candle) -> None:
+        pass
+
+    def on_instrument(self, state) -> None:
+        pass
+
+    def on_book_order(self, order) -> None:
+        pass

@@ -174,8 +174,13 @@ class Harness:
         self.host = RecordingHost()
         self.ctx = Context(self.host)
         text = params if isinstance(params, str) else json.dumps(params)
+        parsed = Params.parse(text)
+        declared = strategy.parameters()
+        if declared is not None:
+            # The host checks a declaring strategy's parameters so before a run.
+            parsed.check(declared)
         self.strategy = strategy()
-        self.strategy.init(self.ctx, Params.parse(text))
+        self.strategy.init(self.ctx, parsed)
         self._cache = MarketCache()
         self._handles: dict[str, int] = {}
 

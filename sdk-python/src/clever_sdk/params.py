@@ -64,3 +64,119 @@ class Params:
         if not isinstance(v, str):
             raise ParamError(f"parameter `{key}` must be a string, got {json.dumps(v)}")
         return v
+
+    def check(self, declared: list[Parameter]) -> None:
+        """Refuse a key `declared` does not list, or a value not of its kind,
+        as the host does before a run (the native harness calls it)."""
+        by_name = {p.name: p for p in declared}
+        for key, value in self.values.items():
+            p = by_name.get(key)
+            if p is None:
+                names = ", ".join(by_name)
+                raise ParamError(f"`{key}` is not a parameter of this strategy (its parameters: {names})")
+            if not _admits(p.kind, value):
+                raise ParamError(f"`{key}` = {json.dumps(value)}: it is read as {_KINDS[p.kind]}")
+
+    def flag_or(self, key: str, default: bool) -> bool:
+        """`true` or `false`, or `default` if absent."""
+        if key not in self.values:
+            return default
+        v = self.values[key]
+        if not isinstance(v, bool):
+            raise ParamError(f"parameter `{key}` must be true or false, got {json.dumps(v)}")
+        return v
+
+    def number(self, p: Parameter) -> float:
+        """A declared number, or its default if absent."""
+        return self.float_or(p.name, p._of(NUMBER))
+
+    def whole(self, p: Parameter) -> int:
+        """A declared whole number (0 or more), or its default if absent."""
+        if p.name in self.values and _whole_float(self.values[p.name]):
+            return int(self.values[p.name])
+        return self.int_or(p.name, p._of(WHOLE))
+
+    def text(self, p: Parameter) -> str:
+        """A declared string, or its default if absent."""
+        return self.str_or(p.name, p._of(TEXT))
+
+    def flag(self, p: Parameter) -> bool:
+        """A declared flag, or its default if absent."""
+        return self.flag_or(p.name, p._of(FLAG))
+
+
+def _admits(kind: str, v: Any) -> bool:
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    return {
+        NUMBER: number,
+        WHOLE: number and v >= 0 and float(v).is_integer(),
+        TEXT: isinstance(v, str),
+        FLAG: isinstance(v, bool),
+    }[kind]
+
+
+def _whole_float(v: Any) -> bool:
+    # `2000.0` is a whole number, as the host and the Rust SDK read it.
+    return isinstance(v, float) and v >= 0 and v.is_integer()
+
+
+NUMBER, WHOLE, TEXT, FLAG = "number", "whole", "text", "flag"
+_KINDS = {NUMBER: "a number", WHOLE: "a whole number of 0 or more", TEXT: "a string", FLAG: "true or false"}
+
+
+class Parameter:
+    """One parameter `init` reads, declared with its kind, default and a
+    line of doc (WIT 1.3). Declare them in `Strategy.parameters()` and the
+    host refuses a `--params` name no plugin declares (with the nearest
+    one) or a value of the wrong kind before a run; read them with
+    `params.number(STAKE)`, so the default is written once.
+
+        STAKE = Parameter.number("stake", 2.0, "stake of each back")
+    """
+
+    __slots__ = ("name", "kind", "default", "doc")
+
+    def __init__(self, name: str, kind: str, default: Any, doc: str):
+        if kind not in _KINDS:
+            raise ValueError(f"parameter `{name}`: no kind `{kind}` (number, whole, text or flag)")
+        ok = {
+            NUMBER: isinstance(default, (int, float)) and not isinstance(default, bool),
+            WHOLE: isinstance(default, int) and not isinstance(default, bool) and default >= 0,
+            TEXT: isinstance(default, str),
+            FLAG: isinstance(default, bool),
+        }[kind]
+        if not ok:
+            raise ValueError(f"parameter `{name}`: its default {default!r} is not {_KINDS[kind]}")
+        self.name, self.kind, self.default, self.doc = name, kind, default, doc
+
+    @staticmethod
+    def number(name: str, default: float, doc: str) -> Parameter:
+        """Any JSON number."""
+        return Parameter(name, NUMBER, default, doc)
+
+    @staticmethod
+    def whole(name: str, default: int, doc: str) -> Parameter:
+        """A whole number, 0 or more."""
+        return Parameter(name, WHOLE, default, doc)
+
+    @staticmethod
+    def text(name: str, default: str, doc: str) -> Parameter:
+        """A JSON string."""
+        return Parameter(name, TEXT, default, doc)
+
+    @staticmethod
+    def flag(name: str, default: bool, doc: str) -> Parameter:
+        """`true` or `false`."""
+        return Parameter(name, FLAG, default, doc)
+
+    def default_json(self) -> str:
+        """The default as JSON text, as the host is told it."""
+        return json.dumps(float(self.default) if self.kind == NUMBER else self.default)
+
+    def _of(self, kind: str) -> Any:
+        if self.kind != kind:
+            raise ParamError(f"parameter `{self.name}` is declared {_KINDS[self.kind]}, read as {_KINDS[kind]}")
+        return self.default
+
+    def __repr__(self) -> str:
+        return f"Parameter.{self.kind}({self.name!r}, {self.default!r}, {self.doc!r})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .context import Context
 from .market import Market
-from .params import Params
+from .params import Parameter, Params
 from .types import MarketFilter, Order
 
 _EXPORTED: list[type] = []
@@ -24,6 +24,12 @@ class Strategy:
     def markets(cls) -> MarketFilter:
         """The markets wanted; every market, in play too, by default."""
         return MarketFilter()
+
+    @classmethod
+    def parameters(cls) -> list[Parameter] | None:
+        """The parameters `init` reads (WIT 1.3), or None (the default) to
+        not say: the host then passes any name through unchecked."""
+        return None
 
     def init(self, ctx: Context, params: Params) -> None:
         """Start with the parameters; raise (e.g. `ValueError`) to refuse."""

@@ -51,7 +51,7 @@ pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
     let mut cmd = Command::new(python.with_file_name("componentize-py"));
     cmd.arg("-d")
         .arg(work.join("wit"))
-        .args(["-w", "plugin", "componentize", "clever_entry"])
+        .args(["-w", "described-plugin", "componentize", "clever_entry"])
         .env("PYTHONDONTWRITEBYTECODE", "1")
         // The Python traceback says what went wrong; componentize-py's own
         // Rust backtrace after it would bury it.
@@ -192,7 +192,9 @@ fn entry_module(p: &Project) -> String {
          guest.exported()  # fails the build unless exactly one class is exported\n\
          guest.NAME = {name}\n\
          guest.VERSION = {version}\n\
-         Hooks = guest.Hooks\n",
+         Hooks = guest.Hooks\n\
+         BookHooks = guest.BookHooks\n\
+         Parameters = guest.Parameters\n",
         module = p.module,
         name = quote(&p.name),
         version = quote(&p.version),

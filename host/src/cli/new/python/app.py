@@ -6,7 +6,11 @@ Import everything at the top of the module: the component holds only what
 the module imports when it is loaded (`clever build` checks).
 """
 
-from clever_sdk import MarketFilter, Strategy, export_strategy
+from clever_sdk import MarketFilter, Parameter, Strategy, export_strategy
+
+# The parameters `init` reads, declared so the host refuses a misspelt one.
+STAKE = Parameter.number("stake", 2.0, "stake of each back")
+MAX_PRICE = Parameter.number("max_price", 4.0, "back the favourite only below this price")
 
 
 @export_strategy
@@ -15,9 +19,13 @@ class Favourite(Strategy):
     def markets(cls):
         return MarketFilter(market_types=["WIN"]).pre_off_only()
 
+    @classmethod
+    def parameters(cls):
+        return [STAKE, MAX_PRICE]
+
     def init(self, ctx, params):
-        self.stake = params.float_or("stake", 2.0)
-        self.max_price = params.float_or("max_price", 4.0)
+        self.stake = params.number(STAKE)
+        self.max_price = params.number(MAX_PRICE)
         self.backed = set()
 
     def on_market(self, ctx, market):
