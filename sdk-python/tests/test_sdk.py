@@ -81,12 +81,23 @@ def test_declared_parameters_read_with_their_defaults_and_kinds():
         Parameter.whole("n", -1, "")
     with pytest.raises(ValueError, match="its default True is not a number"):
         Parameter.number("n", True, "")
+    with pytest.raises(ValueError, match="its default nan is not a number"):
+        Parameter.number("n", float("nan"), "")
+    with pytest.raises(ValueError, match="is not a whole number"):
+        Parameter.whole("n", 2**64, "")
+    assert isinstance(Params().number(stake), float), "2 declared, 2.0 read, as in Rust"
+    with pytest.raises(ParamError, match="declared a number, read as a whole number"):
+        Params.parse('{"stake": 3.0}').whole(stake)
+    with pytest.raises(ParamError, match="`lookback` must be a whole number"):
+        Params.parse('{"lookback": 18446744073709551616}').whole(lookback)
     declared = [stake, lookback, coin, hedge]
     p.check(declared)
     with pytest.raises(ParamError, match="`stak` is not a parameter of this strategy"):
         Params.parse('{"stak": 2}').check(declared)
     with pytest.raises(ParamError, match="`coin` = 3: it is read as a string"):
         Params.parse('{"coin": 3}').check(declared)
+    with pytest.raises(ParamError, match="it is read as a whole number"):
+        Params.parse('{"lookback": 1e300}').check(declared)
 
 
 def test_filters_route_by_lists_window_and_in_play():

@@ -20,6 +20,8 @@ use crate::link::{Link, Reply, Request};
 
 /// What an IOC order that took nothing is told; not a refusal, just done.
 const NO_MATCH: &str = "could not immediately match";
+/// How the venue answers a cancel of an order it no longer holds.
+const GONE: &str = "never placed, already canceled, or filled";
 
 #[derive(Debug)]
 struct Live {
@@ -98,6 +100,12 @@ impl HyperliquidVenue {
         match reply {
             Reply::Placed { id, status } => self.placed(id, &status),
             Reply::Failed { id, why } => self.refused(id, why),
+            // Gone already (filled or cancelled, its news perhaps missed
+            // while the account feed reconnected): it rests no more.
+            Reply::Cancelled {
+                id,
+                error: Some(why),
+            } if why.contains(GONE) => self.cancelled(id),
             Reply::Cancelled {
                 id,
                 error: Some(why),
@@ -107,17 +115,7 @@ impl HyperliquidVenue {
             }
             // The venue says it is gone: done now, not when (or if) the
             // account feed says so too (a stopping host waits on this).
-            Reply::Cancelled { id, error: None } => {
-                let live = self.orders.get_mut(&id)?;
-                let open = matches!(
-                    live.order.status,
-                    OrderStatus::Pending | OrderStatus::Executable
-                );
-                open.then(|| {
-                    live.order.status = OrderStatus::ExecutionComplete;
-                    live.order.clone()
-                })
-            }
+            Reply::Cancelled { id, error: None } => self.cancelled(id),
             Reply::Fill { oid, .. } if !self.by_oid.contains_key(&oid) => {
                 self.early.push(reply);
                 None
@@ -171,6 +169,20 @@ impl HyperliquidVenue {
         Some(self.orders.get(&id)?.order.clone())
     }
 
+    /// The venue holds `id` no more: done, if it was open (a fill heard
+    /// of later is still booked).
+    fn cancelled(&mut self, id: OrderId) -> Option<BookOrder> {
+        let live = self.orders.get_mut(&id)?;
+        let open = matches!(
+            live.order.status,
+            OrderStatus::Pending | OrderStatus::Executable
+        );
+        open.then(|| {
+            live.order.status = OrderStatus::ExecutionComplete;
+            live.order.clone()
+        })
+    }
+
     fn refused(&mut self, id: OrderId, why: String) -> Option<BookOrder> {
         let live = self.orders.get_mut(&id)?;
         live.order.status = OrderStatus::Rejected;
@@ -185,6 +197,16 @@ impl HyperliquidVenue {
         time: i64,
     ) -> Option<BookOrder> {
         let id = *self.by_oid.get(&oid)?;
+        // A fill no venue could make (no size or price, or past what
+        // exact money holds) is logged and left out, not a panic.
+        let most = Decimal::from(1_000_000_000_000_i64);
+        if !(Decimal::ZERO < px && px <= most && Decimal::ZERO < sz && sz <= most) {
+            tracing::error!(
+                "a fill of order {} at {px} for {sz} left out: not a fill",
+                id.0
+            );
+            return None;
+        }
         let live = self.orders.get_mut(&id)?;
         live.left -= sz;
         live.value += px * sz;

@@ -230,6 +230,8 @@ impl LiveArgs {
                     -today, risk.daily_loss_limit
                 );
             }
+            // The day's loss carries over; the hourly order count does
+            // not (book orders are not journalled, as Betfair's are).
             book.carry_over(&[], (now, today));
             let desk = Desk::new(book, Box::new(SimVenue::new(SimConfig::default())))
                 .with_book_venue(venue);
@@ -251,25 +253,30 @@ impl LiveArgs {
         let (events_tx, events) = mpsc::channel();
         tokio::spawn(feed(client.ws_url(), listed, stop.clone(), events_tx));
         let url = database_url(self.db.as_deref());
+        // The engine may end on its own (its database failing): the host
+        // must not idle on without it.
+        let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
         let engine_thread = std::thread::spawn(move || {
-            run_engine(
-                engine,
-                events,
-                stop,
-                TradeSink {
-                    url,
-                    mode,
-                    session: tag,
-                },
-            )
+            let sink = TradeSink {
+                url,
+                mode,
+                session: tag,
+            };
+            let result = run_engine(engine, events, stop, sink);
+            let _ = ended_tx.send(());
+            result
         });
         let until = self.seconds.map(Duration::from_secs);
-        match until {
-            Some(after) => tokio::select! {
-                () = tokio::time::sleep(after) => {}
-                () = &mut signalled => {}
-            },
-            None => signalled.await,
+        let sleep = async {
+            match until {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = sleep => {}
+            () = &mut signalled => {}
+            _ = ended_rx => eprintln!("the engine stopped on its own"),
         }
         let _ = stop_tx.send(true);
         let ended = engine_thread.join();
@@ -439,7 +446,13 @@ fn run_engine(
         }
         if stopping || last_save.elapsed() >= Duration::from_secs(1) {
             last_save = Instant::now();
-            db.block_on(save_new(&store, &engine, &sink, &mut stored))?;
+            if let Err(e) = db.block_on(save_new(&store, &engine, &sink, &mut stored)) {
+                // Stop trading before giving up: nothing rests unwatched.
+                if !stopping {
+                    wind_down(&mut engine);
+                }
+                return Err(e.context("storing closed trades; trading stopped"));
+            }
         }
         if stopping {
             break;

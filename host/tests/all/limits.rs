@@ -157,6 +157,26 @@ fn flood_logs(config: RuntimeConfig) -> (usize, usize, f64, usize) {
 
 #[test]
 fn log_lines_per_minute_obeyed_in_a_running_host_and_not_in_a_backtest() {
+    // Alone in a process of its own: tracing keeps what each call site
+    // wants per process, and the other tests' threads log through the
+    // same call sites under another subscriber.
+    let exe = std::env::current_exe().unwrap();
+    let name = "limits::log_rate_in_a_process_of_its_own";
+    let out = std::process::Command::new(exe)
+        .args([name, "--exact", "--ignored", "--test-threads=1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}{stderr}");
+}
+
+#[test]
+#[ignore = "run alone, in a process of its own, by the test above"]
+fn log_rate_in_a_process_of_its_own() {
     let limits = Limits {
         log_lines_per_minute: 30,
         ..Limits::default()

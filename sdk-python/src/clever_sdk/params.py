@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 
@@ -88,13 +89,17 @@ class Params:
 
     def number(self, p: Parameter) -> float:
         """A declared number, or its default if absent."""
-        return self.float_or(p.name, p._of(NUMBER))
+        return float(self.float_or(p.name, p._of(NUMBER)))
 
     def whole(self, p: Parameter) -> int:
-        """A declared whole number (0 or more), or its default if absent."""
-        if p.name in self.values and _whole_float(self.values[p.name]):
-            return int(self.values[p.name])
-        return self.int_or(p.name, p._of(WHOLE))
+        """A declared whole number (0 to 2^64 - 1), or its default if absent."""
+        default = p._of(WHOLE)
+        if p.name not in self.values:
+            return default
+        v = self.values[p.name]
+        if not _admits(WHOLE, v):
+            raise ParamError(f"parameter `{p.name}` must be a whole number of 0 or more, got {json.dumps(v)}")
+        return int(v)
 
     def text(self, p: Parameter) -> str:
         """A declared string, or its default if absent."""
@@ -105,19 +110,18 @@ class Params:
         return self.flag_or(p.name, p._of(FLAG))
 
 
+_U64 = 2**64
+
+
 def _admits(kind: str, v: Any) -> bool:
+    """Whether `v` is of `kind` as the host reads it: a whole number fits
+    in 64 bits, and `2000.0` counts as one."""
     number = isinstance(v, (int, float)) and not isinstance(v, bool)
-    return {
-        NUMBER: number,
-        WHOLE: number and v >= 0 and float(v).is_integer(),
-        TEXT: isinstance(v, str),
-        FLAG: isinstance(v, bool),
-    }[kind]
-
-
-def _whole_float(v: Any) -> bool:
-    # `2000.0` is a whole number, as the host and the Rust SDK read it.
-    return isinstance(v, float) and v >= 0 and v.is_integer()
+    if kind == WHOLE:
+        if isinstance(v, float):
+            return math.isfinite(v) and v.is_integer() and 0 <= v < _U64
+        return number and 0 <= v < _U64
+    return {NUMBER: number, TEXT: isinstance(v, str), FLAG: isinstance(v, bool)}[kind]
 
 
 NUMBER, WHOLE, TEXT, FLAG = "number", "whole", "text", "flag"
@@ -139,12 +143,14 @@ class Parameter:
     def __init__(self, name: str, kind: str, default: Any, doc: str):
         if kind not in _KINDS:
             raise ValueError(f"parameter `{name}`: no kind `{kind}` (number, whole, text or flag)")
-        ok = {
-            NUMBER: isinstance(default, (int, float)) and not isinstance(default, bool),
-            WHOLE: isinstance(default, int) and not isinstance(default, bool) and default >= 0,
-            TEXT: isinstance(default, str),
-            FLAG: isinstance(default, bool),
-        }[kind]
+        # A default the host could not read back refuses the whole plugin
+        # at load: say so here instead.
+        if kind == NUMBER:
+            ok = _admits(NUMBER, default) and math.isfinite(default)
+        elif kind == WHOLE:
+            ok = isinstance(default, int) and _admits(WHOLE, default)
+        else:
+            ok = _admits(kind, default)
         if not ok:
             raise ValueError(f"parameter `{name}`: its default {default!r} is not {_KINDS[kind]}")
         self.name, self.kind, self.default, self.doc = name, kind, default, doc
