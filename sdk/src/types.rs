@@ -185,6 +185,14 @@ pub enum OrderStatus {
     Rejected,
 }
 
+impl OrderStatus {
+    /// Still open: on its way to the venue or resting there, so it may
+    /// yet be matched, and counts against the open-order limit.
+    pub fn is_open(self) -> bool {
+        matches!(self, OrderStatus::Pending | OrderStatus::Executable)
+    }
+}
+
 /// A risk limit the host enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RiskLimit {

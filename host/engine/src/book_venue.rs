@@ -34,6 +34,8 @@ pub trait BookVenue: Send {
     fn open_orders(&self, instrument: &str) -> Vec<BookOrder>;
     /// Every open (pending or resting) order's id, in every instrument.
     fn open_ids(&self) -> Vec<OrderId>;
+    /// Whether order `id` is open (pending or resting).
+    fn is_open(&self, id: OrderId) -> bool;
     /// The position in an instrument.
     fn position(&self, instrument: &str) -> Option<BookPosition>;
     /// Trades closed so far, oldest first.

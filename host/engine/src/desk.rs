@@ -16,8 +16,8 @@ use foldhash::{HashMap, HashMapExt as _};
 use clever_sdk::rules::{market_position, validate_price_and_size};
 use clever_sdk::{
     BookOrder, BookOrderRequest, BookPosition, BookSide, InstrumentInfo, LogLevel, Market,
-    MarketId, MarketInterest, MarketStatus, Order, OrderId, OrderRequest, OrderStatus, Price,
-    RejectReason, RiskLimit, Runner, RunnerPosition, SelectionId, Signal, Timestamp,
+    MarketId, MarketInterest, MarketStatus, Order, OrderId, OrderRequest, Price, RejectReason,
+    RiskLimit, Runner, RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
 use super::book_venue::BookVenue;
@@ -162,7 +162,7 @@ impl Desk {
     /// clock, which risk's checks use too).
     fn follow_book(&mut self, now: Timestamp, changes: &[BookOrder]) {
         for order in changes {
-            if !matches!(order.status, OrderStatus::Pending | OrderStatus::Executable) {
+            if !order.status.is_open() {
                 self.risk.book_done(order.id);
             }
         }
@@ -206,7 +206,7 @@ impl Desk {
     /// open no more. A cancel the venue has only been asked (a live
     /// venue's) is counted open until its answer comes as a change.
     fn release_if_gone(&mut self, id: OrderId) {
-        let gone = (self.book.as_ref()).is_none_or(|v| !v.open_ids().contains(&id));
+        let gone = (self.book.as_ref()).is_none_or(|v| !v.is_open(id));
         if gone {
             self.risk.book_done(id);
         }
@@ -229,7 +229,7 @@ impl Desk {
         let order = venue.place(id, request, now)?;
         self.next_order += 1;
         self.risk.placed_book(id, now.0);
-        if !matches!(order.status, OrderStatus::Pending | OrderStatus::Executable) {
+        if !order.status.is_open() {
             self.risk.book_done(id);
         }
         // A fill at once may have closed a trade: the next check counts it.

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use clever_hyperliquid::Action;
 use clever_hyperliquid::feed::{FeedEvent, follow};
+use clever_hyperliquid::{Action, Cloid};
 use clever_sdk::OrderId;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -65,6 +65,8 @@ pub enum Reply {
     Fill {
         /// The venue's order id.
         oid: u64,
+        /// The order's client id, if the venue says it.
+        cloid: Option<Cloid>,
         /// The coin.
         coin: String,
         /// Bought (true) or sold.
@@ -167,6 +169,11 @@ async fn send(client: &ExchangeClient, request: Request) -> Reply {
     }
 }
 
+fn wall_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn text(value: &Value) -> String {
     value
         .as_str()
@@ -184,12 +191,14 @@ fn account_events(channel: &str, data: &Value) -> Vec<Reply> {
             .filter_map(|f| {
                 Some(Reply::Fill {
                     oid: f["oid"].as_u64()?,
+                    cloid: serde_json::from_value(f["cloid"].clone()).ok(),
                     coin: f["coin"].as_str()?.to_owned(),
                     buy: f["side"] == "B",
                     px: decimal(&f["px"])?,
                     sz: decimal(&f["sz"])?,
                     fee: decimal(&f["fee"]).unwrap_or_default(),
-                    time: f["time"].as_i64().unwrap_or_default(),
+                    // Undated, it is dated as it comes.
+                    time: f["time"].as_i64().unwrap_or_else(wall_ms),
                 })
             })
             .collect()

@@ -4,7 +4,7 @@
 //! and are booked in the exact ledger ([`Positions`]), so the position and
 //! trade records follow what the venue did, not what was asked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use clever_engine::BookVenue;
 use clever_hyperliquid::actions::CancelByCloidWire;
@@ -22,6 +22,29 @@ use crate::link::{Link, Reply, Request};
 const NO_MATCH: &str = "could not immediately match";
 /// How the venue answers a cancel of an order it no longer holds.
 const GONE: &str = "never placed, already canceled, or filled";
+/// Finished orders kept, newest, so a fill heard of after its order
+/// finished still finds it (the account feed may lag the answers); older
+/// ones are forgotten, or a long session's orders would grow without end.
+const KEEP_FINISHED: usize = 1_024;
+/// How long a fill of an unknown venue id (and no cloid of ours) waits
+/// for an order of ours to be given that id, while some order awaits one.
+const EARLY_FILL_WAIT_MS: i64 = 300_000;
+/// The most such fills kept waiting.
+const EARLY_FILLS_KEPT: usize = 1_000;
+/// The host's order ids fill a cloid's low 48 bits; the strategy's index
+/// in the host the 16 above them; the session's mark (the host's start
+/// time, unique to each start on an account) the high 64.
+const ORDER_BITS: u32 = 48;
+
+/// Whose a cloid is.
+enum Whose {
+    /// This strategy's order.
+    Mine(OrderId),
+    /// Another strategy's of this host (session).
+    Sibling,
+    /// Neither.
+    Stranger,
+}
 
 #[derive(Debug)]
 struct Live {
@@ -35,6 +58,8 @@ struct Live {
     stop: Option<Decimal>,
     /// The size the venue said it filled of an IOC (the rest is gone).
     done_at: Option<Decimal>,
+    /// Counted among the finished orders kept.
+    retired: bool,
 }
 
 /// A venue of one account on Hyperliquid (or the local one).
@@ -43,7 +68,15 @@ pub struct HyperliquidVenue {
     instruments: HashMap<String, (u32, InstrumentInfo)>,
     /// The high 64 bits of every cloid this venue sends.
     session: u64,
+    /// The strategy's index among the host's (each has a venue of its
+    /// own, and their cloids must differ).
+    strategy: u16,
+    /// Some order is still waiting for the venue's id (as the current
+    /// poll began): a fill of an unknown id may yet be one of ours.
+    awaiting: bool,
     orders: HashMap<OrderId, Live>,
+    /// Finished orders still kept, oldest first (see [`KEEP_FINISHED`]).
+    finished: VecDeque<OrderId>,
     by_oid: HashMap<u64, OrderId>,
     positions: Positions,
     marks: HashMap<String, Decimal>,
@@ -67,7 +100,10 @@ impl HyperliquidVenue {
                 .map(|(a, i)| (i.instrument.clone(), (a, i)))
                 .collect(),
             session,
+            strategy: 0,
+            awaiting: false,
             orders: HashMap::new(),
+            finished: VecDeque::new(),
             by_oid: HashMap::new(),
             positions: Positions::default(),
             marks: HashMap::new(),
@@ -86,17 +122,51 @@ impl HyperliquidVenue {
         }
     }
 
+    /// The same venue for the strategy at `index` among the host's: its
+    /// cloids are its own (the venue refuses a cloid used before).
+    pub fn for_strategy(self, index: u16) -> Self {
+        HyperliquidVenue {
+            strategy: index,
+            ..self
+        }
+    }
+
     /// Take over a position the account holds at the venue (a restart).
     pub fn adopt(&mut self, instrument: &str, size: Decimal, entry: Decimal, now: Timestamp) {
         self.positions.adopt(instrument, size, entry, now);
     }
 
-    fn cloid(&self, id: OrderId) -> Cloid {
-        Cloid((u128::from(self.session) << 64) | u128::from(id.0))
+    fn cloid(&self, id: OrderId) -> Option<Cloid> {
+        (id.0 < 1 << ORDER_BITS).then(|| {
+            let strategy = u128::from(self.strategy) << ORDER_BITS;
+            Cloid((u128::from(self.session) << 64) | strategy | u128::from(id.0))
+        })
+    }
+
+    /// Whose `cloid` is: this strategy's order, another strategy's of this
+    /// session, or neither.
+    fn whose(&self, cloid: Cloid) -> Whose {
+        let low = cloid.0 as u64;
+        match ((cloid.0 >> 64) as u64 == self.session, low >> ORDER_BITS) {
+            (true, strategy) if strategy == u64::from(self.strategy) => {
+                Whose::Mine(OrderId(low & ((1 << ORDER_BITS) - 1)))
+            }
+            (true, _) => Whose::Sibling,
+            (false, _) => Whose::Stranger,
+        }
     }
 
     /// Apply one answer or account event; the order it changed, if any.
-    fn apply(&mut self, reply: Reply) -> Option<BookOrder> {
+    /// `now` dates a fill that is waiting for its order.
+    fn apply(&mut self, reply: Reply, now: Timestamp) -> Option<BookOrder> {
+        let changed = self.applied(reply, now)?;
+        if !changed.status.is_open() {
+            self.retire(changed.id);
+        }
+        Some(changed)
+    }
+
+    fn applied(&mut self, reply: Reply, now: Timestamp) -> Option<BookOrder> {
         match reply {
             Reply::Placed { id, status } => self.placed(id, &status),
             Reply::Failed { id, why } => self.refused(id, why),
@@ -116,12 +186,31 @@ impl HyperliquidVenue {
             // The venue says it is gone: done now, not when (or if) the
             // account feed says so too (a stopping host waits on this).
             Reply::Cancelled { id, error: None } => self.cancelled(id),
-            Reply::Fill { oid, .. } if !self.by_oid.contains_key(&oid) => {
-                self.early.push(reply);
-                None
+            Reply::Fill { oid, cloid, .. } if !self.by_oid.contains_key(&oid) => {
+                match cloid.map(|c| self.whose(c)) {
+                    // Its placement's answer has not come yet: the cloid says whose.
+                    Some(Whose::Mine(id)) if self.orders.contains_key(&id) => {
+                        if let Some(live) = self.orders.get_mut(&id) {
+                            live.oid = Some(oid);
+                        }
+                        self.by_oid.insert(oid, id);
+                        self.applied(reply, now)
+                    }
+                    // Another strategy of this host's: its own venue books it.
+                    Some(Whose::Sibling) => None,
+                    Some(_) => {
+                        self.stranger(&reply);
+                        None
+                    }
+                    None => {
+                        self.early_fill(reply, now);
+                        None
+                    }
+                }
             }
             Reply::Fill {
                 oid,
+                cloid: _,
                 coin: _,
                 buy,
                 px,
@@ -133,6 +222,67 @@ impl HyperliquidVenue {
             Reply::Funding { coin, usdc } => {
                 self.positions.fund(&coin, -usdc);
                 None
+            }
+        }
+    }
+
+    /// A fill of a venue id no order of ours has (yet), without a cloid to
+    /// say whose: kept while one of ours may still be given that id (its
+    /// placement's answer can come after the account feed's fill), for
+    /// [`EARLY_FILL_WAIT_MS`] at most; else it is another's.
+    fn early_fill(&mut self, reply: Reply, now: Timestamp) {
+        let Reply::Fill { time, .. } = reply else {
+            return;
+        };
+        if !self.awaiting || now.0 - time >= EARLY_FILL_WAIT_MS {
+            self.stranger(&reply);
+            return;
+        }
+        if self.early.len() >= EARLY_FILLS_KEPT {
+            let oldest = self.early.remove(0);
+            self.stranger(&oldest);
+        }
+        self.early.push(reply);
+    }
+
+    /// A fill in an order this strategy did not place: left out of its
+    /// positions, with a warning (the account's position at the venue now
+    /// differs from what this strategy holds).
+    fn stranger(&self, reply: &Reply) {
+        if let Reply::Fill {
+            oid,
+            coin,
+            buy,
+            px,
+            sz,
+            ..
+        } = reply
+        {
+            let side = if *buy { "bought" } else { "sold" };
+            tracing::warn!(
+                "the account {side} {sz} {coin} at {px} in venue order {oid}, which is not \
+                 this strategy's: left out of its positions"
+            );
+        }
+    }
+
+    /// `id` has finished: keep it among the newest finished orders, and
+    /// forget the oldest beyond [`KEEP_FINISHED`].
+    fn retire(&mut self, id: OrderId) {
+        let Some(live) = self.orders.get_mut(&id) else {
+            return;
+        };
+        if live.retired {
+            return;
+        }
+        live.retired = true;
+        self.finished.push_back(id);
+        while self.finished.len() > KEEP_FINISHED {
+            let Some(old) = self.finished.pop_front() else {
+                break;
+            };
+            if let Some(oid) = self.orders.remove(&old).and_then(|l| l.oid) {
+                self.by_oid.remove(&oid);
             }
         }
     }
@@ -173,11 +323,7 @@ impl HyperliquidVenue {
     /// of later is still booked).
     fn cancelled(&mut self, id: OrderId) -> Option<BookOrder> {
         let live = self.orders.get_mut(&id)?;
-        let open = matches!(
-            live.order.status,
-            OrderStatus::Pending | OrderStatus::Executable
-        );
-        open.then(|| {
+        live.order.status.is_open().then(|| {
             live.order.status = OrderStatus::ExecutionComplete;
             live.order.clone()
         })
@@ -269,7 +415,8 @@ impl BookVenue for HyperliquidVenue {
             TimeInForce::PostOnly => Tif::Alo,
         };
         let number = |x: Decimal| wire_number(x).map_err(|_| RejectReason::InvalidPrice);
-        let cloid = self.cloid(id);
+        let cloid = (self.cloid(id))
+            .ok_or_else(|| RejectReason::VenueError("past the orders a session can name".into()))?;
         let wire = OrderWire {
             a: *asset,
             b: request.side == BookSide::Buy,
@@ -301,6 +448,7 @@ impl BookVenue for HyperliquidVenue {
             fees: Decimal::ZERO,
             stop,
             done_at: None,
+            retired: false,
         };
         self.orders.insert(id, live);
         Ok(order)
@@ -308,12 +456,7 @@ impl BookVenue for HyperliquidVenue {
 
     fn cancel(&mut self, id: OrderId, _: Timestamp) -> Result<(), RejectReason> {
         let live = (self.orders.get(&id))
-            .filter(|l| {
-                matches!(
-                    l.order.status,
-                    OrderStatus::Pending | OrderStatus::Executable
-                )
-            })
+            .filter(|l| l.order.status.is_open())
             .ok_or(RejectReason::UnknownOrder)?;
         let cancels = vec![CancelByCloidWire {
             asset: live.asset,
@@ -335,14 +478,16 @@ impl BookVenue for HyperliquidVenue {
         }
     }
 
-    fn poll(&mut self, _: Timestamp, changes: &mut Vec<BookOrder>) {
+    fn poll(&mut self, now: Timestamp, changes: &mut Vec<BookOrder>) {
+        self.awaiting = (self.orders.values())
+            .any(|l| l.oid.is_none() && l.order.status == OrderStatus::Pending);
         let early = std::mem::take(&mut self.early);
         let mut replies: Vec<Reply> = early;
         while let Ok(reply) = self.link.replies.try_recv() {
             replies.push(reply);
         }
         for reply in replies {
-            if let Some(order) = self.apply(reply) {
+            if let Some(order) = self.apply(reply, now) {
                 changes.push(order);
             }
         }
@@ -350,27 +495,22 @@ impl BookVenue for HyperliquidVenue {
 
     fn open_orders(&self, instrument: &str) -> Vec<BookOrder> {
         (self.orders.values())
-            .filter(|l| l.order.request.instrument == instrument)
-            .filter(|l| {
-                matches!(
-                    l.order.status,
-                    OrderStatus::Pending | OrderStatus::Executable
-                )
-            })
+            .filter(|l| l.order.request.instrument == instrument && l.order.status.is_open())
             .map(|l| l.order.clone())
             .collect()
     }
 
     fn open_ids(&self) -> Vec<OrderId> {
         (self.orders.values())
-            .filter(|l| {
-                matches!(
-                    l.order.status,
-                    OrderStatus::Pending | OrderStatus::Executable
-                )
-            })
+            .filter(|l| l.order.status.is_open())
             .map(|l| l.order.id)
             .collect()
+    }
+
+    fn is_open(&self, id: OrderId) -> bool {
+        self.orders
+            .get(&id)
+            .is_some_and(|l| l.order.status.is_open())
     }
 
     fn position(&self, instrument: &str) -> Option<BookPosition> {
@@ -391,5 +531,252 @@ impl BookVenue for HyperliquidVenue {
 
     fn realised(&self) -> Decimal {
         self.positions.realised()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A venue trading ETH (asset 0) whose link goes nowhere: the test
+    /// plays the exchange, reading the requests and writing the replies.
+    fn venue() -> (
+        HyperliquidVenue,
+        tokio::sync::mpsc::UnboundedReceiver<Request>,
+        std::sync::mpsc::Sender<Reply>,
+    ) {
+        let (requests, sent) = tokio::sync::mpsc::unbounded_channel();
+        let (answer, replies) = std::sync::mpsc::channel();
+        let rules = vec![(0, InstrumentInfo::hyperliquid_perp("ETH", 4, 25))];
+        let venue = HyperliquidVenue::new(rules, 7, Link { requests, replies });
+        (venue, sent, answer)
+    }
+
+    fn buy(venue: &mut HyperliquidVenue, id: u64, size: f64) -> OrderId {
+        let request = BookOrderRequest::limit("ETH", BookSide::Buy, 3000.0, size);
+        let placed = venue.place(OrderId(id), request, Timestamp(1_000));
+        assert_eq!(placed.map(|o| o.status), Ok(OrderStatus::Pending));
+        OrderId(id)
+    }
+
+    fn fill(oid: u64, sz: Decimal, time: i64) -> Reply {
+        Reply::Fill {
+            oid,
+            cloid: None,
+            coin: "ETH".into(),
+            buy: true,
+            px: d("3000"),
+            sz,
+            fee: d("0.5"),
+            time,
+        }
+    }
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn poll(venue: &mut HyperliquidVenue, now: i64) -> Vec<BookOrder> {
+        let mut changes = Vec::new();
+        venue.poll(Timestamp(now), &mut changes);
+        changes
+    }
+
+    fn held(venue: &HyperliquidVenue) -> Decimal {
+        venue.positions.held("ETH")
+    }
+
+    #[test]
+    fn an_order_rests_fills_in_parts_and_completes() {
+        let (mut venue, mut sent, answer) = venue();
+        let id = buy(&mut venue, 1, 0.2);
+        assert!(matches!(
+            sent.try_recv(),
+            Ok(Request::Place { id: OrderId(1), .. })
+        ));
+        assert!(venue.is_open(id));
+        let resting = json!({"resting": {"oid": 55}});
+        answer
+            .send(Reply::Placed {
+                id,
+                status: resting,
+            })
+            .unwrap();
+        answer.send(fill(55, d("0.05"), 2_000)).unwrap();
+        let changes = poll(&mut venue, 2_000);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[1].status, OrderStatus::Executable);
+        assert_eq!(changes[1].size_filled, 0.05);
+        assert_eq!(held(&venue), d("0.05"));
+        answer.send(fill(55, d("0.15"), 3_000)).unwrap();
+        let changes = poll(&mut venue, 3_000);
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert_eq!(changes[0].fees, 1.0);
+        assert!(!venue.is_open(id));
+        assert_eq!(held(&venue), d("0.2"));
+        assert!(venue.open_ids().is_empty());
+    }
+
+    #[test]
+    fn a_fill_heard_before_its_order_is_answered_is_booked_once_it_is() {
+        let (mut venue, _sent, answer) = venue();
+        let id = buy(&mut venue, 1, 0.1);
+        answer.send(fill(77, d("0.1"), 2_000)).unwrap();
+        assert!(poll(&mut venue, 2_000).is_empty());
+        assert_eq!(held(&venue), Decimal::ZERO);
+        let status = json!({"filled": {"oid": 77, "totalSz": "0.1", "avgPx": "3000"}});
+        answer.send(Reply::Placed { id, status }).unwrap();
+        poll(&mut venue, 2_100);
+        let changes = poll(&mut venue, 2_200);
+        assert_eq!(
+            changes.len(),
+            1,
+            "the early fill, applied once: {changes:?}"
+        );
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert_eq!(held(&venue), d("0.1"));
+        assert!(venue.early.is_empty());
+    }
+
+    #[test]
+    fn a_fill_of_an_order_not_ours_is_left_out_not_kept_forever() {
+        let (mut venue, _sent, answer) = venue();
+        // No order of ours awaits an id: it is another's at once.
+        answer.send(fill(900, d("1"), 2_000)).unwrap();
+        assert!(poll(&mut venue, 2_000).is_empty());
+        assert!(venue.early.is_empty());
+        // While one does, it waits, but not past EARLY_FILL_WAIT_MS.
+        buy(&mut venue, 1, 0.1);
+        answer.send(fill(901, d("1"), 3_000)).unwrap();
+        poll(&mut venue, 3_000);
+        assert_eq!(venue.early.len(), 1);
+        poll(&mut venue, 3_000 + EARLY_FILL_WAIT_MS - 1);
+        assert_eq!(venue.early.len(), 1);
+        poll(&mut venue, 3_000 + EARLY_FILL_WAIT_MS);
+        assert!(venue.early.is_empty());
+        assert_eq!(held(&venue), Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_cancel_frees_the_order_only_when_the_venue_says_it_is_gone() {
+        let (mut venue, _sent, answer) = venue();
+        let (a, b) = (buy(&mut venue, 1, 0.1), buy(&mut venue, 2, 0.1));
+        for (id, oid) in [(a, 10), (b, 11)] {
+            let status = json!({"resting": {"oid": oid}});
+            answer.send(Reply::Placed { id, status }).unwrap();
+        }
+        poll(&mut venue, 2_000);
+        assert_eq!(venue.cancel(a, Timestamp(2_000)), Ok(()));
+        assert_eq!(venue.cancel(b, Timestamp(2_000)), Ok(()));
+        let busy = Some("the venue is busy".to_owned());
+        answer
+            .send(Reply::Cancelled { id: a, error: busy })
+            .unwrap();
+        let gone = Some(format!("Order was {GONE}. asset=0"));
+        answer
+            .send(Reply::Cancelled { id: b, error: gone })
+            .unwrap();
+        let changes = poll(&mut venue, 2_100);
+        assert!(venue.is_open(a), "a cancel that failed leaves it resting");
+        assert!(!venue.is_open(b), "gone already is gone");
+        assert_eq!(changes.len(), 1);
+        answer
+            .send(Reply::Cancelled { id: a, error: None })
+            .unwrap();
+        poll(&mut venue, 2_200);
+        assert!(!venue.is_open(a));
+        assert_eq!(
+            venue.cancel(a, Timestamp(2_300)),
+            Err(RejectReason::UnknownOrder)
+        );
+    }
+
+    #[test]
+    fn an_ioc_is_done_at_the_size_the_venue_said_it_filled() {
+        let (mut venue, _sent, answer) = venue();
+        let request = BookOrderRequest::limit("ETH", BookSide::Buy, 3000.0, 0.3).ioc();
+        let id = venue
+            .place(OrderId(1), request, Timestamp(1_000))
+            .unwrap()
+            .id;
+        let status = json!({"filled": {"oid": 5, "totalSz": "0.1", "avgPx": "3000"}});
+        answer.send(Reply::Placed { id, status }).unwrap();
+        poll(&mut venue, 2_000);
+        assert!(venue.is_open(id), "open until its fill is heard of");
+        answer.send(fill(5, d("0.1"), 2_000)).unwrap();
+        let changes = poll(&mut venue, 2_100);
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert!(!venue.is_open(id));
+    }
+
+    #[test]
+    fn finished_orders_are_forgotten_past_the_newest_kept_and_fills_still_find_them() {
+        let (mut venue, _sent, answer) = venue();
+        let total = KEEP_FINISHED as u64 + 50;
+        for n in 1..=total {
+            let id = buy(&mut venue, n, 0.01);
+            let status =
+                json!({"error": "Order could not immediately match against any resting orders"});
+            answer.send(Reply::Placed { id, status }).unwrap();
+        }
+        let last = buy(&mut venue, total + 1, 0.1);
+        let status = json!({"resting": {"oid": 4242}});
+        answer.send(Reply::Placed { id: last, status }).unwrap();
+        answer
+            .send(Reply::Cancelled {
+                id: last,
+                error: None,
+            })
+            .unwrap();
+        poll(&mut venue, 2_000);
+        assert_eq!(venue.orders.len(), KEEP_FINISHED);
+        assert_eq!(venue.finished.len(), KEEP_FINISHED);
+        assert!(!venue.orders.contains_key(&OrderId(1)));
+        // A fill of the cancelled order, heard of after its cancel.
+        answer.send(fill(4242, d("0.04"), 2_000)).unwrap();
+        let changes = poll(&mut venue, 2_100);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].size_filled, 0.04);
+        assert_eq!(held(&venue), d("0.04"));
+    }
+
+    #[test]
+    fn a_fill_carrying_a_cloid_is_booked_by_it_and_strategies_cloids_differ() {
+        let (first, _sent, answer) = venue();
+        let mut second = venue().0.for_strategy(1);
+        assert_ne!(first.cloid(OrderId(1)), second.cloid(OrderId(1)));
+        let mut venue = first;
+        let id = buy(&mut venue, 1, 0.1);
+        let with = |cloid: Option<Cloid>, oid: u64| {
+            let mut reply = fill(oid, d("0.1"), 2_000);
+            if let Reply::Fill { cloid: c, .. } = &mut reply {
+                *c = cloid;
+            }
+            reply
+        };
+        // Another strategy's of this host, and a stranger's: not booked here.
+        answer.send(with(second.cloid(OrderId(1)), 30)).unwrap();
+        answer.send(with(Some(Cloid(0xabc)), 31)).unwrap();
+        // Ours, before the answer to its placement: booked at once.
+        answer.send(with(venue.cloid(id), 32)).unwrap();
+        let changes = poll(&mut venue, 2_000);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert_eq!(held(&venue), d("0.1"));
+        assert!(venue.early.is_empty());
+        // The answer that follows changes nothing more.
+        let status = json!({"filled": {"oid": 32, "totalSz": "0.1", "avgPx": "3000"}});
+        answer.send(Reply::Placed { id, status }).unwrap();
+        poll(&mut venue, 2_100);
+        assert_eq!(held(&venue), d("0.1"));
+        assert!(!venue.is_open(id));
+        // Past the 48 bits a cloid gives an order id, an order is refused.
+        let request = BookOrderRequest::limit("ETH", BookSide::Buy, 3000.0, 0.1);
+        let refused = second.place(OrderId(1 << ORDER_BITS), request, Timestamp(3_000));
+        assert!(
+            matches!(refused, Err(RejectReason::VenueError(_))),
+            "{refused:?}"
+        );
     }
 }

@@ -511,10 +511,16 @@ impl HostHandle {
     /// Release the kill switch, here and in the database; whether it was on.
     pub async fn release(&self) -> Result<bool, HostError> {
         let was = self.store.release_kill_switch().await?;
+        self.resume_trading().await?;
+        Ok(was)
+    }
+
+    /// Trade again in this host only (the database's switch released
+    /// elsewhere): the database is not written.
+    pub async fn resume_trading(&self) -> Result<(), HostError> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Release(reply))?;
-        answer.await.map_err(|_| HostError::Stopped)?;
-        Ok(was)
+        answer.await.map_err(|_| HostError::Stopped)
     }
 
     /// The replay and every strategy as they stand.

@@ -68,6 +68,8 @@ pub struct BookSim {
     /// Each instrument's mid as its latest snapshot showed it (before
     /// anything was taken from it).
     mids: HashMap<String, Decimal>,
+    /// Resting orders, oldest first. An order leaves as it completes:
+    /// a long session places many, and every book update walks these.
     orders: Vec<SimOrder>,
     positions: Positions,
     funded_hour: Option<i64>,
@@ -223,6 +225,7 @@ impl BookSim {
                 changes.push(self.orders[i].order.clone());
             }
         }
+        self.orders.retain(|o| o.order.status.is_open());
         through.retain(|l| !l.1.is_zero());
     }
 
@@ -301,14 +304,17 @@ impl BookVenue for BookSim {
         if o.order.size_filled > 0.0 || o.order.status != OrderStatus::Executable {
             self.news.push(o.order.clone());
         }
-        Ok(o.order.clone())
+        let order = o.order.clone();
+        if !order.status.is_open() {
+            self.orders.pop();
+        }
+        Ok(order)
     }
 
     fn cancel(&mut self, id: OrderId, _: Timestamp) -> Result<(), RejectReason> {
-        let o = (self.orders.iter_mut())
-            .find(|o| o.order.id == id && o.order.status == OrderStatus::Executable)
+        let at = (self.orders.iter().position(|o| o.order.id == id))
             .ok_or(RejectReason::UnknownOrder)?;
-        o.order.status = OrderStatus::ExecutionComplete;
+        self.orders.remove(at);
         Ok(())
     }
 
@@ -366,10 +372,11 @@ impl BookVenue for BookSim {
     }
 
     fn open_ids(&self) -> Vec<OrderId> {
-        (self.orders.iter())
-            .filter(|o| o.order.status == OrderStatus::Executable)
-            .map(|o| o.order.id)
-            .collect()
+        self.orders.iter().map(|o| o.order.id).collect()
+    }
+
+    fn is_open(&self, id: OrderId) -> bool {
+        self.orders.iter().any(|o| o.order.id == id)
     }
 
     fn position(&self, instrument: &str) -> Option<BookPosition> {

@@ -347,7 +347,7 @@ impl Args {
             feed,
             recorder,
         ));
-        let (store, handle, looping) = host.start_loop(Feed::Live(inputs), mode)?;
+        let (store, handle, looping, following) = host.start_loop(Feed::Live(inputs), mode)?;
         let api = Api {
             listen: config.api.listen,
             token,
@@ -362,6 +362,8 @@ impl Args {
             }
         };
         serve_api(api, handle.clone(), &format!("clever live ({mode})"), stop).await?;
+        // Stopping for good: a release of the switch now must not resume.
+        following.abort();
         if let Some(trading) = &trading {
             cancel_open_orders(&handle, trading).await;
         }

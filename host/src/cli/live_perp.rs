@@ -164,9 +164,13 @@ impl LiveArgs {
         // cancels are answered, and fills still heard of, until it is done.
         let (link_stop_tx, link_stop) = tokio::sync::watch::channel(false);
         let client = Arc::new(info);
+        // What marks this start's cloids (their high 64 bits): its time, not
+        // the database's session number, which another database repeats
+        // (and the venue refuses a cloid it has seen before).
+        let stamp = u64::try_from(wall_ms()).context("the clock is before 1970")?;
         let found = match mode {
             "live" => Some(
-                reconcile(&client, &universe, session as u64)
+                reconcile(&client, &universe, stamp)
                     .await
                     .map_err(anyhow::Error::msg)?,
             ),
@@ -196,16 +200,18 @@ impl LiveArgs {
                 "the account holds positions and several strategies run: which one owns them is not known"
             );
         }
+        let killed = store.kill_switch().await?.is_some();
         let mut engine = Engine::new(SimClock::default());
-        for plugin in &plugins {
+        for (index, plugin) in plugins.iter().enumerate() {
             let venue: Box<dyn BookVenue> = if let Some(found) = &found {
                 // An asset's id is its index in the venue's list.
                 let rules = (universe.instrument_rules().into_iter().enumerate())
                     .filter_map(|(i, rules)| Some((u32::try_from(i).ok()?, rules)))
                     .collect();
                 let link = Link::start(client.clone(), link_stop.clone());
-                let mut venue =
-                    HyperliquidVenue::new(rules, session as u64, link).with_leverage(self.leverage);
+                let mut venue = HyperliquidVenue::new(rules, stamp, link)
+                    .with_leverage(self.leverage)
+                    .for_strategy(u16::try_from(index).context("too many strategies")?);
                 // One strategy per account: the first takes the positions over.
                 if plugins.len() == 1 {
                     for (coin, size, entry) in &found.positions {
@@ -220,6 +226,8 @@ impl LiveArgs {
                 ))
             };
             let mut book = RiskBook::new(risk.clone());
+            // Killed before `init` runs: it may place orders too.
+            book.set_kill_switch(killed);
             let name = &plugin.descriptor().name;
             let now = wall_ms();
             let today = realised_today(&store, name, mode, now).await?;
@@ -250,6 +258,16 @@ impl LiveArgs {
              (--risk FILE sets them)",
             risk.max_order_notional, risk.max_position_notional, risk.daily_loss_limit
         );
+        if killed {
+            eprintln!(
+                "the kill switch is on (it was pulled before this host started): no order is \
+                 placed until `clever kill --release`"
+            );
+        }
+        // The database's kill switch, read off the engine's thread: a slow
+        // database must not hold up fills and cancels.
+        let (switch_tx, kill_switch) = tokio::sync::watch::channel(killed);
+        let watching = tokio::spawn(watch_kill_switch(store.clone(), switch_tx));
         let (events_tx, events) = mpsc::channel();
         tokio::spawn(feed(client.ws_url(), listed, stop.clone(), events_tx));
         let url = database_url(self.db.as_deref());
@@ -261,6 +279,7 @@ impl LiveArgs {
                 url,
                 mode,
                 session: tag,
+                kill_switch,
             };
             let result = run_engine(engine, events, stop, sink);
             let _ = ended_tx.send(());
@@ -281,6 +300,7 @@ impl LiveArgs {
         let _ = stop_tx.send(true);
         let ended = engine_thread.join();
         let _ = link_stop_tx.send(true);
+        watching.abort();
         let (trades, orders) =
             ended.map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
         store.stop_session(session).await?;
@@ -304,11 +324,7 @@ async fn realised_today(
 ) -> anyhow::Result<Money> {
     let day_start = now - now.rem_euclid(DAY_MS);
     let mut today = Decimal::ZERO;
-    let trades = store.trades(strategy, None).await?;
-    for t in trades
-        .iter()
-        .filter(|t| t.mode == mode && t.closed_at >= day_start)
-    {
+    for t in store.trades_since(strategy, mode, day_start).await? {
         let pnl: Decimal = (t.pnl.parse()).with_context(|| {
             format!(
                 "stored trade {} of {strategy}: its profit {:?} is not a number",
@@ -411,6 +427,8 @@ struct TradeSink {
     url: String,
     mode: &'static str,
     session: String,
+    /// The database's kill switch, as last read.
+    kill_switch: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The engine's loop: each event as it comes, the venues polled and the
@@ -428,6 +446,7 @@ fn run_engine(
     let store = db.block_on(Store::open(&sink.url))?;
     let mut stored: Vec<usize> = Vec::new();
     let mut last_save = Instant::now();
+    let mut killed = *sink.kill_switch.borrow();
     loop {
         // The feed ends as the host stops: that is a stop too.
         let ended = match events.recv_timeout(Duration::from_millis(100)) {
@@ -443,6 +462,11 @@ fn run_engine(
         let stopping = ended || *stop.borrow();
         if stopping {
             wind_down(&mut engine);
+        }
+        let on = *sink.kill_switch.borrow();
+        if !stopping && on != killed {
+            killed = on;
+            follow_kill_switch(&mut engine, on);
         }
         if stopping || last_save.elapsed() >= Duration::from_secs(1) {
             last_save = Instant::now();
@@ -460,6 +484,43 @@ fn run_engine(
     }
     db.block_on(store.close());
     Ok((stored.iter().sum(), order_lines(&engine)))
+}
+
+/// Read the database's kill switch each second (`clever kill`, or a
+/// serving host's `POST /kill`, may pull it at any time) into `switch`,
+/// until the engine is gone. A failed read changes nothing.
+async fn watch_kill_switch(store: Store, switch: tokio::sync::watch::Sender<bool>) {
+    let mut each = tokio::time::interval(Duration::from_secs(1));
+    let mut failing = false;
+    while !switch.is_closed() {
+        each.tick().await;
+        match store.kill_switch().await {
+            Ok(at) => {
+                failing = false;
+                let pulled = at.is_some();
+                switch.send_if_modified(|on| std::mem::replace(on, pulled) != pulled);
+            }
+            Err(e) if !std::mem::replace(&mut failing, true) => {
+                tracing::warn!("reading the kill switch (the host stays as it is): {e}");
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The kill switch changed to `on`: stop trading and cancel every open
+/// order, or trade again.
+fn follow_kill_switch(engine: &mut Engine<SimClock>, on: bool) {
+    if on {
+        let asked = engine.kill();
+        eprintln!(
+            "the kill switch was pulled: trading stopped, {asked} open order(s) asked to cancel \
+             (`clever kill --release` to trade again)"
+        );
+    } else {
+        engine.release();
+        eprintln!("the kill switch was released: trading again");
+    }
 }
 
 /// How long a stopping host waits for the venue to confirm its cancels.

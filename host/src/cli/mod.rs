@@ -14,6 +14,7 @@ mod hyperliquid;
 mod ingest;
 mod ingest_perp;
 mod inspect;
+mod kill;
 mod lazy;
 mod live;
 mod live_perp;
@@ -91,6 +92,8 @@ enum Command {
     Worker(Lazy<worker::Args>),
     /// The orders running hosts placed (live and paper), and each version's results.
     Orders(Lazy<orders::Args>),
+    /// Pull the kill switch of every host on a database (or --release it).
+    Kill(Lazy<kill::Args>),
     /// The plugin registry: publish, list, show, activate, roll back.
     Plugin(Lazy<plugin::Args>),
     /// Drive plugins over a synthetic market and report what they did.
@@ -152,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::WalkForward(Lazy(args)) => args.run(),
         Command::Worker(Lazy(args)) => args.run(),
         Command::Orders(Lazy(args)) => args.run(),
+        Command::Kill(Lazy(args)) => args.run(),
         Command::Serve(Lazy(args)) => args.run(),
         Command::Live(Lazy(args)) => args.run(),
     };

@@ -135,13 +135,14 @@ impl Args {
             speed: self.speed,
         };
         let host = open_host(store, self.limits.as_deref(), setup).await?;
-        let (store, host, looping) = host.start_loop(feed, "replay")?;
+        let (store, host, looping, following) = host.start_loop(feed, "replay")?;
         let api = Api {
             listen: self.listen,
             token,
             max_upload: self.max_upload_mb.saturating_mul(1024 * 1024),
         };
         serve_api(api, host.clone(), "clever serve", signalled()).await?;
+        following.abort();
         finish(host, looping).await;
         let stopped = store.stop_session(session).await;
         store.close().await;
@@ -204,12 +205,9 @@ pub(super) struct Host {
 
 impl Host {
     /// The event loop over `feed`, killed from the start if the switch
-    /// is on, on a thread of its own.
-    pub fn start_loop(
-        self,
-        feed: Feed,
-        mode: &'static str,
-    ) -> anyhow::Result<(Store, Arc<HostHandle>, std::thread::JoinHandle<()>)> {
+    /// is on, on a thread of its own; and the task that follows the
+    /// database's switch (abort it before stopping the host's trading).
+    pub fn start_loop(self, feed: Feed, mode: &'static str) -> anyhow::Result<Running> {
         let Host {
             store,
             handle,
@@ -220,9 +218,14 @@ impl Host {
         if killed {
             eprintln!(
                 "the kill switch is on (pulled before this start): no orders until \
-                 POST /kill/release"
+                 POST /kill/release or `clever kill --release`"
             );
         }
+        let following = tokio::spawn(follow_kill_switch(
+            store.clone(),
+            Arc::downgrade(&handle),
+            killed,
+        ));
         let alerter = handle.alerter();
         let looping = std::thread::Builder::new()
             .name("event-loop".into())
@@ -243,8 +246,75 @@ impl Host {
                 }
             })
             .context("starting the event loop")?;
-        Ok((store, handle, looping))
+        Ok((store, handle, looping, following))
     }
+}
+
+/// A host whose event loop runs: its store, its handle, the loop's thread,
+/// and the task following the database's kill switch.
+pub(super) type Running = (
+    Store,
+    Arc<HostHandle>,
+    std::thread::JoinHandle<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// Follow the database's kill switch, which another process may pull or
+/// release (`clever kill`, another host's `POST /kill`): within a second
+/// this host stops trading, or trades again, to match. It commands the
+/// event loop only and never writes the switch, so it cannot undo a
+/// newer pull or release; it acts on a change of the switch, and only if
+/// the host is not already so (its own `POST /kill` changed both). The
+/// caller aborts it before the host stops trading for good.
+async fn follow_kill_switch(store: Store, host: std::sync::Weak<HostHandle>, mut seen: bool) {
+    let mut each = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut failing = false;
+    loop {
+        each.tick().await;
+        let read = store.kill_switch().await;
+        let Some(host) = host.upgrade() else {
+            return;
+        };
+        let on = match read {
+            Ok(at) => at.is_some(),
+            Err(e) => {
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!("reading the kill switch (the host stays as it is): {e}");
+                }
+                continue;
+            }
+        };
+        failing = false;
+        if on == seen {
+            continue;
+        }
+        match follow(&host, on).await {
+            Ok(()) => seen = on,
+            Err(e) => tracing::warn!("following the kill switch (asked again in a second): {e}"),
+        }
+    }
+}
+
+/// Make `host` trade (`on` false) or not, as the database's switch says.
+async fn follow(host: &HostHandle, on: bool) -> Result<(), crate::serve::HostError> {
+    if host.status().await?.killed == on {
+        return Ok(());
+    }
+    if !on {
+        host.resume_trading().await?;
+        eprintln!("the kill switch was released: trading again");
+        return Ok(());
+    }
+    let asked = host.stop_trading().await?;
+    let message = format!(
+        "the kill switch was pulled: trading stopped, {asked} open order(s) asked to cancel"
+    );
+    eprintln!("{message}");
+    if let Some(alerter) = host.alerter() {
+        let now = crate::serve::wall_now();
+        alerter.host_event("kill-switch", (asked as f64, None), None, message, now);
+    }
+    Ok(())
 }
 
 /// Start `store`'s active versions under `setup`,

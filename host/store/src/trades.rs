@@ -130,19 +130,43 @@ impl Store {
         strategy: &str,
         version: Option<&str>,
     ) -> Result<Vec<TradeRow>, StoreError> {
-        let sql = format!(
-            "SELECT id, mode, run, strategy, version, instrument, direction, {} AS opened_at, \
-             {} AS closed_at, entry, exit, \
-             pnl, r_multiple FROM trade_records WHERE strategy = $1 AND (CAST($2 AS TEXT) IS NULL OR version = $2) \
-             ORDER BY closed_at, id",
-            ms(self.dialect(), "opened_at"),
-            ms(self.dialect(), "closed_at")
-        );
+        let sql =
+            self.select_trades("strategy = $1 AND (CAST($2 AS TEXT) IS NULL OR version = $2)");
         let rows: Vec<TradeRow> = with_pool!(self, |pool| {
             let q = sqlx::query_as(&sql).bind(strategy).bind(version);
             timed("reading trades", q.fetch_all(pool)).await?
         });
         Ok(rows)
+    }
+
+    /// Trades of `strategy` made in `mode` that closed at or after `since`
+    /// (ms), oldest first: a restarting host's trades of the day, say.
+    pub async fn trades_since(
+        &self,
+        strategy: &str,
+        mode: &str,
+        since: i64,
+    ) -> Result<Vec<TradeRow>, StoreError> {
+        let sql = self.select_trades("strategy = $1 AND mode = $2 AND closed_at >= $3");
+        let rows: Vec<TradeRow> = with_pool!(self, |pool, time| {
+            let q = sqlx::query_as(&sql)
+                .bind(strategy)
+                .bind(mode)
+                .bind(time(since));
+            timed("reading trades", q.fetch_all(pool)).await?
+        });
+        Ok(rows)
+    }
+
+    /// A query of trades, times in ms, oldest first.
+    fn select_trades(&self, condition: &str) -> String {
+        format!(
+            "SELECT id, mode, run, strategy, version, instrument, direction, {} AS opened_at, \
+             {} AS closed_at, entry, exit, pnl, r_multiple FROM trade_records WHERE {condition} \
+             ORDER BY closed_at, id",
+            ms(self.dialect(), "opened_at"),
+            ms(self.dialect(), "closed_at")
+        )
     }
 
     /// Add a note to `strategy@version`, about `trade` if given (which

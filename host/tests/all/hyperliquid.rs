@@ -963,21 +963,7 @@ async fn perp_breakout_trades_live_against_the_local_hyperliquid() {
 /// Store a paper trade of perp-breakout closed now with `pnl`.
 async fn seed_a_loss(db: &str, pnl: i64) {
     let store = clever_host::store::Store::open(db).await.unwrap();
-    let now = chrono::Utc::now().timestamp_millis();
-    let trade = clever_host::market::TradeRecord {
-        instrument: "ETH".into(),
-        direction: "long",
-        opened_at: now - 60_000,
-        closed_at: now,
-        size: Decimal::ONE,
-        entry: Decimal::from(3_000),
-        exit: Decimal::from(3_000 + pnl),
-        stop: None,
-        pnl: Decimal::from(pnl),
-        fees: Decimal::ZERO,
-        funding: Decimal::ZERO,
-        r_multiple: None,
-    };
+    let trade = closed_trade(chrono::Utc::now().timestamp_millis(), pnl);
     let source = clever_host::store::TradeSource {
         mode: "paper",
         run: None,
@@ -988,6 +974,25 @@ async fn seed_a_loss(db: &str, pnl: i64) {
     };
     store.save_trades(source, &[trade]).await.unwrap();
     store.close().await;
+}
+
+/// A long trade of one ETH from 3,000, a minute long, closed at `closed_at`
+/// with `pnl` (no fees, no funding).
+pub(crate) fn closed_trade(closed_at: i64, pnl: i64) -> clever_host::market::TradeRecord {
+    clever_host::market::TradeRecord {
+        instrument: "ETH".into(),
+        direction: "long",
+        opened_at: closed_at - 60_000,
+        closed_at,
+        size: Decimal::ONE,
+        entry: Decimal::from(3_000),
+        exit: Decimal::from(3_000 + pnl),
+        stop: None,
+        pnl: Decimal::from(pnl),
+        fees: Decimal::ZERO,
+        funding: Decimal::ZERO,
+        r_multiple: None,
+    }
 }
 
 /// A live host restarted while the account holds a position and an
@@ -1091,12 +1096,71 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
         ["2901"],
         "the stopped host's order is gone: {stderr}"
     );
+
+    // The database's kill switch, pulled by `clever kill` while the order
+    // rests, stops the host trading and cancels the order; the host runs on.
+    let db = format!("sqlite://{}", dir.path().join("killed.db").display());
+    let mut host = live_command(&running, plugin, &db, &["--seconds", "12"]);
+    let host = tokio::task::spawn_blocking(move || host.output());
+    until(&running, 2, "the rester's order rests").await;
+    crate::serve::ok(&crate::serve::clever(&["kill", "--db", &db]));
+    until(&running, 1, "the kill switch cancelled the order").await;
+    assert!(
+        !host.is_finished(),
+        "cancelled while the host ran on, not by its stop"
+    );
+    let out = host.await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let pulled = "the kill switch was pulled: trading stopped, 1 open order(s) asked to cancel";
+    assert!(stderr.contains(pulled), "{stderr}");
+    // A host started while it is on places nothing until it is released.
+    let stderr = live_for_seconds(&running, plugin, &db, &["--seconds", "2"]).await;
+    assert!(
+        stderr.contains("the kill switch is on (it was pulled before this host started)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "fixture-book-rester@1.0.0: 0 orders placed, refused: risk-limit:kill-switch "
+        ),
+        "{stderr}"
+    );
+    assert_eq!(open_prices(&running).await, ["2901"], "{stderr}");
+}
+
+/// Wait (at most 15 s) until `n` orders rest for `KEY`'s account.
+async fn until(running: &Running, n: usize, what: &str) {
+    let waited = std::time::Instant::now();
+    loop {
+        let open = open_prices(running).await;
+        if open.len() == n {
+            return;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(15),
+            "{what}: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// `clever live --venue hyperliquid` of `plugin` on the account of `KEY`
 /// against `running`, stored in `db`, with `args`; its stderr, once it
 /// ended well.
 async fn live_for_seconds(running: &Running, plugin: &str, db: &str, args: &[&str]) -> String {
+    let mut live = live_command(running, plugin, db, args);
+    let out = tokio::task::spawn_blocking(move || live.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+/// The command of [`live_for_seconds`].
+fn live_command(running: &Running, plugin: &str, db: &str, args: &[&str]) -> std::process::Command {
     let mut live = std::process::Command::new(env!("CARGO_BIN_EXE_clever"));
     live.args([
         "live",
@@ -1111,13 +1175,7 @@ async fn live_for_seconds(running: &Running, plugin: &str, db: &str, args: &[&st
     .arg("--url")
     .arg(format!("http://{}", running.addr))
     .env("HYPERLIQUID_PRIVATE_KEY", KEY);
-    let out = tokio::task::spawn_blocking(move || live.output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    stderr
+    live
 }
 
 /// The limit prices of the orders resting for `KEY`'s account.

@@ -368,6 +368,40 @@ fn a_version_swapped_in_mid_replay_takes_over_without_losing_or_repeating_an_eve
     drop(server);
     let server = Server::start(&db, data.path(), &["--speed", "0"], Some(TOKEN));
     assert_eq!(server.get("/health")["killed"], false);
+
+    // `clever kill` from another process reaches the running host through
+    // the database, and so does its release.
+    let pulled = ok(&clever(&["kill", "--db", &db.url]));
+    assert!(pulled.starts_with("the kill switch is on: "), "{pulled}");
+    let killed = |want: bool| {
+        let waited = std::time::Instant::now();
+        while server.get("/health")["killed"] != want {
+            assert!(
+                waited.elapsed() < std::time::Duration::from_secs(15),
+                "the host did not follow the database's kill switch to {want}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    killed(true);
+    let released = ok(&clever(&["kill", "--release", "--db", &db.url]));
+    assert!(
+        released.starts_with("the kill switch is released (it was pulled "),
+        "{released}"
+    );
+    killed(false);
+    let again = ok(&clever(&["kill", "--release", "--db", &db.url]));
+    assert_eq!(again.trim(), "the kill switch was not on: nothing changed");
+    // A database that does not exist has no host to stop: refused, not made.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("mistyped.db");
+    let out = clever(&["kill", "--db", &format!("sqlite://{}", missing.display())]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("no such database"),
+        "{said}"
+    );
+    assert!(!missing.exists());
 }
 
 #[test]

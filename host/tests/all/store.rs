@@ -999,3 +999,57 @@ fn two_processes_opening_a_new_sqlite_database_at_once_both_succeed() {
         assert!(a.success() && b.success(), "round {round}: {a} and {b}");
     }
 }
+
+/// A restarting host counts the day's loss from its strategy's trades in
+/// its own mode closed since the day began: the store picks them, on
+/// both databases, to the millisecond.
+#[test]
+fn trades_since_picks_one_strategys_trades_of_a_mode_closed_from_a_moment() {
+    use clever_host::store::TradeSource;
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let since = 1_764_979_200_000; // 2025-12-06 00:00 UTC
+            let trade = crate::hyperliquid::closed_trade;
+            let source = |mode, strategy| TradeSource {
+                mode,
+                run: None,
+                session: None,
+                venue: "hyperliquid",
+                strategy,
+                version: "1.0.0",
+            };
+            let mine = [
+                trade(since - 1, -1),
+                trade(since, -20),
+                trade(since + 5, 300),
+            ];
+            store
+                .save_trades(source("paper", "a"), &mine)
+                .await
+                .unwrap();
+            let others = [trade(since + 1, -4_000)];
+            store
+                .save_trades(source("live", "a"), &others)
+                .await
+                .unwrap();
+            store
+                .save_trades(source("paper", "b"), &others)
+                .await
+                .unwrap();
+            let found = store.trades_since("a", "paper", since).await.unwrap();
+            let picked: Vec<(i64, &str)> = (found.iter())
+                .map(|t| (t.closed_at, t.pnl.as_str()))
+                .collect();
+            assert_eq!(picked, [(since, "-20"), (since + 5, "300")], "{}", db.url);
+            assert!(
+                store
+                    .trades_since("a", "backtest", 0)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            store.close().await;
+        })
+    });
+}
