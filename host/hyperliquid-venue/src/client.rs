@@ -27,11 +27,21 @@ impl std::fmt::Debug for ExchangeClient {
 /// `b` (as the official SDK decides).
 pub const MAINNET: &str = "https://api.hyperliquid.xyz";
 
+/// The longest a request to the venue may take, connection included.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 impl ExchangeClient {
     /// A client for `base` (e.g. `http://127.0.0.1:3001`) signing with `key`.
     pub fn new(base: &str, key: PrivateKey) -> ExchangeClient {
         ExchangeClient {
-            http: reqwest::Client::new(),
+            // A request the venue never answers must not hold up the ones
+            // behind it (a kill's cancels among them). Building fails only
+            // if TLS cannot start; the default client then still works.
+            http: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
             base: base.trim_end_matches('/').to_owned(),
             key,
             mainnet: base.trim_end_matches('/') == MAINNET,

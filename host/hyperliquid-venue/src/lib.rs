@@ -2,8 +2,8 @@
 //!
 //! The engine's [`BookVenue`](clever_engine::BookVenue) for Hyperliquid
 //! ([`HyperliquidVenue`]): each order is checked against the instrument's
-//! rules, given a client order id (cloid) made from the session and the
-//! host's order id, signed ([`client`]) and sent to `/exchange` by a
+//! rules, given a client order id (cloid) made from the host's start time,
+//! the strategy's index and the host's order id, signed ([`client`]) and sent to `/exchange` by a
 //! background task ([`link`]), which also follows the account's fills and
 //! order updates on the WebSocket. The engine hears of each as it polls.
 //! Fills are booked in the exact ledger shared with the simulated book, so

@@ -47,8 +47,17 @@ pub enum Reply {
         /// The status object.
         status: Value,
     },
-    /// The request failed as a whole (network, signature, nonce).
+    /// The venue answered that the request failed as a whole (signature,
+    /// nonce, margin): nothing was placed.
     Failed {
+        /// The host's order id.
+        id: OrderId,
+        /// Why.
+        why: String,
+    },
+    /// No answer that says (the network, a timeout, a page that is not
+    /// the venue's): the order may be resting, or may never have arrived.
+    Unanswered {
         /// The host's order id.
         id: OrderId,
         /// Why.
@@ -153,7 +162,7 @@ async fn send(client: &ExchangeClient, request: Request) -> Reply {
                 id,
                 why: text(&answer["response"]),
             },
-            Err(why) => Reply::Failed { id, why },
+            Err(why) => Reply::Unanswered { id, why },
         },
         Request::Cancel { id, action } => {
             let error = match client.act(&action).await {

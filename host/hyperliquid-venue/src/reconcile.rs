@@ -22,7 +22,8 @@ pub struct Found {
 }
 
 /// Read the account's positions and open orders; cancel the resting
-/// orders with a cloid of an earlier session (any session but `session`).
+/// orders with a cloid of another start (high 64 bits other than
+/// `session`, this start's mark).
 pub async fn reconcile(
     client: &ExchangeClient,
     universe: &Universe,

@@ -170,6 +170,10 @@ impl HyperliquidVenue {
         match reply {
             Reply::Placed { id, status } => self.placed(id, &status),
             Reply::Failed { id, why } => self.refused(id, why),
+            Reply::Unanswered { id, why } => {
+                self.make_sure_gone(id, &why);
+                None
+            }
             // Gone already (filled or cancelled, its news perhaps missed
             // while the account feed reconnected): it rests no more.
             Reply::Cancelled {
@@ -234,7 +238,7 @@ impl HyperliquidVenue {
         let Reply::Fill { time, .. } = reply else {
             return;
         };
-        if !self.awaiting || now.0 - time >= EARLY_FILL_WAIT_MS {
+        if !self.awaiting || now.0.saturating_sub(time) >= EARLY_FILL_WAIT_MS {
             self.stranger(&reply);
             return;
         }
@@ -289,6 +293,9 @@ impl HyperliquidVenue {
 
     fn placed(&mut self, id: OrderId, status: &serde_json::Value) -> Option<BookOrder> {
         let live = self.orders.get_mut(&id)?;
+        // A fill carrying its cloid may have finished it already: the
+        // strategy has heard so, and is not told twice.
+        let was_open = live.order.status.is_open();
         if let Some(error) = status["error"].as_str() {
             let taken_nothing = error.contains(NO_MATCH);
             live.order.status = if taken_nothing {
@@ -299,7 +306,7 @@ impl HyperliquidVenue {
             if !taken_nothing {
                 live.order.rejection = Some(RejectReason::VenueError(error.to_owned()));
             }
-            return Some(live.order.clone());
+            return was_open.then(|| live.order.clone());
         }
         let (oid, filled) = match (&status["resting"]["oid"], &status["filled"]) {
             (resting, _) if resting.is_u64() => (resting.as_u64(), None),
@@ -316,7 +323,8 @@ impl HyperliquidVenue {
         }
         self.by_oid.insert(oid, id);
         self.settle_if_done(id);
-        Some(self.orders.get(&id)?.order.clone())
+        let order = &self.orders.get(&id)?.order;
+        (was_open || order.status.is_open()).then(|| order.clone())
     }
 
     /// The venue holds `id` no more: done, if it was open (a fill heard
@@ -327,6 +335,20 @@ impl HyperliquidVenue {
             live.order.status = OrderStatus::ExecutionComplete;
             live.order.clone()
         })
+    }
+
+    /// A placement that got no answer that says: it may rest at the venue
+    /// or never have arrived. Cancel it by its cloid, which the venue
+    /// answers either way; it counts open (pending) until then, and a
+    /// fill in the meantime is booked by its cloid.
+    fn make_sure_gone(&mut self, id: OrderId, why: &str) {
+        tracing::warn!(
+            "order {}: no answer from the venue ({why}); cancelling it by its cloid in case it rests",
+            id.0
+        );
+        if let Err(e) = self.cancel(id, Timestamp(0)) {
+            tracing::warn!("order {}: its cancel could not be sent: {e:?}", id.0);
+        }
     }
 
     fn refused(&mut self, id: OrderId, why: String) -> Option<BookOrder> {
@@ -355,6 +377,15 @@ impl HyperliquidVenue {
         }
         let live = self.orders.get_mut(&id)?;
         live.left -= sz;
+        // A placement whose request failed as a whole (no answer) was
+        // counted refused; a fill proves it reached the venue, and what is
+        // left of it rests: open again, so a kill or a stop cancels it.
+        let reopened = live.order.status == OrderStatus::Rejected && live.left > Decimal::ZERO;
+        if reopened {
+            live.order.status = OrderStatus::Executable;
+            live.order.rejection = None;
+            live.retired = false;
+        }
         live.value += px * sz;
         live.fees += fee;
         let filled = exact(live.order.request.size).unwrap_or_default() - live.left;
@@ -365,6 +396,9 @@ impl HyperliquidVenue {
         let delta = if buy { sz } else { -sz };
         self.positions
             .fill(&instrument, (delta, px, fee), stop, Timestamp(time));
+        if reopened {
+            self.finished.retain(|f| *f != id);
+        }
         self.settle_if_done(id);
         Some(self.orders.get(&id)?.order.clone())
     }
@@ -765,10 +799,10 @@ mod tests {
         assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
         assert_eq!(held(&venue), d("0.1"));
         assert!(venue.early.is_empty());
-        // The answer that follows changes nothing more.
+        // The answer that follows changes nothing more, and tells nothing.
         let status = json!({"filled": {"oid": 32, "totalSz": "0.1", "avgPx": "3000"}});
         answer.send(Reply::Placed { id, status }).unwrap();
-        poll(&mut venue, 2_100);
+        assert_eq!(poll(&mut venue, 2_100), []);
         assert_eq!(held(&venue), d("0.1"));
         assert!(!venue.is_open(id));
         // Past the 48 bits a cloid gives an order id, an order is refused.
@@ -778,5 +812,53 @@ mod tests {
             matches!(refused, Err(RejectReason::VenueError(_))),
             "{refused:?}"
         );
+    }
+
+    #[test]
+    fn a_placement_without_an_answer_is_cancelled_by_its_cloid_and_open_until_then() {
+        let (mut venue, mut sent, answer) = venue();
+        let id = buy(&mut venue, 1, 0.2);
+        assert!(matches!(sent.try_recv(), Ok(Request::Place { .. })));
+        let why = "operation timed out".to_owned();
+        answer.send(Reply::Unanswered { id, why }).unwrap();
+        assert_eq!(poll(&mut venue, 2_000), []);
+        assert!(venue.is_open(id), "it may rest: open until the venue says");
+        let Ok(Request::Cancel { id: asked, action }) = sent.try_recv() else {
+            panic!("a cancel by cloid was sent");
+        };
+        assert_eq!(asked, id);
+        let cloid = venue.cloid(id).unwrap();
+        assert!(matches!(action, Action::CancelByCloid { cancels } if cancels[0].cloid == cloid));
+        let gone = Some(format!("Order was {GONE}. asset=0"));
+        answer.send(Reply::Cancelled { id, error: gone }).unwrap();
+        assert_eq!(
+            poll(&mut venue, 2_100)[0].status,
+            OrderStatus::ExecutionComplete
+        );
+        assert!(!venue.is_open(id));
+    }
+
+    #[test]
+    fn an_order_counted_refused_opens_again_when_a_fill_shows_it_rests() {
+        let (mut venue, _sent, answer) = venue();
+        let id = buy(&mut venue, 1, 0.2);
+        let why = "a refusal the venue took back".to_owned();
+        answer.send(Reply::Failed { id, why }).unwrap();
+        assert_eq!(poll(&mut venue, 2_000)[0].status, OrderStatus::Rejected);
+        assert!(!venue.is_open(id));
+        let mut reply = fill(40, d("0.05"), 2_500);
+        if let Reply::Fill { cloid, .. } = &mut reply {
+            *cloid = venue.cloid(id);
+        }
+        answer.send(reply).unwrap();
+        let changes = poll(&mut venue, 2_500);
+        assert_eq!(changes[0].status, OrderStatus::Executable);
+        assert!(
+            venue.is_open(id),
+            "its rest is cancelled by a kill or a stop"
+        );
+        assert_eq!(venue.open_ids(), [id]);
+        assert!(!venue.finished.contains(&id));
+        assert_eq!(held(&venue), d("0.05"));
     }
 }

@@ -364,6 +364,7 @@ impl Args {
         serve_api(api, handle.clone(), &format!("clever live ({mode})"), stop).await?;
         // Stopping for good: a release of the switch now must not resume.
         following.abort();
+        let _ = following.await;
         if let Some(trading) = &trading {
             cancel_open_orders(&handle, trading).await;
         }

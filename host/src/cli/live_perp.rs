@@ -279,6 +279,7 @@ impl LiveArgs {
                 url,
                 mode,
                 session: tag,
+                killed,
                 kill_switch,
             };
             let result = run_engine(engine, events, stop, sink);
@@ -427,7 +428,9 @@ struct TradeSink {
     url: String,
     mode: &'static str,
     session: String,
-    /// The database's kill switch, as last read.
+    /// The database's kill switch as the desks were set from it ...
+    killed: bool,
+    /// ... and as last read.
     kill_switch: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -446,7 +449,8 @@ fn run_engine(
     let store = db.block_on(Store::open(&sink.url))?;
     let mut stored: Vec<usize> = Vec::new();
     let mut last_save = Instant::now();
-    let mut killed = *sink.kill_switch.borrow();
+    // From what the desks were set from: a pull since is a change.
+    let mut killed = sink.killed;
     loop {
         // The feed ends as the host stops: that is a stop too.
         let ended = match events.recv_timeout(Duration::from_millis(100)) {

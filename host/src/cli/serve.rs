@@ -143,6 +143,7 @@ impl Args {
         };
         serve_api(api, host.clone(), "clever serve", signalled()).await?;
         following.abort();
+        let _ = following.await;
         finish(host, looping).await;
         let stopped = store.stop_session(session).await;
         store.close().await;
