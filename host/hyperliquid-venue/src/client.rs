@@ -75,12 +75,25 @@ impl ExchangeClient {
 
     /// Sign and send `action`; the venue's answer (`status` ok or err).
     pub async fn act(&self, action: &Action) -> Result<Value, String> {
+        let body = self.signed(action)?;
+        self.send_signed(&body).await
+    }
+
+    /// The signed request of `action`, not sent: an error here means
+    /// nothing reached the venue.
+    pub fn signed(&self, action: &Action) -> Result<Value, String> {
         let nonce = self.nonce();
         let signature = sign_l1_action(&self.key, action, (nonce, None, None), self.mainnet)
             .map_err(|e| format!("signing: {e}"))?;
-        let body = json!({"action": action, "nonce": nonce, "signature": signature,
-                          "vaultAddress": null, "expiresAfter": null});
-        self.post("/exchange", &body).await
+        Ok(
+            json!({"action": action, "nonce": nonce, "signature": signature,
+                  "vaultAddress": null, "expiresAfter": null}),
+        )
+    }
+
+    /// Send a request [`signed`](Self::signed); the venue's answer.
+    pub async fn send_signed(&self, body: &Value) -> Result<Value, String> {
+        self.post("/exchange", body).await
     }
 
     /// An `/info` request.

@@ -153,16 +153,10 @@ impl Link {
 
 async fn send(client: &ExchangeClient, request: Request) -> Reply {
     match request {
-        Request::Place { id, action } => match client.act(&action).await {
-            Ok(answer) if answer["status"] == "ok" => {
-                let status = answer["response"]["data"]["statuses"][0].clone();
-                Reply::Placed { id, status }
-            }
-            Ok(answer) => Reply::Failed {
-                id,
-                why: text(&answer["response"]),
-            },
-            Err(why) => Reply::Unanswered { id, why },
+        Request::Place { id, action } => match client.signed(&action) {
+            // Not signed, so not sent: nothing can rest.
+            Err(why) => Reply::Failed { id, why },
+            Ok(body) => placed(id, client.send_signed(&body).await),
         },
         Request::Cancel { id, action } => {
             let error = match client.act(&action).await {
@@ -175,6 +169,21 @@ async fn send(client: &ExchangeClient, request: Request) -> Reply {
             };
             Reply::Cancelled { id, error }
         }
+    }
+}
+
+/// What a sent placement's answer says.
+fn placed(id: OrderId, answer: Result<Value, String>) -> Reply {
+    match answer {
+        Ok(answer) if answer["status"] == "ok" => {
+            let status = answer["response"]["data"]["statuses"][0].clone();
+            Reply::Placed { id, status }
+        }
+        Ok(answer) => Reply::Failed {
+            id,
+            why: text(&answer["response"]),
+        },
+        Err(why) => Reply::Unanswered { id, why },
     }
 }
 

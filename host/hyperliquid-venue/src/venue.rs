@@ -31,6 +31,9 @@ const KEEP_FINISHED: usize = 1_024;
 const EARLY_FILL_WAIT_MS: i64 = 300_000;
 /// The most such fills kept waiting.
 const EARLY_FILLS_KEPT: usize = 1_000;
+/// How soon a cancel of an order whose placement got no answer is sent
+/// again if it too got none; doubled each time, up to a minute.
+const UNSURE_RETRY_MS: i64 = 5_000;
 /// The host's order ids fill a cloid's low 48 bits; the strategy's index
 /// in the host the 16 above them; the session's mark (the host's start
 /// time, unique to each start on an account) the high 64.
@@ -84,6 +87,10 @@ pub struct HyperliquidVenue {
     link: Link,
     /// Fills of orders whose venue id is not known yet.
     early: Vec<Reply>,
+    /// Orders whose placement got no answer that says, being cancelled by
+    /// cloid until the venue says they are gone: when to ask again, and
+    /// the wait after that.
+    unsure: HashMap<OrderId, (i64, i64)>,
 }
 
 impl HyperliquidVenue {
@@ -110,6 +117,7 @@ impl HyperliquidVenue {
             leverage: 20,
             link,
             early: Vec::new(),
+            unsure: HashMap::new(),
         }
     }
 
@@ -171,7 +179,7 @@ impl HyperliquidVenue {
             Reply::Placed { id, status } => self.placed(id, &status),
             Reply::Failed { id, why } => self.refused(id, why),
             Reply::Unanswered { id, why } => {
-                self.make_sure_gone(id, &why);
+                self.make_sure_gone(id, &why, now);
                 None
             }
             // Gone already (filled or cancelled, its news perhaps missed
@@ -339,15 +347,41 @@ impl HyperliquidVenue {
 
     /// A placement that got no answer that says: it may rest at the venue
     /// or never have arrived. Cancel it by its cloid, which the venue
-    /// answers either way; it counts open (pending) until then, and a
-    /// fill in the meantime is booked by its cloid.
-    fn make_sure_gone(&mut self, id: OrderId, why: &str) {
+    /// answers either way, and again until it does (`retry_unsure`); it
+    /// counts open (pending) until then, and a fill in the meantime is
+    /// booked by its cloid.
+    fn make_sure_gone(&mut self, id: OrderId, why: &str, now: Timestamp) {
+        if !self.is_open(id) {
+            return;
+        }
         tracing::warn!(
             "order {}: no answer from the venue ({why}); cancelling it by its cloid in case it rests",
             id.0
         );
-        if let Err(e) = self.cancel(id, Timestamp(0)) {
+        if let Err(e) = self.cancel(id, now) {
             tracing::warn!("order {}: its cancel could not be sent: {e:?}", id.0);
+        }
+        self.unsure
+            .insert(id, (now.0 + UNSURE_RETRY_MS, UNSURE_RETRY_MS));
+    }
+
+    /// Ask again to cancel each unsure order still open whose time has
+    /// come; forget the ones the venue has said are gone.
+    fn retry_unsure(&mut self, now: Timestamp) {
+        let orders = &self.orders;
+        (self.unsure).retain(|id, _| orders.get(id).is_some_and(|l| l.order.status.is_open()));
+        let due: Vec<OrderId> = (self.unsure.iter())
+            .filter(|(_, (at, _))| *at <= now.0)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Err(e) = self.cancel(id, now) {
+                tracing::warn!("order {}: its cancel could not be sent: {e:?}", id.0);
+            }
+            if let Some((at, wait)) = self.unsure.get_mut(&id) {
+                *wait = (*wait * 2).min(60_000);
+                *at = now.0 + *wait;
+            }
         }
     }
 
@@ -377,9 +411,10 @@ impl HyperliquidVenue {
         }
         let live = self.orders.get_mut(&id)?;
         live.left -= sz;
-        // A placement whose request failed as a whole (no answer) was
-        // counted refused; a fill proves it reached the venue, and what is
-        // left of it rests: open again, so a kill or a stop cancels it.
+        // Counted refused, but a fill shows the venue has it (its answer
+        // and its feed disagreeing): what is left rests, so it is open
+        // again, and a kill or a stop cancels it. (Risk, told of the
+        // refusal, does not count it again.)
         let reopened = live.order.status == OrderStatus::Rejected && live.left > Decimal::ZERO;
         if reopened {
             live.order.status = OrderStatus::Executable;
@@ -524,6 +559,9 @@ impl BookVenue for HyperliquidVenue {
             if let Some(order) = self.apply(reply, now) {
                 changes.push(order);
             }
+        }
+        if !self.unsure.is_empty() {
+            self.retry_unsure(now);
         }
     }
 
@@ -829,13 +867,25 @@ mod tests {
         assert_eq!(asked, id);
         let cloid = venue.cloid(id).unwrap();
         assert!(matches!(action, Action::CancelByCloid { cancels } if cancels[0].cloid == cloid));
+        // The cancel gets no answer either: asked again after 5 s, then 10.
+        let lost = Some("operation timed out".to_owned());
+        answer.send(Reply::Cancelled { id, error: lost }).unwrap();
+        poll(&mut venue, 2_000 + UNSURE_RETRY_MS - 1);
+        assert!(sent.try_recv().is_err(), "not yet");
+        assert!(venue.is_open(id));
+        poll(&mut venue, 2_000 + UNSURE_RETRY_MS);
+        assert!(matches!(sent.try_recv(), Ok(Request::Cancel { .. })));
+        poll(&mut venue, 2_000 + 3 * UNSURE_RETRY_MS - 1);
+        assert!(sent.try_recv().is_err(), "the wait doubles");
         let gone = Some(format!("Order was {GONE}. asset=0"));
         answer.send(Reply::Cancelled { id, error: gone }).unwrap();
         assert_eq!(
-            poll(&mut venue, 2_100)[0].status,
+            poll(&mut venue, 20_000)[0].status,
             OrderStatus::ExecutionComplete
         );
         assert!(!venue.is_open(id));
+        assert!(venue.unsure.is_empty());
+        assert!(sent.try_recv().is_err(), "gone, so not asked again");
     }
 
     #[test]
