@@ -4,6 +4,7 @@
 //! never printed.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use clever_hyperliquid::{Action, Address, PrivateKey, sign_l1_action};
 use serde_json::{Value, json};
@@ -28,25 +29,30 @@ impl std::fmt::Debug for ExchangeClient {
 pub const MAINNET: &str = "https://api.hyperliquid.xyz";
 
 /// The longest a request to the venue may take, connection included.
-pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a signed order stays good: well inside [`REQUEST_TIMEOUT`],
+/// so a copy that reaches the venue after its request timed out (and
+/// after the cancel sent then) is refused rather than left resting.
+pub const ORDER_GOOD_FOR: Duration = Duration::from_secs(10);
 
 impl ExchangeClient {
-    /// A client for `base` (e.g. `http://127.0.0.1:3001`) signing with `key`.
-    pub fn new(base: &str, key: PrivateKey) -> ExchangeClient {
-        ExchangeClient {
-            // A request the venue never answers must not hold up the ones
-            // behind it (a kill's cancels among them). Building fails only
-            // if TLS cannot start; the default client then still works.
-            http: reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+    /// A client for `base` (e.g. `http://127.0.0.1:3001`) signing with
+    /// `key`; an error if TLS cannot start.
+    pub fn new(base: &str, key: PrivateKey) -> Result<ExchangeClient, String> {
+        // A request the venue never answers must not hold up the ones
+        // behind it (a kill's cancels among them).
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| format!("starting the HTTP client: {e}"))?;
+        Ok(ExchangeClient {
+            http,
             base: base.trim_end_matches('/').to_owned(),
             key,
             mainnet: base.trim_end_matches('/') == MAINNET,
             last_nonce: Mutex::new(0),
-        }
+        })
     }
 
     /// The account's address.
@@ -75,19 +81,22 @@ impl ExchangeClient {
 
     /// Sign and send `action`; the venue's answer (`status` ok or err).
     pub async fn act(&self, action: &Action) -> Result<Value, String> {
-        let body = self.signed(action)?;
+        let body = self.signed(action, None)?;
         self.send_signed(&body).await
     }
 
-    /// The signed request of `action`, not sent: an error here means
-    /// nothing reached the venue.
-    pub fn signed(&self, action: &Action) -> Result<Value, String> {
+    /// The signed request of `action`, not sent, good for `good_for` if
+    /// given (the venue refuses it after): an error here means nothing
+    /// reached the venue.
+    pub fn signed(&self, action: &Action, good_for: Option<Duration>) -> Result<Value, String> {
         let nonce = self.nonce();
-        let signature = sign_l1_action(&self.key, action, (nonce, None, None), self.mainnet)
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let expires = good_for.map(|d| nonce.saturating_add(ms(d)));
+        let signature = sign_l1_action(&self.key, action, (nonce, None, expires), self.mainnet)
             .map_err(|e| format!("signing: {e}"))?;
         Ok(
             json!({"action": action, "nonce": nonce, "signature": signature,
-                  "vaultAddress": null, "expiresAfter": null}),
+                  "vaultAddress": null, "expiresAfter": expires}),
         )
     }
 

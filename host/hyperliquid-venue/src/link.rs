@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc as async_mpsc, watch};
 
-use crate::client::ExchangeClient;
+use crate::client::{ExchangeClient, ORDER_GOOD_FOR};
 
 /// What the venue asks of the exchange.
 #[derive(Debug)]
@@ -153,7 +153,7 @@ impl Link {
 
 async fn send(client: &ExchangeClient, request: Request) -> Reply {
     match request {
-        Request::Place { id, action } => match client.signed(&action) {
+        Request::Place { id, action } => match client.signed(&action, Some(ORDER_GOOD_FOR)) {
             // Not signed, so not sent: nothing can rest.
             Err(why) => Reply::Failed { id, why },
             Ok(body) => placed(id, client.send_signed(&body).await),

@@ -31,8 +31,8 @@ const KEEP_FINISHED: usize = 1_024;
 const EARLY_FILL_WAIT_MS: i64 = 300_000;
 /// The most such fills kept waiting.
 const EARLY_FILLS_KEPT: usize = 1_000;
-/// How soon a cancel of an order whose placement got no answer is sent
-/// again if it too got none; doubled each time, up to a minute.
+/// How soon after a failed answer a cancel of an order whose placement
+/// got no answer is sent again; doubled each time, up to a minute.
 const UNSURE_RETRY_MS: i64 = 5_000;
 /// The host's order ids fill a cloid's low 48 bits; the strategy's index
 /// in the host the 16 above them; the session's mark (the host's start
@@ -88,9 +88,9 @@ pub struct HyperliquidVenue {
     /// Fills of orders whose venue id is not known yet.
     early: Vec<Reply>,
     /// Orders whose placement got no answer that says, being cancelled by
-    /// cloid until the venue says they are gone: when to ask again, and
-    /// the wait after that.
-    unsure: HashMap<OrderId, (i64, i64)>,
+    /// cloid until the venue says they are gone: when to ask again (none
+    /// while a cancel awaits its answer), and the wait before the next.
+    unsure: HashMap<OrderId, (Option<i64>, i64)>,
 }
 
 impl HyperliquidVenue {
@@ -193,6 +193,7 @@ impl HyperliquidVenue {
                 error: Some(why),
             } => {
                 tracing::warn!("cancelling order {}: {why}", id.0);
+                self.ask_again_later(id, now);
                 None
             }
             // The venue says it is gone: done now, not when (or if) the
@@ -361,8 +362,16 @@ impl HyperliquidVenue {
         if let Err(e) = self.cancel(id, now) {
             tracing::warn!("order {}: its cancel could not be sent: {e:?}", id.0);
         }
-        self.unsure
-            .insert(id, (now.0 + UNSURE_RETRY_MS, UNSURE_RETRY_MS));
+        self.unsure.insert(id, (None, UNSURE_RETRY_MS));
+    }
+
+    /// A cancel of `id` failed: if it is unsure, ask again after a wait
+    /// (one cancel at a time, so none queue up behind a slow venue).
+    fn ask_again_later(&mut self, id: OrderId, now: Timestamp) {
+        if let Some((at, wait)) = self.unsure.get_mut(&id) {
+            *at = Some(now.0 + *wait);
+            *wait = (*wait * 2).min(60_000);
+        }
     }
 
     /// Ask again to cancel each unsure order still open whose time has
@@ -371,16 +380,15 @@ impl HyperliquidVenue {
         let orders = &self.orders;
         (self.unsure).retain(|id, _| orders.get(id).is_some_and(|l| l.order.status.is_open()));
         let due: Vec<OrderId> = (self.unsure.iter())
-            .filter(|(_, (at, _))| *at <= now.0)
+            .filter(|(_, (at, _))| at.is_some_and(|at| at <= now.0))
             .map(|(id, _)| *id)
             .collect();
         for id in due {
             if let Err(e) = self.cancel(id, now) {
                 tracing::warn!("order {}: its cancel could not be sent: {e:?}", id.0);
             }
-            if let Some((at, wait)) = self.unsure.get_mut(&id) {
-                *wait = (*wait * 2).min(60_000);
-                *at = now.0 + *wait;
+            if let Some((at, _)) = self.unsure.get_mut(&id) {
+                *at = None;
             }
         }
     }
@@ -867,20 +875,29 @@ mod tests {
         assert_eq!(asked, id);
         let cloid = venue.cloid(id).unwrap();
         assert!(matches!(action, Action::CancelByCloid { cancels } if cancels[0].cloid == cloid));
-        // The cancel gets no answer either: asked again after 5 s, then 10.
-        let lost = Some("operation timed out".to_owned());
-        answer.send(Reply::Cancelled { id, error: lost }).unwrap();
-        poll(&mut venue, 2_000 + UNSURE_RETRY_MS - 1);
+        // Nothing more is asked while that cancel awaits its answer.
+        poll(&mut venue, 60_000);
+        assert!(sent.try_recv().is_err(), "one cancel at a time");
+        // It gets no answer that says either: asked again 5 s after, then
+        // 10 s after the next such answer.
+        let lost = || Some("operation timed out".to_owned());
+        answer.send(Reply::Cancelled { id, error: lost() }).unwrap();
+        poll(&mut venue, 70_000);
+        poll(&mut venue, 70_000 + UNSURE_RETRY_MS - 1);
         assert!(sent.try_recv().is_err(), "not yet");
         assert!(venue.is_open(id));
-        poll(&mut venue, 2_000 + UNSURE_RETRY_MS);
+        poll(&mut venue, 70_000 + UNSURE_RETRY_MS);
         assert!(matches!(sent.try_recv(), Ok(Request::Cancel { .. })));
-        poll(&mut venue, 2_000 + 3 * UNSURE_RETRY_MS - 1);
+        answer.send(Reply::Cancelled { id, error: lost() }).unwrap();
+        poll(&mut venue, 80_000);
+        poll(&mut venue, 80_000 + 2 * UNSURE_RETRY_MS - 1);
         assert!(sent.try_recv().is_err(), "the wait doubles");
+        poll(&mut venue, 80_000 + 2 * UNSURE_RETRY_MS);
+        assert!(matches!(sent.try_recv(), Ok(Request::Cancel { .. })));
         let gone = Some(format!("Order was {GONE}. asset=0"));
         answer.send(Reply::Cancelled { id, error: gone }).unwrap();
         assert_eq!(
-            poll(&mut venue, 20_000)[0].status,
+            poll(&mut venue, 100_000)[0].status,
             OrderStatus::ExecutionComplete
         );
         assert!(!venue.is_open(id));

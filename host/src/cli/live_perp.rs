@@ -147,7 +147,8 @@ impl LiveArgs {
         );
         let store = Store::open(&database_url(self.db.as_deref())).await?;
         let (session, tag) = store.start_session(mode, "hyperliquid", None).await?;
-        let info = ExchangeClient::new(&self.url, key.unwrap_or_else(throwaway_key));
+        let info = ExchangeClient::new(&self.url, key.unwrap_or_else(throwaway_key))
+            .map_err(anyhow::Error::msg)?;
         let universe = Universe::from_json(
             info.info(&json!({"type": "meta"}))
                 .await
@@ -201,8 +202,15 @@ impl LiveArgs {
             );
         }
         let killed = store.kill_switch().await?.is_some();
+        // What can fail is read before any strategy starts: one's `init`
+        // may place orders, which must not be left resting by an error.
+        let now = wall_ms();
+        let mut days = Vec::with_capacity(plugins.len());
+        for plugin in &plugins {
+            days.push(realised_today(&store, &plugin.descriptor().name, mode, now).await?);
+        }
         let mut engine = Engine::new(SimClock::default());
-        for (index, plugin) in plugins.iter().enumerate() {
+        for ((index, plugin), today) in plugins.iter().enumerate().zip(days) {
             let venue: Box<dyn BookVenue> = if let Some(found) = &found {
                 // An asset's id is its index in the venue's list.
                 let rules = (universe.instrument_rules().into_iter().enumerate())
@@ -229,8 +237,6 @@ impl LiveArgs {
             // Killed before `init` runs: it may place orders too.
             book.set_kill_switch(killed);
             let name = &plugin.descriptor().name;
-            let now = wall_ms();
-            let today = realised_today(&store, name, mode, now).await?;
             if -today >= Money::from_f64(risk.daily_loss_limit) {
                 eprintln!(
                     "{name}: today's realised loss in {mode} trading, {}, has reached \
@@ -243,8 +249,16 @@ impl LiveArgs {
             book.carry_over(&[], (now, today));
             let desk = Desk::new(book, Box::new(SimVenue::new(SimConfig::default())))
                 .with_book_venue(venue);
-            let instance =
-                runtime.instantiate(plugin, &self.params, Timestamp(wall_ms()), Box::new(desk))?;
+            let started =
+                runtime.instantiate(plugin, &self.params, Timestamp(wall_ms()), Box::new(desk));
+            let instance = match started {
+                Ok(instance) => instance,
+                Err(e) => {
+                    // Those started before may have placed orders.
+                    tokio::task::block_in_place(|| wind_down(&mut engine));
+                    return Err(e.into());
+                }
+            };
             engine.add_strategy(instance);
         }
         eprintln!(
@@ -446,7 +460,13 @@ fn run_engine(
     let db = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let store = db.block_on(Store::open(&sink.url))?;
+    let store = match db.block_on(Store::open(&sink.url)) {
+        Ok(store) => store,
+        Err(e) => {
+            wind_down(&mut engine);
+            return Err(anyhow::Error::from(e).context("opening the database; trading stopped"));
+        }
+    };
     let mut stored: Vec<usize> = Vec::new();
     let mut last_save = Instant::now();
     // From what the desks were set from: a pull since is a change.
