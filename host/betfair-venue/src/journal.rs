@@ -4,8 +4,6 @@
 //! never race. A write that fails stops trading: the host would otherwise
 //! trade on without knowing what it has at the exchange.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use clever_market::Money;
 use clever_store::{BetReport, JournalOrder, JournalStatus, NewOrder, Reported, Store};
 use tokio::sync::{Mutex, watch};
@@ -24,9 +22,7 @@ pub(crate) struct Journal {
 /// Wall-clock epoch milliseconds: the journal records when things
 /// happened at the exchange, not the feed's time.
 pub(crate) fn wall_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    clever_engine::wall_now().0
 }
 
 /// Tell `fail` why trading must stop (the first reason is kept), and log it.

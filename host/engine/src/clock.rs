@@ -28,6 +28,14 @@ impl Clock for SimClock {
     }
 }
 
+/// The wall clock (epoch ms; 0 before 1970), for what happens off the
+/// data's clock: the kill switch, journals, alerts, a live venue's fills
+/// that come undated.
+pub fn wall_now() -> Timestamp {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    Timestamp(since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ use clever_sdk::{
     RiskLimit, Runner, RunnerPosition, SelectionId, Signal, Timestamp,
 };
 
+use super::book_log::BookLog;
 use super::book_venue::BookVenue;
 use super::predictions::{NoPredictions, Predictions};
 use super::venue::{MarketState, OrderChange, Venue};
@@ -95,6 +96,9 @@ pub struct Desk {
     book: Option<Box<dyn BookVenue>>,
     /// The book venue's realised profit when risk was last told of it.
     book_realised: Decimal,
+    /// Book orders placed or changed since the host last took them, if
+    /// it keeps a record of them (a running host; not a backtest).
+    book_journal: Option<BookLog>,
 }
 
 /// What a desk tells the host besides orders: its plugin's signals, and a
@@ -126,6 +130,7 @@ impl Desk {
             limit_told: None,
             book: None,
             book_realised: Decimal::ZERO,
+            book_journal: None,
         }
     }
 
@@ -135,6 +140,24 @@ impl Desk {
             book: Some(venue),
             ..self
         }
+    }
+
+    /// The same desk, keeping each book order it places and each change
+    /// to one until [`Desk::take_book_journal`] takes them.
+    pub fn journalling_book_orders(self) -> Self {
+        Desk {
+            book_journal: Some(BookLog::default()),
+            ..self
+        }
+    }
+
+    /// Book orders placed or changed since the last call, in that order
+    /// (an order may be listed more than once); none unless journalling.
+    pub fn take_book_journal(&mut self) -> Vec<BookOrder> {
+        self.book_journal
+            .as_mut()
+            .map(BookLog::take)
+            .unwrap_or_default()
     }
 
     /// Its order-book venue, if it has one (for its trades).
@@ -165,6 +188,9 @@ impl Desk {
             if !order.status.is_open() {
                 self.risk.book_done(order.id);
             }
+        }
+        if let Some(journal) = self.book_journal.as_mut() {
+            changes.iter().for_each(|order| journal.record(order));
         }
         self.note_realised(now);
     }
@@ -209,6 +235,9 @@ impl Desk {
         let gone = (self.book.as_ref()).is_none_or(|v| !v.is_open(id));
         if gone {
             self.risk.book_done(id);
+            if let Some(journal) = self.book_journal.as_mut() {
+                journal.gone(id);
+            }
         }
     }
 
@@ -231,6 +260,9 @@ impl Desk {
         self.risk.placed_book(id, now.0);
         if !order.status.is_open() {
             self.risk.book_done(id);
+        }
+        if let Some(journal) = self.book_journal.as_mut() {
+            journal.record(&order);
         }
         // A fill at once may have closed a trade: the next check counts it.
         self.note_realised(now);

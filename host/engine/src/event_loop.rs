@@ -215,6 +215,18 @@ pub struct StrategyOutcome {
     pub trades: Vec<clever_market::TradeRecord>,
 }
 
+/// One strategy's book orders placed or changed since the host last took
+/// them (see [`Engine::take_book_journal`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookJournal {
+    /// Name from the plugin.
+    pub name: String,
+    /// Semver version from the plugin.
+    pub version: String,
+    /// The orders, in the order they changed (one may be listed twice).
+    pub orders: Vec<BookOrder>,
+}
+
 /// The event loop over one source.
 pub struct Engine<C: Clock> {
     clock: C,
@@ -667,6 +679,26 @@ impl<C: Clock> Engine<C> {
                 slot.results.push(result);
             }
         }
+    }
+
+    /// Each strategy's book orders placed or changed since the last call,
+    /// of desks that keep them (`Desk::journalling_book_orders`), in the
+    /// order strategies were added; strategies with none are left out.
+    pub fn take_book_journal(&mut self) -> Vec<BookJournal> {
+        let mut taken = Vec::new();
+        for slot in &mut self.slots {
+            let orders = slot.desk_mut().take_book_journal();
+            if orders.is_empty() {
+                continue;
+            }
+            let d = slot.instance.descriptor();
+            taken.push(BookJournal {
+                name: d.name.clone(),
+                version: d.version.clone(),
+                orders,
+            });
+        }
+        taken
     }
 
     /// What each strategy did, in the order they were added.

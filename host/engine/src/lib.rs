@@ -20,6 +20,7 @@
 //! whether it runs a backtest, paper or live, the store, the CLI; how
 //! orders match (the venue) or what is allowed (risk).
 
+mod book_log;
 pub mod book_venue;
 pub mod clock;
 pub mod desk;
@@ -31,9 +32,11 @@ pub mod venue;
 pub mod versions;
 
 pub use book_venue::BookVenue;
-pub use clock::{Clock, SimClock};
+pub use clock::{Clock, SimClock, wall_now};
 pub use desk::{Desk, DeskEvents, Tally, TimerPass};
-pub use event_loop::{Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals};
+pub use event_loop::{
+    BookJournal, Engine, StrategyOutcome, StrategyStatus, SwapError, Swapped, Totals,
+};
 pub use pace::Pacer;
 pub use predictions::{NoPredictions, PredictionBook, Predictions, Published, SharedPredictions};
 pub use source::{Arrivals, Format, MarketSource, SourceError};

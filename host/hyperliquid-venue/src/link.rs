@@ -88,11 +88,19 @@ pub enum Reply {
         fee: Decimal,
         /// When (ms).
         time: i64,
+        /// The venue's trade id, which no other fill of the account has.
+        tid: Option<u64>,
+        /// From the snapshot a subscription starts with: the account's
+        /// past, of which only missed fills of our orders count.
+        history: bool,
     },
-    /// An order's status changed at the venue (`canceled`, `rejected`, ...).
+    /// An order's status changed at the venue (`open`, `canceled`,
+    /// `rejected`, ...).
     Update {
         /// The venue's order id.
         oid: u64,
+        /// The order's client id, if the venue says it.
+        cloid: Option<Cloid>,
         /// The new status.
         status: String,
     },
@@ -187,11 +195,6 @@ fn placed(id: OrderId, answer: Result<Value, String>) -> Reply {
     }
 }
 
-fn wall_ms() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 fn text(value: &Value) -> String {
     value
         .as_str()
@@ -204,7 +207,7 @@ fn decimal(value: &Value) -> Option<Decimal> {
 
 /// The account's fills, order updates and funding in a WebSocket message.
 fn account_events(channel: &str, data: &Value) -> Vec<Reply> {
-    let fills = |list: &Value| -> Vec<Reply> {
+    let fills = |list: &Value, history: bool| -> Vec<Reply> {
         (list.as_array().into_iter().flatten())
             .filter_map(|f| {
                 Some(Reply::Fill {
@@ -216,19 +219,25 @@ fn account_events(channel: &str, data: &Value) -> Vec<Reply> {
                     sz: decimal(&f["sz"])?,
                     fee: decimal(&f["fee"]).unwrap_or_default(),
                     // Undated, it is dated as it comes.
-                    time: f["time"].as_i64().unwrap_or_else(wall_ms),
+                    time: f["time"]
+                        .as_i64()
+                        .unwrap_or_else(|| clever_engine::wall_now().0),
+                    tid: f["tid"].as_u64(),
+                    history,
                 })
             })
             .collect()
     };
     match channel {
-        // The snapshot a subscription starts with is what happened before.
-        "userFills" if data["isSnapshot"] != true => fills(&data["fills"]),
+        // The snapshot a subscription starts with is what happened before,
+        // which may hold fills of ours made while the feed was connecting.
+        "userFills" => fills(&data["fills"], data["isSnapshot"] == true),
         "orderUpdates" => (data.as_array().into_iter().flatten())
             .filter_map(|u| {
                 let oid = u["order"]["oid"].as_u64()?;
                 Some(Reply::Update {
                     oid,
+                    cloid: serde_json::from_value(u["order"]["cloid"].clone()).ok(),
                     status: u["status"].as_str()?.to_owned(),
                 })
             })

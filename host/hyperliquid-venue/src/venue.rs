@@ -63,6 +63,8 @@ struct Live {
     done_at: Option<Decimal>,
     /// Counted among the finished orders kept.
     retired: bool,
+    /// The trade ids of its fills booked: none is booked twice.
+    tids: Vec<u64>,
 }
 
 /// A venue of one account on Hyperliquid (or the local one).
@@ -199,14 +201,20 @@ impl HyperliquidVenue {
             // The venue says it is gone: done now, not when (or if) the
             // account feed says so too (a stopping host waits on this).
             Reply::Cancelled { id, error: None } => self.cancelled(id),
+            // A subscription's snapshot, the account's past: only a fill of
+            // an order of ours counts, missed while the feed (re)connected
+            // and booked once, by its trade id; the rest is not news.
+            Reply::Fill {
+                history: true,
+                cloid,
+                tid,
+                ..
+            } if tid.is_none() || !cloid.is_some_and(|c| self.is_mine(c)) => None,
             Reply::Fill { oid, cloid, .. } if !self.by_oid.contains_key(&oid) => {
                 match cloid.map(|c| self.whose(c)) {
                     // Its placement's answer has not come yet: the cloid says whose.
                     Some(Whose::Mine(id)) if self.orders.contains_key(&id) => {
-                        if let Some(live) = self.orders.get_mut(&id) {
-                            live.oid = Some(oid);
-                        }
-                        self.by_oid.insert(oid, id);
+                        self.learn_oid(id, oid);
                         self.applied(reply, now)
                     }
                     // Another strategy of this host's: its own venue books it.
@@ -223,20 +231,47 @@ impl HyperliquidVenue {
             }
             Reply::Fill {
                 oid,
-                cloid: _,
-                coin: _,
                 buy,
                 px,
                 sz,
                 fee,
                 time,
-            } => self.filled(oid, (buy, px, sz, fee), time),
-            Reply::Update { oid, status } => self.updated(oid, &status),
+                tid,
+                ..
+            } => self.filled(oid, (buy, px, sz, fee), (time, tid)),
+            // An update of an order whose placement's answer has not come
+            // (or never will): its cloid says whose.
+            Reply::Update {
+                oid,
+                cloid: Some(cloid),
+                ..
+            } if !self.by_oid.contains_key(&oid) => match self.whose(cloid) {
+                Whose::Mine(id) if self.orders.contains_key(&id) => {
+                    self.learn_oid(id, oid);
+                    self.applied(reply, now)
+                }
+                _ => None,
+            },
+            Reply::Update { oid, status, .. } => self.updated(oid, &status),
             Reply::Funding { coin, usdc } => {
                 self.positions.fund(&coin, -usdc);
                 None
             }
         }
+    }
+
+    /// Whether `cloid` is one of this strategy's orders still known.
+    fn is_mine(&self, cloid: Cloid) -> bool {
+        matches!(self.whose(cloid), Whose::Mine(id) if self.orders.contains_key(&id))
+    }
+
+    /// Order `id` is `oid` at the venue (a fill or an update carrying its
+    /// cloid came before its placement's answer).
+    fn learn_oid(&mut self, id: OrderId, oid: u64) {
+        if let Some(live) = self.orders.get_mut(&id) {
+            live.oid = Some(oid);
+        }
+        self.by_oid.insert(oid, id);
     }
 
     /// A fill of a venue id no order of ours has (yet), without a cloid to
@@ -302,9 +337,10 @@ impl HyperliquidVenue {
 
     fn placed(&mut self, id: OrderId, status: &serde_json::Value) -> Option<BookOrder> {
         let live = self.orders.get_mut(&id)?;
-        // A fill carrying its cloid may have finished it already: the
-        // strategy has heard so, and is not told twice.
+        // A fill or an update carrying its cloid may have told the
+        // strategy already (it rests, or it finished): not told twice.
         let was_open = live.order.status.is_open();
+        let before = live.order.status;
         if let Some(error) = status["error"].as_str() {
             let taken_nothing = error.contains(NO_MATCH);
             live.order.status = if taken_nothing {
@@ -333,7 +369,7 @@ impl HyperliquidVenue {
         self.by_oid.insert(oid, id);
         self.settle_if_done(id);
         let order = &self.orders.get(&id)?.order;
-        (was_open || order.status.is_open()).then(|| order.clone())
+        (order.status != before).then(|| order.clone())
     }
 
     /// The venue holds `id` no more: done, if it was open (a fill heard
@@ -359,10 +395,16 @@ impl HyperliquidVenue {
             "order {}: no answer from the venue ({why}); cancelling it by its cloid in case it rests",
             id.0
         );
+        self.send_cancel(id, now);
+        self.unsure.insert(id, (None, UNSURE_RETRY_MS));
+    }
+
+    /// Cancel `id`, warning if the cancel cannot be sent (the link is
+    /// down: the host is stopping, and its next start cancels by cloid).
+    fn send_cancel(&mut self, id: OrderId, now: Timestamp) {
         if let Err(e) = self.cancel(id, now) {
             tracing::warn!("order {}: its cancel could not be sent: {e:?}", id.0);
         }
-        self.unsure.insert(id, (None, UNSURE_RETRY_MS));
     }
 
     /// A cancel of `id` failed: if it is unsure, ask again after a wait
@@ -384,9 +426,7 @@ impl HyperliquidVenue {
             .map(|(id, _)| *id)
             .collect();
         for id in due {
-            if let Err(e) = self.cancel(id, now) {
-                tracing::warn!("order {}: its cancel could not be sent: {e:?}", id.0);
-            }
+            self.send_cancel(id, now);
             if let Some((at, _)) = self.unsure.get_mut(&id) {
                 *at = None;
             }
@@ -404,7 +444,7 @@ impl HyperliquidVenue {
         &mut self,
         oid: u64,
         (buy, px, sz, fee): (bool, Decimal, Decimal, Decimal),
-        time: i64,
+        (time, tid): (i64, Option<u64>),
     ) -> Option<BookOrder> {
         let id = *self.by_oid.get(&oid)?;
         // A fill no venue could make (no size or price, or past what
@@ -418,6 +458,12 @@ impl HyperliquidVenue {
             return None;
         }
         let live = self.orders.get_mut(&id)?;
+        if let Some(tid) = tid {
+            if live.tids.contains(&tid) {
+                return None;
+            }
+            live.tids.push(tid);
+        }
         live.left -= sz;
         // Counted refused, but a fill shows the venue has it (its answer
         // and its feed disagreeing): what is left rests, so it is open
@@ -458,14 +504,21 @@ impl HyperliquidVenue {
         }
     }
 
+    /// The venue's word on an order's status: `open` makes an order still
+    /// waiting for its placement's answer resting for sure; a cancel or a
+    /// refusal (`canceled`, `marginCanceled`, `scheduledCancel`,
+    /// `tickRejected`, ...) ends an open one. Fills come as fills.
     fn updated(&mut self, oid: u64, status: &str) -> Option<BookOrder> {
         let id = *self.by_oid.get(&oid)?;
         let live = self.orders.get_mut(&id)?;
-        let gone = status.ends_with("anceled") || status.ends_with("ejected");
-        if !gone || live.order.status != OrderStatus::Executable {
-            return None;
-        }
-        live.order.status = OrderStatus::ExecutionComplete;
+        let gone = status.ends_with("anceled")
+            || status.ends_with("ejected")
+            || status == "scheduledCancel";
+        live.order.status = match live.order.status {
+            OrderStatus::Pending if status == "open" => OrderStatus::Executable,
+            open if open.is_open() && gone => OrderStatus::ExecutionComplete,
+            _ => return None,
+        };
         Some(live.order.clone())
     }
 }
@@ -526,6 +579,7 @@ impl BookVenue for HyperliquidVenue {
             stop,
             done_at: None,
             retired: false,
+            tids: Vec::new(),
         };
         self.orders.insert(id, live);
         Ok(order)
@@ -556,13 +610,17 @@ impl BookVenue for HyperliquidVenue {
     }
 
     fn poll(&mut self, now: Timestamp, changes: &mut Vec<BookOrder>) {
-        self.awaiting = (self.orders.values())
-            .any(|l| l.oid.is_none() && l.order.status == OrderStatus::Pending);
         let early = std::mem::take(&mut self.early);
         let mut replies: Vec<Reply> = early;
         while let Ok(reply) = self.link.replies.try_recv() {
             replies.push(reply);
         }
+        // Only a fill of an unknown venue id asks: most polls hear none.
+        let unknown =
+            |r: &Reply| matches!(r, Reply::Fill { oid, .. } if !self.by_oid.contains_key(oid));
+        self.awaiting = replies.iter().any(unknown)
+            && (self.orders.values())
+                .any(|l| l.oid.is_none() && l.order.status == OrderStatus::Pending);
         for reply in replies {
             if let Some(order) = self.apply(reply, now) {
                 changes.push(order);
@@ -650,7 +708,15 @@ mod tests {
             sz,
             fee: d("0.5"),
             time,
+            tid: None,
+            history: false,
         }
+    }
+
+    /// The venue's answer that order `id` rests as `oid`.
+    fn resting(id: OrderId, oid: u64) -> Reply {
+        let status = json!({"resting": {"oid": oid}});
+        Reply::Placed { id, status }
     }
 
     fn d(text: &str) -> Decimal {
@@ -676,13 +742,7 @@ mod tests {
             Ok(Request::Place { id: OrderId(1), .. })
         ));
         assert!(venue.is_open(id));
-        let resting = json!({"resting": {"oid": 55}});
-        answer
-            .send(Reply::Placed {
-                id,
-                status: resting,
-            })
-            .unwrap();
+        answer.send(resting(id, 55)).unwrap();
         answer.send(fill(55, d("0.05"), 2_000)).unwrap();
         let changes = poll(&mut venue, 2_000);
         assert_eq!(changes.len(), 2);
@@ -743,8 +803,7 @@ mod tests {
         let (mut venue, _sent, answer) = venue();
         let (a, b) = (buy(&mut venue, 1, 0.1), buy(&mut venue, 2, 0.1));
         for (id, oid) in [(a, 10), (b, 11)] {
-            let status = json!({"resting": {"oid": oid}});
-            answer.send(Reply::Placed { id, status }).unwrap();
+            answer.send(resting(id, oid)).unwrap();
         }
         poll(&mut venue, 2_000);
         assert_eq!(venue.cancel(a, Timestamp(2_000)), Ok(()));
@@ -801,8 +860,7 @@ mod tests {
             answer.send(Reply::Placed { id, status }).unwrap();
         }
         let last = buy(&mut venue, total + 1, 0.1);
-        let status = json!({"resting": {"oid": 4242}});
-        answer.send(Reply::Placed { id: last, status }).unwrap();
+        answer.send(resting(last, 4242)).unwrap();
         answer
             .send(Reply::Cancelled {
                 id: last,
@@ -903,6 +961,94 @@ mod tests {
         assert!(!venue.is_open(id));
         assert!(venue.unsure.is_empty());
         assert!(sent.try_recv().is_err(), "gone, so not asked again");
+    }
+
+    #[test]
+    fn a_subscriptions_snapshot_books_only_our_missed_fills_once() {
+        let (mut venue, _sent, answer) = venue();
+        let id = buy(&mut venue, 1, 0.3);
+        answer.send(resting(id, 55)).unwrap();
+        let traded = |oid, tid, cloid, history| {
+            let mut reply = fill(oid, d("0.1"), 2_000);
+            if let Reply::Fill {
+                tid: t,
+                cloid: c,
+                history: h,
+                ..
+            } = &mut reply
+            {
+                (*t, *c, *h) = (tid, cloid, history);
+            }
+            reply
+        };
+        let ours = venue.cloid(id);
+        answer.send(traded(55, Some(5), ours, false)).unwrap();
+        poll(&mut venue, 2_000);
+        assert_eq!(held(&venue), d("0.1"));
+        // The feed reconnects: its snapshot holds that fill, one made while
+        // it was away, another's, one without a cloid, and one of ours
+        // without a trade id (which could not be told from one booked).
+        let another = Some(Cloid((8 << 64) | 1));
+        let snapshot = [
+            traded(55, Some(5), ours, true),
+            traded(55, Some(6), ours, true),
+            traded(900, Some(7), another, true),
+            traded(901, Some(8), None, true),
+            traded(55, None, ours, true),
+        ];
+        for reply in snapshot {
+            answer.send(reply).unwrap();
+        }
+        let changes = poll(&mut venue, 3_000);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].size_filled, 0.2);
+        assert_eq!(held(&venue), d("0.2"));
+        assert!(venue.early.is_empty(), "history is not kept waiting");
+        // Heard again live, the missed fill is not booked twice.
+        answer.send(traded(55, Some(6), ours, false)).unwrap();
+        assert_eq!(poll(&mut venue, 4_000), []);
+        assert_eq!(held(&venue), d("0.2"));
+    }
+
+    #[test]
+    fn order_updates_carrying_our_cloid_are_matched_before_the_answer() {
+        let (mut venue, mut sent, answer) = venue();
+        let id = buy(&mut venue, 1, 0.2);
+        let why = "operation timed out".to_owned();
+        answer.send(Reply::Unanswered { id, why }).unwrap();
+        assert_eq!(poll(&mut venue, 2_000), []);
+        assert!(matches!(sent.try_recv(), Ok(Request::Place { .. })));
+        assert!(matches!(sent.try_recv(), Ok(Request::Cancel { .. })));
+        let update = |oid, cloid, status: &str| Reply::Update {
+            oid,
+            cloid,
+            status: status.to_owned(),
+        };
+        // Another's order, and another strategy's of this host: not ours.
+        let stranger = Some(Cloid((8 << 64) | 1));
+        let sibling = Some(Cloid((7 << 64) | (1 << ORDER_BITS) | 1));
+        answer.send(update(90, stranger, "open")).unwrap();
+        answer.send(update(91, sibling, "open")).unwrap();
+        assert_eq!(poll(&mut venue, 2_100), []);
+        // The venue says ours rests: it is resting for sure, under its id.
+        answer.send(update(92, venue.cloid(id), "open")).unwrap();
+        let changes = poll(&mut venue, 2_200);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].status, OrderStatus::Executable);
+        assert_eq!(venue.by_oid.get(&92), Some(&id));
+        // The placement's answer, late, tells nothing new.
+        answer.send(resting(id, 92)).unwrap();
+        assert_eq!(poll(&mut venue, 2_300), []);
+        // Cancelled (the cancel's own answer lost): ended by the update.
+        answer
+            .send(update(92, venue.cloid(id), "canceled"))
+            .unwrap();
+        let changes = poll(&mut venue, 2_400);
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert!(!venue.is_open(id));
+        poll(&mut venue, 120_000);
+        assert!(venue.unsure.is_empty(), "not asked to cancel again");
+        assert!(sent.try_recv().is_err());
     }
 
     #[test]

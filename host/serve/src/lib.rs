@@ -23,15 +23,11 @@ pub mod live;
 pub mod metrics;
 mod paper;
 
+pub use clever_engine::wall_now;
 pub use handle::{
     Activation, HostError, HostHandle, Journalling, Predicted, Publication, Setup, Started,
     VenueMaker,
 };
-/// The wall clock (epoch ms), for what happens off the market's clock: the
-/// kill switch, alerts of host events, the market data's lag.
-pub fn wall_now() -> clever_sdk::Timestamp {
-    clever_sdk::Timestamp(chrono::Utc::now().timestamp_millis())
-}
 
 pub use followed::{MarketLadder, MarketSummary, OpenOrder};
 pub use live::{

@@ -74,3 +74,26 @@ fn sqlite_file(url: &str) -> Option<&str> {
     let file = rest.split('?').next().unwrap_or(rest);
     (!file.is_empty() && file != ":memory:").then_some(file)
 }
+
+/// Read the database's kill switch each second (`clever kill`, or a
+/// serving host's `POST /kill`, may pull it at any time) into `switch`
+/// (true while pulled), until nobody follows it. A failed read changes
+/// nothing, and is warned of once until a read succeeds again.
+pub(super) async fn watch_kill_switch(store: Store, switch: tokio::sync::watch::Sender<bool>) {
+    let mut each = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut failing = false;
+    while !switch.is_closed() {
+        each.tick().await;
+        match store.kill_switch().await {
+            Ok(at) => {
+                failing = false;
+                let pulled = at.is_some();
+                switch.send_if_modified(|on| std::mem::replace(on, pulled) != pulled);
+            }
+            Err(e) if !std::mem::replace(&mut failing, true) => {
+                tracing::warn!("reading the kill switch (the host stays as it is): {e}");
+            }
+            Err(_) => {}
+        }
+    }
+}

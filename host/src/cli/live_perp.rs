@@ -17,13 +17,12 @@ use clever_hyperliquid::{PrivateKey, Universe};
 use clever_hyperliquid_venue::{ExchangeClient, HyperliquidVenue, Link, reconcile};
 use serde_json::json;
 
-use crate::engine::{BookVenue, Desk, Engine, SimClock};
+use crate::engine::{BookVenue, Desk, Engine, SimClock, wall_now};
 use crate::market::{Decimal, InstrumentEvent, Money, TradeRecord};
 use crate::risk::{RiskBook, RiskLimits};
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::sim::{BookSim, BookSimConfig, SimConfig, SimVenue};
-use crate::store::{Store, TradeSource, database_url};
-use clever_sdk::Timestamp;
+use crate::store::{BookOrderSource, Store, TradeSource, database_url};
 
 /// The leverage traded at unless `--leverage` says.
 const DEFAULT_LEVERAGE: u32 = 20;
@@ -85,6 +84,15 @@ impl LiveArgs {
             ..RuntimeConfig::default()
         })?;
         let plugins = super::backtest::load(&runtime, &self.plugins)?;
+        let mut names = std::collections::BTreeSet::new();
+        for plugin in &plugins {
+            let name = &plugin.descriptor().name;
+            anyhow::ensure!(
+                names.insert(name),
+                "two --plugin are the strategy {name}: a host runs a strategy once (its \
+                 orders and trades are kept by its name)"
+            );
+        }
         let params =
             serde_json::from_str(&self.params).context("--params must be a JSON object")?;
         super::backtest::check_params(&plugins, &params, "--params")?;
@@ -168,7 +176,7 @@ impl LiveArgs {
         // What marks this start's cloids (their high 64 bits): its time, not
         // the database's session number, which another database repeats
         // (and the venue refuses a cloid it has seen before).
-        let stamp = u64::try_from(wall_ms()).context("the clock is before 1970")?;
+        let stamp = u64::try_from(wall_now().0).context("the clock is before 1970")?;
         let found = match mode {
             "live" => Some(
                 reconcile(&client, &universe, stamp)
@@ -204,13 +212,16 @@ impl LiveArgs {
         let killed = store.kill_switch().await?.is_some();
         // What can fail is read before any strategy starts: one's `init`
         // may place orders, which must not be left resting by an error.
-        let now = wall_ms();
-        let mut days = Vec::with_capacity(plugins.len());
+        let now = wall_now().0;
+        let mut pasts = Vec::with_capacity(plugins.len());
         for plugin in &plugins {
-            days.push(realised_today(&store, &plugin.descriptor().name, mode, now).await?);
+            let name = &plugin.descriptor().name;
+            let today = realised_today(&store, name, mode, now).await?;
+            let placed = (store.book_orders_placed_since(name, mode, now - HOUR_MS)).await?;
+            pasts.push((placed, today));
         }
         let mut engine = Engine::new(SimClock::default());
-        for ((index, plugin), today) in plugins.iter().enumerate().zip(days) {
+        for ((index, plugin), (placed, today)) in plugins.iter().enumerate().zip(pasts) {
             let venue: Box<dyn BookVenue> = if let Some(found) = &found {
                 // An asset's id is its index in the venue's list.
                 let rules = (universe.instrument_rules().into_iter().enumerate())
@@ -223,7 +234,7 @@ impl LiveArgs {
                 // One strategy per account: the first takes the positions over.
                 if plugins.len() == 1 {
                     for (coin, size, entry) in &found.positions {
-                        venue.adopt(coin, *size, *entry, Timestamp(wall_ms()));
+                        venue.adopt(coin, *size, *entry, wall_now());
                     }
                 }
                 Box::new(venue)
@@ -244,13 +255,12 @@ impl LiveArgs {
                     -today, risk.daily_loss_limit
                 );
             }
-            // The day's loss carries over; the hourly order count does
-            // not (book orders are not journalled, as Betfair's are).
-            book.carry_over(&[], (now, today));
+            // The day's loss and the hourly order count carry over.
+            book.carry_over(&placed, (now, today));
             let desk = Desk::new(book, Box::new(SimVenue::new(SimConfig::default())))
-                .with_book_venue(venue);
-            let started =
-                runtime.instantiate(plugin, &self.params, Timestamp(wall_ms()), Box::new(desk));
+                .with_book_venue(venue)
+                .journalling_book_orders();
+            let started = runtime.instantiate(plugin, &self.params, wall_now(), Box::new(desk));
             let instance = match started {
                 Ok(instance) => instance,
                 Err(e) => {
@@ -281,7 +291,7 @@ impl LiveArgs {
         // The database's kill switch, read off the engine's thread: a slow
         // database must not hold up fills and cancels.
         let (switch_tx, kill_switch) = tokio::sync::watch::channel(killed);
-        let watching = tokio::spawn(watch_kill_switch(store.clone(), switch_tx));
+        let watching = tokio::spawn(super::kill::watch_kill_switch(store.clone(), switch_tx));
         let (events_tx, events) = mpsc::channel();
         tokio::spawn(feed(client.ws_url(), listed, stop.clone(), events_tx));
         let url = database_url(self.db.as_deref());
@@ -316,6 +326,7 @@ impl LiveArgs {
         let ended = engine_thread.join();
         let _ = link_stop_tx.send(true);
         watching.abort();
+        let _ = watching.await;
         let (trades, orders) =
             ended.map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
         store.stop_session(session).await?;
@@ -352,6 +363,7 @@ async fn realised_today(
 }
 
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 
 /// Set the account's leverage for each instrument traded (cross margin),
 /// capped at the instrument's maximum: the venue's margin and the host's
@@ -400,11 +412,6 @@ fn throwaway_key() -> PrivateKey {
     PrivateKey::parse(&one).unwrap_or_else(|_| unreachable!("1 is a valid private key"))
 }
 
-fn wall_ms() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    now.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// The market feed: books, trades and one-minute candles of `coins`, as
 /// engine events.
 async fn feed(
@@ -437,7 +444,7 @@ async fn feed(
     .await;
 }
 
-/// Where closed trades go, as they close.
+/// Where orders and closed trades go, about once a second.
 struct TradeSink {
     url: String,
     mode: &'static str,
@@ -471,6 +478,9 @@ fn run_engine(
     let mut last_save = Instant::now();
     // From what the desks were set from: a pull since is a change.
     let mut killed = sink.killed;
+    // The wall clock from the start: an order placed on the first event
+    // is dated now, not at that event's time (a replay's may be years old).
+    engine.tick(wall_now());
     loop {
         // The feed ends as the host stops: that is a stop too.
         let ended = match events.recv_timeout(Duration::from_millis(100)) {
@@ -481,7 +491,7 @@ fn run_engine(
             Err(mpsc::RecvTimeoutError::Timeout) => false,
             Err(mpsc::RecvTimeoutError::Disconnected) => true,
         };
-        engine.tick(Timestamp(wall_ms()));
+        engine.tick(wall_now());
         engine.poll_venues();
         let stopping = ended || *stop.borrow();
         if stopping {
@@ -494,12 +504,13 @@ fn run_engine(
         }
         if stopping || last_save.elapsed() >= Duration::from_secs(1) {
             last_save = Instant::now();
-            if let Err(e) = db.block_on(save_new(&store, &engine, &sink, &mut stored)) {
+            let saved = db.block_on(save_new(&store, &mut engine, &sink, &mut stored));
+            if let Err(e) = saved {
                 // Stop trading before giving up: nothing rests unwatched.
                 if !stopping {
                     wind_down(&mut engine);
                 }
-                return Err(e.context("storing closed trades; trading stopped"));
+                return Err(e.context("storing orders and closed trades; trading stopped"));
             }
         }
         if stopping {
@@ -508,28 +519,6 @@ fn run_engine(
     }
     db.block_on(store.close());
     Ok((stored.iter().sum(), order_lines(&engine)))
-}
-
-/// Read the database's kill switch each second (`clever kill`, or a
-/// serving host's `POST /kill`, may pull it at any time) into `switch`,
-/// until the engine is gone. A failed read changes nothing.
-async fn watch_kill_switch(store: Store, switch: tokio::sync::watch::Sender<bool>) {
-    let mut each = tokio::time::interval(Duration::from_secs(1));
-    let mut failing = false;
-    while !switch.is_closed() {
-        each.tick().await;
-        match store.kill_switch().await {
-            Ok(at) => {
-                failing = false;
-                let pulled = at.is_some();
-                switch.send_if_modified(|on| std::mem::replace(on, pulled) != pulled);
-            }
-            Err(e) if !std::mem::replace(&mut failing, true) => {
-                tracing::warn!("reading the kill switch (the host stays as it is): {e}");
-            }
-            Err(_) => {}
-        }
-    }
 }
 
 /// The kill switch changed to `on`: stop trading and cancel every open
@@ -555,13 +544,13 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// to say each cancel is done. Positions stay as they are: closing them
 /// is the strategy's or the trader's call, not the host's.
 fn wind_down(engine: &mut Engine<SimClock>) {
-    engine.tick(Timestamp(wall_ms()));
+    engine.tick(wall_now());
     let asked = engine.kill();
     let started = Instant::now();
     engine.poll_venues();
     while engine.open_book_orders() > 0 && started.elapsed() < CANCEL_GRACE {
         std::thread::sleep(Duration::from_millis(20));
-        engine.tick(Timestamp(wall_ms()));
+        engine.tick(wall_now());
         engine.poll_venues();
     }
     let left = engine.open_book_orders();
@@ -595,13 +584,25 @@ fn order_lines(engine: &Engine<SimClock>) -> Vec<String> {
         .collect()
 }
 
-/// Store each strategy's trades closed since the last call.
+/// Store each strategy's orders placed or changed, and trades closed,
+/// since the last call.
 async fn save_new(
     store: &Store,
-    engine: &Engine<SimClock>,
+    engine: &mut Engine<SimClock>,
     sink: &TradeSink,
     stored: &mut Vec<usize>,
 ) -> anyhow::Result<()> {
+    let now = wall_now().0;
+    for journal in engine.take_book_journal() {
+        let source = BookOrderSource {
+            mode: sink.mode,
+            session: &sink.session,
+            venue: "hyperliquid",
+            strategy: &journal.name,
+            version: &journal.version,
+        };
+        store.save_book_orders(source, &journal.orders, now).await?;
+    }
     let outcomes = engine.outcomes();
     stored.resize(outcomes.len(), 0);
     for (o, done) in outcomes.iter().zip(stored.iter_mut()) {

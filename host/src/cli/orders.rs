@@ -1,8 +1,11 @@
 //! `clever orders`: the order journal of running hosts (live and paper),
 //! kept across restarts: each order as the venue last reported it, and
-//! each strategy version's orders, matched stake and settled profit.
+//! each strategy version's orders, matched stake and settled profit; and
+//! the order-book orders (perpetuals) hosts placed, as last reported.
 
-use crate::store::{JournalOrder, JournalStatus, OrderQuery, Store, VersionResult, database_url};
+use crate::store::{
+    BookOrderRow, JournalOrder, JournalStatus, OrderQuery, Store, VersionResult, database_url,
+};
 
 /// The orders running hosts placed, and their results per strategy version.
 #[derive(Debug, clap::Args)]
@@ -20,13 +23,14 @@ pub struct Args {
     /// REJECTED or FAILED.
     #[arg(long)]
     status: Option<String>,
-    /// In this market only.
+    /// In this market (or order-book instrument, e.g. BTC) only.
     #[arg(long)]
     market: Option<String>,
     /// The newest this many orders.
     #[arg(long, default_value_t = 50)]
     limit: i64,
-    /// JSON (`{"orders": [...], "versions": [...]}`) instead of tables.
+    /// JSON (`{"orders": [...], "versions": [...], "book_orders": [...]}`)
+    /// instead of tables.
     #[arg(long)]
     json: bool,
 }
@@ -47,26 +51,32 @@ impl Args {
             limit: Some(self.limit),
         };
         let url = database_url(self.db.as_deref());
-        let (orders, versions) = super::block_on(async {
+        let (orders, versions, book) = super::block_on(async {
             let store = Store::open(&url).await?;
             let orders = store.journal_orders(&query).await?;
             let versions = store.journal_results().await?;
+            let book = store.book_orders(&query).await?;
             store.close().await;
-            anyhow::Ok((orders, versions))
+            anyhow::Ok((orders, versions, book))
         })?;
         if self.json {
-            let all = serde_json::json!({"orders": orders, "versions": versions});
+            let all =
+                serde_json::json!({"orders": orders, "versions": versions, "book_orders": book});
             return super::output::print_json(&all);
+        }
+        if versions.is_empty() && book.is_empty() {
+            println!("no orders yet (a host running `clever live` journals every order it places)");
+            return Ok(());
         }
         print_versions(&versions);
         print_orders(&orders);
+        print_book_orders(&book);
         Ok(())
     }
 }
 
 fn print_versions(versions: &[VersionResult]) {
     if versions.is_empty() {
-        println!("no orders yet (a host running `clever live` journals every order it places)");
         return;
     }
     println!(
@@ -123,6 +133,43 @@ fn print_orders(orders: &[JournalOrder]) {
             o.status.text(),
             o.matched,
             profit
+        );
+    }
+}
+
+/// Order-book orders, newest first: the strategy, the session and the
+/// host's id of each, what was asked and where it stands.
+fn print_book_orders(orders: &[BookOrderRow]) {
+    if orders.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "{:<28} {:<5} {:<26} {:>6} {:<10} {:<4} {:>12} {:>12} {:<18} {:>12}",
+        "strategy version",
+        "mode",
+        "session",
+        "order",
+        "instrument",
+        "side",
+        "price",
+        "size",
+        "status",
+        "filled"
+    );
+    for o in orders {
+        println!(
+            "{:<28} {:<5} {:<26} {:>6} {:<10} {:<4} {:>12} {:>12} {:<18} {:>12}",
+            format!("{}@{}", o.strategy, o.version),
+            o.mode,
+            o.session,
+            o.order_id,
+            o.instrument,
+            o.side,
+            o.price,
+            o.size,
+            o.status,
+            o.filled
         );
     }
 }

@@ -222,11 +222,12 @@ impl Host {
                  POST /kill/release or `clever kill --release`"
             );
         }
-        let following = tokio::spawn(follow_kill_switch(
-            store.clone(),
-            Arc::downgrade(&handle),
-            killed,
-        ));
+        // One task, so that aborting and awaiting it stops both halves.
+        let (switch, host) = (tokio::sync::watch::channel(killed), Arc::downgrade(&handle));
+        let reading = super::kill::watch_kill_switch(store.clone(), switch.0);
+        let following = tokio::spawn(async move {
+            tokio::join!(reading, follow_kill_switch(switch.1, host, killed));
+        });
         let alerter = handle.alerter();
         let looping = std::thread::Builder::new()
             .name("event-loop".into())
@@ -260,32 +261,29 @@ pub(super) type Running = (
     tokio::task::JoinHandle<()>,
 );
 
-/// Follow the database's kill switch, which another process may pull or
-/// release (`clever kill`, another host's `POST /kill`): within a second
-/// this host stops trading, or trades again, to match. It commands the
-/// event loop only and never writes the switch, so it cannot undo a
-/// newer pull or release; it acts on a change of the switch, and only if
-/// the host is not already so (its own `POST /kill` changed both). The
-/// caller aborts it before the host stops trading for good.
-async fn follow_kill_switch(store: Store, host: std::sync::Weak<HostHandle>, mut seen: bool) {
-    let mut each = tokio::time::interval(std::time::Duration::from_secs(1));
-    let mut failing = false;
+/// Follow the database's kill switch as `switch` reads it, which another
+/// process may pull or release (`clever kill`, another host's `POST
+/// /kill`): within a second this host stops trading, or trades again, to
+/// match. It commands the event loop only and never writes the switch, so
+/// it cannot undo a newer pull or release; it acts on a change of the
+/// switch, and only if the host is not already so (its own `POST /kill`
+/// changed both). A change it failed to follow is tried again each
+/// second. The caller aborts it before the host stops trading for good.
+async fn follow_kill_switch(
+    mut switch: tokio::sync::watch::Receiver<bool>,
+    host: std::sync::Weak<HostHandle>,
+    mut seen: bool,
+) {
+    let second = std::time::Duration::from_secs(1);
     loop {
-        each.tick().await;
-        let read = store.kill_switch().await;
+        // A change, or a second gone by (to try a failed follow again).
+        if let Ok(Err(_)) = tokio::time::timeout(second, switch.changed()).await {
+            return;
+        }
+        let on = *switch.borrow_and_update();
         let Some(host) = host.upgrade() else {
             return;
         };
-        let on = match read {
-            Ok(at) => at.is_some(),
-            Err(e) => {
-                if !std::mem::replace(&mut failing, true) {
-                    tracing::warn!("reading the kill switch (the host stays as it is): {e}");
-                }
-                continue;
-            }
-        };
-        failing = false;
         if on == seen {
             continue;
         }

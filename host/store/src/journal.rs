@@ -236,6 +236,27 @@ pub struct OrderQuery {
     pub limit: Option<i64>,
 }
 
+impl OrderQuery {
+    /// Its conditions on the columns of its strategy, version, status and
+    /// market (`column = $n`), and the values they bind, in order.
+    pub(crate) fn conditions(&self, columns: [&str; 4]) -> (Vec<String>, Vec<&str>) {
+        let (mut filters, mut args) = (Vec::new(), Vec::new());
+        let values = [&self.strategy, &self.version, &self.status, &self.market_id];
+        for (column, value) in columns.into_iter().zip(values) {
+            if let Some(value) = value {
+                args.push(value.as_str());
+                filters.push(format!("{column} = ${}", args.len()));
+            }
+        }
+        (filters, args)
+    }
+
+    /// ` LIMIT n`, if it has one.
+    pub(crate) fn limit_clause(&self) -> String {
+        (self.limit).map_or(String::new(), |n| format!(" LIMIT {}", n.max(0)))
+    }
+}
+
 /// The row of an order as a journal write reads it first.
 type Head = (i64, String, Option<String>, i64, i64, i64, i64, bool);
 
@@ -540,24 +561,13 @@ impl Store {
 
     /// The journal's orders as `q` asks, newest first.
     pub async fn journal_orders(&self, q: &OrderQuery) -> Result<Vec<JournalOrder>, StoreError> {
-        let mut filters = vec!["o.run IS NULL".to_owned()];
-        let mut args: Vec<&str> = Vec::new();
-        let wanted = [
-            ("s.name", &q.strategy),
-            ("v.version", &q.version),
-            ("o.status", &q.status),
-            ("m.market_id", &q.market_id),
-        ];
-        for (column, value) in wanted {
-            if let Some(value) = value {
-                args.push(value);
-                filters.push(format!("{column} = ${}", args.len()));
-            }
-        }
-        let limit = q
-            .limit
-            .map_or(String::new(), |n| format!(" LIMIT {}", n.max(0)));
-        let filter = format!("{} ORDER BY o.id DESC{limit}", filters.join(" AND "));
+        let (mut filters, args) = q.conditions(["s.name", "v.version", "o.status", "m.market_id"]);
+        filters.insert(0, "o.run IS NULL".to_owned());
+        let filter = format!(
+            "{} ORDER BY o.id DESC{}",
+            filters.join(" AND "),
+            q.limit_clause()
+        );
         self.journal_list(&filter, &args, "listing orders").await
     }
 

@@ -10,6 +10,7 @@
 //! it rows; stored stream lines are text to it) or the engine.
 
 mod alerts;
+mod book_orders;
 mod connect;
 mod ingest;
 mod journal;
@@ -31,6 +32,7 @@ mod trades;
 mod write;
 
 pub use alerts::{AlertRow, DeliveryRow, Due, NewAlert};
+pub use book_orders::{BookOrderRow, BookOrderSource};
 pub use connect::{
     DEFAULT_URL, QUERY_BUCKETS_US, QUERY_TIMEOUT, Store, StoreError, database_url, query_times,
     without_password,

@@ -132,7 +132,8 @@ pub(crate) fn persistence(p: Persistence) -> &'static str {
     }
 }
 
-fn status(s: OrderStatus) -> &'static str {
+/// An order's status as the order tables write it.
+pub(crate) fn status(s: OrderStatus) -> &'static str {
     match s {
         OrderStatus::Pending => "PENDING",
         OrderStatus::Executable => "EXECUTABLE",

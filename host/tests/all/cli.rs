@@ -583,9 +583,10 @@ fn db_migrate_and_status_on_a_new_sqlite_file_and_a_missing_database() {
     let out = clever(&["db", "migrate", "--db", &url]);
     // Every migration this build has (the schema, the registry, money
     // in pennies, the kill switch, the order journal, run analytics, the
-    // sweep queue, sessions, prediction features, the alert outbox).
+    // sweep queue, sessions, prediction features, the alert outbox, trade
+    // records, order-book orders).
     assert!(
-        stdout(&out).contains("12 migration(s) applied"),
+        stdout(&out).contains("13 migration(s) applied"),
         "{}",
         stdout(&out)
     );

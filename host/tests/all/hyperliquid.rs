@@ -1096,6 +1096,45 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
         ["2901"],
         "the stopped host's order is gone: {stderr}"
     );
+    // The database keeps the order as it ended: `clever orders` lists it,
+    // and a host started within the hour counts it toward the hourly limit.
+    // A tenth under the best bid, 3000; cancelled with nothing filled.
+    let want = [
+        "fixture-book-rester",
+        "live",
+        "ETH",
+        "buy",
+        "2700",
+        "EXECUTION_COMPLETE",
+        "0",
+    ];
+    assert_eq!(book_orders(&db), [want.map(str::to_owned)]);
+    let hourly = dir.path().join("hourly.toml");
+    std::fs::write(&hourly, "[risk]\nmax_orders_per_hour = 1\n").unwrap();
+    let hourly = hourly.to_str().unwrap();
+    let args = ["--seconds", "3", "--risk", hourly];
+    let stderr = live_for_seconds(&running, plugin, &db, &args).await;
+    let refused =
+        "fixture-book-rester@1.0.0: 0 orders placed, refused: risk-limit:max-orders-per-hour";
+    assert!(stderr.contains(refused), "{stderr}");
+    assert_eq!(open_prices(&running).await, ["2901"], "{stderr}");
+    // On paper too, though the simulated book drops a cancelled order
+    // without a word: the database hears that it ended.
+    let paper = format!("sqlite://{}", dir.path().join("paper.db").display());
+    let args = ["--seconds", "3", "--paper"];
+    let stderr = live_for_seconds(&running, plugin, &paper, &args).await;
+    let placed = "fixture-book-rester@1.0.0: 1 orders placed, none refused";
+    assert!(stderr.contains(placed), "{stderr}");
+    let want = [
+        "fixture-book-rester",
+        "paper",
+        "ETH",
+        "buy",
+        "2700",
+        "EXECUTION_COMPLETE",
+        "0",
+    ];
+    assert_eq!(book_orders(&paper), [want.map(str::to_owned)], "{stderr}");
 
     // The database's kill switch, pulled by `clever kill` while the order
     // rests, stops the host trading and cancels the order; the host runs on.
@@ -1114,19 +1153,40 @@ async fn a_restarted_live_host_takes_over_positions_and_cancels_an_earlier_sessi
     assert!(out.status.success(), "{stderr}");
     let pulled = "the kill switch was pulled: trading stopped, 1 open order(s) asked to cancel";
     assert!(stderr.contains(pulled), "{stderr}");
-    // A host started while it is on places nothing until it is released.
-    let stderr = live_for_seconds(&running, plugin, &db, &["--seconds", "2"]).await;
+    // A host started while it is on places nothing until it is released,
+    // not even an order its strategy places from `init`.
+    let at_start = ["--seconds", "2", "--params", r#"{"at_start": 2800}"#];
+    let stderr = live_for_seconds(&running, plugin, &db, &at_start).await;
     assert!(
         stderr.contains("the kill switch is on (it was pulled before this host started)"),
         "{stderr}"
     );
     assert!(
         stderr.contains(
-            "fixture-book-rester@1.0.0: 0 orders placed, refused: risk-limit:kill-switch "
+            "fixture-book-rester@1.0.0: 0 orders placed, refused: risk-limit:kill-switch 1\n"
         ),
         "{stderr}"
     );
     assert_eq!(open_prices(&running).await, ["2901"], "{stderr}");
+}
+
+/// The order-book orders `clever orders` lists in `db`, newest first:
+/// strategy, mode, instrument, side, price, status and size filled.
+fn book_orders(db: &str) -> Vec<[String; 7]> {
+    let listed = crate::serve::ok(&crate::serve::clever(&["orders", "--db", db, "--json"]));
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let fields = [
+        "strategy",
+        "mode",
+        "instrument",
+        "side",
+        "price",
+        "status",
+        "filled",
+    ];
+    (listed["book_orders"].as_array().unwrap().iter())
+        .map(|o| fields.map(|f| o[f].as_str().unwrap().to_owned()))
+        .collect()
 }
 
 /// Wait (at most 15 s) until `n` orders rest for `KEY`'s account.

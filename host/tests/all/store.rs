@@ -1053,3 +1053,105 @@ fn trades_since_picks_one_strategys_trades_of_a_mode_closed_from_a_moment() {
         })
     });
 }
+
+/// Order-book orders of running hosts: each one row per session,
+/// strategy and id, brought up to date as it changes; a restarting host's
+/// hourly count reads one strategy's in its mode from a moment, and
+/// `clever orders` filters them, on both databases.
+#[test]
+fn book_orders_are_kept_as_last_reported_and_read_by_strategy_mode_and_time() {
+    use clever_host::store::{BookOrderSource, OrderQuery};
+    use clever_sdk::{BookOrder, BookOrderRequest, BookSide, OrderId, OrderStatus};
+    use clever_sdk::{RejectReason, Timestamp};
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let since = 1_764_979_200_000; // 2025-12-06 00:00 UTC
+            let source = |mode, session, strategy| BookOrderSource {
+                mode,
+                session,
+                venue: "hyperliquid",
+                strategy,
+                version: "1.0.0",
+            };
+            let order = |id, at: i64, status| {
+                let request = BookOrderRequest::limit("ETH", BookSide::Buy, 2_999.5, 0.01);
+                BookOrder::new(OrderId(id), request, status, Timestamp(at))
+            };
+            let mut filled = order(2, since + 5, OrderStatus::ExecutionComplete);
+            filled.size_filled = 0.01;
+            filled.average_price = Some(2_999.5);
+            filled.fees = 0.0045;
+            let mut refused = order(3, since + 6, OrderStatus::Rejected);
+            refused.rejection = Some(RejectReason::VenueError("margin".into()));
+            let first = [
+                order(1, since - 1, OrderStatus::Pending),
+                order(2, since + 5, OrderStatus::Executable),
+                filled,
+                refused,
+            ];
+            let s1 = source("live", "s1", "a");
+            store
+                .save_book_orders(s1, &first, since + 10)
+                .await
+                .unwrap();
+            // A later save brings order 1 up to date, not a second row.
+            let done = [order(1, since - 1, OrderStatus::ExecutionComplete)];
+            store.save_book_orders(s1, &done, since + 20).await.unwrap();
+            let others = [order(1, since + 1, OrderStatus::Pending)];
+            for s in [source("paper", "p1", "a"), source("live", "s1", "b")] {
+                store.save_book_orders(s, &others, since).await.unwrap();
+            }
+            // Another session's order 1 is another order.
+            let s2 = source("live", "s2", "a");
+            store.save_book_orders(s2, &others, since).await.unwrap();
+
+            let placed = store
+                .book_orders_placed_since("a", "live", since)
+                .await
+                .unwrap();
+            assert_eq!(placed, [since + 1, since + 5, since + 6], "{}", db.url);
+            let all = |strategy: &str, status: Option<&str>| OrderQuery {
+                strategy: Some(strategy.into()),
+                status: status.map(str::to_owned),
+                ..OrderQuery::default()
+            };
+            let rows = store.book_orders(&all("a", None)).await.unwrap();
+            let brief: Vec<(&str, &str, i64, &str)> = (rows.iter())
+                .map(|r| {
+                    (
+                        r.mode.as_str(),
+                        r.session.as_str(),
+                        r.order_id,
+                        r.status.as_str(),
+                    )
+                })
+                .collect();
+            let want = [
+                ("live", "s1", 3, "REJECTED"),
+                ("live", "s1", 2, "EXECUTION_COMPLETE"),
+                ("live", "s2", 1, "PENDING"),
+                ("paper", "p1", 1, "PENDING"),
+                ("live", "s1", 1, "EXECUTION_COMPLETE"),
+            ];
+            assert_eq!(brief, want, "newest first: {}", db.url);
+            let two = &rows[1];
+            let money = (two.price.as_str(), two.size.as_str(), two.filled.as_str());
+            assert_eq!(money, ("2999.5", "0.01", "0.01"), "{}", db.url);
+            assert_eq!(two.average_price.as_deref(), Some("2999.5"));
+            assert_eq!((two.fees.as_str(), two.side.as_str()), ("0.0045", "buy"));
+            assert_eq!(rows[0].reason.as_deref(), Some("venue-error:margin"));
+            let refused = store
+                .book_orders(&all("a", Some("REJECTED")))
+                .await
+                .unwrap();
+            assert_eq!(refused.len(), 1, "{}", db.url);
+            let in_btc = OrderQuery {
+                market_id: Some("BTC".into()),
+                ..OrderQuery::default()
+            };
+            assert!(store.book_orders(&in_btc).await.unwrap().is_empty());
+            store.close().await;
+        })
+    });
+}
