@@ -178,7 +178,7 @@ impl HyperliquidVenue {
 
     fn applied(&mut self, reply: Reply, now: Timestamp) -> Option<BookOrder> {
         match reply {
-            Reply::Placed { id, status } => self.placed(id, &status),
+            Reply::Placed { id, status } => self.placed(id, &status, now),
             Reply::Failed { id, why } => self.refused(id, why),
             Reply::Unanswered { id, why } => {
                 self.make_sure_gone(id, &why, now);
@@ -335,13 +335,28 @@ impl HyperliquidVenue {
         }
     }
 
-    fn placed(&mut self, id: OrderId, status: &serde_json::Value) -> Option<BookOrder> {
+    fn placed(
+        &mut self,
+        id: OrderId,
+        status: &serde_json::Value,
+        now: Timestamp,
+    ) -> Option<BookOrder> {
         let live = self.orders.get_mut(&id)?;
         // A fill or an update carrying its cloid may have told the
         // strategy already (it rests, or it finished): not told twice.
-        let was_open = live.order.status.is_open();
         let before = live.order.status;
         if let Some(error) = status["error"].as_str() {
+            match before {
+                OrderStatus::Pending => {}
+                // The account feed said it rests; the answer says it does
+                // not: it is cancelled by its cloid until the venue says.
+                OrderStatus::Executable => {
+                    self.make_sure_gone(id, error, now);
+                    return None;
+                }
+                // Ended already, as the feed told.
+                _ => return None,
+            }
             let taken_nothing = error.contains(NO_MATCH);
             live.order.status = if taken_nothing {
                 OrderStatus::ExecutionComplete
@@ -351,7 +366,7 @@ impl HyperliquidVenue {
             if !taken_nothing {
                 live.order.rejection = Some(RejectReason::VenueError(error.to_owned()));
             }
-            return was_open.then(|| live.order.clone());
+            return Some(live.order.clone());
         }
         let (oid, filled) = match (&status["resting"]["oid"], &status["filled"]) {
             (resting, _) if resting.is_u64() => (resting.as_u64(), None),
@@ -465,16 +480,7 @@ impl HyperliquidVenue {
             live.tids.push(tid);
         }
         live.left -= sz;
-        // Counted refused, but a fill shows the venue has it (its answer
-        // and its feed disagreeing): what is left rests, so it is open
-        // again, and a kill or a stop cancels it. (Risk, told of the
-        // refusal, does not count it again.)
-        let reopened = live.order.status == OrderStatus::Rejected && live.left > Decimal::ZERO;
-        if reopened {
-            live.order.status = OrderStatus::Executable;
-            live.order.rejection = None;
-            live.retired = false;
-        }
+        let reopen = live.order.status == OrderStatus::Rejected && live.left > Decimal::ZERO;
         live.value += px * sz;
         live.fees += fee;
         let filled = exact(live.order.request.size).unwrap_or_default() - live.left;
@@ -485,8 +491,8 @@ impl HyperliquidVenue {
         let delta = if buy { sz } else { -sz };
         self.positions
             .fill(&instrument, (delta, px, fee), stop, Timestamp(time));
-        if reopened {
-            self.finished.retain(|f| *f != id);
+        if reopen {
+            self.reopen(id);
         }
         self.settle_if_done(id);
         Some(self.orders.get(&id)?.order.clone())
@@ -504,22 +510,43 @@ impl HyperliquidVenue {
         }
     }
 
-    /// The venue's word on an order's status: `open` makes an order still
-    /// waiting for its placement's answer resting for sure; a cancel or a
-    /// refusal (`canceled`, `marginCanceled`, `scheduledCancel`,
-    /// `tickRejected`, ...) ends an open one. Fills come as fills.
+    /// The venue's word on an order's status. `open`: an order waiting for
+    /// its placement's answer rests for sure, and one counted refused is
+    /// open again. A refusal (`tickRejected`, `perpMarginRejected`, ...)
+    /// refuses one still waiting; a cancel (`canceled`, `marginCanceled`,
+    /// `scheduledCancel`, ...) or a refusal ends an open one. Fills come as
+    /// fills.
     fn updated(&mut self, oid: u64, status: &str) -> Option<BookOrder> {
         let id = *self.by_oid.get(&oid)?;
         let live = self.orders.get_mut(&id)?;
-        let gone = status.ends_with("anceled")
-            || status.ends_with("ejected")
-            || status == "scheduledCancel";
-        live.order.status = match live.order.status {
-            OrderStatus::Pending if status == "open" => OrderStatus::Executable,
-            open if open.is_open() && gone => OrderStatus::ExecutionComplete,
+        let refused = status.ends_with("ejected");
+        let gone = refused || status.ends_with("anceled") || status == "scheduledCancel";
+        match live.order.status {
+            OrderStatus::Pending if status == "open" => {
+                live.order.status = OrderStatus::Executable;
+            }
+            OrderStatus::Rejected if status == "open" => self.reopen(id),
+            OrderStatus::Pending if refused => {
+                live.order.status = OrderStatus::Rejected;
+                live.order.rejection = Some(RejectReason::VenueError(status.to_owned()));
+            }
+            open if open.is_open() && gone => live.order.status = OrderStatus::ExecutionComplete,
             _ => return None,
-        };
-        Some(live.order.clone())
+        }
+        Some(self.orders.get(&id)?.order.clone())
+    }
+
+    /// Counted refused, but the venue shows it has `id` (a fill, or an
+    /// `open` update: its answer and its feed disagreeing): open again, so
+    /// a kill or a stop cancels its rest. (Risk, told of the refusal, does
+    /// not count it again.)
+    fn reopen(&mut self, id: OrderId) {
+        if let Some(live) = self.orders.get_mut(&id) {
+            live.order.status = OrderStatus::Executable;
+            live.order.rejection = None;
+            live.retired = false;
+            self.finished.retain(|f| *f != id);
+        }
     }
 }
 
@@ -1049,6 +1076,53 @@ mod tests {
         poll(&mut venue, 120_000);
         assert!(venue.unsure.is_empty(), "not asked to cancel again");
         assert!(sent.try_recv().is_err());
+    }
+
+    #[test]
+    fn updates_and_answers_that_disagree_leave_nothing_resting_unwatched() {
+        let (mut venue, mut sent, answer) = venue();
+        let update = |oid, cloid, status: &str| Reply::Update {
+            oid,
+            cloid,
+            status: status.to_owned(),
+        };
+        // Refused on the feed before the answer: refused, with the reason,
+        // and the answer after tells nothing.
+        let a = buy(&mut venue, 1, 0.1);
+        answer
+            .send(update(70, venue.cloid(a), "perpMarginRejected"))
+            .unwrap();
+        let changes = poll(&mut venue, 2_000);
+        assert_eq!(changes[0].status, OrderStatus::Rejected);
+        let why = RejectReason::VenueError("perpMarginRejected".into());
+        assert_eq!(changes[0].rejection, Some(why));
+        let error = json!({"error": "Insufficient margin to place order."});
+        answer
+            .send(Reply::Placed {
+                id: a,
+                status: error.clone(),
+            })
+            .unwrap();
+        assert_eq!(poll(&mut venue, 2_100), []);
+        // Counted refused, then the feed says it rests: open again.
+        answer.send(update(70, venue.cloid(a), "open")).unwrap();
+        assert_eq!(poll(&mut venue, 2_200)[0].status, OrderStatus::Executable);
+        assert!(venue.is_open(a) && !venue.finished.contains(&a));
+        // The feed says it rests, then the answer says it was refused: it
+        // stays open and is cancelled by its cloid until the venue says.
+        let b = buy(&mut venue, 2, 0.1);
+        while sent.try_recv().is_ok() {}
+        answer.send(update(71, venue.cloid(b), "open")).unwrap();
+        answer
+            .send(Reply::Placed {
+                id: b,
+                status: error,
+            })
+            .unwrap();
+        let changes = poll(&mut venue, 2_300);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(venue.is_open(b));
+        assert!(matches!(sent.try_recv(), Ok(Request::Cancel { id, .. }) if id == b));
     }
 
     #[test]

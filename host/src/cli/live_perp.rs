@@ -18,11 +18,13 @@ use clever_hyperliquid_venue::{ExchangeClient, HyperliquidVenue, Link, reconcile
 use serde_json::json;
 
 use crate::engine::{BookVenue, Desk, Engine, SimClock, wall_now};
-use crate::market::{Decimal, InstrumentEvent, Money, TradeRecord};
+use crate::market::{Decimal, InstrumentEvent, Money};
 use crate::risk::{RiskBook, RiskLimits};
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::sim::{BookSim, BookSimConfig, SimConfig, SimVenue};
-use crate::store::{BookOrderSource, Store, TradeSource, database_url};
+use crate::store::{Store, database_url};
+
+use super::perp_records::{Batch, FIRST_WAIT, write};
 
 /// The leverage traded at unless `--leverage` says.
 const DEFAULT_LEVERAGE: u32 = 20;
@@ -264,8 +266,13 @@ impl LiveArgs {
             let instance = match started {
                 Ok(instance) => instance,
                 Err(e) => {
-                    // Those started before may have placed orders.
+                    // Those started before may have placed orders: they
+                    // are cancelled, and kept for the hourly count.
                     tokio::task::block_in_place(|| wind_down(&mut engine));
+                    let mut orders = Batch::take(&mut engine, &mut Vec::new());
+                    if let Err(e) = orders.store(&store, (mode, &tag), &mut 0).await {
+                        tracing::error!("the started strategies' orders left unstored: {e:#}");
+                    }
                     return Err(e.into());
                 }
             };
@@ -294,17 +301,20 @@ impl LiveArgs {
         let watching = tokio::spawn(super::kill::watch_kill_switch(store.clone(), switch_tx));
         let (events_tx, events) = mpsc::channel();
         tokio::spawn(feed(client.ws_url(), listed, stop.clone(), events_tx));
-        let url = database_url(self.db.as_deref());
+        // Orders and trades are written off the engine's thread too.
+        let (saves, batches) = tokio::sync::mpsc::unbounded_channel();
+        let (failed_tx, failed) = tokio::sync::watch::channel(None);
+        let retry = (failed_tx, FIRST_WAIT);
+        let writer = tokio::spawn(write(store.clone(), batches, (mode, tag), retry));
         // The engine may end on its own (its database failing): the host
         // must not idle on without it.
         let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
         let engine_thread = std::thread::spawn(move || {
-            let sink = TradeSink {
-                url,
-                mode,
-                session: tag,
+            let sink = Sink {
                 killed,
                 kill_switch,
+                saves,
+                failed,
             };
             let result = run_engine(engine, events, stop, sink);
             let _ = ended_tx.send(());
@@ -323,12 +333,14 @@ impl LiveArgs {
             _ = ended_rx => eprintln!("the engine stopped on its own"),
         }
         let _ = stop_tx.send(true);
-        let ended = engine_thread.join();
+        let ended = tokio::task::block_in_place(|| engine_thread.join());
         let _ = link_stop_tx.send(true);
         watching.abort();
         let _ = watching.await;
-        let (trades, orders) =
-            ended.map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
+        // The engine's thread is gone, and with it the writer's sender:
+        // the writer ends once it has stored what it was sent.
+        let trades = writer.await.unwrap_or(0);
+        let orders = ended.map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
         store.stop_session(session).await?;
         store.close().await;
         for line in orders {
@@ -444,37 +456,29 @@ async fn feed(
     .await;
 }
 
-/// Where orders and closed trades go, about once a second.
-struct TradeSink {
-    url: String,
-    mode: &'static str,
-    session: String,
+/// What the engine's thread hears besides the market, and where its
+/// records go.
+struct Sink {
     /// The database's kill switch as the desks were set from it ...
     killed: bool,
     /// ... and as last read.
     kill_switch: tokio::sync::watch::Receiver<bool>,
+    /// Orders and trades to store, about once a second.
+    saves: tokio::sync::mpsc::UnboundedSender<Batch>,
+    /// Why storing them failed for good, if it did.
+    failed: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 /// The engine's loop: each event as it comes, the venues polled and the
-/// clock moved on between them; new closed trades stored. Returns how
-/// many trades were stored, and a line per strategy on its orders.
+/// clock moved on between them; orders and closed trades handed on to be
+/// stored. Returns a line per strategy on its orders.
 fn run_engine(
     mut engine: Engine<SimClock>,
     events: mpsc::Receiver<InstrumentEvent>,
     stop: tokio::sync::watch::Receiver<bool>,
-    sink: TradeSink,
-) -> anyhow::Result<(usize, Vec<String>)> {
-    let db = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let store = match db.block_on(Store::open(&sink.url)) {
-        Ok(store) => store,
-        Err(e) => {
-            wind_down(&mut engine);
-            return Err(anyhow::Error::from(e).context("opening the database; trading stopped"));
-        }
-    };
-    let mut stored: Vec<usize> = Vec::new();
+    sink: Sink,
+) -> anyhow::Result<Vec<String>> {
+    let mut taken: Vec<usize> = Vec::new();
     let mut last_save = Instant::now();
     // From what the desks were set from: a pull since is a change.
     let mut killed = sink.killed;
@@ -504,21 +508,25 @@ fn run_engine(
         }
         if stopping || last_save.elapsed() >= Duration::from_secs(1) {
             last_save = Instant::now();
-            let saved = db.block_on(save_new(&store, &mut engine, &sink, &mut stored));
-            if let Err(e) = saved {
-                // Stop trading before giving up: nothing rests unwatched.
-                if !stopping {
-                    wind_down(&mut engine);
-                }
-                return Err(e.context("storing orders and closed trades; trading stopped"));
+            let batch = Batch::take(&mut engine, &mut taken);
+            if !batch.is_empty() {
+                let _ = sink.saves.send(batch);
             }
+        }
+        let failed = sink.failed.borrow().clone();
+        if let Some(why) = failed {
+            // Stop trading before giving up: nothing rests unwatched.
+            if !stopping {
+                wind_down(&mut engine);
+                let _ = sink.saves.send(Batch::take(&mut engine, &mut taken));
+            }
+            return Err(anyhow::anyhow!(why));
         }
         if stopping {
             break;
         }
     }
-    db.block_on(store.close());
-    Ok((stored.iter().sum(), order_lines(&engine)))
+    Ok(order_lines(&engine))
 }
 
 /// The kill switch changed to `on`: stop trading and cancel every open
@@ -582,44 +590,4 @@ fn order_lines(engine: &Engine<SimClock>) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// Store each strategy's orders placed or changed, and trades closed,
-/// since the last call.
-async fn save_new(
-    store: &Store,
-    engine: &mut Engine<SimClock>,
-    sink: &TradeSink,
-    stored: &mut Vec<usize>,
-) -> anyhow::Result<()> {
-    let now = wall_now().0;
-    for journal in engine.take_book_journal() {
-        let source = BookOrderSource {
-            mode: sink.mode,
-            session: &sink.session,
-            venue: "hyperliquid",
-            strategy: &journal.name,
-            version: &journal.version,
-        };
-        store.save_book_orders(source, &journal.orders, now).await?;
-    }
-    let outcomes = engine.outcomes();
-    stored.resize(outcomes.len(), 0);
-    for (o, done) in outcomes.iter().zip(stored.iter_mut()) {
-        let new: &[TradeRecord] = o.trades.get(*done..).unwrap_or_default();
-        if new.is_empty() {
-            continue;
-        }
-        let source = TradeSource {
-            mode: sink.mode,
-            run: None,
-            session: Some(&sink.session),
-            venue: "hyperliquid",
-            strategy: &o.name,
-            version: &o.version,
-        };
-        store.save_trades(source, new).await?;
-        *done += new.len();
-    }
-    Ok(())
 }

@@ -24,6 +24,7 @@ mod notes;
 mod odds;
 mod orders;
 mod output;
+mod perp_records;
 mod plugin;
 mod predictions;
 mod queued;
