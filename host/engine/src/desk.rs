@@ -185,8 +185,10 @@ impl Desk {
     /// clock, which risk's checks use too).
     fn follow_book(&mut self, now: Timestamp, changes: &[BookOrder]) {
         for order in changes {
-            if !order.status.is_open() {
-                self.risk.book_done(order.id);
+            match order.status.is_open() {
+                // Most are open already; one counted refused may be again.
+                true => self.risk.book_open_again(order.id),
+                false => self.risk.book_done(order.id),
             }
         }
         if let Some(journal) = self.book_journal.as_mut() {

@@ -181,7 +181,7 @@ impl HyperliquidVenue {
             Reply::Placed { id, status } => self.placed(id, &status, now),
             Reply::Failed { id, why } => self.refused(id, why),
             Reply::Unanswered { id, why } => {
-                self.make_sure_gone(id, &why, now);
+                self.make_sure_gone(id, &format!("no answer from the venue ({why})"), now);
                 None
             }
             // Gone already (filled or cancelled, its news perhaps missed
@@ -351,7 +351,9 @@ impl HyperliquidVenue {
                 // The account feed said it rests; the answer says it does
                 // not: it is cancelled by its cloid until the venue says.
                 OrderStatus::Executable => {
-                    self.make_sure_gone(id, error, now);
+                    let why =
+                        format!("the venue refused it ({error}) though its feed says it rests");
+                    self.make_sure_gone(id, &why, now);
                     return None;
                 }
                 // Ended already, as the feed told.
@@ -397,8 +399,9 @@ impl HyperliquidVenue {
         })
     }
 
-    /// A placement that got no answer that says: it may rest at the venue
-    /// or never have arrived. Cancel it by its cloid, which the venue
+    /// A placement that got no answer that says (or one the venue's answer
+    /// and its feed disagree on, `why`): it may rest at the venue or never
+    /// have arrived. Cancel it by its cloid, which the venue
     /// answers either way, and again until it does (`retry_unsure`); it
     /// counts open (pending) until then, and a fill in the meantime is
     /// booked by its cloid.
@@ -407,7 +410,7 @@ impl HyperliquidVenue {
             return;
         }
         tracing::warn!(
-            "order {}: no answer from the venue ({why}); cancelling it by its cloid in case it rests",
+            "order {}: {why}; cancelling it by its cloid in case it rests",
             id.0
         );
         self.send_cancel(id, now);
@@ -510,7 +513,8 @@ impl HyperliquidVenue {
         }
     }
 
-    /// The venue's word on an order's status. `open`: an order waiting for
+    /// The venue's word on an order's status (an IOC's is left to its
+    /// answer). `open`: an order waiting for
     /// its placement's answer rests for sure, and one counted refused is
     /// open again. A refusal (`tickRejected`, `perpMarginRejected`, ...)
     /// refuses one still waiting; a cancel (`canceled`, `marginCanceled`,
@@ -519,6 +523,11 @@ impl HyperliquidVenue {
     fn updated(&mut self, oid: u64, status: &str) -> Option<BookOrder> {
         let id = *self.by_oid.get(&oid)?;
         let live = self.orders.get_mut(&id)?;
+        // An IOC ends by its answer, which says how much it filled: its
+        // update may come before its fills do.
+        if live.order.request.time_in_force == TimeInForce::Ioc {
+            return None;
+        }
         let refused = status.ends_with("ejected");
         let gone = refused || status.ends_with("anceled") || status == "scheduledCancel";
         match live.order.status {
@@ -526,7 +535,8 @@ impl HyperliquidVenue {
                 live.order.status = OrderStatus::Executable;
             }
             OrderStatus::Rejected if status == "open" => self.reopen(id),
-            OrderStatus::Pending if refused => {
+            // Refused before anything filled; one partly filled just ended.
+            OrderStatus::Pending if refused && live.value.is_zero() => {
                 live.order.status = OrderStatus::Rejected;
                 live.order.rejection = Some(RejectReason::VenueError(status.to_owned()));
             }
@@ -538,8 +548,8 @@ impl HyperliquidVenue {
 
     /// Counted refused, but the venue shows it has `id` (a fill, or an
     /// `open` update: its answer and its feed disagreeing): open again, so
-    /// a kill or a stop cancels its rest. (Risk, told of the refusal, does
-    /// not count it again.)
+    /// a kill or a stop cancels its rest (and risk, told by the change,
+    /// counts it open again).
     fn reopen(&mut self, id: OrderId) {
         if let Some(live) = self.orders.get_mut(&id) {
             live.order.status = OrderStatus::Executable;
@@ -1123,6 +1133,22 @@ mod tests {
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert!(venue.is_open(b));
         assert!(matches!(sent.try_recv(), Ok(Request::Cancel { id, .. }) if id == b));
+        // An IOC's update comes before its fills may: its answer ends it.
+        let request = BookOrderRequest::limit("ETH", BookSide::Buy, 3000.0, 0.1).ioc();
+        let c = venue
+            .place(OrderId(3), request, Timestamp(2_400))
+            .map(|o| o.id);
+        let c = c.unwrap();
+        answer.send(update(72, venue.cloid(c), "canceled")).unwrap();
+        assert_eq!(poll(&mut venue, 2_500), []);
+        assert!(venue.is_open(c));
+        let status = json!({"filled": {"oid": 72, "totalSz": "0.05", "avgPx": "3000"}});
+        answer.send(Reply::Placed { id: c, status }).unwrap();
+        assert_eq!(poll(&mut venue, 2_600)[0].status, OrderStatus::Executable);
+        answer.send(fill(72, d("0.05"), 2_700)).unwrap();
+        let changes = poll(&mut venue, 2_700);
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert_eq!(changes[0].size_filled, 0.05);
     }
 
     #[test]

@@ -103,6 +103,16 @@ impl RiskBook {
         }
     }
 
+    /// An order-book order counted done is open again (the venue's answer
+    /// refused it; its feed shows it resting): it counts among the open
+    /// orders once more, not again toward the hourly count (it was placed
+    /// once). Nothing changes for an order counted open already.
+    pub fn book_open_again(&mut self, id: OrderId) {
+        if self.book_open.insert(id) {
+            self.open += 1;
+        }
+    }
+
     /// Order-book trading realised `profit` at `now` (closed size, fees,
     /// funding): it counts toward the day's loss.
     pub fn book_realised(&mut self, profit: Money, now: i64) {
@@ -262,6 +272,15 @@ mod tests {
             risk.check_book(&buy, &flat, 1),
             LIMIT(RiskLimit::MaxOrdersPerHour)
         );
+        // Refused, then found resting after all: open again, once.
+        risk.book_open_again(OrderId(3));
+        risk.book_open_again(OrderId(3));
+        risk.book_open_again(OrderId(2));
+        assert_eq!(
+            risk.check_book(&buy, &flat, 3_600_000),
+            LIMIT(RiskLimit::MaxOpenOrders)
+        );
+        risk.book_done(OrderId(3));
         assert_eq!(risk.check_book(&buy, &flat, 3_600_000), Ok(()));
         // A loss realised today stops new exposure until tomorrow.
         risk.book_realised(Money::from_pennies(-1_000), 3_600_000);

@@ -24,7 +24,7 @@ use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::sim::{BookSim, BookSimConfig, SimConfig, SimVenue};
 use crate::store::{Store, database_url};
 
-use super::perp_records::{Batch, FIRST_WAIT, write};
+use super::perp_records::{Batch, FIRST_WAIT, Stored, Writer};
 
 /// The leverage traded at unless `--leverage` says.
 const DEFAULT_LEVERAGE: u32 = 20;
@@ -270,7 +270,8 @@ impl LiveArgs {
                     // are cancelled, and kept for the hourly count.
                     tokio::task::block_in_place(|| wind_down(&mut engine));
                     let mut orders = Batch::take(&mut engine, &mut Vec::new());
-                    if let Err(e) = orders.store(&store, (mode, &tag), &mut 0).await {
+                    let stored = &mut Stored::default();
+                    if let Err(e) = orders.store(&store, (mode, &tag), stored).await {
                         tracing::error!("the started strategies' orders left unstored: {e:#}");
                     }
                     return Err(e.into());
@@ -304,8 +305,15 @@ impl LiveArgs {
         // Orders and trades are written off the engine's thread too.
         let (saves, batches) = tokio::sync::mpsc::unbounded_channel();
         let (failed_tx, failed) = tokio::sync::watch::channel(None);
-        let retry = (failed_tx, FIRST_WAIT);
-        let writer = tokio::spawn(write(store.clone(), batches, (mode, tag), retry));
+        let unstored = failed.clone();
+        let writer = Writer {
+            store: store.clone(),
+            of: (mode, tag),
+            failed: failed_tx,
+            first_wait: FIRST_WAIT,
+            stopping: stop.clone(),
+        };
+        let writer = tokio::spawn(writer.run(batches));
         // The engine may end on its own (its database failing): the host
         // must not idle on without it.
         let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
@@ -337,17 +345,43 @@ impl LiveArgs {
         let _ = link_stop_tx.send(true);
         watching.abort();
         let _ = watching.await;
-        // The engine's thread is gone, and with it the writer's sender:
-        // the writer ends once it has stored what it was sent.
-        let trades = writer.await.unwrap_or(0);
-        let orders = ended.map_err(|_| anyhow::anyhow!("the engine thread panicked"))??;
+        let written = finish_writing(writer).await;
+        let orders = ended.map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
         store.stop_session(session).await?;
         store.close().await;
-        for line in orders {
+        for line in orders? {
             eprintln!("{line}");
+        }
+        let trades = written?;
+        // The last records (the stop's cancels) may have failed to store.
+        if let Some(why) = unstored.borrow().clone() {
+            anyhow::bail!(why);
         }
         eprintln!("stopped: {trades} trades stored (clever notes list NAME)");
         Ok(())
+    }
+}
+
+/// How long a stopping host waits for the last orders and trades to be
+/// stored.
+const WRITING_GRACE: Duration = Duration::from_secs(30);
+
+/// Wait for the writer to store what it was sent (the engine's thread,
+/// and with it the writer's sender, is gone); how many trades it stored.
+async fn finish_writing(mut writer: tokio::task::JoinHandle<Stored>) -> anyhow::Result<usize> {
+    match tokio::time::timeout(WRITING_GRACE, &mut writer).await {
+        Ok(Ok(stored)) => Ok(stored.trades),
+        Ok(Err(e)) => Err(anyhow::anyhow!(
+            "the task storing orders and trades failed: {e}"
+        )),
+        Err(_) => {
+            writer.abort();
+            Err(anyhow::anyhow!(
+                "the database did not take the last orders and trades in {} s: they are not \
+                 stored (the venue still has them)",
+                WRITING_GRACE.as_secs()
+            ))
+        }
     }
 }
 

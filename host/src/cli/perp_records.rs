@@ -5,6 +5,7 @@
 //! fills and cancels; the writer tries a failed write again, and only
 //! a database that keeps failing stops trading.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -52,12 +53,12 @@ impl Batch {
     }
 
     /// Write it to `store`, taking out what is written, so that a retry
-    /// writes only the rest; `stored` counts the trades written.
+    /// writes only the rest.
     pub(super) async fn store(
         &mut self,
         store: &Store,
         (mode, session): (&str, &str),
-        stored: &mut usize,
+        stored: &mut Stored,
     ) -> anyhow::Result<()> {
         let now = wall_now().0;
         while let Some(journal) = self.orders.first() {
@@ -72,67 +73,100 @@ impl Batch {
             self.orders.remove(0);
         }
         while let Some((name, version, trades)) = self.trades.first() {
-            let source = TradeSource {
-                mode,
-                run: None,
-                session: Some(session),
-                venue: "hyperliquid",
-                strategy: name,
-                version,
-            };
-            store.save_trades(source, trades).await?;
-            *stored += trades.len();
+            let before = stored.by_strategy.get(name).copied().unwrap_or(0);
+            // A write whose answer was lost (a timeout, a dropped
+            // connection) may have gone through: the count says.
+            let found = store.session_trades(session, name).await?;
+            if usize::try_from(found).unwrap_or(0) < before + trades.len() {
+                let source = TradeSource {
+                    mode,
+                    run: None,
+                    session: Some(session),
+                    venue: "hyperliquid",
+                    strategy: name,
+                    version,
+                };
+                store.save_trades(source, trades).await?;
+            }
+            *stored.by_strategy.entry(name.clone()).or_default() += trades.len();
+            stored.trades += trades.len();
             self.trades.remove(0);
         }
         Ok(())
     }
 }
 
-/// Write each batch the engine's thread sends, in order, until it is
-/// done; how many trades were stored. A write that fails is tried again
-/// after `first_wait`, then twice that, and so on; after [`TRIES`]
-/// failures `failed` says why trading must stop, and later batches are
-/// each tried once (a database that is back still hears how the orders
-/// ended).
-pub(super) async fn write(
-    store: Store,
-    mut batches: mpsc::UnboundedReceiver<Batch>,
-    (mode, session): (&'static str, String),
-    (failed, first_wait): (watch::Sender<Option<String>>, Duration),
-) -> usize {
-    let mut stored = 0;
-    while let Some(mut batch) = batches.recv().await {
-        let tries = if failed.borrow().is_some() { 1 } else { TRIES };
-        let mut wait = first_wait;
-        for attempt in 1..=tries {
-            let Err(e) = batch.store(&store, (mode, &session), &mut stored).await else {
-                break;
-            };
-            if attempt < tries {
+/// The trades a writer has stored, in all and per strategy.
+#[derive(Debug, Default)]
+pub(super) struct Stored {
+    /// In all.
+    pub(super) trades: usize,
+    by_strategy: HashMap<String, usize>,
+}
+
+/// The task that stores what the engine's thread hands it.
+pub(super) struct Writer {
+    /// Where.
+    pub(super) store: Store,
+    /// `paper` or `live`, and the session's tag.
+    pub(super) of: (&'static str, String),
+    /// Why storing failed for good, once it has.
+    pub(super) failed: watch::Sender<Option<String>>,
+    /// The wait before the first retry (doubled for each next one).
+    pub(super) first_wait: Duration,
+    /// The host is stopping: each write is tried once, not waited on.
+    pub(super) stopping: watch::Receiver<bool>,
+}
+
+impl Writer {
+    /// Write each batch the engine's thread sends, in order, until it is
+    /// done. A write that fails is tried again after `first_wait`, then
+    /// twice that, and so on; after [`TRIES`] failures `failed` says why
+    /// trading must stop. Later batches, and every batch once the host is
+    /// stopping, are tried once (a database that is back still hears how
+    /// the orders ended).
+    pub(super) async fn run(mut self, mut batches: mpsc::UnboundedReceiver<Batch>) -> Stored {
+        let mut stored = Stored::default();
+        while let Some(mut batch) = batches.recv().await {
+            let mut wait = self.first_wait;
+            for attempt in 1.. {
+                let of = (self.of.0, self.of.1.as_str());
+                let Err(e) = batch.store(&self.store, of, &mut stored).await else {
+                    break;
+                };
+                let once = self.failed.borrow().is_some() || *self.stopping.borrow();
+                if once || attempt >= TRIES {
+                    self.give_up(&e, attempt);
+                    break;
+                }
                 tracing::warn!("storing orders and trades (tried again in {wait:?}): {e:#}");
-                tokio::time::sleep(wait).await;
+                // A stop cuts the wait short: the next try is the last.
+                let _ = tokio::time::timeout(wait, self.stopping.wait_for(|on| *on)).await;
                 wait *= 2;
-            } else if failed.borrow().is_none() {
-                failed.send_replace(Some(format!(
-                    "storing orders and closed trades failed {tries} times: {e:#}; trading stopped"
-                )));
-            } else {
-                tracing::error!("orders and trades left unstored: {e:#}");
             }
         }
+        stored
     }
-    stored
+
+    /// A write failed for the last time: trading must stop, if it has not.
+    fn give_up(&self, e: &anyhow::Error, tries: u32) {
+        let why = format!("storing orders and closed trades failed ({tries} tries): {e:#}");
+        tracing::error!("{why}");
+        if self.failed.borrow().is_none() {
+            self.failed.send_replace(Some(why));
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::BookJournal;
     use crate::store::OrderQuery;
     use clever_sdk::{BookOrder, BookOrderRequest, BookSide, OrderId, OrderStatus, Timestamp};
     use rust_decimal::Decimal;
 
-    fn batch(id: u64) -> Batch {
+    /// Strategy `name`'s order `id`, and one closed trade.
+    fn batch(names: &[&str], id: u64) -> Batch {
         let request = BookOrderRequest::limit("ETH", BookSide::Buy, 3000.0, 0.1);
         let order = BookOrder::new(OrderId(id), request, OrderStatus::Executable, Timestamp(1));
         let trade = TradeRecord {
@@ -149,55 +183,105 @@ mod tests {
             funding: Decimal::ZERO,
             r_multiple: None,
         };
-        let (name, version) = ("s".to_owned(), "1.0.0".to_owned());
-        Batch {
-            orders: vec![BookJournal {
-                name: name.clone(),
+        let version = "1.0.0".to_owned();
+        let mut batch = Batch::default();
+        for name in names {
+            batch.orders.push(BookJournal {
+                name: (*name).to_owned(),
                 version: version.clone(),
-                orders: vec![order],
-            }],
-            trades: vec![(name, version, vec![trade])],
+                orders: vec![order.clone()],
+            });
+            let trades = vec![trade.clone()];
+            batch
+                .trades
+                .push(((*name).to_owned(), version.clone(), trades));
         }
+        batch
     }
 
-    /// A database that takes orders but not trades: each batch's orders are
-    /// written once, its trades tried again and again, and then trading is
-    /// told to stop; a later batch is tried once, and its orders written.
-    #[tokio::test]
-    async fn a_database_that_keeps_failing_stops_trading_and_loses_no_order() {
-        let dir = tempfile::tempdir().unwrap();
+    async fn sqlite(dir: &tempfile::TempDir) -> Store {
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
-        let store = Store::open(&url).await.unwrap();
-        let Store::Sqlite { pool, .. } = &store else {
-            unreachable!("a SQLite URL")
+        Store::open(&url).await.unwrap()
+    }
+
+    async fn execute(store: &Store, sql: &str) {
+        let Store::Sqlite { pool, .. } = store else {
+            unreachable!("a SQLite store")
         };
-        sqlx::query("DROP TABLE strategy_notes")
-            .execute(pool)
-            .await
-            .unwrap();
-        sqlx::query("DROP TABLE trade_records")
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+
+    /// A database that refuses strategy b's trades: a's orders and trade are
+    /// written once, b's trade is tried five times and then trading is told
+    /// to stop; a later batch is tried once, and its orders written.
+    #[tokio::test]
+    async fn a_database_that_keeps_failing_stops_trading_and_writes_nothing_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite(&dir).await;
+        execute(
+            &store,
+            "CREATE TRIGGER no_b BEFORE INSERT ON trade_records WHEN NEW.strategy = 'b' \
+             BEGIN SELECT RAISE(ABORT, 'b refused'); END",
+        )
+        .await;
         let (send, batches) = mpsc::unbounded_channel();
         let (failed, told) = watch::channel(None);
-        let wait = Duration::from_millis(1);
-        let writer = tokio::spawn(write(
-            store.clone(),
-            batches,
-            ("paper", "t".into()),
-            (failed, wait),
-        ));
-        send.send(batch(1)).unwrap();
-        send.send(batch(2)).unwrap();
+        let (_stop, stopping) = watch::channel(false);
+        let writer = Writer {
+            store: store.clone(),
+            of: ("paper", "t".into()),
+            failed,
+            first_wait: Duration::from_millis(1),
+            stopping,
+        };
+        let writer = tokio::spawn(writer.run(batches));
+        send.send(batch(&["a", "b"], 1)).unwrap();
+        send.send(batch(&["c"], 2)).unwrap();
         drop(send);
-        assert_eq!(writer.await.unwrap(), 0, "no trade stored");
+        assert_eq!(writer.await.unwrap().trades, 2, "a's and c's");
         let why = told.borrow().clone().unwrap_or_default();
-        assert!(why.contains("failed 5 times"), "{why}");
-        assert!(why.contains("trading stopped"), "{why}");
+        assert!(
+            why.contains("(5 tries)") && why.contains("b refused"),
+            "{why}"
+        );
+        for (strategy, trades) in [("a", 1), ("b", 0), ("c", 1)] {
+            let found = store.session_trades("t", strategy).await.unwrap();
+            assert_eq!(found, trades, "{strategy}");
+        }
         let orders = store.book_orders(&OrderQuery::default()).await.unwrap();
-        let ids: Vec<i64> = orders.iter().map(|o| o.order_id).collect();
-        assert_eq!(ids, [2, 1], "each written once");
+        let mut names: Vec<&str> = orders.iter().map(|o| o.strategy.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["a", "b", "c"]);
+        store.close().await;
+    }
+
+    /// A write whose answer was lost but which went through is not made
+    /// again: the trade is counted stored, and stored once.
+    #[tokio::test]
+    async fn a_trade_written_though_its_answer_was_lost_is_not_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite(&dir).await;
+        let mut first = batch(&["a"], 1);
+        let mut stored = Stored::default();
+        first
+            .store(&store, ("paper", "t"), &mut stored)
+            .await
+            .unwrap();
+        // The writer heard no answer: it counts nothing, and tries again.
+        let mut again = batch(&["a"], 1);
+        let mut unaware = Stored::default();
+        again
+            .store(&store, ("paper", "t"), &mut unaware)
+            .await
+            .unwrap();
+        assert_eq!(unaware.trades, 1);
+        assert_eq!(store.session_trades("t", "a").await.unwrap(), 1);
+        // A new trade after it is written.
+        let mut next = batch(&["a"], 2);
+        next.store(&store, ("paper", "t"), &mut unaware)
+            .await
+            .unwrap();
+        assert_eq!(store.session_trades("t", "a").await.unwrap(), 2);
         store.close().await;
     }
 }

@@ -158,6 +158,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// How many trades of `strategy` session `session` stored: a writer
+    /// that lost a write's answer learns whether it went through.
+    pub async fn session_trades(&self, session: &str, strategy: &str) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM trade_records WHERE session = $1 AND strategy = $2";
+        let found: i64 = with_pool!(self, |pool| {
+            let q = sqlx::query_scalar(sql).bind(session).bind(strategy);
+            timed("counting a session's trades", q.fetch_one(pool)).await?
+        });
+        Ok(found)
+    }
+
     /// A query of trades, times in ms, oldest first.
     fn select_trades(&self, condition: &str) -> String {
         format!(

@@ -311,3 +311,45 @@ fn a_book_position_and_the_loss_it_realised_are_limited() {
             .is_ok()
     );
 }
+
+/// An order the venue's answer refused, which its account feed then shows
+/// resting, is open again for risk too: `max_open_orders` counts it.
+#[test]
+fn a_book_order_refused_then_found_resting_counts_open_again() {
+    use clever_hyperliquid::Cloid;
+    use clever_hyperliquid_venue::{HyperliquidVenue, Link, Reply};
+    let (requests, _sent) = tokio::sync::mpsc::unbounded_channel();
+    let (answer, replies) = std::sync::mpsc::channel();
+    let eth = InstrumentInfo::hyperliquid_perp("ETH", 4, 25);
+    let venue = HyperliquidVenue::new(vec![(0, eth)], 7, Link { requests, replies });
+    let limits = RiskLimits {
+        max_open_orders: 1,
+        ..RiskLimits::default()
+    };
+    let sim = Box::new(SimVenue::new(SimConfig::default()));
+    let mut desk = Desk::new(RiskBook::new(limits), sim).with_book_venue(Box::new(venue));
+    let now = Timestamp(2_000);
+    let bid = || BookOrderRequest::limit("ETH", BookSide::Buy, 2_900.0, 0.01);
+    let id = desk.place_book_order(now, bid()).unwrap();
+    let why = "refused".to_owned();
+    answer.send(Reply::Failed { id, why }).unwrap();
+    desk.poll_book(now, &mut Vec::new());
+    // The cloid of the host's first strategy's order `id`, of session 7.
+    let cloid = Some(Cloid((7 << 64) | u128::from(id.0)));
+    let status = "open".to_owned();
+    answer
+        .send(Reply::Update {
+            oid: 5,
+            cloid,
+            status,
+        })
+        .unwrap();
+    let mut changes = Vec::new();
+    desk.poll_book(now, &mut changes);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        desk.place_book_order(now, bid()),
+        REFUSED(RiskLimit::MaxOpenOrders),
+        "the reopened order counts"
+    );
+}
