@@ -483,7 +483,14 @@ impl HyperliquidVenue {
             live.tids.push(tid);
         }
         live.left -= sz;
-        let reopen = live.order.status == OrderStatus::Rejected && live.left > Decimal::ZERO;
+        let refused = live.order.status == OrderStatus::Rejected;
+        // An IOC never rests: one counted refused that filled is done.
+        let ioc = live.order.request.time_in_force == TimeInForce::Ioc;
+        if refused && ioc {
+            live.order.status = OrderStatus::ExecutionComplete;
+            live.order.rejection = None;
+        }
+        let reopen = refused && !ioc && live.left > Decimal::ZERO;
         live.value += px * sz;
         live.fees += fee;
         let filled = exact(live.order.request.size).unwrap_or_default() - live.left;
@@ -1149,6 +1156,25 @@ mod tests {
         let changes = poll(&mut venue, 2_700);
         assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
         assert_eq!(changes[0].size_filled, 0.05);
+        // An IOC counted refused that a fill shows executed is done, not
+        // open again: it never rests.
+        let request = BookOrderRequest::limit("ETH", BookSide::Buy, 3000.0, 0.1).ioc();
+        let e = venue
+            .place(OrderId(4), request, Timestamp(2_800))
+            .map(|o| o.id);
+        let e = e.unwrap();
+        let why = "a refusal the venue took back".to_owned();
+        answer.send(Reply::Failed { id: e, why }).unwrap();
+        poll(&mut venue, 2_800);
+        let mut reply = fill(73, d("0.05"), 2_900);
+        if let Reply::Fill { cloid, .. } = &mut reply {
+            *cloid = venue.cloid(e);
+        }
+        answer.send(reply).unwrap();
+        let changes = poll(&mut venue, 2_900);
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert_eq!(changes[0].size_filled, 0.05);
+        assert!(!venue.is_open(e));
     }
 
     #[test]

@@ -377,8 +377,8 @@ async fn finish_writing(mut writer: tokio::task::JoinHandle<Stored>) -> anyhow::
         Err(_) => {
             writer.abort();
             Err(anyhow::anyhow!(
-                "the database did not take the last orders and trades in {} s: they are not \
-                 stored (the venue still has them)",
+                "the database did not take the last orders and trades in {} s: they may not \
+                 be stored (the venue still has them)",
                 WRITING_GRACE.as_secs()
             ))
         }

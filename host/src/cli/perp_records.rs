@@ -19,6 +19,9 @@ use crate::store::{BookOrderSource, Store, TradeSource};
 const TRIES: u32 = 5;
 /// The wait before a failed write is tried again the first time.
 pub(super) const FIRST_WAIT: Duration = Duration::from_secs(1);
+/// The longest wait between tries once the host is stopping (it waits
+/// for its last writes for a bounded time).
+const STOPPING_WAIT: Duration = Duration::from_millis(500);
 
 /// What the engine's thread hands the writer: book orders placed or
 /// changed, and trades closed (name, version, trades), per strategy.
@@ -50,6 +53,25 @@ impl Batch {
     /// Nothing to write.
     pub(super) fn is_empty(&self) -> bool {
         self.orders.is_empty() && self.trades.is_empty()
+    }
+
+    /// Leave out the first thing still to write (the one a failed write
+    /// stopped at); what it was.
+    fn drop_first(&mut self) -> String {
+        if !self.orders.is_empty() {
+            let j = self.orders.remove(0);
+            return format!(
+                "{} order change(s) of {}@{}",
+                j.orders.len(),
+                j.name,
+                j.version
+            );
+        }
+        if self.trades.is_empty() {
+            return "nothing".into();
+        }
+        let (name, version, trades) = self.trades.remove(0);
+        format!("{} trade(s) of {name}@{version}", trades.len())
     }
 
     /// Write it to `store`, taking out what is written, so that a retry
@@ -121,37 +143,60 @@ pub(super) struct Writer {
 impl Writer {
     /// Write each batch the engine's thread sends, in order, until it is
     /// done. A write that fails is tried again after `first_wait`, then
-    /// twice that, and so on; after [`TRIES`] failures `failed` says why
-    /// trading must stop. Later batches, and every batch once the host is
-    /// stopping, are tried once (a database that is back still hears how
-    /// the orders ended).
+    /// twice that, and so on (at most [`STOPPING_WAIT`] apart once the
+    /// host is stopping); after [`TRIES`] failures `failed` says why
+    /// trading must stop, and the write that failed is left out (logged).
+    /// The rest is kept, and tried once with each later batch and at the
+    /// end (a database that is back still hears how the orders ended).
     pub(super) async fn run(mut self, mut batches: mpsc::UnboundedReceiver<Batch>) -> Stored {
         let mut stored = Stored::default();
-        while let Some(mut batch) = batches.recv().await {
-            let mut wait = self.first_wait;
-            for attempt in 1.. {
-                let of = (self.of.0, self.of.1.as_str());
-                let Err(e) = batch.store(&self.store, of, &mut stored).await else {
-                    break;
-                };
-                let once = self.failed.borrow().is_some() || *self.stopping.borrow();
-                if once || attempt >= TRIES {
-                    self.give_up(&e, attempt);
-                    break;
-                }
-                tracing::warn!("storing orders and trades (tried again in {wait:?}): {e:#}");
-                // A stop cuts the wait short: the next try is the last.
-                let _ = tokio::time::timeout(wait, self.stopping.wait_for(|on| *on)).await;
-                wait *= 2;
+        let mut left = Batch::default();
+        loop {
+            let next = batches.recv().await;
+            let last = next.is_none();
+            if let Some(batch) = next {
+                left.orders.extend(batch.orders);
+                left.trades.extend(batch.trades);
+            }
+            if !left.is_empty() {
+                self.store_all(&mut left, &mut stored).await;
+            }
+            if last {
+                return stored;
             }
         }
-        stored
     }
 
-    /// A write failed for the last time: trading must stop, if it has not.
-    fn give_up(&self, e: &anyhow::Error, tries: u32) {
+    /// Write `batch`, trying again as [`Writer::run`] says; what is left
+    /// of it if it still fails.
+    async fn store_all(&mut self, batch: &mut Batch, stored: &mut Stored) {
+        let mut wait = self.first_wait;
+        for attempt in 1.. {
+            let of = (self.of.0, self.of.1.as_str());
+            let Err(e) = batch.store(&self.store, of, stored).await else {
+                return;
+            };
+            if self.failed.borrow().is_some() || attempt >= TRIES {
+                // What failed is left out, so it cannot hold up the rest.
+                let lost = batch.drop_first();
+                return self.give_up(&e, attempt, &lost);
+            }
+            tracing::warn!("storing orders and trades (tried again in {wait:?}): {e:#}");
+            if *self.stopping.borrow() {
+                tokio::time::sleep(wait.min(STOPPING_WAIT)).await;
+            } else {
+                // A stop cuts the wait short.
+                let _ = tokio::time::timeout(wait, self.stopping.wait_for(|on| *on)).await;
+            }
+            wait *= 2;
+        }
+    }
+
+    /// A write failed for the last time, and `lost` is left unstored:
+    /// trading must stop, if it has not.
+    fn give_up(&self, e: &anyhow::Error, tries: u32, lost: &str) {
         let why = format!("storing orders and closed trades failed ({tries} tries): {e:#}");
-        tracing::error!("{why}");
+        tracing::error!("{why}; left unstored: {lost}");
         if self.failed.borrow().is_none() {
             self.failed.send_replace(Some(why));
         }
@@ -212,8 +257,9 @@ mod tests {
     }
 
     /// A database that refuses strategy b's trades: a's orders and trade are
-    /// written once, b's trade is tried five times and then trading is told
-    /// to stop; a later batch is tried once, and its orders written.
+    /// written once, b's trade is tried five times, then left out, and
+    /// trading is told to stop; e's trade, after b's, is kept and written
+    /// with the next batch (c's), which is tried once.
     #[tokio::test]
     async fn a_database_that_keeps_failing_stops_trading_and_writes_nothing_twice() {
         let dir = tempfile::tempdir().unwrap();
@@ -235,23 +281,23 @@ mod tests {
             stopping,
         };
         let writer = tokio::spawn(writer.run(batches));
-        send.send(batch(&["a", "b"], 1)).unwrap();
+        send.send(batch(&["a", "b", "e"], 1)).unwrap();
         send.send(batch(&["c"], 2)).unwrap();
         drop(send);
-        assert_eq!(writer.await.unwrap().trades, 2, "a's and c's");
+        assert_eq!(writer.await.unwrap().trades, 3, "a's, e's and c's");
         let why = told.borrow().clone().unwrap_or_default();
         assert!(
             why.contains("(5 tries)") && why.contains("b refused"),
             "{why}"
         );
-        for (strategy, trades) in [("a", 1), ("b", 0), ("c", 1)] {
+        for (strategy, trades) in [("a", 1), ("b", 0), ("c", 1), ("e", 1)] {
             let found = store.session_trades("t", strategy).await.unwrap();
             assert_eq!(found, trades, "{strategy}");
         }
         let orders = store.book_orders(&OrderQuery::default()).await.unwrap();
         let mut names: Vec<&str> = orders.iter().map(|o| o.strategy.as_str()).collect();
         names.sort_unstable();
-        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(names, ["a", "b", "c", "e"]);
         store.close().await;
     }
 

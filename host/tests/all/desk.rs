@@ -353,3 +353,29 @@ fn a_book_order_refused_then_found_resting_counts_open_again() {
         "the reopened order counts"
     );
 }
+
+/// On paper, an order that partly filled at once and was then cancelled
+/// is not counted open again by the news of its fill, which the simulated
+/// book hands over at the next event: `max_open_orders` has room again.
+#[test]
+fn a_cancelled_paper_order_is_not_counted_open_again_by_late_news() {
+    let mut desk = book_desk(RiskLimits {
+        max_open_orders: 1,
+        max_order_notional: 1e9,
+        max_position_notional: 1e9,
+        ..RiskLimits::default()
+    });
+    let now = Timestamp(2_000);
+    // 12 at the offer, where 10 are offered: 10 fill, 2 rest.
+    let take = BookOrderRequest::limit("ETH", BookSide::Buy, 3_000.1, 12.0);
+    let id = desk.place_book_order(now, take).unwrap();
+    desk.cancel_book_order(now, id).unwrap();
+    let mut news = Vec::new();
+    desk.on_instrument(now, &eth_book(2_000, 2_999.9, 3_000.1), &mut news);
+    assert!(news.iter().any(|o| o.id == id), "the fill's news: {news:?}");
+    let bid = BookOrderRequest::limit("ETH", BookSide::Buy, 2_900.0, 1.0);
+    assert!(
+        desk.place_book_order(now, bid).is_ok(),
+        "room for one open order"
+    );
+}
