@@ -185,13 +185,7 @@ impl Desk {
     /// clock, which risk's checks use too).
     fn follow_book(&mut self, now: Timestamp, changes: &[BookOrder]) {
         for order in changes {
-            // A change queued before a cancel the venue took at once may
-            // say open after the order is gone: it is not news.
-            let open = order.status.is_open();
-            if open && (self.book.as_ref()).is_none_or(|v| !v.is_open(order.id)) {
-                continue;
-            }
-            match open {
+            match order.status.is_open() {
                 // Most are open already; one counted refused may be again.
                 true => self.risk.book_open_again(order.id),
                 false => self.risk.book_done(order.id),

@@ -486,9 +486,11 @@ impl HyperliquidVenue {
         let refused = live.order.status == OrderStatus::Rejected;
         // An IOC never rests: one counted refused that filled is done.
         let ioc = live.order.request.time_in_force == TimeInForce::Ioc;
-        if refused && ioc {
-            live.order.status = OrderStatus::ExecutionComplete;
+        if refused {
             live.order.rejection = None;
+            if ioc {
+                live.order.status = OrderStatus::ExecutionComplete;
+            }
         }
         let reopen = refused && !ioc && live.left > Decimal::ZERO;
         live.value += px * sz;
@@ -1199,5 +1201,19 @@ mod tests {
         assert_eq!(venue.open_ids(), [id]);
         assert!(!venue.finished.contains(&id));
         assert_eq!(held(&venue), d("0.05"));
+        // One that a fill shows executed whole is done, and no longer says
+        // why it was refused.
+        let whole = buy(&mut venue, 2, 0.1);
+        let why = "another refusal taken back".to_owned();
+        answer.send(Reply::Failed { id: whole, why }).unwrap();
+        poll(&mut venue, 3_000);
+        let mut reply = fill(41, d("0.1"), 3_100);
+        if let Reply::Fill { cloid, .. } = &mut reply {
+            *cloid = venue.cloid(whole);
+        }
+        answer.send(reply).unwrap();
+        let changes = poll(&mut venue, 3_100);
+        assert_eq!(changes[0].status, OrderStatus::ExecutionComplete);
+        assert_eq!(changes[0].rejection, None);
     }
 }

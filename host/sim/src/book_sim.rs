@@ -315,6 +315,11 @@ impl BookVenue for BookSim {
         let at = (self.orders.iter().position(|o| o.order.id == id))
             .ok_or(RejectReason::UnknownOrder)?;
         self.orders.remove(at);
+        // News of it not yet handed over (a fill as it was placed) says
+        // how it ended, not that it rests.
+        for news in self.news.iter_mut().filter(|n| n.id == id) {
+            news.status = OrderStatus::ExecutionComplete;
+        }
         Ok(())
     }
 

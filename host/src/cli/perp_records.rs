@@ -5,7 +5,6 @@
 //! fills and cancels; the writer tries a failed write again, and only
 //! a database that keeps failing stops trading.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -24,11 +23,21 @@ pub(super) const FIRST_WAIT: Duration = Duration::from_secs(1);
 const STOPPING_WAIT: Duration = Duration::from_millis(500);
 
 /// What the engine's thread hands the writer: book orders placed or
-/// changed, and trades closed (name, version, trades), per strategy.
+/// changed, and trades closed, per strategy.
 #[derive(Debug, Default)]
 pub(super) struct Batch {
     orders: Vec<BookJournal>,
-    trades: Vec<(String, String, Vec<TradeRecord>)>,
+    trades: Vec<Closed>,
+}
+
+/// A strategy's trades closed since the last batch.
+#[derive(Debug)]
+struct Closed {
+    name: String,
+    version: String,
+    /// The first one's number among the strategy's trades this session.
+    first: usize,
+    trades: Vec<TradeRecord>,
 }
 
 impl Batch {
@@ -41,10 +50,17 @@ impl Batch {
         let mut trades = Vec::new();
         for (o, done) in outcomes.into_iter().zip(taken.iter_mut()) {
             let mut all = o.trades;
-            let new = all.split_off((*done).min(all.len()));
+            let first = (*done).min(all.len());
+            let new = all.split_off(first);
             *done += new.len();
             if !new.is_empty() {
-                trades.push((o.name, o.version, new));
+                let (name, version) = (o.name, o.version);
+                trades.push(Closed {
+                    name,
+                    version,
+                    first,
+                    trades: new,
+                });
             }
         }
         Batch { orders, trades }
@@ -70,8 +86,13 @@ impl Batch {
         if self.trades.is_empty() {
             return "nothing".into();
         }
-        let (name, version, trades) = self.trades.remove(0);
-        format!("{} trade(s) of {name}@{version}", trades.len())
+        let closed = self.trades.remove(0);
+        format!(
+            "{} trade(s) of {}@{}",
+            closed.trades.len(),
+            closed.name,
+            closed.version
+        )
     }
 
     /// Write it to `store`, taking out what is written, so that a retry
@@ -94,36 +115,31 @@ impl Batch {
             store.save_book_orders(source, &journal.orders, now).await?;
             self.orders.remove(0);
         }
-        while let Some((name, version, trades)) = self.trades.first() {
-            let before = stored.by_strategy.get(name).copied().unwrap_or(0);
-            // A write whose answer was lost (a timeout, a dropped
-            // connection) may have gone through: the count says.
-            let found = store.session_trades(session, name).await?;
-            if usize::try_from(found).unwrap_or(0) < before + trades.len() {
-                let source = TradeSource {
-                    mode,
-                    run: None,
-                    session: Some(session),
-                    venue: "hyperliquid",
-                    strategy: name,
-                    version,
-                };
-                store.save_trades(source, trades).await?;
-            }
-            *stored.by_strategy.entry(name.clone()).or_default() += trades.len();
-            stored.trades += trades.len();
+        while let Some(closed) = self.trades.first() {
+            let source = TradeSource {
+                mode,
+                run: None,
+                session: Some(session),
+                venue: "hyperliquid",
+                strategy: &closed.name,
+                version: &closed.version,
+            };
+            // Numbered: a write whose answer was lost (a timeout, a dropped
+            // connection) but went through is not made twice.
+            let first = i64::try_from(closed.first).unwrap_or(i64::MAX);
+            (store.save_session_trades(source, first, &closed.trades)).await?;
+            stored.trades += closed.trades.len();
             self.trades.remove(0);
         }
         Ok(())
     }
 }
 
-/// The trades a writer has stored, in all and per strategy.
+/// What a writer has stored.
 #[derive(Debug, Default)]
 pub(super) struct Stored {
-    /// In all.
+    /// Trades.
     pub(super) trades: usize,
-    by_strategy: HashMap<String, usize>,
 }
 
 /// The task that stores what the engine's thread hands it.
@@ -158,8 +174,13 @@ impl Writer {
                 left.orders.extend(batch.orders);
                 left.trades.extend(batch.trades);
             }
-            if !left.is_empty() {
+            // The last time, each thing is tried (each failure leaves one
+            // out): the stop's records must not wait behind one that fails.
+            while !left.is_empty() {
                 self.store_all(&mut left, &mut stored).await;
+                if !last {
+                    break;
+                }
             }
             if last {
                 return stored;
@@ -236,12 +257,46 @@ mod tests {
                 version: version.clone(),
                 orders: vec![order.clone()],
             });
-            let trades = vec![trade.clone()];
-            batch
-                .trades
-                .push(((*name).to_owned(), version.clone(), trades));
+            batch.trades.push(Closed {
+                name: (*name).to_owned(),
+                version: version.clone(),
+                first: usize::try_from(id).unwrap_or(0),
+                trades: vec![trade.clone()],
+            });
         }
         batch
+    }
+
+    /// How many trades of `strategy` are stored.
+    async fn trades(store: &Store, strategy: &str) -> usize {
+        store.trades(strategy, None).await.unwrap().len()
+    }
+
+    /// A SQLite store that refuses the trades of strategies named b...
+    async fn refusing_b_trades(dir: &tempfile::TempDir) -> Store {
+        let store = sqlite(dir).await;
+        execute(
+            &store,
+            "CREATE TRIGGER no_b BEFORE INSERT ON trade_records WHEN NEW.strategy LIKE 'b%' \
+             BEGIN SELECT RAISE(ABORT, 'b refused'); END",
+        )
+        .await;
+        store
+    }
+
+    /// A writer to `store`, retrying 1 ms apart.
+    fn writer(
+        store: &Store,
+        failed: watch::Sender<Option<String>>,
+        stopping: watch::Receiver<bool>,
+    ) -> Writer {
+        Writer {
+            store: store.clone(),
+            of: ("paper", "t".into()),
+            failed,
+            first_wait: Duration::from_millis(1),
+            stopping,
+        }
     }
 
     async fn sqlite(dir: &tempfile::TempDir) -> Store {
@@ -263,24 +318,11 @@ mod tests {
     #[tokio::test]
     async fn a_database_that_keeps_failing_stops_trading_and_writes_nothing_twice() {
         let dir = tempfile::tempdir().unwrap();
-        let store = sqlite(&dir).await;
-        execute(
-            &store,
-            "CREATE TRIGGER no_b BEFORE INSERT ON trade_records WHEN NEW.strategy = 'b' \
-             BEGIN SELECT RAISE(ABORT, 'b refused'); END",
-        )
-        .await;
+        let store = refusing_b_trades(&dir).await;
         let (send, batches) = mpsc::unbounded_channel();
         let (failed, told) = watch::channel(None);
         let (_stop, stopping) = watch::channel(false);
-        let writer = Writer {
-            store: store.clone(),
-            of: ("paper", "t".into()),
-            failed,
-            first_wait: Duration::from_millis(1),
-            stopping,
-        };
-        let writer = tokio::spawn(writer.run(batches));
+        let writer = tokio::spawn(writer(&store, failed, stopping).run(batches));
         send.send(batch(&["a", "b", "e"], 1)).unwrap();
         send.send(batch(&["c"], 2)).unwrap();
         drop(send);
@@ -291,13 +333,35 @@ mod tests {
             "{why}"
         );
         for (strategy, trades) in [("a", 1), ("b", 0), ("c", 1), ("e", 1)] {
-            let found = store.session_trades("t", strategy).await.unwrap();
-            assert_eq!(found, trades, "{strategy}");
+            assert_eq!(
+                super::tests::trades(&store, strategy).await,
+                trades,
+                "{strategy}"
+            );
         }
         let orders = store.book_orders(&OrderQuery::default()).await.unwrap();
         let mut names: Vec<&str> = orders.iter().map(|o| o.strategy.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, ["a", "b", "c", "e"]);
+        store.close().await;
+    }
+
+    /// The last records, as the host stops: each thing that keeps failing
+    /// (b's and bb's trades) is left out, and what came after them (e's)
+    /// is still written.
+    #[tokio::test]
+    async fn the_last_records_are_each_tried_though_one_keeps_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = refusing_b_trades(&dir).await;
+        let (send, batches) = mpsc::unbounded_channel();
+        let (failed, _told) = watch::channel(None);
+        let (_stop, stopping) = watch::channel(true);
+        let writer = writer(&store, failed, stopping);
+        send.send(batch(&["b"], 1)).unwrap();
+        send.send(batch(&["b", "bb", "e"], 2)).unwrap();
+        drop(send);
+        assert_eq!(writer.run(batches).await.trades, 1);
+        assert_eq!(trades(&store, "e").await, 1);
         store.close().await;
     }
 
@@ -321,13 +385,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(unaware.trades, 1);
-        assert_eq!(store.session_trades("t", "a").await.unwrap(), 1);
+        assert_eq!(trades(&store, "a").await, 1);
         // A new trade after it is written.
         let mut next = batch(&["a"], 2);
         next.store(&store, ("paper", "t"), &mut unaware)
             .await
             .unwrap();
-        assert_eq!(store.session_trades("t", "a").await.unwrap(), 2);
+        assert_eq!(trades(&store, "a").await, 2);
         store.close().await;
     }
 }

@@ -74,16 +74,41 @@ pub struct NoteRow {
     pub created_at: i64,
 }
 
+/// A trade numbered in its session (`seq`) that is there already is not
+/// stored again.
 const TRADE: &str = "INSERT INTO trade_records (mode, run, session, venue, strategy, version, \
     instrument, direction, opened_at, closed_at, size, entry, exit, stop, pnl, fees, funding, \
-    r_multiple) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-    $17, $18) RETURNING id";
+    r_multiple, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+    $16, $17, $18, $19) ON CONFLICT (session, strategy, seq) WHERE seq IS NOT NULL DO NOTHING \
+    RETURNING id";
 
 impl Store {
     /// Store `trades` of one strategy version; their ids, in order.
     pub async fn save_trades(
         &self,
         source: TradeSource<'_>,
+        trades: &[TradeRecord],
+    ) -> Result<Vec<i64>, StoreError> {
+        self.save_trades_from(source, None, trades).await
+    }
+
+    /// Store `trades` of one strategy version in a running host's session,
+    /// numbered there from `first` (0 for its first trade): one stored
+    /// already, by a write whose answer was lost, is not stored again.
+    /// The ids of those stored now, in order.
+    pub async fn save_session_trades(
+        &self,
+        source: TradeSource<'_>,
+        first: i64,
+        trades: &[TradeRecord],
+    ) -> Result<Vec<i64>, StoreError> {
+        self.save_trades_from(source, Some(first), trades).await
+    }
+
+    async fn save_trades_from(
+        &self,
+        source: TradeSource<'_>,
+        first: Option<i64>,
         trades: &[TradeRecord],
     ) -> Result<Vec<i64>, StoreError> {
         let what = format!(
@@ -96,9 +121,9 @@ impl Store {
         with_pool!(self, |pool, time| {
             let mut tx = timed(&what, pool.begin()).await?;
             let mut ids = Vec::with_capacity(trades.len());
-            for t in trades {
+            for (n, t) in (0_i64..).zip(trades) {
                 let text = |d: clever_market::Decimal| d.normalize().to_string();
-                let q = sqlx::query_scalar(TRADE)
+                let q = sqlx::query_scalar::<_, i64>(TRADE)
                     .bind(s.mode)
                     .bind(s.run)
                     .bind(s.session)
@@ -116,8 +141,9 @@ impl Store {
                     .bind(text(t.pnl))
                     .bind(text(t.fees))
                     .bind(text(t.funding))
-                    .bind(t.r_multiple.map(text));
-                ids.push(timed(&what, q.fetch_one(&mut *tx)).await?);
+                    .bind(t.r_multiple.map(text))
+                    .bind(first.map(|first| first + n));
+                ids.extend(timed(&what, q.fetch_optional(&mut *tx)).await?);
             }
             timed(&what, tx.commit()).await?;
             Ok(ids)
@@ -156,17 +182,6 @@ impl Store {
             timed("reading trades", q.fetch_all(pool)).await?
         });
         Ok(rows)
-    }
-
-    /// How many trades of `strategy` session `session` stored: a writer
-    /// that lost a write's answer learns whether it went through.
-    pub async fn session_trades(&self, session: &str, strategy: &str) -> Result<i64, StoreError> {
-        let sql = "SELECT COUNT(*) FROM trade_records WHERE session = $1 AND strategy = $2";
-        let found: i64 = with_pool!(self, |pool| {
-            let q = sqlx::query_scalar(sql).bind(session).bind(strategy);
-            timed("counting a session's trades", q.fetch_one(pool)).await?
-        });
-        Ok(found)
     }
 
     /// A query of trades, times in ms, oldest first.

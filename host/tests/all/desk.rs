@@ -355,8 +355,9 @@ fn a_book_order_refused_then_found_resting_counts_open_again() {
 }
 
 /// On paper, an order that partly filled at once and was then cancelled
-/// is not counted open again by the news of its fill, which the simulated
-/// book hands over at the next event: `max_open_orders` has room again.
+/// is told ended, with its fill, by the news the simulated book hands over
+/// at the next event, and not counted open again: `max_open_orders` has
+/// room.
 #[test]
 fn a_cancelled_paper_order_is_not_counted_open_again_by_late_news() {
     let mut desk = book_desk(RiskLimits {
@@ -372,7 +373,16 @@ fn a_cancelled_paper_order_is_not_counted_open_again_by_late_news() {
     desk.cancel_book_order(now, id).unwrap();
     let mut news = Vec::new();
     desk.on_instrument(now, &eth_book(2_000, 2_999.9, 3_000.1), &mut news);
-    assert!(news.iter().any(|o| o.id == id), "the fill's news: {news:?}");
+    let ended = news
+        .iter()
+        .find(|o| o.id == id)
+        .map(|o| (o.status, o.size_filled));
+    let done = clever_sdk::OrderStatus::ExecutionComplete;
+    assert_eq!(
+        ended,
+        Some((done, 10.0)),
+        "the news tells how it ended: {news:?}"
+    );
     let bid = BookOrderRequest::limit("ETH", BookSide::Buy, 2_900.0, 1.0);
     assert!(
         desk.place_book_order(now, bid).is_ok(),

@@ -29,3 +29,10 @@ CREATE TABLE book_orders (
     UNIQUE (session, strategy, order_id)
 );
 CREATE INDEX book_orders_by_strategy ON book_orders (strategy, mode, placed_at);
+
+-- A running host numbers each strategy's trades in its session (`seq`,
+-- from 0), so that a write tried again after its answer was lost cannot
+-- store a trade twice. Backtests' trades have none.
+ALTER TABLE trade_records ADD COLUMN seq BIGINT;
+CREATE UNIQUE INDEX trade_records_by_session_seq ON trade_records (session, strategy, seq)
+    WHERE seq IS NOT NULL;
