@@ -127,7 +127,15 @@ impl Batch {
             // Numbered: a write whose answer was lost (a timeout, a dropped
             // connection) but went through is not made twice.
             let first = i64::try_from(closed.first).unwrap_or(i64::MAX);
-            (store.save_session_trades(source, first, &closed.trades)).await?;
+            let ids = (store.save_session_trades(source, first, &closed.trades)).await?;
+            if ids.len() < closed.trades.len() {
+                tracing::warn!(
+                    "{} of {} trade(s) of {} were stored already (a write whose answer was lost)",
+                    closed.trades.len() - ids.len(),
+                    closed.trades.len(),
+                    closed.name
+                );
+            }
             stored.trades += closed.trades.len();
             self.trades.remove(0);
         }

@@ -1155,3 +1155,49 @@ fn book_orders_are_kept_as_last_reported_and_read_by_strategy_mode_and_time() {
         })
     });
 }
+
+/// A running host's trades are numbered in its session: the same numbers
+/// written twice (a write whose answer was lost, tried again) are stored
+/// once, on both databases; the same numbers in another session or of
+/// another strategy are other trades, and unnumbered trades (a backtest's)
+/// are always stored.
+#[test]
+fn numbered_trades_are_stored_once_and_unnumbered_ones_always() {
+    use clever_host::store::TradeSource;
+    on_both(|db| {
+        block_on(async {
+            let store = Store::open(&db.url).await.unwrap();
+            let source = |session, strategy| TradeSource {
+                mode: "live",
+                run: None,
+                session,
+                venue: "hyperliquid",
+                strategy,
+                version: "1.0.0",
+            };
+            let trade = crate::hyperliquid::closed_trade;
+            let two = [trade(1_000, 5), trade(2_000, -3)];
+            let first = store.save_session_trades(source(Some("s1"), "a"), 0, &two);
+            assert_eq!(first.await.unwrap().len(), 2, "{}", db.url);
+            let again = store.save_session_trades(source(Some("s1"), "a"), 0, &two);
+            assert!(again.await.unwrap().is_empty(), "stored once: {}", db.url);
+            // One stored already, one new: only the new one.
+            let next = [trade(2_000, -3), trade(3_000, 1)];
+            let next = store.save_session_trades(source(Some("s1"), "a"), 1, &next);
+            assert_eq!(next.await.unwrap().len(), 1, "{}", db.url);
+            for (session, strategy) in [(Some("s2"), "a"), (Some("s1"), "b")] {
+                let other = store.save_session_trades(source(session, strategy), 0, &two);
+                assert_eq!(other.await.unwrap().len(), 2, "{}", db.url);
+            }
+            for _ in 0..2 {
+                let unnumbered = store.save_trades(source(None, "c"), &two);
+                assert_eq!(unnumbered.await.unwrap().len(), 2, "{}", db.url);
+            }
+            let count = |strategy| store.trades(strategy, None);
+            assert_eq!(count("a").await.unwrap().len(), 5, "{}", db.url);
+            assert_eq!(count("b").await.unwrap().len(), 2, "{}", db.url);
+            assert_eq!(count("c").await.unwrap().len(), 4, "{}", db.url);
+            store.close().await;
+        })
+    });
+}
