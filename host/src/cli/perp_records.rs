@@ -160,7 +160,7 @@ pub(super) struct Writer {
     pub(super) failed: watch::Sender<Option<String>>,
     /// The wait before the first retry (doubled for each next one).
     pub(super) first_wait: Duration,
-    /// The host is stopping: each write is tried once, not waited on.
+    /// The host is stopping: retries come at most [`STOPPING_WAIT`] apart.
     pub(super) stopping: watch::Receiver<bool>,
 }
 
@@ -196,8 +196,8 @@ impl Writer {
         }
     }
 
-    /// Write `batch`, trying again as [`Writer::run`] says; what is left
-    /// of it if it still fails.
+    /// Write `batch`, trying again as [`Writer::run`] says; if it still
+    /// fails, what failed is left out and the rest stays in `batch`.
     async fn store_all(&mut self, batch: &mut Batch, stored: &mut Stored) {
         let mut wait = self.first_wait;
         for attempt in 1.. {
