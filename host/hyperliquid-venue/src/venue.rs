@@ -209,7 +209,7 @@ impl HyperliquidVenue {
                 cloid,
                 tid,
                 ..
-            } if tid.is_none() || !cloid.is_some_and(|c| self.is_mine(c)) => None,
+            } if tid.is_none() || cloid.and_then(|c| self.known_mine(c)).is_none() => None,
             Reply::Fill { oid, cloid, .. } if !self.by_oid.contains_key(&oid) => {
                 match cloid.map(|c| self.whose(c)) {
                     // Its placement's answer has not come yet: the cloid says whose.
@@ -245,13 +245,11 @@ impl HyperliquidVenue {
                 oid,
                 cloid: Some(cloid),
                 ..
-            } if !self.by_oid.contains_key(&oid) => match self.whose(cloid) {
-                Whose::Mine(id) if self.orders.contains_key(&id) => {
-                    self.learn_oid(id, oid);
-                    self.applied(reply, now)
-                }
-                _ => None,
-            },
+            } if !self.by_oid.contains_key(&oid) => {
+                let id = self.known_mine(cloid)?;
+                self.learn_oid(id, oid);
+                self.applied(reply, now)
+            }
             Reply::Update { oid, status, .. } => self.updated(oid, &status),
             Reply::Funding { coin, usdc } => {
                 self.positions.fund(&coin, -usdc);
@@ -260,9 +258,12 @@ impl HyperliquidVenue {
         }
     }
 
-    /// Whether `cloid` is one of this strategy's orders still known.
-    fn is_mine(&self, cloid: Cloid) -> bool {
-        matches!(self.whose(cloid), Whose::Mine(id) if self.orders.contains_key(&id))
+    /// The order `cloid` names, if it is one of this strategy's still known.
+    fn known_mine(&self, cloid: Cloid) -> Option<OrderId> {
+        match self.whose(cloid) {
+            Whose::Mine(id) if self.orders.contains_key(&id) => Some(id),
+            _ => None,
+        }
     }
 
     /// Order `id` is `oid` at the venue (a fill or an update carrying its
@@ -523,9 +524,8 @@ impl HyperliquidVenue {
     }
 
     /// The venue's word on an order's status (an IOC's is left to its
-    /// answer). `open`: an order waiting for
-    /// its placement's answer rests for sure, and one counted refused is
-    /// open again. A refusal (`tickRejected`, `perpMarginRejected`, ...)
+    /// answer). `open`: an order waiting for its placement's answer rests
+    /// for sure, and one counted refused is open again. A refusal (`tickRejected`, `perpMarginRejected`, ...)
     /// refuses one still waiting; a cancel (`canceled`, `marginCanceled`,
     /// `scheduledCancel`, ...) or a refusal ends an open one. Fills come as
     /// fills.

@@ -194,8 +194,10 @@ impl RunnerSums {
     }
 }
 
-const HOUR_MS: i64 = 3_600_000;
-const DAY_MS: i64 = 86_400_000;
+/// The window `max_orders_per_hour` counts orders in (ms).
+pub const HOUR_MS: i64 = 3_600_000;
+/// The UTC day the daily loss limit counts over (ms).
+pub const DAY_MS: i64 = 86_400_000;
 
 /// One strategy's book of exposure. Sums per market and runner are kept as
 /// orders change, so a check costs the number of runners, not of orders.

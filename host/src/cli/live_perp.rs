@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::engine::{BookVenue, Desk, Engine, SimClock, wall_now};
 use crate::market::{Decimal, InstrumentEvent, Money};
-use crate::risk::{RiskBook, RiskLimits};
+use crate::risk::{DAY_MS, HOUR_MS, RiskBook, RiskLimits};
 use crate::runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 use crate::sim::{BookSim, BookSimConfig, SimConfig, SimVenue};
 use crate::store::{Store, database_url};
@@ -407,9 +407,6 @@ async fn realised_today(
     }
     Ok(Money::new(today))
 }
-
-const DAY_MS: i64 = 86_400_000;
-const HOUR_MS: i64 = 3_600_000;
 
 /// Set the account's leverage for each instrument traded (cross margin),
 /// capped at the instrument's maximum: the venue's margin and the host's
